@@ -1,0 +1,82 @@
+"""The six roles of ARCHITECTURE.md §4 as Django groups, and the permissions each holds.
+
+Groups are created and kept in step by data migrations: every app that adds models or
+permissions adds a migration calling ``sync_roles(apps)`` after its own tables exist.
+Permissions not created yet (an app whose models come in a later migration) are skipped here and
+picked up by that app's migration; a test checks that every listed permission exists.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+ADMINISTRATOR = "Administrator"
+WAREHOUSE_MANAGER = "Warehouse manager"
+QC_INSPECTOR = "QC inspector"
+WAREHOUSE_STAFF = "Warehouse staff"
+STORE_MANAGER = "Store manager"
+CHANNEL_OPERATOR = "Channel operator"
+
+ROLE_LABELS = {
+    ADMINISTRATOR: _("Administrator"),
+    WAREHOUSE_MANAGER: _("Warehouse manager"),
+    QC_INSPECTOR: _("QC inspector"),
+    WAREHOUSE_STAFF: _("Warehouse staff"),
+    STORE_MANAGER: _("Store manager"),
+    CHANNEL_OPERATOR: _("Channel operator"),
+}
+
+ALL = "*"
+
+_WAREHOUSE_VIEW = [
+    "warehouses.view_warehouse",
+    "warehouses.view_zone",
+    "warehouses.view_bin",
+]
+_WAREHOUSE_EDIT = [
+    "warehouses.add_warehouse",
+    "warehouses.change_warehouse",
+    "warehouses.add_zone",
+    "warehouses.change_zone",
+    "warehouses.add_bin",
+    "warehouses.change_bin",
+]
+
+# Group name -> permission names ("app_label.codename"), or ALL for every permission.
+ROLES: dict[str, list[str] | str] = {
+    ADMINISTRATOR: ALL,
+    WAREHOUSE_MANAGER: [*_WAREHOUSE_VIEW, *_WAREHOUSE_EDIT],
+    QC_INSPECTOR: [*_WAREHOUSE_VIEW],
+    WAREHOUSE_STAFF: [*_WAREHOUSE_VIEW, *_WAREHOUSE_EDIT],
+    STORE_MANAGER: [],
+    CHANNEL_OPERATOR: ["warehouses.view_warehouse"],
+}
+
+
+def sync_roles(apps) -> None:
+    """Create the role groups and set their permissions. Safe to run any number of times.
+
+    ``apps`` is a migration's historical registry (or django.apps.apps). Permissions of every
+    migrated app are created first, since Django would otherwise add them only after migrate.
+    """
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        had_models = getattr(app_config, "models_module", None)
+        app_config.models_module = had_models or True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = had_models
+
+    group_model = apps.get_model("auth", "Group")
+    permission_model = apps.get_model("auth", "Permission")
+    by_name = {
+        f"{app_label}.{codename}": pk
+        for pk, app_label, codename in permission_model.objects.values_list(
+            "pk", "content_type__app_label", "codename"
+        )
+    }
+    for group_name, wanted in ROLES.items():
+        group, _created = group_model.objects.get_or_create(name=group_name)
+        if wanted == ALL:
+            ids = list(by_name.values())
+        else:
+            ids = [by_name[name] for name in wanted if name in by_name]
+        group.permissions.set(ids)

@@ -1,0 +1,30 @@
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from wms import health
+
+
+@login_required
+def home_view(request: HttpRequest) -> HttpResponse:
+    return render(request, "wms/home.html")
+
+
+@never_cache
+@require_GET
+def healthz_view(request: HttpRequest) -> JsonResponse:
+    """Liveness for load balancers: 200 when the database and the broker answer, 503 otherwise.
+
+    Public on purpose (no login), and says nothing beyond up/down and the backend names.
+    """
+    db_ok, db_detail = health.database_status()
+    broker_ok, broker_detail = health.broker_status()
+    ok = db_ok and broker_ok
+    body = {
+        "status": "ok" if ok else "unavailable",
+        "database": {"ok": db_ok, "detail": db_detail if db_ok else "unreachable"},
+        "broker": {"ok": broker_ok, "detail": broker_detail if broker_ok else "unreachable"},
+    }
+    return JsonResponse(body, status=200 if ok else 503)
