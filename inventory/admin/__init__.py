@@ -1,0 +1,1 @@
+"""Admin registrations, one module per subdomain: goods.py (catalogue), stock.py (ledger)."""

@@ -1,0 +1,3 @@
+"""URLs of the goods catalogue (namespace ``inventory``)."""
+
+urlpatterns: list = []

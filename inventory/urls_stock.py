@@ -1,0 +1,3 @@
+"""URLs of the stock ledger screens (namespace ``inventory``)."""
+
+urlpatterns: list = []
