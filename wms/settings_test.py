@@ -15,3 +15,6 @@ STORAGES = {
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 LOGGING = {"version": 1, "disable_existing_loggers": False}
+# The test runner forces DEBUG off; serve static files from the finders as in development.
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True
