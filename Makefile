@@ -45,9 +45,8 @@ bench: $(STAMP)
 	$(BIN)/python -m bench $(B) $(if $(SIZE),--size $(SIZE),)
 
 messages: $(STAMP)
-	for app in wms warehouses inventory freezes allocation channels_sync; do \
-		(cd $$app && ../$(BIN)/django-admin makemessages -l zh_Hans --no-obsolete && \
-		 ../$(BIN)/django-admin compilemessages -l zh_Hans); done
+	$(BIN)/python manage.py makemessages -l zh_Hans --no-obsolete --ignore '.venv/*' --ignore 'staticfiles/*' --ignore 'var/*'
+	$(BIN)/python manage.py compilemessages -l zh_Hans --ignore '.venv/*'
 
 clean:
 	rm -rf $(VENV) staticfiles var db.sqlite3 test-artifacts
