@@ -5,3 +5,12 @@ from django.utils.translation import gettext_lazy as _
 class InventoryConfig(AppConfig):
     name = "inventory"
     verbose_name = _("Inventory")
+
+    def ready(self) -> None:
+        # inventory: stock — the bin lookup shows what a bin holds, and a bin holding stock
+        # cannot be deactivated (warehouses never imports inventory; it calls these hooks).
+        from inventory.selectors import stock as stock_selectors
+        from warehouses import hooks as warehouse_hooks
+
+        warehouse_hooks.register_bin_deactivation_guard(stock_selectors.bins_holding_stock)
+        warehouse_hooks.register_bin_contents_provider(stock_selectors.bin_stock_contents)

@@ -50,6 +50,37 @@ ROLES: dict[str, list[str] | str] = {
     CHANNEL_OPERATOR: ["warehouses.view_warehouse"],
 }
 
+# inventory: stock (ledger, sheets, transfers, counts). Posting a count (adjust_stock) and
+# shipping expired batches (ship_expired) are for managers; staff draft counts.
+_STOCK_VIEW = [
+    "inventory.view_stockbalance",
+    "inventory.view_stockmovement",
+    "inventory.view_inboundsheet",
+    "inventory.view_outboundsheet",
+    "inventory.view_stocktransfer",
+    "inventory.view_stockcount",
+]
+_STOCK_WORK = [
+    *[
+        f"inventory.{verb}_{model}"
+        for verb in ("add", "change", "delete")
+        for model in ("inboundsheet", "outboundsheet", "stockcount")
+    ],
+    "inventory.add_stocktransfer",
+    "inventory.change_stocktransfer",
+    "inventory.post_sheet",
+    "inventory.transfer_stock",
+    "inventory.export_stock",
+]
+_STOCK_MANAGE = ["inventory.adjust_stock", "inventory.ship_expired"]
+for _group, _stock_permissions in {
+    WAREHOUSE_MANAGER: [*_STOCK_VIEW, *_STOCK_WORK, *_STOCK_MANAGE],
+    QC_INSPECTOR: _STOCK_VIEW,
+    WAREHOUSE_STAFF: [*_STOCK_VIEW, *_STOCK_WORK],
+    CHANNEL_OPERATOR: ["inventory.view_stockbalance"],
+}.items():
+    ROLES[_group] = [*ROLES[_group], *_stock_permissions]
+
 
 def sync_roles(apps) -> None:
     """Create the role groups and set their permissions. Safe to run any number of times.

@@ -3,3 +3,34 @@
 from inventory.models.goods import Batch, Brand, Category, ComboComponent, Goods, GoodsQuerySet
 
 __all__ = ["Batch", "Brand", "Category", "ComboComponent", "Goods", "GoodsQuerySet"]
+
+# inventory: stock (the ledger; owned by the stock ledger work)
+from inventory.models.stock import (  # noqa: E402
+    DocumentStatus,
+    DocumentType,
+    InboundLine,
+    InboundSheet,
+    OutboundLine,
+    OutboundSheet,
+    StockBalance,
+    StockCount,
+    StockCountLine,
+    StockMovement,
+    StockTransfer,
+    StockTransferLine,
+)
+
+__all__ += [
+    "DocumentStatus",
+    "DocumentType",
+    "InboundLine",
+    "InboundSheet",
+    "OutboundLine",
+    "OutboundSheet",
+    "StockBalance",
+    "StockCount",
+    "StockCountLine",
+    "StockMovement",
+    "StockTransfer",
+    "StockTransferLine",
+]

@@ -46,3 +46,25 @@ class BatchFactory(factory.django.DjangoModelFactory):
 
     goods = factory.SubFactory(GoodsFactory)
     batch_no = factory.Sequence(lambda n: f"B{n:05d}")
+
+
+# inventory: stock — stock is never created with a factory: it is received through the ledger.
+def receive_stock(goods, bin, quantity: int, *, batch=None, operator=None):
+    """Receive ``quantity`` of ``goods`` into ``bin`` (inbound purchase) and return the balance."""
+    from inventory import ledger
+    from inventory.models import StockBalance, StockMovement
+
+    ledger.receive(
+        kind=StockMovement.Kind.INBOUND_PURCHASE,
+        lines=[
+            ledger.Receipt(
+                goods_id=goods.pk,
+                bin_id=bin.pk,
+                quantity=quantity,
+                batch_id=batch.pk if batch else None,
+            )
+        ],
+        document=ledger.Document(type="other", ref="test"),
+        operator=operator,
+    )
+    return StockBalance.objects.get(goods=goods, bin=bin, batch=batch)

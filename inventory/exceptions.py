@@ -1,0 +1,86 @@
+"""Typed domain errors of the stock ledger and its documents.
+
+The ledger (``inventory.ledger``) and the stock services raise these; views, imports, tasks and
+the API catch ``StockError`` and show ``str(error)`` (a translated, complete sentence) to the user.
+Raising one always means nothing was written: the posting's transaction is rolled back.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+
+class StockError(Exception):
+    """Base class: a request the ledger refuses. ``str(error)`` is the message for the user."""
+
+    code = "stock_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidQuantity(StockError):
+    """A quantity that is not a positive whole number, or more than can be taken back."""
+
+    code = "invalid_quantity"
+
+
+class InvalidInput(StockError):
+    """Input the ledger cannot act on: a missing reason, a batch of another goods, the same
+    bin as source and destination, an unknown kind..."""
+
+    code = "invalid_input"
+
+
+class InsufficientStock(StockError):
+    """Less is available than asked for. ``shortfall`` is how many units are missing."""
+
+    code = "insufficient_stock"
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        requested: int = 0,
+        available: int = 0,
+        goods_label: str = "",
+    ) -> None:
+        self.requested = requested
+        self.available = available
+        self.shortfall = max(requested - available, 0)
+        self.goods_label = goods_label
+        if not message:
+            message = _(
+                "Not enough stock of %(goods)s: %(requested)s requested, %(available)s "
+                "available (short by %(shortfall)s)."
+            ) % {
+                "goods": goods_label or _("this goods"),
+                "requested": requested,
+                "available": available,
+                "shortfall": self.shortfall,
+            }
+        super().__init__(message)
+
+
+class NotAllowed(StockError):
+    """The operation is not allowed in this state or for these objects (inactive bin or goods,
+    a bin of another warehouse, frozen stock on a normal shipment, a posted document...)."""
+
+    code = "not_allowed"
+
+
+class ExpiredBatch(NotAllowed):
+    """Shipping an expired batch without the explicit override and a reason."""
+
+    code = "expired_batch"
+
+
+class AlreadyPosted(NotAllowed):
+    """The same operation (idempotency key) or document was posted already: double submit,
+    a second browser tab, a replayed task. Nothing was written the second time."""
+
+    code = "already_posted"

@@ -1,0 +1,150 @@
+"""Hooks the ledger calls, so apps above ``inventory`` can act on stock without being imported.
+
+Apps register from their ``AppConfig.ready()``::
+
+    from inventory import hooks
+
+    hooks.register_in_transaction(auto_freeze_on_receipt, kinds=hooks.RECEIPT_KINDS)
+    hooks.register_after_commit(queue_stock_push)
+    hooks.register_frozen_link(freezes_holding_balance_url)
+
+``in_transaction`` hooks: ``fn(event: PostingEvent) -> None``, called by the ledger inside the
+posting's transaction, after the balances and movements are written and while the posting still
+holds the row locks of every balance in ``event.movements``. A hook may call the ledger again on
+those same balances (auto-freeze on receipt calls ``ledger.freeze``: the received stock is never
+available, not even for a moment, ARCHITECTURE.md §2 law 6), may write its own tables, and may
+raise a ``StockError`` to refuse the whole posting (nothing is written). It must not lock other
+balance rows (the lock order would break), do network I/O, or queue work except through
+``transaction.on_commit``. Hooks registered with ``kinds`` only see postings of those movement
+kinds. Postings made by a hook fire hooks too; a hook must not re-trigger itself endlessly (a
+freeze posting is not a receipt, so auto-freeze does not).
+
+``after_commit`` hooks: ``fn(event: PostingEvent) -> None``, queued with
+``transaction.on_commit(partial(fn, event), robust=True)`` for every posting: they run only if
+the posting commits, after it commits, and an exception in one is logged without affecting the
+posting or the other hooks. Use them to enqueue Celery tasks (stock push); keep them quick.
+
+``frozen_link``: one optional callable ``fn(balance_ids: list[int]) -> dict[int, str]`` giving,
+for balances with frozen stock on a page of the stock query, the URL listing the freezes that
+hold them (the freezes app registers it; until then frozen quantities show without a link).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import partial
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+
+if TYPE_CHECKING:
+    from inventory.models import StockMovement
+
+RECEIPT_KINDS = frozenset({"in_purchase", "in_sales_return", "transfer_in", "count_gain"})
+
+
+@dataclass(frozen=True)
+class PostingEvent:
+    """What one ledger posting did. ``movements`` are the saved rows (with ``balance_id``,
+    ``goods_id``, ``warehouse_id``, ``bin_id``, ``batch_id`` and the deltas); ``kinds`` the set
+    of their kinds; ``document_type``/``document_id``/``document_ref`` the document posted."""
+
+    movements: tuple[StockMovement, ...]
+    document_type: str
+    document_id: int | None
+    document_ref: str
+    operator_id: int | None
+    kinds: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def goods_ids(self) -> tuple[int, ...]:
+        return tuple(sorted({m.goods_id for m in self.movements}))
+
+    @property
+    def warehouse_ids(self) -> tuple[int, ...]:
+        return tuple(sorted({m.warehouse_id for m in self.movements}))
+
+    @property
+    def balance_ids(self) -> tuple[int, ...]:
+        return tuple(sorted({m.balance_id for m in self.movements}))
+
+
+InTransactionHook = Callable[[PostingEvent], None]
+AfterCommitHook = Callable[[PostingEvent], None]
+FrozenLink = Callable[[list[int]], dict[int, str]]
+
+in_transaction_hooks: list[tuple[InTransactionHook, frozenset[str] | None]] = []
+after_commit_hooks: list[AfterCommitHook] = []
+_frozen_link: list[FrozenLink] = []
+
+
+def register_in_transaction(
+    fn: InTransactionHook, *, kinds: Iterable[str] | None = None
+) -> InTransactionHook:
+    """Call ``fn(event)`` inside every posting (of one of ``kinds``, when given). Idempotent."""
+    entry = (fn, frozenset(kinds) if kinds is not None else None)
+    if all(existing is not fn for existing, _kinds in in_transaction_hooks):
+        in_transaction_hooks.append(entry)
+    return fn
+
+
+def unregister_in_transaction(fn: InTransactionHook) -> None:
+    in_transaction_hooks[:] = [e for e in in_transaction_hooks if e[0] is not fn]
+
+
+def register_after_commit(fn: AfterCommitHook) -> AfterCommitHook:
+    """Call ``fn(event)`` after every posting commits. Idempotent."""
+    if fn not in after_commit_hooks:
+        after_commit_hooks.append(fn)
+    return fn
+
+
+def unregister_after_commit(fn: AfterCommitHook) -> None:
+    if fn in after_commit_hooks:
+        after_commit_hooks.remove(fn)
+
+
+def register_frozen_link(fn: FrozenLink) -> FrozenLink:
+    """Set the one provider of "which freezes hold this balance" links (replaces any other)."""
+    _frozen_link[:] = [fn]
+    return fn
+
+
+def frozen_links(balance_ids: list[int]) -> dict[int, str]:
+    """URLs of the freezes holding each balance, from the registered provider (or none)."""
+    if not _frozen_link or not balance_ids:
+        return {}
+    return dict(_frozen_link[0](list(balance_ids)) or {})
+
+
+@contextmanager
+def registered(
+    *,
+    in_transaction: InTransactionHook | None = None,
+    kinds: Iterable[str] | None = None,
+    after_commit: AfterCommitHook | None = None,
+) -> Iterator[None]:
+    """Register hooks for the duration of a ``with`` block (tests, one-off scripts)."""
+    if in_transaction is not None:
+        register_in_transaction(in_transaction, kinds=kinds)
+    if after_commit is not None:
+        register_after_commit(after_commit)
+    try:
+        yield
+    finally:
+        if in_transaction is not None:
+            unregister_in_transaction(in_transaction)
+        if after_commit is not None:
+            unregister_after_commit(after_commit)
+
+
+def fire(event: PostingEvent) -> None:
+    """Run the in-transaction hooks for ``event`` and queue the after-commit ones. Called by the
+    ledger only, inside the posting's ``transaction.atomic()``."""
+    for fn, kinds in list(in_transaction_hooks):
+        if kinds is None or kinds & event.kinds:
+            fn(event)
+    for fn in list(after_commit_hooks):
+        transaction.on_commit(partial(fn, event), robust=True)

@@ -1,0 +1,65 @@
+"""Ordered row locks for stock postings. Every lock the ledger takes goes through here.
+
+The lock order, the same in every posting, is what makes concurrent postings deadlock-free:
+
+1. the document row (a sheet, transfer or count; compare-and-set or ``lock_document``);
+2. missing balance rows are inserted, sorted by (goods, bin, batch), so two postings creating the
+   same rows wait for each other in the same order;
+3. destination bins, ``FOR SHARE`` in primary-key order (``lock_bins_shared``): a bin being
+   deactivated holds ``FOR UPDATE`` on its row, so a receipt either waits and then sees the bin
+   inactive, or is seen by the deactivation guard (see ``warehouses.hooks``);
+4. balance rows, ``FOR UPDATE`` in primary-key order, all of a posting's rows in one statement
+   (``lock_balances``). A posting never locks a second set of balances afterwards; hooks that run
+   inside a posting only touch rows it already holds.
+
+A single-row shipment may instead use a conditional ``UPDATE ... WHERE available >= n`` (the
+ledger's fast path), which takes one row lock and waits for nothing else while holding it.
+
+On SQLite ``FOR UPDATE``/``FOR SHARE`` are not supported and not needed: writers are serialised
+by the database lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import connection, models
+
+from inventory.models import StockBalance
+
+
+def lock_balances(ids: Iterable[int]) -> dict[int, StockBalance]:
+    """Lock the balance rows ``ids`` (``SELECT ... FOR UPDATE OF`` the balance table, ordered by
+    primary key, evaluated at once) and return them by id, with fresh committed quantities."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = list(
+        StockBalance.objects.select_for_update(of=("self",)).filter(pk__in=wanted).order_by("pk")
+    )
+    return {row.pk: row for row in rows}
+
+
+def lock_bins_shared(ids: Iterable[int]) -> dict[int, bool]:
+    """Take ``FOR SHARE`` locks on the bin rows ``ids`` in primary-key order; return
+    ``{bin_id: is_active}`` as read under the lock. Receipts into the same bin do not block
+    each other; a deactivation (``FOR UPDATE``) waits for them, or they wait for it."""
+    from warehouses.models import Bin
+
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    if connection.vendor != "postgresql":
+        return dict(Bin.objects.filter(pk__in=wanted).values_list("pk", "is_active"))
+    table = connection.ops.quote_name(Bin._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, is_active FROM {table} WHERE id = ANY(%s) ORDER BY id FOR SHARE",
+            [wanted],
+        )
+        return dict(cursor.fetchall())
+
+
+def lock_document(model: type[models.Model], pk: int) -> models.Model | None:
+    """Lock one document row (``FOR UPDATE``) and return it fresh, or None when it is gone."""
+    return model._default_manager.select_for_update(of=("self",)).filter(pk=pk).first()
