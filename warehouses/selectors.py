@@ -1,0 +1,108 @@
+"""Reads of warehouses, zones and bins for screens, exports and benchmarks.
+
+Every selector takes the user so scoping has one place to live; today every role that may view
+warehouses sees all of them (ARCHITECTURE.md §4 scopes stores, not warehouses), and the views
+check the permissions. Querysets come with the ``select_related`` and annotations their screens
+need, so a page costs a constant number of queries however many rows it shows.
+"""
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from warehouses import hooks
+from warehouses.models import Bin, Warehouse, Zone
+
+AnyUser = AbstractBaseUser | AnonymousUser | None
+
+
+def _count_of(queryset: QuerySet, field: str) -> Coalesce:
+    """Correlated COUNT(*) of ``queryset`` rows whose ``field`` is the outer row."""
+    counted = (
+        queryset.filter(**{field: OuterRef("pk")})
+        .order_by()
+        .values(field)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def warehouse_list(
+    *, user: AnyUser, search: str = "", is_active: bool | None = None
+) -> QuerySet[Warehouse]:
+    """Warehouses by priority then code, each with ``zone_count``, ``bin_count`` and
+    ``active_bin_count``. ``search`` matches code, name or address (any case); ``is_active``
+    None means both. One query per page (plus the paginator's count)."""
+    queryset = Warehouse.objects.annotate(
+        zone_count=_count_of(Zone.objects.all(), "warehouse"),
+        bin_count=_count_of(Bin.objects.all(), "warehouse"),
+        active_bin_count=_count_of(Bin.objects.filter(is_active=True), "warehouse"),
+    ).search(search)
+    if is_active is not None:
+        queryset = queryset.filter(is_active=is_active)
+    return queryset.order_by("priority", "code", "pk")
+
+
+def warehouse_get(*, user: AnyUser, pk: int) -> Warehouse | None:
+    """One warehouse with the counts of ``warehouse_list``, or None."""
+    return warehouse_list(user=user).filter(pk=pk).first()
+
+
+def zone_list(*, user: AnyUser, warehouse: Warehouse) -> QuerySet[Zone]:
+    """The zones of a warehouse by code, each with ``bin_count`` and ``active_bin_count``."""
+    return (
+        Zone.objects.filter(warehouse=warehouse)
+        .select_related("warehouse")
+        .annotate(
+            bin_count=Count("bins"),
+            active_bin_count=Count("bins", filter=Q(bins__is_active=True)),
+        )
+        .order_by("code", "pk")
+    )
+
+
+def zone_get(*, user: AnyUser, pk: int) -> Zone | None:
+    return Zone.objects.select_related("warehouse").filter(pk=pk).first()
+
+
+def bin_get(*, user: AnyUser, pk: int) -> Bin | None:
+    return Bin.objects.select_related("warehouse", "zone").filter(pk=pk).first()
+
+
+def bin_lookup(
+    *,
+    user: AnyUser,
+    code: str = "",
+    warehouse: Warehouse | int | None = None,
+    zone_type: str = "",
+    is_active: bool | None = None,
+) -> QuerySet[Bin]:
+    """Bins with their warehouse and zone (one query per page, plus the paginator's count),
+    ordered by warehouse code then bin code.
+
+    ``code``: bins whose code starts with it, any case. ``warehouse``: a warehouse or its id.
+    ``zone_type``: ``Zone.Type`` value, empty for any. ``is_active``: None for both.
+    """
+    queryset = Bin.objects.select_related("warehouse", "zone").code_starts_with(code)
+    if warehouse is not None:
+        queryset = queryset.filter(warehouse=warehouse)
+    if zone_type:
+        queryset = queryset.filter(zone__type=zone_type)
+    if is_active is not None:
+        queryset = queryset.filter(is_active=is_active)
+    return queryset.order_by("warehouse__code", "code", "pk")
+
+
+def paginate(queryset: QuerySet, *, page: object, per_page: int) -> Page:
+    """One page of ``queryset``; a missing, malformed or too high page number gives the nearest
+    page rather than an error. Costs the COUNT and the page's own query."""
+    return Paginator(queryset, per_page).get_page(page)
+
+
+def bin_contents(*, user: AnyUser, bins: list[Bin]) -> dict[int, list[tuple[str, object]]]:
+    """What each bin holds, from the providers registered in ``warehouses.hooks`` (one call per
+    provider for the whole list); empty when no provider is registered."""
+    return hooks.bin_contents([b.pk for b in bins])
