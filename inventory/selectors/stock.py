@@ -7,11 +7,14 @@ constant number of queries per page, with the related rows the templates need.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import F, Sum
 from django.utils.translation import gettext as _
 
-from inventory.models import ComboComponent, Goods, StockBalance
+from inventory.models import Batch, ComboComponent, Goods, StockBalance, StockMovement
+from warehouses.models import Bin
 
 # --------------------------------------------------------------------------------------------
 # Hooks for the warehouses app
@@ -116,10 +119,71 @@ def balance_totals(*, goods_id: int, warehouse_id: int | None = None) -> dict[st
     return totals
 
 
-__all__ = [
-    "balance_totals",
-    "bin_stock_contents",
-    "bins_holding_stock",
-    "goods_available",
-    "goods_has_stock",
-]
+# --------------------------------------------------------------------------------------------
+# Reconciliation
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Drift:
+    """A balance row that disagrees with the sum of its movements."""
+
+    balance_id: int
+    goods_sku: str
+    bin_code: str
+    batch_no: str
+    stored: tuple[int, int, int]
+    from_movements: tuple[int, int, int]
+
+    @property
+    def difference(self) -> tuple[int, int, int]:
+        return tuple(s - m for s, m in zip(self.stored, self.from_movements, strict=True))
+
+
+def balance_drift() -> list[Drift]:
+    """Every balance whose on hand, frozen or reserved differs from the sum of its movements'
+    deltas, plus movements whose goods/bin/batch/warehouse disagree with their balance (shown
+    with stored ``(-1, -1, -1)``). Set-based: two statements whatever the table sizes."""
+    balance = connection.ops.quote_name(StockBalance._meta.db_table)
+    movement = connection.ops.quote_name(StockMovement._meta.db_table)
+    goods = connection.ops.quote_name(Goods._meta.db_table)
+    bins = connection.ops.quote_name(Bin._meta.db_table)
+    batch = connection.ops.quote_name(Batch._meta.db_table)
+    sums = f"""
+        SELECT b.id, g.sku, bn.code, COALESCE(bt.batch_no, ''),
+               b.on_hand, b.frozen, b.reserved,
+               COALESCE(m.on_hand, 0), COALESCE(m.frozen, 0), COALESCE(m.reserved, 0)
+        FROM {balance} b
+        JOIN {goods} g ON g.id = b.goods_id
+        JOIN {bins} bn ON bn.id = b.bin_id
+        LEFT JOIN {batch} bt ON bt.id = b.batch_id
+        LEFT JOIN (
+            SELECT balance_id, SUM(on_hand_delta) AS on_hand, SUM(frozen_delta) AS frozen,
+                   SUM(reserved_delta) AS reserved
+            FROM {movement} GROUP BY balance_id
+        ) m ON m.balance_id = b.id
+        WHERE b.on_hand <> COALESCE(m.on_hand, 0) OR b.frozen <> COALESCE(m.frozen, 0)
+           OR b.reserved <> COALESCE(m.reserved, 0)
+        ORDER BY b.id
+    """
+    mismatched = f"""
+        SELECT b.id, g.sku, bn.code, COALESCE(bt.batch_no, ''), COUNT(*)
+        FROM {movement} m
+        JOIN {balance} b ON b.id = m.balance_id
+        JOIN {goods} g ON g.id = b.goods_id
+        JOIN {bins} bn ON bn.id = b.bin_id
+        LEFT JOIN {batch} bt ON bt.id = b.batch_id
+        WHERE m.goods_id <> b.goods_id OR m.bin_id <> b.bin_id OR m.warehouse_id <> b.warehouse_id
+           OR COALESCE(m.batch_id, 0) <> COALESCE(b.batch_id, 0)
+        GROUP BY b.id, g.sku, bn.code, bt.batch_no
+        ORDER BY b.id
+    """
+    out: list[Drift] = []
+    with connection.cursor() as cursor:
+        cursor.execute(sums)
+        for pk, sku, code, batch_no, *numbers in cursor.fetchall():
+            out.append(Drift(pk, sku, code, batch_no, tuple(numbers[:3]), tuple(numbers[3:])))
+        cursor.execute(mismatched)
+        for pk, sku, code, batch_no, count in cursor.fetchall():
+            out.append(Drift(pk, sku, code, batch_no, (-1, -1, -1), (count, 0, 0)))
+    return out
