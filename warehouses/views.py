@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -336,9 +337,10 @@ def bin_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
 def _back_url(request: HttpRequest, default: str) -> str:
     """Where to return after a confirmation: a local ``next`` path, else ``default``."""
     candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate.startswith("/") and not candidate.startswith("//"):
-        return candidate
-    return default
+    is_local = candidate.startswith("/") and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return candidate if is_local else default
 
 
 @permission("warehouses.change_bin")

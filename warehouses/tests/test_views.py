@@ -433,12 +433,14 @@ def test_deactivating_a_bin_returns_to_a_local_next_page_only(staff_client, bin_
     assert bin_.is_active is False
 
     # when: a foreign next is ignored
-    response = staff_client.post(
-        reverse("warehouses:bin-reactivate", args=[bin_.pk]), {"next": "https://evil.example/"}
-    )
+    for foreign in ["https://evil.example/", "//evil.example/", "/\\evil.example/"]:
+        response = staff_client.post(
+            reverse("warehouses:bin-reactivate", args=[bin_.pk]), {"next": foreign}
+        )
 
-    # then
-    assert response["Location"] == reverse("warehouses:warehouse-detail", args=[bin_.warehouse_id])
+        # then
+        detail = reverse("warehouses:warehouse-detail", args=[bin_.warehouse_id])
+        assert response["Location"] == detail, foreign
     bin_.refresh_from_db()
     assert bin_.is_active is True
 
