@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class FreezesConfig(AppConfig):
     name = "freezes"
     verbose_name = _("Freezes")
+
+    def ready(self) -> None:
+        # The ledger calls these inside its postings: rules and sticky freezes freeze arrivals
+        # before the receipt commits; frozen units leaving through other documents are recorded
+        # on the freeze lines; the stock query links frozen quantities to their freezes.
+        from freezes.services import receipts
+
+        receipts.register()

@@ -81,6 +81,39 @@ for _group, _stock_permissions in {
 }.items():
     ROLES[_group] = [*ROLES[_group], *_stock_permissions]
 
+# freezes: staff and QC freeze stock and ask for releases; only managers approve releases, scrap
+# or return frozen stock and edit auto-freeze rules; QC inspectors record inspections.
+_FREEZE_VIEW = [
+    f"freezes.view_{model}"
+    for model in (
+        "freeze",
+        "freezeline",
+        "freezeevent",
+        "freezerule",
+        "releaserequest",
+        "qualityinspection",
+    )
+]
+_FREEZE_WORK = [
+    "freezes.add_freeze",
+    "freezes.change_freeze",
+    "freezes.request_release",
+    "freezes.export_freezes",
+]
+_FREEZE_MANAGE = [
+    "freezes.approve_release",
+    "freezes.ship_frozen",
+    "freezes.add_freezerule",
+    "freezes.change_freezerule",
+    "freezes.add_qualityinspection",
+]
+for _group, _freeze_permissions in {
+    WAREHOUSE_MANAGER: [*_FREEZE_VIEW, *_FREEZE_WORK, *_FREEZE_MANAGE],
+    QC_INSPECTOR: [*_FREEZE_VIEW, *_FREEZE_WORK, "freezes.add_qualityinspection"],
+    WAREHOUSE_STAFF: [*_FREEZE_VIEW, *_FREEZE_WORK],
+}.items():
+    ROLES[_group] = [*ROLES[_group], *_freeze_permissions]
+
 
 def sync_roles(apps) -> None:
     """Create the role groups and set their permissions. Safe to run any number of times.

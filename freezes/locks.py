@@ -1,0 +1,101 @@
+"""Row and advisory locks of the freezes app, and the order they are taken in.
+
+The ledger's lock order (``inventory.locks``) puts the document row first, then balances in
+primary-key order. A freeze is a document, so every freeze service takes:
+
+1. release requests it decides, ``FOR UPDATE`` (compare-and-set on their status);
+2. the freeze row(s), ``FOR NO KEY UPDATE`` in primary-key order (``lock_freezes``);
+3. the balances of the lines it changes, ``FOR UPDATE`` in primary-key order, through
+   ``inventory.locks.lock_balances`` — then it re-reads those lines: a line is written only by a
+   transaction that holds the lock of its balance, so what it reads then is exact.
+
+The in-transaction receipt hook runs while a posting already holds its balance locks; it must
+not wait for anything that waits for a balance. It takes ``FOR KEY SHARE`` on the sticky freezes
+it adds lines to (``share_catching``, in primary-key order, one statement). ``KEY SHARE`` does
+not conflict with the ``NO KEY UPDATE`` of step 2, so a hook never waits for a freeze service.
+It conflicts only with ``FOR UPDATE``, which exactly one short transaction takes: stopping a
+sticky freeze from catching arrivals (``lock_freeze_exclusive``), which holds no other lock. That
+transaction therefore waits for receipts already adding lines, and every receipt after it sees
+the freeze has stopped catching: no line is ever added to a freeze that is being closed.
+
+Periodic jobs take a PostgreSQL advisory lock (``advisory_lock``) so an overlapping tick or a
+second beat does not run them twice. SQLite serialises writers and has none of these locks; the
+functions fall back to plain reads there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+from django.db import connection
+
+from freezes.models import Freeze
+
+
+def lock_freezes(ids: Iterable[int]) -> dict[int, Freeze]:
+    """Lock freeze rows ``FOR NO KEY UPDATE`` in primary-key order; return them fresh by id."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = (
+        Freeze.objects.select_for_update(no_key=True, of=("self",))
+        .filter(pk__in=wanted)
+        .order_by("pk")
+    )
+    return {row.pk: row for row in rows}
+
+
+def lock_freeze(pk: int) -> Freeze | None:
+    """Lock one freeze row ``FOR NO KEY UPDATE`` and return it fresh (None when unknown)."""
+    return lock_freezes([pk]).get(pk)
+
+
+def lock_freeze_exclusive(pk: int) -> Freeze | None:
+    """Lock one freeze row ``FOR UPDATE`` (waits for receipts adding lines to it). Only the
+    short stop-catching transaction uses this; it must hold no other lock."""
+    return Freeze.objects.select_for_update(of=("self",)).filter(pk=pk).first()
+
+
+def share_catching(ids: Iterable[int]) -> list[int]:
+    """Of the freezes ``ids``, those still catching arrivals, read under ``FOR KEY SHARE`` in
+    primary-key order (PostgreSQL). Called by the receipt hook only."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return []
+    if connection.vendor != "postgresql":
+        return list(Freeze.objects.catching().filter(pk__in=wanted).values_list("pk", flat=True))
+    table = connection.ops.quote_name(Freeze._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {table} WHERE id = ANY(%s) AND status = %s AND is_sticky "
+            f"AND sticky_ended_at IS NULL ORDER BY id FOR KEY SHARE",
+            [wanted, Freeze.Status.ACTIVE],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def advisory_key(name: str) -> int:
+    """A stable signed 64-bit key for ``name``."""
+    digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+@contextmanager
+def advisory_lock(name: str) -> Iterator[bool]:
+    """Try to take the session advisory lock ``name``; yield whether it was taken, release it on
+    exit. On SQLite there is no such lock and none is needed: yields True."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    key = advisory_key(name)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        acquired = bool(cursor.fetchone()[0])
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])

@@ -1,0 +1,454 @@
+"""Releasing frozen stock: requests and their approval, automatic release at a time or on a QC
+pass, quality inspection records."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from freezes.exceptions import AlreadyDecided, ApprovalRefused
+from freezes.locks import lock_freeze, lock_freezes
+from freezes.models import (
+    Freeze,
+    FreezeEvent,
+    FreezeLine,
+    QualityInspection,
+    ReleaseMode,
+    ReleaseRequest,
+)
+from freezes.services import common
+from inventory.exceptions import InvalidInput, InvalidQuantity
+
+logger = logging.getLogger(__name__)
+
+APPROVE_PERMISSION = "freezes.approve_release"
+
+
+# --------------------------------------------------------------------------------------------
+# Release requests
+# --------------------------------------------------------------------------------------------
+
+
+def release_request_create(
+    *,
+    freeze: Freeze,
+    requester,
+    reason: str,
+    quantity: int | None = None,
+    line: FreezeLine | None = None,
+    now: datetime.datetime | None = None,
+) -> ReleaseRequest:
+    """Ask for the release of all of a freeze (``quantity`` None), ``quantity`` units of it
+    (earliest expiry first), or of one ``line``. Writes the request and a ``release_requested``
+    event. Raises ``FreezeClosed``, ``InvalidInput`` (no reason, a line of another freeze),
+    ``InvalidQuantity`` (more than is frozen now). Locks the freeze row (no balances)."""
+    now = now or timezone.now()
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(_("Say why the stock should be released."))
+    if quantity is not None and (
+        isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0
+    ):
+        raise InvalidQuantity(_("Quantities must be whole numbers greater than zero."))
+    if line is not None and line.freeze_id != freeze.pk:
+        raise InvalidInput(_("This line belongs to another freeze."))
+    with transaction.atomic():
+        locked = lock_freeze(freeze.pk)
+        common.check_active(locked)
+        lines = FreezeLine.objects.filter(freeze=locked)
+        if line is not None:
+            lines = lines.filter(pk=line.pk)
+        held = sum(row.held for row in lines)
+        if held <= 0:
+            raise InvalidQuantity(
+                _("Nothing is frozen here any more: there is nothing to release.")
+            )
+        if quantity is not None and quantity > held:
+            raise InvalidQuantity(
+                _(
+                    "Cannot release %(requested)s units: only %(held)s are frozen "
+                    "(%(over)s too many)."
+                )
+                % {"requested": quantity, "held": held, "over": quantity - held}
+            )
+        request = ReleaseRequest.objects.create(
+            freeze=locked,
+            line=line,
+            quantity=quantity,
+            reason=reason,
+            requested_by=requester,
+            requested_at=now,
+        )
+        common.add_event(
+            locked,
+            FreezeEvent.Kind.RELEASE_REQUESTED,
+            actor=requester,
+            quantity=quantity or held,
+            comment=reason,
+            request=request,
+            now=now,
+        )
+    return request
+
+
+def check_decider(request: ReleaseRequest, user) -> None:
+    """Refuse a decider without the approve permission, the requester, or the freezer."""
+    if not user.has_perm(APPROVE_PERMISSION):
+        raise ApprovalRefused(_("You do not hold the permission to approve or reject releases."))
+    if request.requested_by_id == user.pk:
+        raise ApprovalRefused(
+            _("You asked for this release yourself: another approver must decide it.")
+        )
+    if request.freeze.created_by_id == user.pk:
+        raise ApprovalRefused(_("You froze this stock yourself: another approver must decide."))
+
+
+def release_request_approve(
+    *,
+    request: ReleaseRequest,
+    approver,
+    comment: str,
+    now: datetime.datetime | None = None,
+) -> int:
+    """Approve a pending request and release the stock through the ledger, in one transaction:
+    ``release_approved`` and ``released`` events; a release of everything closes the freeze
+    (and ends a sticky freeze, in a short transaction before: ``common.stop_catching``).
+
+    Raises ``ApprovalRefused`` (no permission, own request, own freeze), ``AlreadyDecided``,
+    ``FreezeClosed``, ``InvalidInput`` (no comment), ``InvalidQuantity`` (the request asks for
+    more than is frozen now; nothing changes and the request stays pending). Locks the request,
+    the freeze, then the balances of the released lines in primary-key order. Returns the
+    units released."""
+    now = now or timezone.now()
+    comment = (comment or "").strip()
+    if not comment:
+        raise InvalidInput(_("Add a comment to your decision."))
+    check_decider(request, approver)
+    everything = request.quantity is None and request.line_id is None
+    if everything and request.freeze.is_catching and request.is_pending:
+        common.stop_catching(request.freeze_id, actor=approver, now=now)
+    with transaction.atomic():
+        locked_request = _lock_pending(request)
+        freeze = lock_freeze(locked_request.freeze_id)
+        common.check_active(freeze)
+        line_ids = [locked_request.line_id] if locked_request.line_id else None
+        lines = common.lock_lines(freeze, line_ids)
+        take = common.allocate(lines, locked_request.quantity)
+        if not take:
+            raise InvalidQuantity(
+                _("Nothing is frozen here any more: there is nothing to release.")
+            )
+        released = common.release_lines(
+            freeze, lines=lines, take=take, actor=approver, reason_text=comment
+        )
+        ReleaseRequest.objects.filter(pk=locked_request.pk).update(
+            status=ReleaseRequest.Status.APPROVED,
+            decided_by=approver,
+            decided_at=now,
+            comment=comment,
+            released_quantity=released,
+        )
+        common.add_event(
+            freeze,
+            FreezeEvent.Kind.RELEASE_APPROVED,
+            actor=approver,
+            quantity=released,
+            comment=comment,
+            request=locked_request,
+            now=now,
+        )
+        common.add_event(
+            freeze,
+            FreezeEvent.Kind.RELEASED,
+            actor=approver,
+            quantity=released,
+            comment=locked_request.reason,
+            request=locked_request,
+            now=now,
+        )
+        common.close_if_done(freeze, actor=approver, force_stop_catching=everything, now=now)
+    request.refresh_from_db()
+    return released
+
+
+def release_request_reject(
+    *,
+    request: ReleaseRequest,
+    approver,
+    comment: str,
+    now: datetime.datetime | None = None,
+) -> ReleaseRequest:
+    """Reject a pending request with a comment (stock stays frozen); a ``release_rejected``
+    event. Raises ``ApprovalRefused``, ``AlreadyDecided``, ``InvalidInput`` (no comment).
+    Locks the request."""
+    now = now or timezone.now()
+    comment = (comment or "").strip()
+    if not comment:
+        raise InvalidInput(_("Say why the release is rejected."))
+    check_decider(request, approver)
+    with transaction.atomic():
+        locked_request = _lock_pending(request)
+        ReleaseRequest.objects.filter(pk=locked_request.pk).update(
+            status=ReleaseRequest.Status.REJECTED,
+            decided_by=approver,
+            decided_at=now,
+            comment=comment,
+        )
+        common.add_event(
+            locked_request.freeze,
+            FreezeEvent.Kind.RELEASE_REJECTED,
+            actor=approver,
+            comment=comment,
+            request=locked_request,
+            now=now,
+        )
+    request.refresh_from_db()
+    return request
+
+
+def release_request_cancel(
+    *, request: ReleaseRequest, user, now: datetime.datetime | None = None
+) -> ReleaseRequest:
+    """The requester withdraws a pending request. Raises ``ApprovalRefused`` for anyone else,
+    ``AlreadyDecided``. Locks the request."""
+    now = now or timezone.now()
+    if request.requested_by_id != user.pk:
+        raise ApprovalRefused(_("Only the person who asked for a release can withdraw it."))
+    with transaction.atomic():
+        locked_request = _lock_pending(request)
+        ReleaseRequest.objects.filter(pk=locked_request.pk).update(
+            status=ReleaseRequest.Status.CANCELLED, decided_at=now
+        )
+    request.refresh_from_db()
+    return request
+
+
+def _lock_pending(request: ReleaseRequest) -> ReleaseRequest:
+    locked = (
+        ReleaseRequest.objects.select_for_update(of=("self",))
+        .select_related("freeze")
+        .filter(pk=request.pk)
+        .first()
+    )
+    if locked is None or not locked.is_pending:
+        raise AlreadyDecided(_("This release request was decided already; nothing was changed."))
+    return locked
+
+
+# --------------------------------------------------------------------------------------------
+# Automatic release
+# --------------------------------------------------------------------------------------------
+
+
+def freeze_release_at_time(*, freeze_id: int, now: datetime.datetime | None = None) -> int:
+    """Release everything a freeze holds once its ``release_at`` has come (presale start),
+    and close it: a ``released_at_time`` event naming the rule when a rule made the freeze.
+    Idempotent: a closed freeze, or one whose time has not come (or was changed), is left
+    alone and 0 returned. Locks as ``release_request_approve``."""
+    now = now or timezone.now()
+    current = Freeze.objects.filter(pk=freeze_id).first()
+    if current is None or not current.is_active:
+        return 0
+    if current.release_at is None or current.release_at > now:
+        return 0
+    if current.is_catching:
+        common.stop_catching(freeze_id, rule=current.rule, now=now)
+    with transaction.atomic():
+        freeze = lock_freeze(freeze_id)
+        if not freeze.is_active or freeze.release_at is None or freeze.release_at > now:
+            return 0
+        lines = common.lock_lines(freeze)
+        take = common.allocate(lines, None)
+        released = common.release_lines(
+            freeze, lines=lines, take=take, actor=None, reason_text=_("automatic release")
+        )
+        common.add_event(
+            freeze,
+            FreezeEvent.Kind.RELEASED_AT_TIME,
+            rule=freeze.rule,
+            quantity=released,
+            now=now,
+        )
+        common.close_if_done(freeze, rule=freeze.rule, force_stop_catching=True, now=now)
+    return released
+
+
+def freezes_release_due(*, now: datetime.datetime | None = None, limit: int = 500) -> int:
+    """Release every active freeze whose automatic release time has come, each in its own
+    transaction (``freeze_release_at_time``), and close active freezes that hold nothing any
+    more (stock taken out by other documents). Safe to run twice. Returns how many freezes it
+    released."""
+    now = now or timezone.now()
+    due = list(
+        Freeze.objects.active()
+        .filter(release_at__lte=now)
+        .order_by("release_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    done = 0
+    for freeze_id in due:
+        if freeze_release_at_time(freeze_id=freeze_id, now=now):
+            done += 1
+    freezes_close_empty(now=now)
+    return done
+
+
+def freezes_close_empty(*, now: datetime.datetime | None = None) -> int:
+    """Close active freezes that hold nothing and no longer catch arrivals (their stock left
+    through another document, whose hook recorded it on the lines). Returns how many."""
+    now = now or timezone.now()
+    candidates = list(
+        Freeze.objects.active()
+        .exclude(is_sticky=True, sticky_ended_at=None)
+        .exclude(pk__in=FreezeLine.objects.held().values("freeze_id"))
+        .values_list("pk", flat=True)[:500]
+    )
+    closed = 0
+    for freeze_id in candidates:
+        with transaction.atomic():
+            freeze = lock_freeze(freeze_id)
+            if freeze is not None and common.close_if_done(freeze, now=now):
+                closed += 1
+    return closed
+
+
+# --------------------------------------------------------------------------------------------
+# Quality inspection
+# --------------------------------------------------------------------------------------------
+
+
+def inspection_record(
+    *,
+    inspector,
+    result: str,
+    freeze: Freeze | None = None,
+    batch=None,
+    passed: int = 0,
+    failed: int = 0,
+    note: str = "",
+    now: datetime.datetime | None = None,
+) -> QualityInspection:
+    """Record a QC result against a freeze or a batch, with a ``qc_result`` event on each
+    freeze concerned. Freezes set to release on QC pass release automatically: everything
+    they hold (of the batch) on a pass, ``passed`` units (earliest expiry first) on a partial
+    result; on a fail the stock stays frozen (the screen suggests scrap or return).
+
+    Raises ``InvalidInput`` (no subject or both, unknown result, partial without both
+    quantities), ``InvalidQuantity`` (negative, or more passed than is frozen),
+    ``FreezeClosed``. Locks the freezes (primary-key order), then the balances of the lines
+    released."""
+    now = now or timezone.now()
+    if (freeze is None) == (batch is None):
+        raise InvalidInput(_("Inspect either a freeze or a batch."))
+    if result not in QualityInspection.Result.values:
+        raise InvalidInput(_("Choose the QC result: pass, fail or partial."))
+    for value in (passed, failed):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise InvalidQuantity(_("Quantities must be whole numbers, 0 or more."))
+    if result == QualityInspection.Result.PARTIAL and (passed <= 0 or failed <= 0):
+        raise InvalidInput(_("A partial result needs both the passed and the failed quantity."))
+    note = (note or "").strip()
+
+    with transaction.atomic():
+        if freeze is not None:
+            locked = lock_freeze(freeze.pk)
+            common.check_active(locked)
+            freezes = {locked.pk: locked}
+        else:
+            freezes = lock_freezes(
+                FreezeLine.objects.held()
+                .filter(balance__batch=batch, freeze__status=Freeze.Status.ACTIVE)
+                .values_list("freeze_id", flat=True)
+            )
+            freezes = {pk: f for pk, f in freezes.items() if f.is_active}
+        inspection = QualityInspection.objects.create(
+            freeze=freeze,
+            batch=batch,
+            result=result,
+            passed_quantity=passed,
+            failed_quantity=failed,
+            note=note,
+            inspector=inspector,
+            created_at=now,
+        )
+        # A pass releases everything; a partial result the passed units; a fail nothing.
+        quota = None if result == QualityInspection.Result.PASS else passed
+        releasing = result != QualityInspection.Result.FAIL
+        released_total = 0
+        auto_release = False
+        for freeze_id in sorted(freezes):
+            current = freezes[freeze_id]
+            common.add_event(
+                current,
+                FreezeEvent.Kind.QC_RESULT,
+                actor=inspector,
+                quantity=failed if result == QualityInspection.Result.FAIL else passed,
+                comment=f"{result}: {note}" if note else result,
+                inspection=inspection,
+                now=now,
+            )
+            if not releasing or not current.release_on_qc_pass or quota == 0:
+                continue
+            auto_release = True
+            released = _release_on_qc(current, batch, quota, inspector, inspection, now)
+            released_total += released
+            if quota is not None:
+                quota -= released
+        if auto_release and quota:
+            raise InvalidQuantity(
+                _(
+                    "%(passed)s units passed, but only %(held)s are frozen for release on QC "
+                    "pass here."
+                )
+                % {"passed": passed, "held": released_total}
+            )
+        if released_total:
+            QualityInspection.objects.filter(pk=inspection.pk).update(
+                released_quantity=released_total
+            )
+            inspection.released_quantity = released_total
+    return inspection
+
+
+def _release_on_qc(freeze: Freeze, batch, quantity: int | None, inspector, inspection, now) -> int:
+    """Release a locked freeze's stock (of ``batch`` only, when given) on a QC pass: all of
+    it, or at most ``quantity`` units earliest expiry first. A sticky freeze keeps catching
+    arrivals (they need their own inspection). Returns the units released."""
+    line_ids = None
+    if batch is not None:
+        line_ids = list(
+            FreezeLine.objects.filter(freeze=freeze, balance__batch=batch).values_list(
+                "pk", flat=True
+            )
+        )
+    lines = common.lock_lines(freeze, line_ids)
+    held = sum(line.held for line in lines)
+    take = common.allocate(lines, None if quantity is None else min(quantity, held))
+    released = common.release_lines(
+        freeze, lines=lines, take=take, actor=inspector, reason_text=_("QC passed")
+    )
+    if released:
+        common.add_event(
+            freeze,
+            FreezeEvent.Kind.RELEASED_ON_QC,
+            actor=inspector,
+            rule=freeze.rule,
+            quantity=released,
+            inspection=inspection,
+            now=now,
+        )
+    common.close_if_done(freeze, actor=inspector, rule=freeze.rule, now=now)
+    return released
+
+
+def release_mode_of(freeze: Freeze) -> str:
+    """How the freeze is released: automatically at its time, on QC pass, or by request."""
+    if freeze.release_at is not None:
+        return ReleaseMode.AT_TIME
+    if freeze.release_on_qc_pass:
+        return ReleaseMode.ON_QC_PASS
+    return ReleaseMode.MANUAL
