@@ -81,6 +81,9 @@ FROM_FROZEN_KINDS = frozenset({Kind.OUTBOUND_PURCHASE_RETURN, Kind.OUTBOUND_OTHE
 
 REASON_MAX = 255
 KEY_MAX = 80
+#: Upper bound of one line's quantity, far below the 32-bit columns' limit.
+MAX_QUANTITY = 100_000_000
+ON_HAND_LIMIT = 2**31 - 1
 
 
 # --------------------------------------------------------------------------------------------
@@ -428,6 +431,10 @@ def adjust(
     for line in lines:
         if isinstance(line.counted, bool) or not isinstance(line.counted, int) or line.counted < 0:
             raise InvalidQuantity(_("A counted quantity must be a whole number, 0 or more."))
+        if line.counted > MAX_QUANTITY:
+            raise InvalidQuantity(
+                _("A quantity may not exceed %(max)s units.") % {"max": f"{MAX_QUANTITY:,}"}
+            )
         identity = (line.goods_id, line.bin_id, line.batch_id)
         if identity in seen:
             raise InvalidInput(_("The same goods, bin and batch is counted twice."))
@@ -634,6 +641,10 @@ def _check_lines(lines: Sequence) -> None:
 def _check_quantity(quantity: object) -> None:
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
         raise InvalidQuantity(_("Quantities must be whole numbers greater than zero."))
+    if quantity > MAX_QUANTITY:
+        raise InvalidQuantity(
+            _("A quantity may not exceed %(max)s units.") % {"max": f"{MAX_QUANTITY:,}"}
+        )
 
 
 def _clean_reason(reason: str) -> str:
@@ -861,6 +872,8 @@ def _commit(
         row.reserved += change.reserved
         touched[row.pk] = row
     for row in touched.values():
+        if row.on_hand > ON_HAND_LIMIT:
+            raise InvalidQuantity(_("That many units do not fit in one balance row."))
         if not (row.frozen >= 0 and row.reserved >= 0 and row.frozen + row.reserved <= row.on_hand):
             raise NotAllowed(
                 _("This posting would leave frozen or reserved units above on hand stock.")

@@ -1,1 +1,3 @@
 """Admin registrations, one module per subdomain: goods.py (catalogue), stock.py (ledger)."""
+
+from inventory.admin import stock as stock_admin  # noqa: F401  (inventory: stock)

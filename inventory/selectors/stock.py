@@ -1,19 +1,42 @@
 """Reads of the stock ledger shared by screens, exports, hooks and other apps.
 
-Every list selector is keyset-paginated (no OFFSET, no COUNT(*) over the table) and returns a
-constant number of queries per page, with the related rows the templates need.
+Every list selector is keyset-paginated (no OFFSET, no COUNT(*) over the table) and costs a
+constant number of queries per page, with the related rows the templates need selected up front.
+A page is ``limit + 1`` rows read in index order from the cursor (the last row's sort key), so
+page 10,000 costs what page 1 costs.
+
+Selectors take the user so scoping lives in one place: every role allowed to see stock sees all
+warehouses today (ARCHITECTURE.md §4 scopes stores, not warehouses); views check permissions.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import F, Sum
+from django.db.models import Count, F, IntegerField, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
-from inventory.models import Batch, ComboComponent, Goods, StockBalance, StockMovement
+from inventory import hooks
+from inventory.models import (
+    Batch,
+    ComboComponent,
+    DocumentStatus,
+    Goods,
+    InboundSheet,
+    OutboundSheet,
+    StockBalance,
+    StockCount,
+    StockMovement,
+    StockTransfer,
+    StockTransferLine,
+)
 from warehouses.models import Bin
 
 # --------------------------------------------------------------------------------------------
@@ -187,3 +210,491 @@ def balance_drift() -> list[Drift]:
         for pk, sku, code, batch_no, count in cursor.fetchall():
             out.append(Drift(pk, sku, code, batch_no, (-1, -1, -1), (count, 0, 0)))
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# Keyset pagination
+# --------------------------------------------------------------------------------------------
+
+
+def encode_cursor(key: tuple) -> str:
+    raw = json.dumps(list(key), separators=(",", ":"), default=str).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(text: str | None, types: tuple[type, ...]) -> tuple | None:
+    """The key a cursor carries, converted to ``types``; None (first page) for anything that
+    does not parse: a tampered cursor shows the first page, never an error."""
+    if not text:
+        return None
+    try:
+        padded = text + "=" * (-len(text) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(values, list) or len(values) != len(types):
+            return None
+        return tuple(kind(value) for kind, value in zip(types, values, strict=True))
+    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
+        return None
+
+
+@dataclass
+class KeysetPage:
+    """One page of a keyset-paginated list: ``rows``, and ``next_cursor`` when more follow."""
+
+    rows: list
+    next_cursor: str | None
+    is_first: bool
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def has_next(self) -> bool:
+        return self.next_cursor is not None
+
+
+def _page(rows: list, limit: int, key_of, is_first: bool) -> KeysetPage:
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return KeysetPage(
+        rows=rows,
+        next_cursor=encode_cursor(key_of(rows[-1])) if more and rows else None,
+        is_first=is_first,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Stock query (库存查询)
+# --------------------------------------------------------------------------------------------
+
+STOCK_PAGE = 50
+
+
+@dataclass
+class StockRow:
+    """One line of the stock query, whatever the grouping. ``balance`` is set per bin/batch."""
+
+    goods_id: int
+    sku: str
+    name: str
+    unit: str
+    on_hand: int
+    frozen: int
+    reserved: int
+    balance: StockBalance | None = None
+    warehouse_code: str = ""
+    batch_no: str = ""
+    expiry_date: object = None
+    rows: int = 1
+    in_transit: int = 0
+    frozen_url: str = ""
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.frozen - self.reserved
+
+
+def stock_base(*, user) -> QuerySet[StockBalance]:
+    """The balances a user may see (all of them for every stock role today)."""
+    return StockBalance.objects.all()
+
+
+def stock_page(
+    *,
+    user,
+    queryset: QuerySet[StockBalance],
+    group: str = "bin",
+    cursor: str | None = None,
+    limit: int = STOCK_PAGE,
+    frozen_groups_only: bool = False,
+) -> KeysetPage:
+    """One page of the stock query over the (filtered) balance ``queryset``.
+
+    ``group``: ``bin`` (one row per balance: goods, warehouse, bin, batch), ``goods``,
+    ``warehouse`` (goods x warehouse) or ``batch`` (goods x batch) with summed quantities.
+    Ordered by goods SKU then the group's second key; keyset-paginated on that pair. Queries per
+    page: one for the rows, plus one for in-transit units in the ``goods`` grouping (and whatever
+    the registered frozen-link provider costs, once per page). ``frozen_groups_only`` keeps the
+    groups whose summed frozen units are positive."""
+    if group == "goods":
+        page = _grouped_page(queryset, cursor, limit, (), frozen_groups_only)
+        transit = in_transit_totals([row.goods_id for row in page.rows])
+        for row in page.rows:
+            row.in_transit = transit.get(row.goods_id, 0)
+        return page
+    if group == "warehouse":
+        return _grouped_page(
+            queryset, cursor, limit, ("warehouse_id", "warehouse__code"), frozen_groups_only
+        )
+    if group == "batch":
+        return _grouped_page(
+            queryset,
+            cursor,
+            limit,
+            ("batch_key", "batch__batch_no", "batch__expiry_date"),
+            frozen_groups_only,
+        )
+    return _balance_page(queryset, cursor, limit)
+
+
+def _balance_page(queryset: QuerySet, cursor: str | None, limit: int) -> KeysetPage:
+    key = decode_cursor(cursor, (str, int))
+    rows = queryset.select_related("goods", "warehouse", "bin", "bin__zone", "batch").order_by(
+        "goods__sku", "pk"
+    )
+    if key:
+        rows = rows.filter(goods__sku__gte=key[0]).exclude(goods__sku=key[0], pk__lte=key[1])
+    balances = list(rows[: limit + 1])
+    page = _page(balances, limit, lambda b: (b.goods.sku, b.pk), key is None)
+    frozen = [b.pk for b in page.rows if b.frozen]
+    links = hooks.frozen_links(frozen) if frozen else {}
+    page.rows = [
+        StockRow(
+            goods_id=b.goods_id,
+            sku=b.goods.sku,
+            name=b.goods.name,
+            unit=b.goods.unit,
+            on_hand=b.on_hand,
+            frozen=b.frozen,
+            reserved=b.reserved,
+            balance=b,
+            warehouse_code=b.warehouse.code,
+            batch_no=b.batch.batch_no if b.batch_id else "",
+            expiry_date=b.batch.expiry_date if b.batch_id else None,
+            frozen_url=links.get(b.pk, ""),
+        )
+        for b in page.rows
+    ]
+    return page
+
+
+def _grouped_page(
+    queryset: QuerySet,
+    cursor: str | None,
+    limit: int,
+    extra_fields: tuple[str, ...],
+    frozen_only: bool,
+) -> KeysetPage:
+    second = extra_fields[0] if extra_fields else None
+    key = decode_cursor(cursor, (str, int) if second else (str,))
+    rows = queryset
+    if second == "batch_key":
+        rows = rows.annotate(batch_key=Coalesce("batch_id", Value(0), output_field=IntegerField()))
+    rows = (
+        rows.values("goods_id", "goods__sku", "goods__name", "goods__unit", *extra_fields)
+        .annotate(
+            on_hand_sum=Sum("on_hand"),
+            frozen_sum=Sum("frozen"),
+            reserved_sum=Sum("reserved"),
+            row_count=Count("pk"),
+        )
+        .order_by("goods__sku", *([second] if second else []))
+    )
+    if frozen_only:
+        rows = rows.filter(frozen_sum__gt=0)
+    if key and second:
+        rows = rows.filter(goods__sku__gte=key[0]).exclude(
+            Q(goods__sku=key[0]) & Q(**{f"{second}__lte": key[1]})
+        )
+    elif key:
+        rows = rows.filter(goods__sku__gt=key[0])
+    found = list(rows[: limit + 1])
+    page = _page(
+        found,
+        limit,
+        (lambda r: (r["goods__sku"], r[second])) if second else (lambda r: (r["goods__sku"],)),
+        key is None,
+    )
+    page.rows = [
+        StockRow(
+            goods_id=r["goods_id"],
+            sku=r["goods__sku"],
+            name=r["goods__name"],
+            unit=r["goods__unit"],
+            on_hand=r["on_hand_sum"] or 0,
+            frozen=r["frozen_sum"] or 0,
+            reserved=r["reserved_sum"] or 0,
+            warehouse_code=r.get("warehouse__code", ""),
+            batch_no=r.get("batch__batch_no") or "",
+            expiry_date=r.get("batch__expiry_date"),
+            rows=r["row_count"],
+        )
+        for r in page.rows
+    ]
+    return page
+
+
+def stock_export_rows(
+    *, user, queryset: QuerySet[StockBalance], group: str, frozen_groups_only: bool = False
+) -> Iterator[StockRow]:
+    """Every row of the stock query (all pages), read page by page with the same keyset."""
+    cursor = None
+    while True:
+        page = stock_page(
+            user=user,
+            queryset=queryset,
+            group=group,
+            cursor=cursor,
+            limit=2000,
+            frozen_groups_only=frozen_groups_only,
+        )
+        yield from page.rows
+        if not page.next_cursor:
+            return
+        cursor = page.next_cursor
+
+
+def in_transit_totals(goods_ids: list[int]) -> dict[int, int]:
+    """Units in transit per goods: shipped warehouse transfers not yet received (one query)."""
+    if not goods_ids:
+        return {}
+    return dict(
+        StockTransferLine.objects.filter(
+            transfer__status=StockTransfer.Status.IN_TRANSIT, goods_id__in=list(goods_ids)
+        )
+        .values("goods_id")
+        .annotate(units=Sum("quantity"))
+        .values_list("goods_id", "units")
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Ledger (出入库流水)
+# --------------------------------------------------------------------------------------------
+
+LEDGER_PAGE = 50
+
+
+def movement_base(*, user) -> QuerySet[StockMovement]:
+    return StockMovement.objects.all()
+
+
+def movement_page(
+    *,
+    user,
+    queryset: QuerySet[StockMovement],
+    cursor: str | None = None,
+    limit: int = LEDGER_PAGE,
+) -> KeysetPage:
+    """Newest movements first (time, then id), keyset-paginated on (time, id); one query per
+    page with goods, warehouse, bins, batch and operator selected."""
+    from django.utils.dateparse import parse_datetime
+
+    key = decode_cursor(cursor, (str, int))
+    moment = parse_datetime(key[0]) if key else None
+    rows = queryset.select_related(
+        "goods", "warehouse", "bin", "batch", "from_bin", "to_bin", "operator"
+    ).order_by("-created_at", "-pk")
+    if key and moment is not None:
+        rows = rows.filter(created_at__lte=moment).exclude(created_at=moment, pk__gte=key[1])
+    found = list(rows[: limit + 1])
+    return _page(found, limit, lambda m: (m.created_at.isoformat(), m.pk), key is None)
+
+
+def movement_export_rows(*, user, queryset: QuerySet[StockMovement]) -> Iterator[StockMovement]:
+    cursor = None
+    while True:
+        page = movement_page(user=user, queryset=queryset, cursor=cursor, limit=2000)
+        yield from page.rows
+        if not page.next_cursor:
+            return
+        cursor = page.next_cursor
+
+
+# --------------------------------------------------------------------------------------------
+# Stock card of one goods (balance over time)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class CardLine:
+    movement: StockMovement
+    on_hand_after: int
+
+
+def stock_card(
+    *,
+    user,
+    goods: Goods,
+    warehouse_id: int | None = None,
+    cursor: str | None = None,
+    limit: int = LEDGER_PAGE,
+) -> KeysetPage:
+    """The goods' movements newest first, each with the goods' on-hand total (in the warehouse,
+    or in all) right after it: the balance over time. Three queries per page: the current total,
+    the sum of the movements newer than the page, and the page itself."""
+    scope = Q(goods_id=goods.pk)
+    if warehouse_id is not None:
+        scope &= Q(warehouse_id=warehouse_id)
+    movements = movement_base(user=user).filter(scope)
+    page = movement_page(user=user, queryset=movements, cursor=cursor, limit=limit)
+    current = StockBalance.objects.filter(scope).aggregate(total=Sum("on_hand"))["total"] or 0
+    newer = 0
+    if page.rows and not page.is_first:
+        top = page.rows[0]
+        newer = (
+            movements.filter(created_at__gte=top.created_at)
+            .exclude(created_at=top.created_at, pk__lte=top.pk)
+            .aggregate(total=Sum("on_hand_delta"))["total"]
+            or 0
+        )
+    running = current - newer
+    lines = []
+    for movement in page.rows:
+        lines.append(CardLine(movement=movement, on_hand_after=running))
+        running -= movement.on_hand_delta
+    page.rows = lines
+    page.extra["current"] = current
+    return page
+
+
+def goods_stock_summary(*, user, goods: Goods) -> dict:
+    """What the goods detail page and the stock card show above the history: totals per
+    warehouse (on hand, frozen, reserved, available, in transit) and, for a combo, the units
+    available through its components. Four queries."""
+    per_warehouse = list(
+        StockBalance.objects.filter(goods=goods)
+        .values("warehouse_id", "warehouse__code", "warehouse__name")
+        .annotate(on_hand=Sum("on_hand"), frozen=Sum("frozen"), reserved=Sum("reserved"))
+        .order_by("warehouse__code")
+    )
+    transit = dict(
+        StockTransferLine.objects.filter(
+            transfer__status=StockTransfer.Status.IN_TRANSIT, goods=goods
+        )
+        .values("transfer__to_warehouse_id")
+        .annotate(units=Sum("quantity"))
+        .values_list("transfer__to_warehouse_id", "units")
+    )
+    for row in per_warehouse:
+        row["available"] = row["on_hand"] - row["frozen"] - row["reserved"]
+        row["in_transit"] = transit.pop(row["warehouse_id"], 0)
+    totals = {
+        key: sum(row[key] for row in per_warehouse)
+        for key in ("on_hand", "frozen", "reserved", "available")
+    }
+    totals["in_transit"] = sum(transit.values()) + sum(r["in_transit"] for r in per_warehouse)
+    combo = None
+    if goods.is_combo:
+        combo = {
+            "available": goods_available([goods.pk])[goods.pk],
+            "components": list(
+                ComboComponent.objects.filter(combo=goods)
+                .select_related("component")
+                .order_by("component__sku")
+            ),
+        }
+    return {"per_warehouse": per_warehouse, "totals": totals, "combo": combo}
+
+
+# --------------------------------------------------------------------------------------------
+# Documents
+# --------------------------------------------------------------------------------------------
+
+DOCUMENT_PAGE = 50
+
+
+def document_page(
+    *,
+    user,
+    queryset: QuerySet,
+    cursor: str | None = None,
+    limit: int = DOCUMENT_PAGE,
+    line_relation: str = "lines",
+) -> KeysetPage:
+    """Newest documents first, keyset on id, with ``line_count`` and ``units`` per document
+    (two queries per page)."""
+    key = decode_cursor(cursor, (int,))
+    rows = queryset.order_by("-pk")
+    if key:
+        rows = rows.filter(pk__lt=key[0])
+    found = list(rows[: limit + 1])
+    page = _page(found, limit, lambda d: (d.pk,), key is None)
+    if page.rows:
+        model = type(page.rows[0])
+        related = model._meta.get_field(line_relation).related_model
+        parent = model._meta.get_field(line_relation).field.name
+        quantity = "counted_quantity" if related.__name__ == "StockCountLine" else "quantity"
+        totals = {
+            row[parent]: row
+            for row in related.objects.filter(**{f"{parent}__in": [d.pk for d in page.rows]})
+            .values(parent)
+            .annotate(n=Count("pk"), units=Sum(quantity))
+        }
+        for doc in page.rows:
+            doc.line_count = totals.get(doc.pk, {}).get("n", 0)
+            doc.units = totals.get(doc.pk, {}).get("units", 0) or 0
+    return page
+
+
+def inbound_sheets(*, user) -> QuerySet[InboundSheet]:
+    return InboundSheet.objects.select_related(
+        "warehouse", "created_by", "posted_by", "reversal_of"
+    )
+
+
+def outbound_sheets(*, user) -> QuerySet[OutboundSheet]:
+    return OutboundSheet.objects.select_related(
+        "warehouse", "created_by", "posted_by", "reversal_of"
+    )
+
+
+def transfers(*, user) -> QuerySet[StockTransfer]:
+    return StockTransfer.objects.select_related(
+        "from_warehouse", "to_warehouse", "created_by", "shipped_by", "received_by"
+    )
+
+
+def counts(*, user) -> QuerySet[StockCount]:
+    return StockCount.objects.select_related("warehouse", "created_by", "posted_by")
+
+
+def sheet_get(*, user, model, pk: int):
+    """A sheet with its warehouse and people, its lines (goods, batch, bin selected), and the
+    movements it posted; None when it does not exist."""
+    queryset = inbound_sheets(user=user) if model is InboundSheet else outbound_sheets(user=user)
+    sheet = queryset.filter(pk=pk).first()
+    if sheet is None:
+        return None
+    sheet.line_rows = list(
+        sheet.lines.select_related("goods", "batch", "bin", "bin__zone").order_by("pk")
+    )
+    sheet.reversed_by = model.objects.filter(reversal_of=sheet).first()
+    return sheet
+
+
+def document_movements(*, user, document_type: str, document_id: int) -> list[StockMovement]:
+    """The movements one document posted, in posting order (one query)."""
+    return list(
+        StockMovement.objects.filter(document_type=document_type, document_id=document_id)
+        .select_related("goods", "bin", "batch", "from_bin", "to_bin", "operator")
+        .order_by("pk")
+    )
+
+
+def transfer_get(*, user, pk: int) -> StockTransfer | None:
+    transfer = transfers(user=user).filter(pk=pk).first()
+    if transfer is None:
+        return None
+    transfer.line_rows = list(
+        transfer.lines.select_related("goods", "batch", "from_bin", "to_bin").order_by("pk")
+    )
+    return transfer
+
+
+def count_get(*, user, pk: int) -> StockCount | None:
+    count = counts(user=user).filter(pk=pk).first()
+    if count is None:
+        return None
+    count.line_rows = list(
+        count.lines.select_related("goods", "batch", "bin").order_by("bin__code", "goods__sku")
+    )
+    if count.status == DocumentStatus.DRAFT and count.line_rows:
+        current = {
+            (g, b, x): on_hand
+            for g, b, x, on_hand in StockBalance.objects.filter(
+                bin_id__in=sorted({line.bin_id for line in count.line_rows}),
+                goods_id__in=sorted({line.goods_id for line in count.line_rows}),
+            ).values_list("goods_id", "bin_id", "batch_id", "on_hand")
+        }
+        for line in count.line_rows:
+            line.current_on_hand = current.get((line.goods_id, line.bin_id, line.batch_id), 0)
+    return count

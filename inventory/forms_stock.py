@@ -1,0 +1,347 @@
+"""Forms of the stock screens: parsing and field validation only.
+
+Goods are typed by SKU (or barcode) and bins by code, as a clerk reads them off a label or scans
+them on a phone; the forms resolve them to rows and say plainly when one does not exist. Business
+rules (stock available, bin of the right warehouse, posted documents) are the services' and the
+ledger's: their typed errors come back through ``add_stock_error``.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from inventory.exceptions import StockError
+from inventory.ledger import MAX_QUANTITY
+from inventory.models import Batch, Goods, InboundSheet, OutboundSheet
+from warehouses.models import Bin, Warehouse
+
+
+def add_stock_error(form: forms.Form, error: StockError) -> None:
+    """Show a refusal of the ledger or a service as the form's error."""
+    form.add_error(None, str(error))
+
+
+def _quantity_field(label=None, minimum: int = 1) -> forms.IntegerField:
+    return forms.IntegerField(
+        label=label or _("Quantity"),
+        min_value=minimum,
+        max_value=MAX_QUANTITY,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+
+
+def _active_warehouses():
+    return Warehouse.objects.filter(is_active=True).order_by("priority", "code")
+
+
+def find_goods(text: str) -> Goods | None:
+    text = (text or "").strip()
+    if not text:
+        return None
+    return (
+        Goods.objects.filter(Q(sku__iexact=text) | Q(barcode=text))
+        .select_related("category", "brand")
+        .order_by("pk")
+        .first()
+    )
+
+
+def find_bin(warehouse_id: int, code: str) -> Bin | None:
+    code = (code or "").strip()
+    if not code:
+        return None
+    return (
+        Bin.objects.filter(warehouse_id=warehouse_id, code__iexact=code)
+        .select_related("warehouse", "zone")
+        .first()
+    )
+
+
+class GoodsField(forms.CharField):
+    """A goods typed as its SKU or barcode."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Goods (SKU or barcode)"))
+        kwargs.setdefault("max_length", 64)
+        kwargs.setdefault(
+            "widget", forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"})
+        )
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        goods = find_goods(value)
+        if goods is None:
+            raise forms.ValidationError(
+                _("No goods with SKU or barcode %(v)s."), params={"v": value}
+            )
+        return goods
+
+
+class _WarehouseBound(forms.Form):
+    """A form whose bin codes are resolved inside one warehouse."""
+
+    bin_fields: tuple[str, ...] = ()
+
+    def __init__(self, *args, warehouse_id: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.warehouse_id = warehouse_id
+
+    def _resolve_bins(self, cleaned: dict) -> None:
+        for name in self.bin_fields:
+            code = cleaned.get(name)
+            if not code:
+                cleaned[name] = None
+                continue
+            warehouse = cleaned.get("warehouse")
+            warehouse_id = warehouse.pk if warehouse else self.warehouse_id
+            found = find_bin(warehouse_id, code) if warehouse_id else None
+            if found is None:
+                self.add_error(name, _("No bin %(code)s in this warehouse.") % {"code": code})
+            cleaned[name] = found
+
+    def _resolve_batch(self, cleaned: dict, *, field: str = "batch_no") -> None:
+        batch_no = (cleaned.get(field) or "").strip()
+        goods = cleaned.get("goods")
+        cleaned["batch"] = None
+        if not batch_no or goods is None:
+            return
+        batch = Batch.objects.filter(goods=goods, batch_no=batch_no).first()
+        if batch is None:
+            self.add_error(
+                field, _("%(sku)s has no batch %(batch)s.") % {"sku": goods.sku, "batch": batch_no}
+            )
+        cleaned["batch"] = batch
+
+
+# --- sheets ---------------------------------------------------------------------------------
+
+
+class InboundSheetForm(forms.Form):
+    warehouse = forms.ModelChoiceField(queryset=_active_warehouses(), label=_("Warehouse"))
+    type = forms.ChoiceField(choices=InboundSheet.Type.choices, label=_("Type"))
+    reference = forms.CharField(label=_("Reference"), max_length=100, required=False)
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class OutboundSheetForm(forms.Form):
+    warehouse = forms.ModelChoiceField(queryset=_active_warehouses(), label=_("Warehouse"))
+    type = forms.ChoiceField(choices=OutboundSheet.Type.choices, label=_("Type"))
+    reference = forms.CharField(
+        label=_("Reference"), max_length=100, required=False, help_text=_("Order number.")
+    )
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    allow_expired = forms.BooleanField(label=_("Ship expired batches"), required=False)
+    expired_reason = forms.CharField(
+        label=_("Reason for shipping expired batches"), max_length=255, required=False
+    )
+
+    def __init__(self, *args, may_ship_expired: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not may_ship_expired:
+            del self.fields["allow_expired"]
+            del self.fields["expired_reason"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("allow_expired") and not (cleaned.get("expired_reason") or "").strip():
+            self.add_error("expired_reason", _("Give a reason for shipping expired batches."))
+        return cleaned
+
+
+class InboundLineForm(_WarehouseBound):
+    goods = GoodsField()
+    bin = forms.CharField(label=_("Bin"), max_length=32)
+    quantity = _quantity_field()
+    batch_no = forms.CharField(label=_("Batch number"), max_length=64, required=False)
+    production_date = forms.DateField(
+        label=_("Production date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    expiry_date = forms.DateField(
+        label=_("Expiry date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    bin_fields = ("bin",)
+
+    def clean(self):
+        cleaned = super().clean()
+        self._resolve_bins(cleaned)
+        if (cleaned.get("production_date") or cleaned.get("expiry_date")) and not (
+            cleaned.get("batch_no") or ""
+        ).strip():
+            self.add_error("batch_no", _("Dates belong to a batch: give its number."))
+        return cleaned
+
+
+class OutboundLineForm(_WarehouseBound):
+    goods = GoodsField()
+    quantity = _quantity_field()
+    bin = forms.CharField(
+        label=_("Bin"), max_length=32, required=False, help_text=_("Empty: any bin.")
+    )
+    batch_no = forms.CharField(
+        label=_("Batch number"),
+        max_length=64,
+        required=False,
+        help_text=_("Empty: first expiry first out."),
+    )
+    from_frozen = forms.BooleanField(label=_("From frozen stock"), required=False)
+    bin_fields = ("bin",)
+
+    def __init__(self, *args, allow_frozen: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not allow_frozen:
+            del self.fields["from_frozen"]
+
+    def clean(self):
+        cleaned = super().clean()
+        self._resolve_bins(cleaned)
+        self._resolve_batch(cleaned)
+        return cleaned
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"), max_length=200, widget=forms.TextInput(attrs={"autofocus": True})
+    )
+
+
+# --- transfers ------------------------------------------------------------------------------
+
+
+def new_token() -> str:
+    """A one-time token a form carries, so posting it twice posts once."""
+    return uuid.uuid4().hex
+
+
+class BinTransferForm(_WarehouseBound):
+    warehouse = forms.ModelChoiceField(queryset=_active_warehouses(), label=_("Warehouse"))
+    goods = GoodsField()
+    batch_no = forms.CharField(label=_("Batch number"), max_length=64, required=False)
+    from_bin = forms.CharField(label=_("From bin"), max_length=32)
+    to_bin = forms.CharField(label=_("To bin"), max_length=32)
+    quantity = _quantity_field()
+    note = forms.CharField(label=_("Note"), max_length=255, required=False)
+    token = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    bin_fields = ("from_bin", "to_bin")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("warehouse"):
+            self._resolve_bins(cleaned)
+        self._resolve_batch(cleaned)
+        if cleaned.get("from_bin") and cleaned.get("from_bin") == cleaned.get("to_bin"):
+            self.add_error("to_bin", _("Choose another bin than the source."))
+        return cleaned
+
+
+class TransferForm(forms.Form):
+    from_warehouse = forms.ModelChoiceField(
+        queryset=_active_warehouses(), label=_("From warehouse")
+    )
+    to_warehouse = forms.ModelChoiceField(queryset=_active_warehouses(), label=_("To warehouse"))
+    note = forms.CharField(label=_("Note"), max_length=1000, required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("from_warehouse") and cleaned.get("from_warehouse") == cleaned.get(
+            "to_warehouse"
+        ):
+            self.add_error("to_warehouse", _("Choose two different warehouses."))
+        return cleaned
+
+
+class TransferLineForm(_WarehouseBound):
+    goods = GoodsField()
+    batch_no = forms.CharField(label=_("Batch number"), max_length=64, required=False)
+    from_bin = forms.CharField(label=_("From bin"), max_length=32)
+    quantity = _quantity_field()
+    bin_fields = ("from_bin",)
+
+    def clean(self):
+        cleaned = super().clean()
+        self._resolve_bins(cleaned)
+        self._resolve_batch(cleaned)
+        return cleaned
+
+
+class TransferReceiveForm(forms.Form):
+    """One row per transfer line: destination bin, units that arrived, reason of a shortfall."""
+
+    def __init__(self, *args, transfer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.transfer = transfer
+        for line in transfer.line_rows:
+            self.fields[f"bin_{line.pk}"] = forms.CharField(
+                label=_("Into bin"), max_length=32, required=False
+            )
+            self.fields[f"received_{line.pk}"] = forms.IntegerField(
+                label=_("Received"), min_value=0, max_value=line.quantity, initial=line.quantity
+            )
+            self.fields[f"reason_{line.pk}"] = forms.CharField(
+                label=_("Discrepancy reason"), max_length=255, required=False
+            )
+
+    def rows(self):
+        for line in self.transfer.line_rows:
+            yield (
+                line,
+                self[f"bin_{line.pk}"],
+                self[f"received_{line.pk}"],
+                self[f"reason_{line.pk}"],
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        for line in self.transfer.line_rows:
+            code = cleaned.get(f"bin_{line.pk}")
+            received = cleaned.get(f"received_{line.pk}")
+            target = find_bin(self.transfer.to_warehouse_id, code) if code else None
+            if code and target is None:
+                self.add_error(
+                    f"bin_{line.pk}", _("No bin %(code)s in this warehouse.") % {"code": code}
+                )
+            if received and not code:
+                self.add_error(f"bin_{line.pk}", _("Choose the bin the units go into."))
+            if (
+                received is not None
+                and received < line.quantity
+                and not (cleaned.get(f"reason_{line.pk}") or "").strip()
+            ):
+                self.add_error(f"reason_{line.pk}", _("Explain why units are missing."))
+            cleaned[f"target_{line.pk}"] = target
+        return cleaned
+
+
+# --- counts ---------------------------------------------------------------------------------
+
+
+class CountForm(forms.Form):
+    warehouse = forms.ModelChoiceField(queryset=_active_warehouses(), label=_("Warehouse"))
+    reason = forms.CharField(label=_("Reason"), max_length=255)
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class CountLineForm(_WarehouseBound):
+    goods = GoodsField()
+    bin = forms.CharField(label=_("Bin"), max_length=32)
+    batch_no = forms.CharField(label=_("Batch number"), max_length=64, required=False)
+    counted = _quantity_field(label=_("Counted"), minimum=0)
+    bin_fields = ("bin",)
+
+    def clean(self):
+        cleaned = super().clean()
+        self._resolve_bins(cleaned)
+        self._resolve_batch(cleaned)
+        return cleaned
