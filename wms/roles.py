@@ -114,6 +114,28 @@ for _group, _freeze_permissions in {
 }.items():
     ROLES[_group] = [*ROLES[_group], *_freeze_permissions]
 
+# inventory: goods (catalogue, combos, batches, imports/exports). Managers keep the catalogue;
+# staff and QC look it up, staff record batches; channel operators read it for listings.
+_GOODS_VIEW = [
+    f"inventory.view_{model}" for model in ("goods", "category", "brand", "combocomponent", "batch")
+]
+_GOODS_EDIT = [
+    *[
+        f"inventory.{verb}_{model}"
+        for verb in ("add", "change")
+        for model in ("goods", "category", "brand", "batch")
+    ],
+    *[f"inventory.{verb}_combocomponent" for verb in ("add", "change", "delete")],
+]
+for _group, _goods_permissions in {
+    WAREHOUSE_MANAGER: [*_GOODS_VIEW, *_GOODS_EDIT],
+    QC_INSPECTOR: _GOODS_VIEW,
+    WAREHOUSE_STAFF: [*_GOODS_VIEW, "inventory.add_batch", "inventory.change_batch"],
+    STORE_MANAGER: ["inventory.view_goods"],
+    CHANNEL_OPERATOR: _GOODS_VIEW,
+}.items():
+    ROLES[_group] = [*ROLES[_group], *_goods_permissions]
+
 
 def sync_roles(apps) -> None:
     """Create the role groups and set their permissions. Safe to run any number of times.

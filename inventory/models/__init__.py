@@ -1,8 +1,26 @@
 """Inventory models: goods and their catalogue (goods.py), the stock ledger (stock.py)."""
 
-from inventory.models.goods import Batch, Brand, Category, ComboComponent, Goods, GoodsQuerySet
+from inventory.models.goods import (
+    Batch,
+    Brand,
+    Category,
+    ComboComponent,
+    ExportRecord,
+    Goods,
+    GoodsQuerySet,
+    ImportJob,
+)
 
-__all__ = ["Batch", "Brand", "Category", "ComboComponent", "Goods", "GoodsQuerySet"]
+__all__ = [
+    "Batch",
+    "Brand",
+    "Category",
+    "ComboComponent",
+    "ExportRecord",
+    "Goods",
+    "GoodsQuerySet",
+    "ImportJob",
+]
 
 # inventory: stock (the ledger; owned by the stock ledger work)
 from inventory.models.stock import (  # noqa: E402

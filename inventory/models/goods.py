@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -178,3 +179,107 @@ class Batch(models.Model):
 
     def __str__(self) -> str:
         return self.batch_no
+
+
+class ImportJob(models.Model):
+    """One uploaded sheet on its way through the import flow (inventory/imports): checked (the
+    dry run, with its preview), then committed all-or-nothing. Persisted so a user can leave the
+    page while a large file is checked or committed by a Celery worker and come back to it.
+
+    ``preview`` and ``result`` hold ``ImportReport.as_dict()``; the uploaded file is kept under
+    MEDIA_ROOT/imports and only ever served to its owner through a permission-checked view.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting to be checked")
+        CHECKING = "checking", _("Checking")
+        READY = "ready", _("Checked, ready to import")
+        INVALID = "invalid", _("Has errors")
+        REFUSED = "refused", _("File refused")
+        COMMITTING = "committing", _("Importing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Failed")
+
+    RUNNING = (Status.QUEUED, Status.CHECKING, Status.COMMITTING)
+
+    resource = models.CharField(_("resource"), max_length=64)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="import_jobs",
+        verbose_name=_("user"),
+    )
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/", max_length=255)
+    original_name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
+    language = models.CharField(_("language"), max_length=16, default="en")
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED
+    )
+    in_background = models.BooleanField(_("runs in the background"), default=False)
+    progress_rows = models.PositiveIntegerField(_("rows done"), default=0)
+    total_rows = models.PositiveIntegerField(_("rows (estimate)"), default=0)
+    message = models.TextField(_("message"), blank=True, default="")
+    preview = models.JSONField(_("preview"), null=True, blank=True)
+    result = models.JSONField(_("result"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="importjob_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.resource} · {self.original_name}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in self.RUNNING
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.total_rows:
+            return 0
+        return min(100, int(self.progress_rows * 100 / self.total_rows))
+
+
+class ExportRecord(models.Model):
+    """导出历史: who exported which resource, with which filters, how many rows, when; the file
+    stays under MEDIA_ROOT/exports for re-download through a permission-checked view."""
+
+    class Format(models.TextChoices):
+        XLSX = "xlsx", "Excel (.xlsx)"
+        CSV = "csv", "CSV (.csv)"
+
+    resource = models.CharField(_("resource"), max_length=64)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="export_records",
+        verbose_name=_("user"),
+    )
+    source = models.CharField(_("source"), max_length=16, default="screen")
+    file_format = models.CharField(_("format"), max_length=8, choices=Format.choices)
+    filters = models.JSONField(_("filters"), default=dict, blank=True)
+    filters_display = models.CharField(_("filters (as shown)"), max_length=500, blank=True)
+    row_count = models.PositiveIntegerField(_("rows"), default=0)
+    file = models.FileField(_("file"), upload_to="exports/%Y/%m/", max_length=255)
+    file_name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
+    created_at = models.DateTimeField(_("exported at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("export record")
+        verbose_name_plural = _("export history")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="exportrecord_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.resource} · {self.file_name}"

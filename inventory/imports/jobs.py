@@ -1,0 +1,278 @@
+"""Import jobs: the upload -> check (dry run) -> commit flow, persisted in ``ImportJob``.
+
+Services (each one transaction, or a dry run that writes nothing but the job row):
+
+* ``import_job_create(user, resource_key, upload, language)`` saves the file under
+  MEDIA_ROOT/imports, estimates its rows and either checks it at once (small files) or queues
+  ``import_job_check_task`` after commit (over ``WMS_IMPORT_BACKGROUND_ROWS``, default 2,000).
+* ``import_job_check(job_id)``: the dry run; the job ends READY (no errors), INVALID (row errors,
+  listed in ``job.preview``) or REFUSED (the file as a whole, ``job.message``).
+* ``import_job_commit(job, user)``: from READY only (compare-and-set, so a double click commits
+  once): commits at once or queues ``import_job_commit_task``.
+* ``import_job_run_commit(job_id)``: the commit itself. The rows are re-checked while they are
+  written (the data may have changed since the preview); the job's status DONE is written in the
+  same transaction as the rows, so a job is DONE exactly when its rows are in. A PostgreSQL
+  advisory lock on the job makes a re-delivered task (``acks_late``) wait for, or skip, a run in
+  progress; a worker killed mid-commit leaves nothing behind and the re-delivery runs it again.
+
+Progress (rows done / estimated) is written on a second database connection while the import
+transaction is open, so the page polling the job sees it move.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+import zipfile
+from functools import partial
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import connection, connections, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from inventory.imports import registry
+from inventory.imports.engine import ImportReport, run_import
+from inventory.imports.errors import ImportRefused
+from inventory.imports.files import XLSX, format_for, inspect_xlsx, limits, open_sheet
+from inventory.models import ImportJob
+
+logger = logging.getLogger(__name__)
+
+_JOB_LOCK_NAMESPACE = 0x494D50  # "IMP": pg_advisory_xact_lock(namespace, job id)
+
+
+def background_threshold() -> int:
+    return int(getattr(settings, "WMS_IMPORT_BACKGROUND_ROWS", 2000))
+
+
+def estimate_rows(path: str, kind: str) -> int:
+    """A cheap row estimate to choose between checking now and in the background: line breaks
+    of a CSV, ``<row`` elements of the first worksheet (phantom rows included, on purpose)."""
+    count = 0
+    if kind == XLSX:
+        try:
+            entry = inspect_xlsx(path)
+            with zipfile.ZipFile(path) as archive, archive.open(entry) as sheet:
+                while chunk := sheet.read(1024 * 1024):
+                    count += chunk.count(b"<row")  # one split at a chunk edge: still an estimate
+        except (ImportRefused, KeyError, zipfile.BadZipFile):
+            return 0  # the check refuses it properly, at once
+        return max(0, count - 1)
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            count += chunk.count(b"\n")
+    return max(0, count - 1)
+
+
+def import_job_create(
+    *, user, resource_key: str, upload: UploadedFile, language: str = ""
+) -> ImportJob:
+    """Save ``upload`` as a new job of ``resource_key`` for ``user`` and check it (now, or in the
+    background for big files). Raises ImportRefused for an unknown resource, a wrong extension or
+    an oversized file (nothing is saved then). The caller checks the import permission."""
+    if registry.get(resource_key) is None:
+        raise ImportRefused(_("Unknown import type."))
+    kind = format_for(upload.name)
+    lim = limits()
+    if upload.size > lim.max_bytes:
+        raise ImportRefused(
+            _("The file is %(size)s MB; the limit is %(limit)s MB.")
+            % {"size": round(upload.size / 2**20, 1), "limit": round(lim.max_bytes / 2**20, 1)}
+        )
+    now = timezone.now()
+    relative = f"imports/{now:%Y/%m}/{uuid.uuid4().hex}.{kind}"
+    stored = default_storage.save(relative, upload)
+    path = default_storage.path(stored)
+    estimated = estimate_rows(path, kind)
+    background = estimated > background_threshold()
+    job = ImportJob.objects.create(
+        resource=resource_key,
+        user=user,
+        original_name=Path(upload.name).name[:255],
+        size=upload.size,
+        language=language or translation.get_language() or settings.LANGUAGE_CODE,
+        in_background=background,
+        total_rows=estimated,
+    )
+    job.file.name = stored
+    job.save(update_fields=["file"])
+    if background:
+        from inventory.tasks import import_job_check_task
+
+        transaction.on_commit(partial(import_job_check_task.delay, job.pk))
+        return job
+    return import_job_check(job_id=job.pk)
+
+
+class _ProgressWriter:
+    """Writes ``progress_rows``/``total_rows`` of a job, visible before the import commits: on
+    PostgreSQL through a second connection (autocommit) while a transaction is open."""
+
+    def __init__(self, job_id: int) -> None:
+        self.job_id = job_id
+        self.side = None
+
+    def __call__(self, done: int, total: int) -> None:
+        table = ImportJob._meta.db_table
+        sql = (
+            f"UPDATE {table} SET progress_rows = %s, total_rows = %s, updated_at = %s WHERE id = %s"  # noqa: S608 - our own table name
+        )
+        params = [done, max(total, done), timezone.now(), self.job_id]
+        if not connection.in_atomic_block:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+            return
+        if connection.vendor != "postgresql":
+            return  # SQLite has one writer: the progress shows when the run ends
+        if self.side is None:
+            self.side = connections.create_connection("default")
+        with self.side.cursor() as cursor:
+            cursor.execute(sql, params)
+
+    def close(self) -> None:
+        if self.side is not None:
+            self.side.close()
+            self.side = None
+
+
+def _job_lock(job_id: int) -> bool:
+    """Try to take the job's advisory lock for this transaction (True on non-PostgreSQL)."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [_JOB_LOCK_NAMESPACE, job_id])
+        return bool(cursor.fetchone()[0])
+
+
+def _run(job: ImportJob, *, dry_run: bool) -> ImportReport:
+    resource_class = registry.get(job.resource)
+    progress = _ProgressWriter(job.pk)
+    try:
+        with translation.override(job.language or settings.LANGUAGE_CODE):
+            try:
+                sheet = open_sheet(default_storage.path(job.file.name), job.original_name)
+            except ImportRefused as refusal:
+                report = ImportReport(resource=job.resource, dry_run=dry_run)
+                report.refused = str(refusal)
+                return report
+            except FileNotFoundError:
+                report = ImportReport(resource=job.resource, dry_run=dry_run)
+                report.refused = _("The uploaded file is no longer on the server; upload it again.")
+                return report
+            return run_import(
+                resource_class(), sheet, dry_run=dry_run, user=job.user, progress=progress
+            )
+    finally:
+        progress.close()
+
+
+def _status_after_check(report: ImportReport) -> str:
+    if report.refused:
+        return ImportJob.Status.REFUSED
+    if report.error_count:
+        return ImportJob.Status.INVALID
+    return ImportJob.Status.READY
+
+
+def import_job_check(*, job_id: int) -> ImportJob | None:
+    """Run the dry run of a job and store its preview. Safe to run twice (a re-delivered task);
+    does nothing for a job that is already past checking, or gone."""
+    updated = ImportJob.objects.filter(
+        pk=job_id, status__in=[ImportJob.Status.QUEUED, ImportJob.Status.CHECKING]
+    ).update(status=ImportJob.Status.CHECKING, updated_at=timezone.now())
+    job = ImportJob.objects.filter(pk=job_id).first()
+    if job is None or not updated:
+        return job
+    report = _run(job, dry_run=True)
+    job.preview = report.as_dict()
+    job.status = _status_after_check(report)
+    job.message = report.refused
+    job.progress_rows = report.total_rows
+    job.total_rows = max(report.total_rows, 1)
+    job.finished_at = timezone.now()
+    job.save(
+        update_fields=[
+            "preview",
+            "status",
+            "message",
+            "progress_rows",
+            "total_rows",
+            "finished_at",
+            "updated_at",
+        ]
+    )
+    return job
+
+
+def import_job_commit(*, job: ImportJob, user) -> ImportJob:
+    """Ask for the commit of a checked job. Only a READY job moves (compare-and-set, so a double
+    submit commits once); big files are committed by ``import_job_commit_task`` after this
+    transaction commits. Raises ImportRefused when the job is not ready."""
+    moved = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.READY).update(
+        status=ImportJob.Status.COMMITTING,
+        progress_rows=0,
+        updated_at=timezone.now(),
+        finished_at=None,
+    )
+    if not moved:
+        raise ImportRefused(_("This import is not waiting to be committed any more."))
+    job.refresh_from_db()
+    if job.in_background:
+        from inventory.tasks import import_job_commit_task
+
+        transaction.on_commit(partial(import_job_commit_task.delay, job.pk))
+        return job
+    return import_job_run_commit(job_id=job.pk) or job
+
+
+def import_job_run_commit(*, job_id: int) -> ImportJob | None:
+    """Commit a job that is COMMITTING: write its rows all-or-nothing and mark it DONE in the
+    same transaction; on errors mark it INVALID/REFUSED with the new report. Locks the job
+    (PostgreSQL advisory lock) for the run; returns quietly for a job that is gone or not
+    COMMITTING (already done by another delivery)."""
+    with transaction.atomic():
+        if not _job_lock(job_id):
+            logger.info("import job %s is being committed by another worker", job_id)
+            return ImportJob.objects.filter(pk=job_id).first()
+        job = ImportJob.objects.filter(pk=job_id).first()
+        if job is None or job.status != ImportJob.Status.COMMITTING:
+            return job
+        report = _run(job, dry_run=False)
+        job.result = report.as_dict()
+        job.progress_rows = report.total_rows
+        job.finished_at = timezone.now()
+        if report.written:
+            job.status = ImportJob.Status.DONE
+            job.message = ""
+        else:
+            job.status = _status_after_check(report)
+            if job.status == ImportJob.Status.READY:
+                job.status = ImportJob.Status.FAILED
+            job.preview = report.as_dict()
+            job.message = report.refused
+        job.save(
+            update_fields=[
+                "result",
+                "preview",
+                "status",
+                "message",
+                "progress_rows",
+                "finished_at",
+                "updated_at",
+            ]
+        )
+    return job
+
+
+def import_job_fail(*, job_id: int, message: str) -> None:
+    """Mark a job FAILED after an unexpected error in its task (nothing was written)."""
+    ImportJob.objects.filter(pk=job_id, status__in=ImportJob.RUNNING).update(
+        status=ImportJob.Status.FAILED,
+        message=message[:2000],
+        finished_at=timezone.now(),
+        updated_at=timezone.now(),
+    )

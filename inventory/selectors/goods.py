@@ -1,0 +1,208 @@
+"""Reads of the goods catalogue for screens, exports and the API.
+
+Every list selector returns a fixed number of queries whatever the page size: relations come
+with ``select_related``/``prefetch_related``, the category tree is one query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Q, QuerySet
+
+from inventory.models import Batch, Brand, Category, ComboComponent, ExportRecord, Goods, ImportJob
+
+PATH_SEPARATOR = " > "
+
+
+@dataclass
+class CategoryNode:
+    pk: int
+    parent_id: int | None
+    name: str
+    path: str = ""
+    depth: int = 0
+    children: list[int] = field(default_factory=list)
+
+
+class CategoryTree:
+    """All categories, loaded with one query: paths ("Drinks > Beer"), depth-first order, and the
+    ids under a category (itself and every descendant)."""
+
+    def __init__(self) -> None:
+        rows = Category.objects.values_list("pk", "parent_id", "name")
+        self.nodes = {pk: CategoryNode(pk, parent_id, name) for pk, parent_id, name in rows}
+        roots = []
+        for node in self.nodes.values():
+            parent = self.nodes.get(node.parent_id)
+            if parent is None:
+                roots.append(node.pk)
+            else:
+                parent.children.append(node.pk)
+        self.ordered: list[CategoryNode] = []
+        stack = [(pk, 0, "") for pk in sorted(roots, key=self._name, reverse=True)]
+        seen: set[int] = set()
+        while stack:
+            pk, depth, prefix = stack.pop()
+            if pk in seen:
+                continue
+            seen.add(pk)
+            node = self.nodes[pk]
+            node.depth = depth
+            node.path = f"{prefix}{PATH_SEPARATOR}{node.name}" if prefix else node.name
+            self.ordered.append(node)
+            for child in sorted(node.children, key=self._name, reverse=True):
+                stack.append((child, depth + 1, node.path))
+
+    def _name(self, pk: int) -> str:
+        return self.nodes[pk].name.casefold()
+
+    def path(self, pk: int | None) -> str:
+        node = self.nodes.get(pk) if pk is not None else None
+        return node.path if node else ""
+
+    def descendant_ids(self, pk: int) -> list[int]:
+        if pk not in self.nodes:
+            return []
+        found, stack = [], [pk]
+        while stack:
+            current = stack.pop()
+            if current in found:
+                continue
+            found.append(current)
+            stack.extend(self.nodes[current].children)
+        return found
+
+    def choices(self) -> list[tuple[int, str]]:
+        return [(node.pk, node.path) for node in self.ordered]
+
+
+def category_tree() -> CategoryTree:
+    return CategoryTree()
+
+
+def brand_choices() -> list[tuple[int, str]]:
+    return list(Brand.objects.order_by("name").values_list("pk", "name"))
+
+
+def goods_queryset() -> QuerySet[Goods]:
+    """Goods as the list and the exports show them (brand joined; categories from the tree)."""
+    return Goods.objects.select_related("brand")
+
+
+def goods_search(queryset: QuerySet[Goods], text: str) -> QuerySet[Goods]:
+    """SKU or name containing ``text`` (case-insensitive), or the exact barcode."""
+    text = text.strip()
+    if not text:
+        return queryset
+    return queryset.filter(Q(sku__icontains=text) | Q(name__icontains=text) | Q(barcode=text))
+
+
+@dataclass
+class KeysetPage:
+    """One page of goods in SKU order, found by the SKU it starts after (or ends before): no
+    OFFSET (which reads and drops every earlier row) and no COUNT over the whole table."""
+
+    items: list[Goods]
+    next_after: str | None
+    previous_before: str | None
+
+    @property
+    def has_other_pages(self) -> bool:
+        return bool(self.next_after or self.previous_before)
+
+
+def goods_page(
+    queryset: QuerySet[Goods],
+    *,
+    after: str | None = None,
+    before: str | None = None,
+    per_page: int = 50,
+) -> KeysetPage:
+    """A page of ``queryset`` ordered by SKU: one query."""
+    if before:
+        rows = list(queryset.filter(sku__lt=before).order_by("-sku")[: per_page + 1])
+        more_before = len(rows) > per_page
+        items = list(reversed(rows[:per_page]))
+        return KeysetPage(
+            items=items,
+            next_after=items[-1].sku if items else None,
+            previous_before=items[0].sku if items and more_before else None,
+        )
+    if after:
+        queryset = queryset.filter(sku__gt=after)
+    rows = list(queryset.order_by("sku")[: per_page + 1])
+    items = rows[:per_page]
+    return KeysetPage(
+        items=items,
+        next_after=items[-1].sku if len(rows) > per_page else None,
+        previous_before=items[0].sku if after and items else None,
+    )
+
+
+def goods_get(pk: int) -> Goods | None:
+    return Goods.objects.select_related("brand", "category").filter(pk=pk).first()
+
+
+def goods_components(goods: Goods) -> list[ComboComponent]:
+    return list(
+        ComboComponent.objects.filter(combo=goods)
+        .select_related("component")
+        .order_by("component__sku")
+    )
+
+
+def goods_part_of(goods: Goods) -> list[ComboComponent]:
+    return list(
+        ComboComponent.objects.filter(component=goods)
+        .select_related("combo")
+        .order_by("combo__sku")
+    )
+
+
+def goods_batches(goods: Goods, *, limit: int | None = None) -> list[Batch]:
+    queryset = Batch.objects.filter(goods=goods).order_by("expiry_date", "batch_no")
+    return list(queryset[:limit] if limit else queryset)
+
+
+def batch_get(goods: Goods, pk: int) -> Batch | None:
+    return Batch.objects.select_related("goods").filter(goods=goods, pk=pk).first()
+
+
+def goods_for_combo(sku: str) -> Goods | None:
+    """The goods with this SKU (case-insensitive), for the combo editor."""
+    sku = " ".join((sku or "").split())
+    if not sku:
+        return None
+    return Goods.objects.filter(sku__iexact=sku).first()
+
+
+def import_jobs_for(user, *, limit: int = 50) -> list[ImportJob]:
+    """The user's recent import jobs (everyone's for holders of ``view_importjob``)."""
+    queryset = ImportJob.objects.select_related("user")
+    if not user.has_perm("inventory.view_importjob"):
+        queryset = queryset.filter(user=user)
+    return list(queryset.order_by("-created_at", "-id")[:limit])
+
+
+def import_job_get(user, pk: int) -> ImportJob | None:
+    """A job the user may see: his own, or any for holders of ``view_importjob``."""
+    queryset = ImportJob.objects.select_related("user").filter(pk=pk)
+    if not user.has_perm("inventory.view_importjob"):
+        queryset = queryset.filter(user=user)
+    return queryset.first()
+
+
+def export_records_for(user, *, limit: int = 100) -> list[ExportRecord]:
+    """The user's export history (everyone's for holders of ``view_exportrecord``)."""
+    queryset = ExportRecord.objects.select_related("user")
+    if not user.has_perm("inventory.view_exportrecord"):
+        queryset = queryset.filter(user=user)
+    return list(queryset.order_by("-created_at", "-id")[:limit])
+
+
+def export_record_get(user, pk: int) -> ExportRecord | None:
+    queryset = ExportRecord.objects.filter(pk=pk)
+    if not user.has_perm("inventory.view_exportrecord"):
+        queryset = queryset.filter(user=user)
+    return queryset.first()

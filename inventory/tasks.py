@@ -1,0 +1,50 @@
+"""Celery tasks of the inventory app: thin wrappers that load by id and call one service."""
+
+import logging
+
+from celery import shared_task
+from django.db import OperationalError
+
+from inventory.imports import jobs
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    name="inventory.check_import",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=5,
+)
+def import_job_check_task(job_id: int) -> None:
+    """Dry-run an uploaded sheet and store its preview (idempotent)."""
+    try:
+        jobs.import_job_check(job_id=job_id)
+    except OperationalError:
+        raise
+    except Exception as error:
+        logger.exception("import job %s: the check failed", job_id)
+        jobs.import_job_fail(job_id=job_id, message=str(error))
+
+
+@shared_task(
+    name="inventory.commit_import",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=5,
+)
+def import_job_commit_task(job_id: int) -> None:
+    """Commit a checked sheet all-or-nothing (idempotent: a finished job is left alone)."""
+    try:
+        jobs.import_job_run_commit(job_id=job_id)
+    except OperationalError:
+        raise
+    except Exception as error:
+        logger.exception("import job %s: the commit failed", job_id)
+        jobs.import_job_fail(job_id=job_id, message=str(error))
