@@ -37,7 +37,7 @@ from inventory.models import (
     StockTransfer,
     StockTransferLine,
 )
-from warehouses.models import Bin
+from warehouses.models import Bin, Zone
 
 # --------------------------------------------------------------------------------------------
 # Hooks for the warehouses app
@@ -270,7 +270,8 @@ STOCK_PAGE = 50
 
 @dataclass
 class StockRow:
-    """One line of the stock query, whatever the grouping. ``balance`` is set per bin/batch."""
+    """One line of the stock query, whatever the grouping; ``balance_id`` and the bin fields
+    are set in the per-bin grouping only."""
 
     goods_id: int
     sku: str
@@ -279,8 +280,12 @@ class StockRow:
     on_hand: int
     frozen: int
     reserved: int
-    balance: StockBalance | None = None
+    balance_id: int | None = None
     warehouse_code: str = ""
+    bin_id: int | None = None
+    bin_code: str = ""
+    zone_code: str = ""
+    zone_type: str = ""
     batch_no: str = ""
     expiry_date: object = None
     rows: int = 1
@@ -336,32 +341,71 @@ def stock_page(
 
 
 def _balance_page(queryset: QuerySet, cursor: str | None, limit: int) -> KeysetPage:
+    """Per-balance rows read as plain values (no model instances: the page is a few hundred
+    cells, and building six model objects per row would cost more than the query)."""
     key = decode_cursor(cursor, (str, int))
-    rows = queryset.select_related("goods", "warehouse", "bin", "bin__zone", "batch").order_by(
-        "goods__sku", "pk"
-    )
+    rows = queryset.order_by("goods__sku", "pk")
     if key:
         rows = rows.filter(goods__sku__gte=key[0]).exclude(goods__sku=key[0], pk__lte=key[1])
-    balances = list(rows[: limit + 1])
-    page = _page(balances, limit, lambda b: (b.goods.sku, b.pk), key is None)
-    frozen = [b.pk for b in page.rows if b.frozen]
+    found = list(
+        rows.values_list(
+            "pk",
+            "goods_id",
+            "goods__sku",
+            "goods__name",
+            "goods__unit",
+            "warehouse__code",
+            "bin_id",
+            "bin__code",
+            "bin__zone__code",
+            "bin__zone__type",
+            "batch__batch_no",
+            "batch__expiry_date",
+            "on_hand",
+            "frozen",
+            "reserved",
+        )[: limit + 1]
+    )
+    page = _page(found, limit, lambda r: (r[2], r[0]), key is None)
+    frozen = [r[0] for r in page.rows if r[13]]
     links = hooks.frozen_links(frozen) if frozen else {}
+    zone_types = dict(Zone.Type.choices)
     page.rows = [
         StockRow(
-            goods_id=b.goods_id,
-            sku=b.goods.sku,
-            name=b.goods.name,
-            unit=b.goods.unit,
-            on_hand=b.on_hand,
-            frozen=b.frozen,
-            reserved=b.reserved,
-            balance=b,
-            warehouse_code=b.warehouse.code,
-            batch_no=b.batch.batch_no if b.batch_id else "",
-            expiry_date=b.batch.expiry_date if b.batch_id else None,
-            frozen_url=links.get(b.pk, ""),
+            goods_id=goods_id,
+            sku=sku,
+            name=name,
+            unit=unit,
+            on_hand=on_hand,
+            frozen=frozen_units,
+            reserved=reserved,
+            balance_id=pk,
+            warehouse_code=warehouse_code,
+            bin_id=bin_id,
+            bin_code=bin_code,
+            zone_code=zone_code,
+            zone_type=zone_types.get(zone_type, zone_type),
+            batch_no=batch_no or "",
+            expiry_date=expiry,
+            frozen_url=links.get(pk, ""),
         )
-        for b in page.rows
+        for (
+            pk,
+            goods_id,
+            sku,
+            name,
+            unit,
+            warehouse_code,
+            bin_id,
+            bin_code,
+            zone_code,
+            zone_type,
+            batch_no,
+            expiry,
+            on_hand,
+            frozen_units,
+            reserved,
+        ) in page.rows
     ]
     return page
 

@@ -465,7 +465,7 @@ def test_stock_query_keyset_pages_cover_every_row_once(client, staff, bins):
     seen, cursor = [], None
     while True:
         page = client.get(url, {"cursor": cursor} if cursor else {}).context["page"]
-        seen += [(row.sku, row.balance.pk) for row in page.rows]
+        seen += [(row.sku, row.balance_id) for row in page.rows]
         cursor = page.next_cursor
         if not cursor:
             break

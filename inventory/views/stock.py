@@ -214,11 +214,10 @@ def stock_export_view(request: HttpRequest) -> HttpResponse:
         ):
             line: list[object] = [row.sku, row.name, row.unit]
             if group == "bin":
-                balance = row.balance
                 line += [
                     row.warehouse_code,
-                    balance.bin.zone.code,
-                    balance.bin.code,
+                    row.zone_code,
+                    row.bin_code,
                     row.batch_no,
                     row.expiry_date,
                 ]
