@@ -351,11 +351,26 @@ def pending_request_count() -> int:
 
 @dataclass
 class Bar:
+    """One bar of a server-rendered SVG chart: ``y`` and ``width`` in the chart's units."""
+
     label: str
     units: int
     lines: int
     percent: float
     key: str = ""
+    y: int = 0
+    width: int = 0
+
+    ROW = 24
+    WIDTH = 170
+
+    @property
+    def value_x(self) -> int:
+        return 136 + self.width
+
+
+def chart_height(bars: list[Bar]) -> int:
+    return max(len(bars), 1) * Bar.ROW
 
 
 @dataclass
@@ -371,6 +386,22 @@ class Dashboard:
     by_category: list[Bar]
     by_age: list[Bar]
     oldest: list[Freeze]
+
+    @property
+    def height_warehouse(self) -> int:
+        return chart_height(self.by_warehouse)
+
+    @property
+    def height_reason(self) -> int:
+        return chart_height(self.by_reason)
+
+    @property
+    def height_category(self) -> int:
+        return chart_height(self.by_category)
+
+    @property
+    def height_age(self) -> int:
+        return chart_height(self.by_age)
 
 
 AGE_BUCKETS = ((7, "0-7"), (30, "8-30"), (90, "31-90"), (None, "90+"))
@@ -399,8 +430,10 @@ def dashboard(
                 lines=row["lines"],
                 percent=round(row["units"] * 100 / largest, 1),
                 key=str(key_of(row)),
+                y=index * Bar.ROW,
+                width=max(round(row["units"] * Bar.WIDTH / largest), 1 if row["units"] else 0),
             )
-            for row in rows
+            for index, row in enumerate(rows)
         ]
 
     by_warehouse = bars(

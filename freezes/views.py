@@ -1,0 +1,729 @@
+"""Freeze screens: thin views that parse with a form, call a service or selector, render.
+
+Anonymous visitors go to the login page; a user without the permission gets 403; an unknown id
+gets 404. htmx requests get the page's partial (``Vary: HX-Request``). An invalid form or a
+refused action comes back with status 422 and a clear message; nothing was changed then.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from freezes import selectors
+from freezes.filters import FreezeFilter, FrozenStockFilter
+from freezes.forms import (
+    AgeingForm,
+    DecisionForm,
+    FreezeEditForm,
+    FreezeForm,
+    InspectionForm,
+    ReleaseRequestForm,
+    RuleForm,
+    ShipOutForm,
+)
+from freezes.models import Freeze, FreezeRule, Reason, ReleaseRequest
+from freezes.services import freezing, release, rules
+from inventory.exceptions import StockError
+
+View = Callable[..., HttpResponse]
+PER_PAGE = 50
+MAX_BALANCES = 100
+EXPORT_MAX_ROWS = 100_000
+
+
+def permission(perm: str) -> Callable[[View], View]:
+    """Login first (anonymous -> login page), then the permission (403 without it)."""
+
+    def decorator(view: View) -> View:
+        return login_required(permission_required(perm, raise_exception=True)(view))
+
+    return decorator
+
+
+def _respond(
+    request: HttpRequest,
+    template: str,
+    context: dict,
+    *,
+    partial: str | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The full page, or only ``partial`` of it for an htmx request."""
+    name = f"{template}#{partial}" if partial and request.htmx else template
+    response = render(request, name, context, status=status)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+def _freeze_or_404(pk: int) -> Freeze:
+    freeze = selectors.freeze_get(pk)
+    if freeze is None:
+        raise Http404
+    return freeze
+
+
+def _with_freeze(view: View) -> View:
+    @wraps(view)
+    def wrapper(request: HttpRequest, pk: int, *args, **kwargs) -> HttpResponse:
+        return view(request, _freeze_or_404(pk), *args, **kwargs)
+
+    return wrapper
+
+
+def _page(request: HttpRequest, queryset, per_page: int = PER_PAGE):
+    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+
+
+def _ageing_days(request: HttpRequest) -> tuple[AgeingForm, int]:
+    default = selectors.ageing_days_default()
+    form = AgeingForm({"days": request.GET.get("days") or default})
+    days = form.cleaned_data["days"] if form.is_valid() else default
+    return form, days
+
+
+# --- freezes --------------------------------------------------------------------------------
+
+
+@permission("freezes.view_freeze")
+@require_http_methods(["GET"])
+def freeze_list_view(request: HttpRequest) -> HttpResponse:
+    filterset = FreezeFilter(request.GET or None, queryset=selectors.freeze_list())
+    valid = not filterset.is_bound or filterset.is_valid()
+    queryset = filterset.qs if valid else filterset.queryset.none()
+    page = _page(request, queryset, 25)
+    context = {"filterset": filterset, "page": page, "freezes": list(page.object_list)}
+    return _respond(
+        request,
+        "freezes/freeze_list.html",
+        context,
+        partial="results",
+        status=200 if valid else 422,
+    )
+
+
+@permission("freezes.add_freeze")
+@require_http_methods(["GET", "POST"])
+def freeze_create_view(request: HttpRequest) -> HttpResponse:
+    """GET: the form (pre-filled from the query string, e.g. from the stock query). POST with
+    ``preview``: the rows and quantities that would be frozen. POST with ``confirm`` and the
+    digest of the preview shown: the freeze (a changed selection is previewed again)."""
+    if request.method == "GET":
+        form = FreezeForm(
+            initial={k: v for k, v in request.GET.items() if k in FreezeForm.base_fields}
+        )
+        return _respond(request, "freezes/freeze_form.html", {"form": form, "preview": None})
+    form = FreezeForm(request.POST)
+    context = {"form": form, "preview": None}
+    if not form.is_valid():
+        return _respond(request, "freezes/freeze_form.html", context, partial="form", status=422)
+    scope = form.scope()
+    try:
+        freezing.check_scope(scope)
+    except StockError as error:
+        form.add_domain_error(error)
+        return _respond(request, "freezes/freeze_form.html", context, partial="form", status=422)
+    digest = form.preview_digest()
+    quantity = form.cleaned_data["quantity"]
+    if "confirm" not in request.POST or form.cleaned_data["digest"] != digest:
+        if "confirm" in request.POST:
+            messages.warning(request, _("The selection changed: check the preview again."))
+        context["preview"] = selectors.freeze_preview(scope, quantity)
+        context["digest"] = digest
+        return _respond(request, "freezes/freeze_form.html", context, partial="form")
+    data = form.cleaned_data
+    try:
+        freeze = freezing.freeze_create(
+            scope=scope,
+            reason=data["reason"],
+            note=data["note"],
+            quantity=quantity,
+            is_sticky=data["is_sticky"],
+            release_on_qc_pass=data["release_on_qc_pass"],
+            release_at=data["release_at"],
+            operator=request.user,
+            idempotency_key=f"freeze-form-{data['token']}" if data["token"] else None,
+        )
+    except StockError as error:
+        form.add_domain_error(error)
+        context["preview"] = selectors.freeze_preview(scope, quantity)
+        context["digest"] = digest
+        return _respond(request, "freezes/freeze_form.html", context, partial="form", status=422)
+    messages.success(request, _("%(freeze)s created.") % {"freeze": freeze.number})
+    url = reverse("freezes:freeze-detail", args=[freeze.pk])
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
+@permission("freezes.view_freeze")
+@require_http_methods(["GET"])
+@_with_freeze
+def freeze_detail_view(request: HttpRequest, freeze: Freeze) -> HttpResponse:
+    detail = selectors.freeze_detail(freeze)
+    context = {
+        "freeze": freeze,
+        "detail": detail,
+        "release_mode": release.release_mode_of(freeze),
+        "request_form": ReleaseRequestForm(freeze=freeze),
+    }
+    return _respond(request, "freezes/freeze_detail.html", context)
+
+
+@permission("freezes.change_freeze")
+@require_http_methods(["GET", "POST"])
+@_with_freeze
+def freeze_edit_view(request: HttpRequest, freeze: Freeze) -> HttpResponse:
+    back = reverse("freezes:freeze-detail", args=[freeze.pk])
+    if request.method == "POST":
+        form = FreezeEditForm(request.POST)
+        if form.is_valid():
+            try:
+                freezing.freeze_update(freeze=freeze, operator=request.user, **form.cleaned_data)
+            except StockError as error:
+                form.add_domain_error(error)
+            else:
+                messages.success(request, _("%(freeze)s saved.") % {"freeze": freeze.number})
+                return redirect(back)
+        return _form_page(request, form, freeze, _("Change %(freeze)s"), back, status=422)
+    form = FreezeEditForm(
+        initial={
+            "note": freeze.note,
+            "release_at": freeze.release_at,
+            "release_on_qc_pass": freeze.release_on_qc_pass,
+        }
+    )
+    return _form_page(request, form, freeze, _("Change %(freeze)s"), back)
+
+
+def _form_page(
+    request: HttpRequest,
+    form,
+    freeze: Freeze | None,
+    title: str,
+    back: str,
+    *,
+    status: int = 200,
+    button: str = "",
+    intro: str = "",
+) -> HttpResponse:
+    context = {
+        "form": form,
+        "freeze": freeze,
+        "title": title % {"freeze": freeze.number} if freeze is not None else title,
+        "back_url": back,
+        "button": button or _("Save"),
+        "intro": intro,
+    }
+    return _respond(request, "freezes/form_page.html", context, partial="form", status=status)
+
+
+@permission("freezes.change_freeze")
+@require_POST
+@_with_freeze
+def freeze_stop_sticky_view(request: HttpRequest, freeze: Freeze) -> HttpResponse:
+    try:
+        changed = freezing.freeze_stop_sticky(freeze=freeze, operator=request.user)
+    except StockError as error:
+        messages.error(request, str(error))
+    else:
+        if changed:
+            messages.success(
+                request, _("%(freeze)s no longer freezes arrivals.") % {"freeze": freeze.number}
+            )
+    return redirect("freezes:freeze-detail", pk=freeze.pk)
+
+
+@permission("freezes.request_release")
+@require_http_methods(["GET", "POST"])
+@_with_freeze
+def release_request_create_view(request: HttpRequest, freeze: Freeze) -> HttpResponse:
+    back = reverse("freezes:freeze-detail", args=[freeze.pk])
+    title = _("Ask to release stock of %(freeze)s")
+    button = _("Request release")
+    if request.method == "POST":
+        form = ReleaseRequestForm(request.POST, freeze=freeze)
+        if form.is_valid():
+            try:
+                release.release_request_create(
+                    freeze=freeze,
+                    requester=request.user,
+                    reason=form.cleaned_data["reason"],
+                    quantity=form.cleaned_data["quantity"],
+                    line=form.cleaned_data["line"],
+                )
+            except StockError as error:
+                form.add_domain_error(error)
+            else:
+                messages.success(
+                    request,
+                    _("Release of %(freeze)s requested: an approver will decide.")
+                    % {"freeze": freeze.number},
+                )
+                return redirect(back)
+        return _form_page(request, form, freeze, title, back, status=422, button=button)
+    form = ReleaseRequestForm(freeze=freeze)
+    return _form_page(request, form, freeze, title, back, button=button)
+
+
+@permission("freezes.ship_frozen")
+@require_http_methods(["GET", "POST"])
+@_with_freeze
+def freeze_ship_out_view(request: HttpRequest, freeze: Freeze) -> HttpResponse:
+    back = reverse("freezes:freeze-detail", args=[freeze.pk])
+    title = _("Scrap or return stock of %(freeze)s")
+    button = _("Take out of stock")
+    intro = _("Frozen stock leaves the warehouse only as scrap or as a return to the supplier.")
+    if request.method == "POST":
+        form = ShipOutForm(request.POST, freeze=freeze)
+        if form.is_valid():
+            try:
+                freezing.freeze_ship_out(freeze=freeze, operator=request.user, **form.cleaned_data)
+            except StockError as error:
+                form.add_domain_error(error)
+            else:
+                messages.success(
+                    request,
+                    _("Frozen stock taken out and recorded on %(freeze)s.")
+                    % {"freeze": freeze.number},
+                )
+                return redirect(back)
+        return _form_page(
+            request, form, freeze, title, back, status=422, button=button, intro=intro
+        )
+    initial = {"line": request.GET.get("line")} if request.GET.get("line") else None
+    form = ShipOutForm(freeze=freeze, initial=initial)
+    return _form_page(request, form, freeze, title, back, button=button, intro=intro)
+
+
+@permission("freezes.add_qualityinspection")
+@require_http_methods(["GET", "POST"])
+def inspection_create_view(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    freeze = _freeze_or_404(pk) if pk is not None else None
+    back = reverse("freezes:freeze-detail", args=[pk]) if freeze else reverse("freezes:freeze-list")
+    title = _("QC result for %(freeze)s") if freeze else _("QC result for a batch")
+    button = _("Record result")
+    intro = _(
+        "A pass releases the stock of freezes set to release on QC pass; a partial result "
+        "releases the passed units; on a fail the stock stays frozen (scrap it or return it)."
+    )
+    if request.method == "POST":
+        form = InspectionForm(request.POST, for_batch=freeze is None)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                inspection = release.inspection_record(
+                    inspector=request.user,
+                    freeze=freeze,
+                    batch=data.get("batch_obj"),
+                    result=data["result"],
+                    passed=data["passed"],
+                    failed=data["failed"],
+                    note=data["note"],
+                )
+            except StockError as error:
+                form.add_domain_error(error)
+            else:
+                text = _("QC result recorded; %(n)s units released.") % {
+                    "n": inspection.released_quantity
+                }
+                if inspection.suggests_disposal:
+                    text += " " + _(
+                        "Failed stock stays frozen: scrap it or return it to the supplier."
+                    )
+                messages.success(request, text)
+                return redirect(back)
+        return _form_page(
+            request, form, freeze, title, back, status=422, button=button, intro=intro
+        )
+    form = InspectionForm(for_batch=freeze is None)
+    return _form_page(request, form, freeze, title, back, button=button, intro=intro)
+
+
+# --- frozen stock list, export, dashboard ---------------------------------------------------
+
+
+def _frozen_filterset(request: HttpRequest) -> tuple[FrozenStockFilter, bool]:
+    params = request.GET.copy()
+    params.pop("page", None)
+    params.pop("days", None)
+    params.pop("format", None)
+    filterset = FrozenStockFilter(params or None, queryset=selectors.frozen_stock_lines())
+    valid = not filterset.is_bound or filterset.is_valid()
+    return filterset, valid
+
+
+@permission("freezes.view_freeze")
+@require_http_methods(["GET"])
+def frozen_stock_view(request: HttpRequest) -> HttpResponse:
+    filterset, valid = _frozen_filterset(request)
+    queryset = filterset.qs if valid else filterset.queryset.none()
+    ageing_form, days = _ageing_days(request)
+    page = _page(request, queryset)
+    lines = list(page.object_list)
+    limit = datetime.timedelta(days=days)
+    for line in lines:
+        line.age_days = line.age.days
+        line.is_ageing = line.age > limit
+    totals_units = sum(line.held_qty for line in lines)
+    context = {
+        "filterset": filterset,
+        "page": page,
+        "lines": lines,
+        "days": days,
+        "ageing_form": ageing_form,
+        "page_units": totals_units,
+    }
+    return _respond(
+        request,
+        "freezes/frozen_stock.html",
+        context,
+        partial="results",
+        status=200 if valid else 422,
+    )
+
+
+EXPORT_COLUMNS = [
+    ("freeze", _("Freeze")),
+    ("reason", _("Reason")),
+    ("sku", _("SKU")),
+    ("goods", _("Goods")),
+    ("category", _("Category")),
+    ("brand", _("Brand")),
+    ("warehouse", _("Warehouse")),
+    ("bin", _("Bin")),
+    ("batch", _("Batch")),
+    ("expiry", _("Expiry date")),
+    ("held", _("Frozen units")),
+    ("frozen_at", _("Frozen at")),
+    ("frozen_by", _("Frozen by")),
+    ("age_days", _("Days held")),
+    ("note", _("Note")),
+]
+
+
+def _cell(value: object) -> object:
+    """Text that a spreadsheet would run as a formula is prefixed with a quote."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _export_rows(lines) -> list[list[object]]:
+    reason_labels = dict(Reason.choices)
+    rows = []
+    for line in lines:
+        balance = line.balance
+        freeze = line.freeze
+        by = freeze.created_by.get_username() if freeze.created_by_id else ""
+        if not by and freeze.rule_id:
+            by = _("rule: %(name)s") % {"name": freeze.rule.name}
+        values = {
+            "freeze": freeze.number,
+            "reason": str(reason_labels.get(freeze.reason, freeze.reason)),
+            "sku": line.goods.sku,
+            "goods": line.goods.name,
+            "category": line.goods.category.name if line.goods.category_id else "",
+            "brand": line.goods.brand.name if line.goods.brand_id else "",
+            "warehouse": line.warehouse.code,
+            "bin": balance.bin.code,
+            "batch": balance.batch.batch_no if balance.batch_id else "",
+            "expiry": balance.batch.expiry_date.isoformat()
+            if balance.batch_id and balance.batch.expiry_date
+            else "",
+            "held": line.held_qty,
+            "frozen_at": timezone.localtime(freeze.created_at).strftime("%Y-%m-%d %H:%M"),
+            "frozen_by": by,
+            "age_days": line.age.days,
+            "note": freeze.note,
+        }
+        rows.append([_cell(values[key]) for key, _label in EXPORT_COLUMNS])
+    return rows
+
+
+@permission("freezes.export_freezes")
+@require_http_methods(["GET"])
+def frozen_stock_export_view(request: HttpRequest) -> HttpResponse:
+    """The frozen-stock list with the same filters, as CSV or Excel (``format=xlsx``)."""
+    filterset, valid = _frozen_filterset(request)
+    if not valid:
+        return _respond(
+            request,
+            "freezes/frozen_stock.html",
+            {"filterset": filterset, "page": None, "lines": [], "days": 0},
+            status=422,
+        )
+    rows = _export_rows(filterset.qs[:EXPORT_MAX_ROWS].iterator(chunk_size=2000))
+    header = [str(label) for _key, label in EXPORT_COLUMNS]
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    if request.GET.get("format") == "xlsx":
+        from openpyxl import Workbook
+
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet(title=_("Frozen stock")[:31])
+        sheet.append(header)
+        for row in rows:
+            sheet.append(row)
+        buffer = io.BytesIO()
+        book.save(buffer)
+        response = HttpResponse(
+            buffer.getvalue(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f'attachment; filename="frozen-stock-{stamp}.xlsx"'
+        return response
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="frozen-stock-{stamp}.csv"'
+    return response
+
+
+@permission("freezes.view_freeze")
+@require_http_methods(["GET"])
+def dashboard_view(request: HttpRequest) -> HttpResponse:
+    ageing_form, days = _ageing_days(request)
+    board = selectors.dashboard(ageing_days=days)
+    context = {"board": board, "ageing_form": ageing_form, "days": days}
+    return _respond(request, "freezes/dashboard.html", context)
+
+
+@permission("freezes.view_freeze")
+@require_http_methods(["GET"])
+def balance_holds_view(request: HttpRequest) -> HttpResponse:
+    """Which freezes hold the given balances (``?balance=1&balance=2``), with reason, time and
+    operator: an htmx fragment for the stock query and bin lookup rows, or a full page that
+    also shows who froze and released the stock of one balance."""
+    try:
+        ids = sorted({int(value) for value in request.GET.getlist("balance")})
+    except ValueError:
+        ids = []
+    if not ids or len(ids) > MAX_BALANCES:
+        return _respond(
+            request,
+            "freezes/balance_holds.html",
+            {"holds": {}, "rows": [], "history": [], "error": _("Name up to 100 balances.")},
+            partial="holds",
+            status=422,
+        )
+    holds = selectors.balance_holds(ids)
+    rows = [(pk, holds.get(pk, [])) for pk in ids]
+    history = selectors.balance_freeze_history(ids[0]) if len(ids) == 1 and not request.htmx else []
+    context = {"rows": rows, "history": history, "single": len(ids) == 1, "error": ""}
+    return _respond(request, "freezes/balance_holds.html", context, partial="holds")
+
+
+# --- release queue --------------------------------------------------------------------------
+
+
+@permission("freezes.view_releaserequest")
+@require_http_methods(["GET"])
+def release_queue_view(request: HttpRequest) -> HttpResponse:
+    rows = selectors.release_queue(request.user)
+    recent = list(
+        ReleaseRequest.objects.exclude(status=ReleaseRequest.Status.PENDING)
+        .select_related("freeze", "requested_by", "decided_by")
+        .order_by("-decided_at", "-pk")[:20]
+    )
+    context = {
+        "rows": rows,
+        "recent": recent,
+        "can_approve": request.user.has_perm("freezes.approve_release"),
+    }
+    return _respond(request, "freezes/release_queue.html", context)
+
+
+@permission("freezes.approve_release")
+@require_POST
+def release_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
+    release_request = (
+        ReleaseRequest.objects.select_related("freeze", "requested_by").filter(pk=pk).first()
+    )
+    if release_request is None:
+        raise Http404
+    form = DecisionForm(request.POST)
+    error = ""
+    if form.is_valid():
+        comment = form.cleaned_data["comment"]
+        try:
+            if form.cleaned_data["decision"] == "approve":
+                units = release.release_request_approve(
+                    request=release_request, approver=request.user, comment=comment
+                )
+                messages.success(
+                    request,
+                    _("Release approved: %(n)s units of %(freeze)s are available again.")
+                    % {"n": units, "freeze": release_request.freeze.number},
+                )
+            else:
+                release.release_request_reject(
+                    request=release_request, approver=request.user, comment=comment
+                )
+                messages.success(
+                    request,
+                    _("Release of %(freeze)s rejected; the stock stays frozen.")
+                    % {"freeze": release_request.freeze.number},
+                )
+        except StockError as refusal:
+            error = str(refusal)
+    else:
+        error = _("Add a comment to your decision.")
+    if error:
+        messages.error(request, error)
+        if request.htmx:
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = reverse("freezes:release-queue")
+            return response
+        return redirect("freezes:release-queue")
+    return redirect(request.POST.get("next") or reverse("freezes:release-queue"))
+
+
+@permission("freezes.request_release")
+@require_POST
+def release_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
+    release_request = ReleaseRequest.objects.select_related("freeze").filter(pk=pk).first()
+    if release_request is None:
+        raise Http404
+    try:
+        release.release_request_cancel(request=release_request, user=request.user)
+    except StockError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Release request withdrawn."))
+    return redirect("freezes:freeze-detail", pk=release_request.freeze_id)
+
+
+# --- rules ----------------------------------------------------------------------------------
+
+
+def _rule_or_404(pk: int) -> FreezeRule:
+    rule = (
+        FreezeRule.objects.select_related("warehouse", "created_by", "activated_by")
+        .filter(pk=pk)
+        .first()
+    )
+    if rule is None:
+        raise Http404
+    return rule
+
+
+@permission("freezes.view_freezerule")
+@require_http_methods(["GET"])
+def rule_list_view(request: HttpRequest) -> HttpResponse:
+    rules_list = list(
+        FreezeRule.objects.select_related("warehouse", "activated_by")
+        .prefetch_related("categories")
+        .order_by("-is_active", "name", "pk")
+    )
+    return _respond(request, "freezes/rule_list.html", {"rules": rules_list})
+
+
+@permission("freezes.add_freezerule")
+@require_http_methods(["GET", "POST"])
+def rule_create_view(request: HttpRequest) -> HttpResponse:
+    back = reverse("freezes:rule-list")
+    title = _("New auto-freeze rule")
+    intro = _("A new rule starts switched off: switch it on after its dry run.")
+    if request.method == "POST":
+        form = RuleForm(request.POST)
+        if form.is_valid():
+            try:
+                rule = rules.rule_create(operator=request.user, **form.cleaned_data)
+            except StockError as error:
+                form.add_domain_error(error)
+            else:
+                messages.success(
+                    request, _("Rule “%(name)s” saved, switched off.") % {"name": rule.name}
+                )
+                return redirect("freezes:rule-activate", pk=rule.pk)
+        return _form_page(request, form, None, title, back, status=422, intro=intro)
+    return _form_page(request, RuleForm(), None, title, back, intro=intro)
+
+
+@permission("freezes.change_freezerule")
+@require_http_methods(["GET", "POST"])
+def rule_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+    rule = _rule_or_404(pk)
+    back = reverse("freezes:rule-list")
+    title = _("Rule “%(name)s”") % {"name": rule.name}
+    intro = str(rule.get_kind_display())
+    if request.method == "POST":
+        form = RuleForm(request.POST, rule=rule)
+        if form.is_valid():
+            try:
+                rules.rule_update(rule=rule, operator=request.user, **form.cleaned_data)
+            except StockError as error:
+                form.add_domain_error(error)
+            else:
+                messages.success(request, _("Rule “%(name)s” saved.") % {"name": rule.name})
+                return redirect(back)
+        return _form_page(request, form, None, title, back, status=422, intro=intro)
+    form = RuleForm(initial=RuleForm.initial_for(rule), rule=rule)
+    return _form_page(request, form, None, title, back, intro=intro)
+
+
+@permission("freezes.change_freezerule")
+@require_http_methods(["GET", "POST"])
+def rule_activate_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: the dry run (what the rule would freeze now); POST: switch it on."""
+    rule = _rule_or_404(pk)
+    if request.method == "POST":
+        try:
+            rules.rule_set_active(rule=rule, operator=request.user, active=True)
+        except StockError as error:
+            context = {"rule": rule, "dry": rules.rule_dry_run(rule), "refusal": str(error)}
+            return _respond(request, "freezes/rule_activate.html", context, status=422)
+        messages.success(request, _("Rule “%(name)s” switched on.") % {"name": rule.name})
+        return redirect("freezes:rule-list")
+    context = {"rule": rule, "dry": rules.rule_dry_run(rule), "refusal": ""}
+    return _respond(request, "freezes/rule_activate.html", context)
+
+
+@permission("freezes.change_freezerule")
+@require_POST
+def rule_deactivate_view(request: HttpRequest, pk: int) -> HttpResponse:
+    rule = _rule_or_404(pk)
+    rules.rule_set_active(rule=rule, operator=request.user, active=False)
+    messages.success(
+        request,
+        _("Rule “%(name)s” switched off; what it froze stays frozen.") % {"name": rule.name},
+    )
+    return redirect("freezes:rule-list")
+
+
+@permission("freezes.change_freezerule")
+@require_POST
+def rule_run_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Run a switched-on near-expiry rule now instead of waiting for the daily task."""
+    rule = _rule_or_404(pk)
+    if not rule.is_active or rule.kind != FreezeRule.Kind.NEAR_EXPIRY:
+        messages.error(request, _("Only a switched-on near-expiry rule can be run."))
+        return redirect("freezes:rule-list")
+    try:
+        freeze = rules.near_expiry_scan(rule=rule)
+    except StockError as error:
+        messages.error(request, str(error))
+        return redirect("freezes:rule-list")
+    if freeze is None:
+        messages.info(request, _("Nothing new to freeze."))
+        return redirect("freezes:rule-list")
+    messages.success(request, _("%(freeze)s created by the rule.") % {"freeze": freeze.number})
+    return redirect("freezes:freeze-detail", pk=freeze.pk)
