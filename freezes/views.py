@@ -11,11 +11,12 @@ import csv
 import datetime
 import io
 from collections.abc import Callable
-from functools import wraps
+from functools import partial, wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,7 +25,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from freezes import selectors
+from freezes import selectors, tasks
 from freezes.filters import FreezeFilter, FrozenStockFilter
 from freezes.forms import (
     AgeingForm,
@@ -712,18 +713,16 @@ def rule_deactivate_view(request: HttpRequest, pk: int) -> HttpResponse:
 @permission("freezes.change_freezerule")
 @require_POST
 def rule_run_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """Run a switched-on near-expiry rule now instead of waiting for the daily task."""
+    """Run a switched-on near-expiry rule now, in the background, instead of waiting for the
+    daily task."""
     rule = _rule_or_404(pk)
     if not rule.is_active or rule.kind != FreezeRule.Kind.NEAR_EXPIRY:
         messages.error(request, _("Only a switched-on near-expiry rule can be run."))
         return redirect("freezes:rule-list")
-    try:
-        freeze = rules.near_expiry_scan(rule=rule)
-    except StockError as error:
-        messages.error(request, str(error))
-        return redirect("freezes:rule-list")
-    if freeze is None:
-        messages.info(request, _("Nothing new to freeze."))
-        return redirect("freezes:rule-list")
-    messages.success(request, _("%(freeze)s created by the rule.") % {"freeze": freeze.number})
-    return redirect("freezes:freeze-detail", pk=freeze.pk)
+    transaction.on_commit(partial(tasks.near_expiry_rule_run_task.delay, rule.pk))
+    messages.success(
+        request,
+        _("“%(name)s” is running; what it freezes appears in the freeze list.")
+        % {"name": rule.name},
+    )
+    return redirect("freezes:rule-list")

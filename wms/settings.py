@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -176,7 +177,16 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Periodic jobs, one place, each described in words. Later issues add theirs here.
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # freezes: every minute, release freezes whose automatic release time has come (presale
+    # start) and close freezes left empty; idempotent, under an advisory lock.
+    "freezes-release-due": {"task": "freezes.release_due", "schedule": timedelta(minutes=1)},
+    # freezes: every day at 02:30, freeze batches near expiry under the switched-on rules.
+    "freezes-near-expiry": {
+        "task": "freezes.scan_near_expiry",
+        "schedule": crontab(hour=2, minute=30),
+    },
+}
 
 # --- Logging: structured JSON to stdout -----------------------------------------------------
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")

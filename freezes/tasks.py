@@ -1,0 +1,64 @@
+"""Celery tasks of the freezes app: thin wrappers around services, safe to run twice.
+
+Periodic jobs take a PostgreSQL advisory lock (``freezes.locks.advisory_lock``): an overlapping
+tick or a second beat finds it taken and returns at once. Schedules are in
+``settings.CELERY_BEAT_SCHEDULE``.
+"""
+
+import logging
+
+from celery import shared_task
+from django.db import OperationalError
+
+from freezes.locks import advisory_lock
+from freezes.models import FreezeRule
+from freezes.services import release, rules
+
+logger = logging.getLogger(__name__)
+
+RETRY = {
+    "autoretry_for": (OperationalError,),
+    "retry_backoff": True,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 5,
+}
+
+
+@shared_task(name="freezes.release_due", acks_late=True, **RETRY)
+def freezes_release_due_task() -> int:
+    """Release freezes whose time has come and close emptied ones (every minute)."""
+    with advisory_lock("freezes.release_due") as acquired:
+        if not acquired:
+            logger.info("freezes.release_due: another run holds the lock; skipped")
+            return 0
+        released = release.freezes_release_due()
+    if released:
+        logger.info("freezes.release_due: released %s freezes", released)
+    return released
+
+
+@shared_task(name="freezes.scan_near_expiry", acks_late=True, **RETRY)
+def near_expiry_scan_task() -> int:
+    """Run every switched-on near-expiry rule (daily). Returns the freezes made."""
+    with advisory_lock("freezes.scan_near_expiry") as acquired:
+        if not acquired:
+            logger.info("freezes.scan_near_expiry: another run holds the lock; skipped")
+            return 0
+        made = rules.near_expiry_scan_all()
+    logger.info("freezes.scan_near_expiry: %s freezes made", len(made))
+    return len(made)
+
+
+@shared_task(name="freezes.run_rule", acks_late=True, **RETRY)
+def near_expiry_rule_run_task(rule_id: int) -> int | None:
+    """Run one near-expiry rule now (the rules screen's "Run now"). Returns the freeze id."""
+    rule = FreezeRule.objects.filter(pk=rule_id, is_active=True).first()
+    if rule is None or rule.kind != FreezeRule.Kind.NEAR_EXPIRY:
+        return None
+    with advisory_lock("freezes.scan_near_expiry") as acquired:
+        if not acquired:
+            logger.info("freezes.run_rule %s: a scan is running; skipped", rule_id)
+            return None
+        freeze = rules.near_expiry_scan(rule=rule)
+    return freeze.pk if freeze is not None else None
