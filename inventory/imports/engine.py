@@ -478,6 +478,7 @@ def run_import(
         }
     finally:
         sheet.close()
+    report.errors.sort(key=lambda error: error.row)
     return report
 
 

@@ -230,8 +230,29 @@ class GoodsResource(BulkModelResource):
         self._check_dropped_zeros(rows, ctx)
 
     def _check_barcodes(self, rows: list[SheetRow], ctx: ImportContext) -> None:
+        """A barcode belongs to one goods: first against the database (for new or changed
+        barcodes, one query), then within the file among the rows still valid."""
+        wanted: dict[str, list[SheetRow]] = {}
+        for row in rows:
+            barcode = row.instance.barcode if row.ok else ""
+            if barcode and (row.outcome == NEW or row.instance.loaded_barcode != barcode):
+                wanted.setdefault(barcode, []).append(row)
+        if wanted:
+            owners = (
+                Goods.objects.filter(barcode__in=list(wanted))
+                .annotate(sku_key=Upper("sku"))
+                .values_list("barcode", "sku_key", "sku")
+            )
+            for barcode, owner_key, owner_sku in owners:
+                for row in wanted[barcode]:
+                    if owner_key != row.key and row.ok:
+                        ctx.error(
+                            row,
+                            "barcode",
+                            _("barcode %(barcode)s already belongs to goods %(sku)s")
+                            % {"barcode": barcode, "sku": owner_sku},
+                        )
         seen = ctx.state["barcodes"]
-        wanted = {}
         for row in rows:
             if not row.ok or not row.instance.barcode:
                 continue
@@ -246,24 +267,6 @@ class GoodsResource(BulkModelResource):
                 )
                 continue
             seen[barcode] = (row.number, row.key)
-            if row.outcome == NEW or row.instance.loaded_barcode != barcode:
-                wanted[barcode] = row
-        if not wanted:
-            return
-        owners = (
-            Goods.objects.filter(barcode__in=list(wanted))
-            .annotate(sku_key=Upper("sku"))
-            .values_list("barcode", "sku_key", "sku")
-        )
-        for barcode, owner_key, owner_sku in owners:
-            row = wanted[barcode]
-            if owner_key != row.key and row.ok:
-                ctx.error(
-                    row,
-                    "barcode",
-                    _("barcode %(barcode)s already belongs to goods %(sku)s")
-                    % {"barcode": barcode, "sku": owner_sku},
-                )
 
     def _check_dropped_zeros(self, rows: list[SheetRow], ctx: ImportContext) -> None:
         digits = {
@@ -407,9 +410,11 @@ class ComboComponentResource(_GoodsRefsMixin, BulkModelResource):
         super().begin_import(ctx)
         ctx.state["edges"] = {}
         ctx.state["combos"] = set()
-        # The SKU columns carry text; ids come from resolve_batch.
+        # The SKU columns carry text; ids come from resolve_batch. Quantity 0 means "remove",
+        # so the model's minimum of 1 is checked in key_for instead.
         ctx.state["attributes"] = {"quantity": "quantity"}
         ctx.state["update_fields"] = ["quantity"]
+        ctx.state["checks"] = {}
 
     def key_for(self, row: SheetRow, ctx: ImportContext):
         combo = row.extra.get("combo_sku")
@@ -419,8 +424,8 @@ class ComboComponentResource(_GoodsRefsMixin, BulkModelResource):
         if combo[0] == component[0]:
             ctx.error(row, "component_sku", _("a combo cannot contain itself"))
             return None
-        if row.values["quantity"] < 0:
-            ctx.error(row, "quantity", _("must be at least 1 (or 0 to remove the component)"))
+        if not 0 <= row.values["quantity"] <= 1_000_000:
+            ctx.error(row, "quantity", _("must be from 1 to 1,000,000 (or 0 to remove it)"))
             return None
         return (combo[0], component[0])
 

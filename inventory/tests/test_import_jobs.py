@@ -1,0 +1,308 @@
+"""The import flow on the screens (upload, preview, commit, background jobs), the template, the
+management command and the admin's import."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.urls import reverse
+from django.utils import translation
+from openpyxl import load_workbook
+
+from inventory.imports import jobs
+from inventory.models import Goods, ImportJob
+from inventory.tests.factories import BrandFactory, GoodsFactory
+from inventory.tests.test_import_support import csv_bytes, media_root, write, xlsx_bytes
+
+pytestmark = pytest.mark.django_db
+__all__ = ["media_root"]
+
+START = reverse("inventory:import-start")
+
+
+@pytest.fixture
+def manager(make_user, media_root):
+    return make_user("manager")
+
+
+@pytest.fixture
+def manager_client(client, manager):
+    client.force_login(manager)
+    return client
+
+
+def _upload(client, name: str, content: bytes, resource: str = "goods"):
+    return client.post(
+        START, {"resource": resource, "file": SimpleUploadedFile(name, content)}, follow=True
+    )
+
+
+def test_a_small_file_is_checked_at_once_and_committed_after_the_preview(manager_client):
+    # given
+    BrandFactory(name="Acme")
+    rows = [["sku", "name", "brand"], ["N-1", "One", "Acme"], ["N-2", "Two", ""]]
+    # when: upload
+    response = _upload(manager_client, "goods.xlsx", xlsx_bytes(rows))
+    job = ImportJob.objects.get()
+    # then: the preview, nothing written yet
+    assert job.status == ImportJob.Status.READY and not job.in_background
+    assert response.context["preview"].new == 2
+    assert "Import 2 rows now?" in response.content.decode()
+    assert Goods.objects.count() == 0
+    # when: commit
+    committed = manager_client.post(
+        reverse("inventory:import-job-commit", args=[job.pk]), follow=True
+    )
+    # then
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE
+    assert set(Goods.objects.values_list("sku", flat=True)) == {"N-1", "N-2"}
+    assert "2 new, 0 updated, 0 unchanged." in committed.content.decode()
+
+
+def test_the_preview_lists_every_invalid_row_and_commit_is_not_offered(manager_client):
+    rows = [["sku", "name", "brand"], ["N-1", "One", "Nope"], ["N-2", "", ""]]
+    response = _upload(manager_client, "goods.csv", csv_bytes(rows))
+    job = ImportJob.objects.get()
+    body = response.content.decode()
+    assert job.status == ImportJob.Status.INVALID
+    assert "&#x27;Nope&#x27; does not exist" in body
+    assert "is required for new goods" in body
+    assert "Import 0 rows now?" not in body and "Upload the corrected file" in body
+    response = manager_client.post(
+        reverse("inventory:import-job-commit", args=[job.pk]), follow=True
+    )
+    assert "not waiting to be committed" in response.content.decode()
+    assert Goods.objects.count() == 0
+
+
+def test_a_refused_file_says_why(manager_client):
+    response = _upload(manager_client, "goods.xlsx", b"sku,name\r\nA,B\r\n")
+    job = ImportJob.objects.get()
+    assert job.status == ImportJob.Status.REFUSED
+    assert "holds text" in response.content.decode()
+
+
+def test_a_wrong_extension_is_refused_on_the_form(manager_client):
+    response = manager_client.post(
+        START, {"resource": "goods", "file": SimpleUploadedFile("goods.txt", b"x")}
+    )
+    assert response.status_code == 422
+    assert "Only .xlsx and .csv" in response.content.decode()
+    assert not ImportJob.objects.exists()
+
+
+def test_commit_rechecks_the_file_and_writes_nothing_when_it_became_invalid(manager_client):
+    # given: checked while the SKU was free
+    rows = [["sku", "name", "barcode"], ["N-1", "One", "6901"]]
+    _upload(manager_client, "goods.csv", csv_bytes(rows))
+    job = ImportJob.objects.get()
+    GoodsFactory(sku="OTHER", barcode="6901")  # someone else takes the barcode meanwhile
+    # when
+    manager_client.post(reverse("inventory:import-job-commit", args=[job.pk]))
+    # then
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.INVALID
+    assert "already belongs to goods OTHER" in job.preview["errors"][0]["message"]
+    assert not Goods.objects.filter(sku="N-1").exists()
+
+
+def test_a_double_submit_commits_once(manager_client, manager):
+    _upload(manager_client, "goods.csv", csv_bytes([["sku", "name"], ["N-1", "One"]]))
+    job = ImportJob.objects.get()
+    jobs.import_job_commit(job=job, user=manager)
+    with pytest.raises(jobs.ImportRefused):
+        jobs.import_job_commit(job=job, user=manager)
+    assert Goods.objects.count() == 1
+
+
+def test_a_large_file_runs_in_the_background_with_progress(
+    manager_client, settings, django_capture_on_commit_callbacks
+):
+    # given
+    settings.WMS_IMPORT_BACKGROUND_ROWS = 10
+    rows = [["sku", "name"]] + [[f"B-{index:03d}", f"Goods {index}"] for index in range(30)]
+    # when: upload; the check is queued after commit
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        manager_client.post(
+            START, {"resource": "goods", "file": SimpleUploadedFile("big.xlsx", xlsx_bytes(rows))}
+        )
+    job = ImportJob.objects.get()
+    assert job.in_background and job.status == ImportJob.Status.QUEUED
+    page = manager_client.get(
+        reverse("inventory:import-job", args=[job.pk]), HTTP_HX_REQUEST="true"
+    )
+    assert 'hx-trigger="every 1s"' in page.content.decode()  # the page polls while it runs
+    # when: the worker runs the check (eager Celery in tests)
+    for callback in queued:
+        callback()
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.READY
+    assert job.preview["new"] == 30 and job.progress_rows == 30
+    # when: commit, queued again
+    with django_capture_on_commit_callbacks(execute=True):
+        manager_client.post(reverse("inventory:import-job-commit", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE
+    assert Goods.objects.count() == 30
+    final = manager_client.get(
+        reverse("inventory:import-job", args=[job.pk]), HTTP_HX_REQUEST="true"
+    )
+    assert "every 1s" not in final.content.decode()
+
+
+def test_a_redelivered_commit_task_does_nothing_the_second_time(manager_client, manager):
+    _upload(manager_client, "goods.csv", csv_bytes([["sku", "name"], ["N-1", "One"]]))
+    job = ImportJob.objects.get()
+    jobs.import_job_commit(job=job, user=manager)
+    assert jobs.import_job_run_commit(job_id=job.pk).status == ImportJob.Status.DONE
+    assert Goods.objects.count() == 1
+
+
+def test_users_see_only_their_own_jobs(client, make_user, media_root):
+    owner = make_user("manager")
+    client.force_login(owner)
+    _upload(client, "goods.csv", csv_bytes([["sku", "name"], ["N-1", "One"]]))
+    job = ImportJob.objects.get()
+    other = make_user("manager", username="other-manager")
+    client.force_login(other)
+    assert client.get(reverse("inventory:import-job", args=[job.pk])).status_code == 404
+    assert client.post(reverse("inventory:import-job-commit", args=[job.pk])).status_code == 404
+
+
+def test_import_needs_the_resource_permissions(client, make_user, media_root):
+    client.force_login(make_user("qc"))
+    assert client.get(START).status_code == 403
+    client.force_login(make_user("staff", username="staff-1"))
+    page = client.get(START)
+    assert [choice[0] for choice in page.context["form"].fields["resource"].choices] == ["batches"]
+    refused = client.post(
+        START,
+        {"resource": "goods", "file": SimpleUploadedFile("g.csv", csv_bytes([["sku"], ["A"]]))},
+    )
+    assert refused.status_code == 422
+    assert not ImportJob.objects.exists()
+
+
+def test_the_template_has_translated_headers_an_example_row_and_notes(manager_client):
+    with translation.override("zh-hans"):
+        response = manager_client.get(
+            reverse("inventory:import-template", args=["goods"]), HTTP_ACCEPT_LANGUAGE="zh-hans"
+        )
+    assert response.status_code == 200
+    workbook = load_workbook(io.BytesIO(response.content))
+    data, notes = workbook.worksheets
+    headers = [cell.value for cell in data[1]]
+    assert headers[0] == "SKU" and "品牌" in headers
+    assert data["A2"].value == "EXAMPLE-0001"
+    assert data["A3"].number_format == "@"  # SKUs typed later keep their zeros
+    assert notes.max_row > 10
+    assert notes["A1"].value == "列" and any("必填" in str(cell.value) for cell in notes["C"])
+
+
+def test_the_downloaded_template_imports_as_it_is(manager_client, tmp_path):
+    response = manager_client.get(reverse("inventory:import-template", args=["goods"]))
+    content = response.content
+    response = _upload(manager_client, "goods-template.xlsx", content)
+    preview = response.context["preview"]
+    assert (
+        preview.skipped == 1
+        and preview.error_count == 0
+        or "no data rows" in (ImportJob.objects.get().message)
+    )
+
+
+# --- command ----------------------------------------------------------------------------------
+
+
+def test_command_imports_and_prints_the_summary(tmp_path, capsys):
+    path = write(
+        tmp_path, "goods.csv", csv_bytes([["sku", "name"], ["C-1", "One"], ["C-2", "Two"]])
+    )
+    call_command("wms_import", "goods", str(path))
+    out = capsys.readouterr().out
+    assert "imported 2 rows (new 2, updated 0), errors 0" in out
+    assert Goods.objects.count() == 2
+
+
+def test_command_dry_run_writes_nothing(tmp_path, capsys):
+    path = write(tmp_path, "goods.csv", csv_bytes([["sku", "name"], ["C-1", "One"]]))
+    call_command("wms_import", "goods", str(path), "--dry-run")
+    out = capsys.readouterr().out
+    assert "imported 1 rows (new 1, updated 0), errors 0" in out and "dry run" in out
+    assert Goods.objects.count() == 0
+
+
+def test_command_exits_non_zero_on_errors(tmp_path, capsys):
+    path = write(
+        tmp_path, "goods.csv", csv_bytes([["sku", "name", "brand"], ["C-1", "One", "Nope"]])
+    )
+    with pytest.raises(CommandError) as failed:
+        call_command("wms_import", "goods", str(path))
+    captured = capsys.readouterr()
+    assert failed.value.returncode == 1
+    assert "imported 0 rows (new 0, updated 0), errors 1" in captured.out
+    assert "row 2, brand: 'Nope' does not exist" in captured.err
+    assert Goods.objects.count() == 0
+
+
+def test_command_refuses_an_unknown_resource(tmp_path):
+    with pytest.raises(CommandError, match="unknown resource"):
+        call_command("wms_import", "spaceships", str(tmp_path / "x.csv"))
+
+
+def test_export_command_writes_the_file(tmp_path, media_root, capsys):
+    GoodsFactory(sku="X-1", name="=cmd|' /C calc'!A0")
+    target = tmp_path / "out.csv"
+    call_command("wms_export", "goods", str(target))
+    assert "exported 1 rows" in capsys.readouterr().out
+    text = target.read_text(encoding="utf-8-sig")
+    assert "'=cmd|' /C calc'!A0" in text
+
+
+# --- admin ------------------------------------------------------------------------------------
+
+
+def test_admin_import_runs_the_same_checks_and_engine(client, make_user, media_root):
+    # given
+    client.force_login(make_user("admin"))
+    url = reverse("admin:inventory_goods_import")
+    bad = SimpleUploadedFile("goods.xlsx", b"sku,name\r\nA,B\r\n")
+    # when: a text file named .xlsx
+    response = client.post(url, {"resource": "0", "format": "0", "import_file": bad})
+    # then
+    assert "holds text" in response.content.decode()
+    # when: a valid sheet, then its confirmation
+    good = SimpleUploadedFile("goods.xlsx", xlsx_bytes([["sku", "name"], ["ADM-1", "One"]]))
+    response = client.post(url, {"resource": "0", "format": "0", "import_file": good})
+    assert response.status_code == 200 and Goods.objects.count() == 0
+    confirm = response.context["confirm_form"]
+    client.post(reverse("admin:inventory_goods_process_import"), confirm.initial)
+    assert Goods.objects.filter(sku="ADM-1").exists()
+
+
+def test_admin_import_shows_row_errors(client, make_user, media_root):
+    client.force_login(make_user("admin"))
+    url = reverse("admin:inventory_goods_import")
+    upload = SimpleUploadedFile("goods.csv", csv_bytes([["sku", "name"], ["A", "x"], ["a", "y"]]))
+    response = client.post(url, {"resource": "0", "format": "1", "import_file": upload})
+    body = response.content.decode()
+    assert "is already on row 2" in body
+    assert response.context.get("confirm_form") is None
+
+
+def test_admin_import_is_forbidden_without_the_permissions(client, make_user):
+    client.force_login(make_user("qc"))
+    assert client.get(reverse("admin:inventory_goods_import")).status_code == 403
+
+
+def test_uploaded_files_are_kept_out_of_public_urls(manager_client, media_root):
+    _upload(manager_client, "goods.csv", csv_bytes([["sku", "name"], ["N-1", "One"]]))
+    job = ImportJob.objects.get()
+    assert Path(media_root, job.file.name).exists()
+    assert manager_client.get("/media/" + job.file.name).status_code == 404
