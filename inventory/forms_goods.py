@@ -95,7 +95,8 @@ class ExportForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        resources = registry.exportable_by(user)
+        resources.sort(key=lambda resource: resource.import_key != "goods")
         self.fields["resource"].choices = [
-            (resource.import_key, resource.import_label)
-            for resource in registry.exportable_by(user)
+            (resource.import_key, resource.import_label) for resource in resources
         ]

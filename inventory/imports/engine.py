@@ -619,6 +619,10 @@ class BulkModelResource(SheetResource, resources.ModelResource):
     def duplicate_message(self, row: SheetRow, first_row: int) -> tuple[str, str]:
         return "", _("this row repeats row %(row)s") % {"row": first_row}
 
+    def has_key_values(self, row: SheetRow) -> bool:
+        """True when the row's identity cleaned well, even if other cells did not."""
+        return all(key in row.values for key in self._meta.import_id_fields)
+
     def resolve_batch(self, rows: list[SheetRow], ctx: ImportContext) -> None:
         """Turn references into ids for the whole batch with one query (e.g. SKUs of goods)."""
 
@@ -690,8 +694,11 @@ class BulkModelResource(SheetResource, resources.ModelResource):
         seen = ctx.state["seen"]
         keyed = []
         for row in rows:
-            if not row.ok:
+            # A row with other errors still claims its key, so a later duplicate is reported
+            # now rather than after the user fixed the first problem.
+            if not row.ok and not self.has_key_values(row):
                 continue
+            was_ok = row.ok
             key = self.key_for(row, ctx)
             if key is None:
                 continue
@@ -702,7 +709,8 @@ class BulkModelResource(SheetResource, resources.ModelResource):
                 continue
             seen[key] = row.number
             row.key = key
-            keyed.append(row)
+            if was_ok and row.ok:
+                keyed.append(row)
         existing = self.fetch_existing([row.key for row in keyed], ctx) if keyed else {}
         attributes = ctx.state["attributes"]
         keep = self.keep_when_blank

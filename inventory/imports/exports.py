@@ -92,8 +92,9 @@ def _workbook_xml(title: str) -> str:
 
 
 def _text_cell(ref: str, value: str, style: str = "") -> str:
-    value = _ILLEGAL_XML.sub("", value)
-    return f'<c r="{ref}" t="inlineStr"{style}><is><t xml:space="preserve">{escape(value)}</t></is></c>'
+    # A raw CR would be read back as LF (XML end-of-line handling): write it as a reference.
+    value = escape(_ILLEGAL_XML.sub("", value)).replace("\r", "&#13;")
+    return f'<c r="{ref}" t="inlineStr"{style}><is><t xml:space="preserve">{value}</t></is></c>'
 
 
 def _cell(ref: str, value) -> str:

@@ -372,3 +372,12 @@ def test_batch_import_refuses_expiry_before_production_and_unknown_goods(tmp_pat
         "row 4, batch_no: this goods and batch number are already on row 2",
     ]
     assert Batch.objects.count() == 0
+
+
+def test_a_duplicate_sku_is_reported_even_when_its_first_row_has_other_errors(tmp_path):
+    rows = [["sku", "name", "brand"], ["Z-1", "x", "Nope"], ["Z-1", "again", ""]]
+    report = import_file(write(tmp_path, "goods.csv", csv_bytes(rows)))
+    assert messages_of(report) == [
+        "row 2, brand: 'Nope' does not exist",
+        "row 3, sku: SKU 'Z-1' is already on row 2",
+    ]
