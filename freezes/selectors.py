@@ -302,7 +302,9 @@ def release_queue(user) -> list[QueueRow]:
     from django.utils.translation import gettext as _
 
     requests = list(
-        ReleaseRequest.objects.filter(status=ReleaseRequest.Status.PENDING)
+        ReleaseRequest.objects.filter(
+            status=ReleaseRequest.Status.PENDING, freeze__status=Freeze.Status.ACTIVE
+        )
         .select_related(
             "freeze",
             "freeze__created_by",
@@ -341,7 +343,9 @@ def _held_by_freeze(freeze_ids: Iterable[int]) -> dict[int, int]:
 
 
 def pending_request_count() -> int:
-    return ReleaseRequest.objects.filter(status=ReleaseRequest.Status.PENDING).count()
+    return ReleaseRequest.objects.filter(
+        status=ReleaseRequest.Status.PENDING, freeze__status=Freeze.Status.ACTIVE
+    ).count()
 
 
 # --------------------------------------------------------------------------------------------

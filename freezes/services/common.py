@@ -254,8 +254,10 @@ def close_if_done(
     freeze: Freeze, *, actor=None, rule=None, force_stop_catching: bool = False, now=None
 ) -> bool:
     """Close the (locked) freeze when it holds nothing any more and no longer catches arrivals
-    (``force_stop_catching``: a release of everything ends a sticky freeze too). Pending release
-    requests of a closed freeze are cancelled. Returns whether it closed."""
+    (``force_stop_catching``: a release of everything ends a sticky freeze too). Returns whether
+    it closed. Pending release requests of a closed freeze are cancelled later by
+    ``release.requests_cancel_closed``: request rows are locked before freeze rows, never
+    after (``freezes.locks``)."""
     now = now or timezone.now()
     if not freeze.is_active:
         return False
@@ -269,9 +271,6 @@ def close_if_done(
     Freeze.objects.filter(pk=freeze.pk).update(**changes)
     for name, value in changes.items():
         setattr(freeze, name, value)
-    ReleaseRequest.objects.filter(freeze=freeze, status=ReleaseRequest.Status.PENDING).update(
-        status=ReleaseRequest.Status.CANCELLED, decided_at=now
-    )
     add_event(freeze, FreezeEvent.Kind.CLOSED, actor=actor, rule=rule, now=now)
     return True
 

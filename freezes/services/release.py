@@ -294,7 +294,17 @@ def freezes_release_due(*, now: datetime.datetime | None = None, limit: int = 50
         if freeze_release_at_time(freeze_id=freeze_id, now=now):
             done += 1
     freezes_close_empty(now=now)
+    requests_cancel_closed(now=now)
     return done
+
+
+def requests_cancel_closed(*, now: datetime.datetime | None = None) -> int:
+    """Cancel pending release requests whose freeze has closed (released at its time, on QC
+    pass, or emptied). Locks only request rows, so it never waits while holding a freeze."""
+    now = now or timezone.now()
+    return ReleaseRequest.objects.filter(
+        status=ReleaseRequest.Status.PENDING, freeze__status=Freeze.Status.CLOSED
+    ).update(status=ReleaseRequest.Status.CANCELLED, decided_at=now)
 
 
 def freezes_close_empty(*, now: datetime.datetime | None = None) -> int:
