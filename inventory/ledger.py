@@ -1083,6 +1083,30 @@ def _allocate_pick(
     return changes
 
 
+#: Columns the fast path writes, in order; a test checks they are every column of the table.
+FAST_PATH_COLUMNS = (
+    "kind",
+    "balance_id",
+    "goods_id",
+    "warehouse_id",
+    "bin_id",
+    "batch_id",
+    "from_bin_id",
+    "to_bin_id",
+    "quantity",
+    "on_hand_delta",
+    "frozen_delta",
+    "reserved_delta",
+    "document_type",
+    "document_id",
+    "document_ref",
+    "operator_id",
+    "reason",
+    "idempotency_key",
+    "created_at",
+)
+
+
 def _issue_one_balance(
     *,
     kind: str,
@@ -1094,36 +1118,84 @@ def _issue_one_balance(
     key: str | None,
     from_reserved: bool,
 ) -> Posting:
-    """Fast path: one conditional UPDATE on a named balance (locks that row only, refuses
-    expired batches and other warehouses in the same statement), then the movement insert."""
+    """Fast path for one named balance: a conditional UPDATE that takes the row lock only when
+    the units are there (and refuses expired batches and other warehouses in the same
+    statement), then the movement insert. On PostgreSQL both are one statement (a data-modifying
+    CTE), so the row lock is held for that statement and the commit only."""
     balance_table = connection.ops.quote_name(StockBalance._meta.db_table)
+    movement_table = connection.ops.quote_name(StockMovement._meta.db_table)
     batch_table = connection.ops.quote_name(Batch._meta.db_table)
     quantity = pick.quantity
+    frozen_delta = -quantity if pick.from_frozen else 0
+    reserved_delta = -quantity if from_reserved else 0
     if pick.from_frozen:
         extra_set, condition = ", frozen = frozen - %s", "frozen >= %s"
     elif from_reserved:
         extra_set, condition = ", reserved = reserved - %s", "reserved >= %s"
     else:
         extra_set, condition = "", "on_hand - frozen - reserved >= %s"
-    params: list[object] = [quantity]
-    if extra_set:
-        params.append(quantity)
-    sql = (
+    update = (
         f"UPDATE {balance_table} SET on_hand = on_hand - %s{extra_set} "
         f"WHERE id = %s AND goods_id = %s AND warehouse_id = %s AND {condition} "
         f"AND (batch_id IS NULL OR NOT EXISTS (SELECT 1 FROM {batch_table} bt "
         f"WHERE bt.id = batch_id AND bt.expiry_date < %s)) "
         f"RETURNING bin_id, batch_id"
     )
-    params += [pick.balance_id, pick.goods_id, warehouse_id, quantity, timezone.localdate()]
+    update_params: list[object] = [quantity, *([quantity] if extra_set else [])]
+    update_params += [pick.balance_id, pick.goods_id, warehouse_id, quantity]
+    update_params.append(timezone.localdate())
+    operator_id = getattr(operator, "pk", operator)
+    now = timezone.now()
+    ref = document.ref[:40]
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            row = cursor.fetchone()
-        if row is None:
-            _explain_refused_pick(pick, warehouse_id, from_reserved)
-        bin_id, batch_id = row
+        if connection.vendor == "postgresql":
+            sql = (
+                f"WITH moved AS ({update}) "
+                f"INSERT INTO {movement_table} ({', '.join(FAST_PATH_COLUMNS)}) "
+                "SELECT %s, %s, %s, %s, moved.bin_id, moved.batch_id, moved.bin_id, NULL, "
+                "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s FROM moved "
+                "RETURNING id, bin_id, batch_id"
+            )
+            params = [
+                *update_params,
+                kind,
+                pick.balance_id,
+                pick.goods_id,
+                warehouse_id,
+                quantity,
+                -quantity,
+                frozen_delta,
+                reserved_delta,
+                document.type,
+                document.id,
+                ref,
+                operator_id,
+                reason,
+                key,
+                now,
+            ]
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute(sql, params)
+                    row = cursor.fetchone()
+            except IntegrityError as exc:
+                if "idempotency_key" in str(exc):
+                    raise AlreadyPosted(
+                        _("This operation was posted already; nothing was changed.")
+                    ) from exc
+                raise
+            if row is None:
+                _explain_refused_pick(pick, warehouse_id, from_reserved)
+            movement_id, bin_id, batch_id = row
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute(update, update_params)
+                row = cursor.fetchone()
+            if row is None:
+                _explain_refused_pick(pick, warehouse_id, from_reserved)
+            movement_id, (bin_id, batch_id) = None, row
         movement = StockMovement(
+            id=movement_id,
             kind=kind,
             balance_id=pick.balance_id,
             goods_id=pick.goods_id,
@@ -1133,18 +1205,21 @@ def _issue_one_balance(
             from_bin_id=bin_id,
             quantity=quantity,
             on_hand_delta=-quantity,
-            frozen_delta=-quantity if pick.from_frozen else 0,
-            reserved_delta=-quantity if from_reserved else 0,
+            frozen_delta=frozen_delta,
+            reserved_delta=reserved_delta,
             document_type=document.type,
             document_id=document.id,
-            document_ref=document.ref[:40],
-            operator_id=getattr(operator, "pk", operator),
+            document_ref=ref,
+            operator_id=operator_id,
             reason=reason,
             idempotency_key=key,
-            created_at=timezone.now(),
+            created_at=now,
         )
-        _insert_movements([movement])
-        _fire([movement], document, movement.operator_id)
+        if movement_id is None:
+            _insert_movements([movement])
+        else:
+            movement._state.adding = False
+        _fire([movement], document, operator_id)
         return Posting(movements=[movement])
 
 

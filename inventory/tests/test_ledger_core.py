@@ -788,3 +788,36 @@ def test_zone_of_bins_is_irrelevant_to_postings():
 
     # then
     assert StockBalance.objects.get(goods=goods, bin=second).on_hand == 2
+
+
+def test_fast_path_writes_every_column_of_the_movement_table():
+    # given
+    columns = {f.column for f in StockMovement._meta.concrete_fields} - {"id"}
+
+    # then: a column added to StockMovement must be added to the fast path's insert too
+    assert set(ledger.FAST_PATH_COLUMNS) == columns
+    assert len(ledger.FAST_PATH_COLUMNS) == len(columns)
+
+
+def test_fast_path_movement_is_saved_with_its_id(bin_a):
+    # given
+    goods = GoodsFactory()
+    balance = receive_stock(goods, bin_a, 5)
+
+    # when
+    posting = ship(goods, bin_a.warehouse, 2, balance_id=balance.pk, reason="order 9")
+
+    # then
+    [movement] = posting.movements
+    stored = StockMovement.objects.get(pk=movement.pk)
+    assert (stored.kind, stored.quantity, stored.on_hand_delta, stored.reason) == (
+        Kind.OUTBOUND_ORDER_SHIPMENT,
+        2,
+        -2,
+        "order 9",
+    )
+    assert (stored.bin_id, stored.from_bin_id, stored.warehouse_id) == (
+        bin_a.pk,
+        bin_a.pk,
+        bin_a.warehouse_id,
+    )

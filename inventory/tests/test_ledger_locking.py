@@ -103,11 +103,14 @@ def test_single_balance_issue_locks_with_one_conditional_update(two_bins):
             document=DOC,
         )
 
-    # then: the conditional UPDATE is the first statement touching the row (it takes the lock)
+    # then: the conditional UPDATE is the first statement touching the row (it takes the lock),
+    # and the same statement inserts the movement, so the lock is held only until the commit
     sqls = [q["sql"] for q in ctx.captured_queries]
-    first_touch = next(s for s in sqls if BALANCE_TABLE in s)
-    assert first_touch.startswith(f"UPDATE {BALANCE_TABLE}")
-    assert "on_hand - frozen - reserved >=" in first_touch
+    touching = [s for s in sqls if BALANCE_TABLE in s or '"inventory_stockmovement"' in s]
+    assert len(touching) == 1
+    assert touching[0].startswith(f"WITH moved AS (UPDATE {BALANCE_TABLE} SET on_hand = on_hand -")
+    assert "on_hand - frozen - reserved >=" in touching[0]
+    assert 'INSERT INTO "inventory_stockmovement"' in touching[0]
 
 
 def test_transfer_locks_both_ends_in_primary_key_order_before_writing(two_bins):
