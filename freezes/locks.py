@@ -18,6 +18,10 @@ sticky freeze from catching arrivals (``lock_freeze_exclusive``), which holds no
 transaction therefore waits for receipts already adding lines, and every receipt after it sees
 the freeze has stopped catching: no line is ever added to a freeze that is being closed.
 
+Rule rows are locked ``FOR NO KEY UPDATE`` too (``services.rules``): a receipt creating a freeze of
+a rule takes ``KEY SHARE`` on the rule through the foreign key while it holds balance locks.
+Release requests of closed freezes are cancelled by a statement that locks request rows only.
+
 Periodic jobs take a PostgreSQL advisory lock (``advisory_lock``) so an overlapping tick or a
 second beat does not run them twice. SQLite serialises writers and has none of these locks; the
 functions fall back to plain reads there.

@@ -22,6 +22,7 @@ from freezes.models import (
 )
 from freezes.services import common
 from inventory.exceptions import InvalidInput, InvalidQuantity
+from inventory.locks import lock_balances
 
 logger = logging.getLogger(__name__)
 
@@ -375,6 +376,7 @@ def inspection_record(
                 .values_list("freeze_id", flat=True)
             )
             freezes = {pk: f for pk, f in freezes.items() if f.is_active}
+        _lock_balances_for_qc(freezes, batch, releasing=result != QualityInspection.Result.FAIL)
         inspection = QualityInspection.objects.create(
             freeze=freeze,
             batch=batch,
@@ -422,6 +424,18 @@ def inspection_record(
             )
             inspection.released_quantity = released_total
     return inspection
+
+
+def _lock_balances_for_qc(freezes: dict[int, Freeze], batch, *, releasing: bool) -> None:
+    """Lock, in one statement and primary-key order, every balance a QC result may release
+    (several freezes' lines): locking them freeze by freeze would break the global order."""
+    ids = [pk for pk, freeze in freezes.items() if freeze.release_on_qc_pass]
+    if not releasing or not ids:
+        return
+    lines = FreezeLine.objects.held().filter(freeze_id__in=ids)
+    if batch is not None:
+        lines = lines.filter(balance__batch=batch)
+    lock_balances(lines.values_list("balance_id", flat=True))
 
 
 def _release_on_qc(freeze: Freeze, batch, quantity: int | None, inspector, inspection, now) -> int:

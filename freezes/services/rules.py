@@ -67,6 +67,12 @@ def _clean(
     return name
 
 
+def _lock_rule(rule: FreezeRule) -> FreezeRule:
+    """Lock a rule ``FOR NO KEY UPDATE``: receipts creating a freeze of the rule take ``KEY
+    SHARE`` on it (the foreign key) while holding balance locks, and must never wait for this."""
+    return FreezeRule.objects.select_for_update(no_key=True).get(pk=rule.pk)
+
+
 def rule_create(
     *,
     operator,
@@ -142,7 +148,7 @@ def rule_update(
         now=now,
     )
     with transaction.atomic():
-        locked = FreezeRule.objects.select_for_update().get(pk=rule.pk)
+        locked = _lock_rule(rule)
         locked.name = name
         locked.reason = reason
         locked.warehouse = warehouse
@@ -167,7 +173,7 @@ def rule_set_active(
     are. Raises ``InvalidInput`` when an at-time release is already past. Locks the rule."""
     now = now or timezone.now()
     with transaction.atomic():
-        locked = FreezeRule.objects.select_for_update().get(pk=rule.pk)
+        locked = _lock_rule(rule)
         if active and locked.release_mode == ReleaseMode.AT_TIME and locked.release_at <= now:
             raise InvalidInput(
                 _("This rule's release time has passed: change it before switching it on.")
