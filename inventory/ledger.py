@@ -849,6 +849,7 @@ def _ensure_balances(
                 for g, b, x in missing
             ],
             ignore_conflicts=True,
+            batch_size=2000,
         )
         found.update(_existing_balances(missing))
     return found
@@ -878,7 +879,9 @@ def _commit(
             raise NotAllowed(
                 _("This posting would leave frozen or reserved units above on hand stock.")
             )
-    StockBalance.objects.bulk_update(list(touched.values()), ["on_hand", "frozen", "reserved"])
+    StockBalance.objects.bulk_update(
+        list(touched.values()), ["on_hand", "frozen", "reserved"], batch_size=1000
+    )
     now = timezone.now()
     operator_id = getattr(operator, "pk", operator)
     movements = []
@@ -920,7 +923,7 @@ def _join_reason(reason: str, note: str) -> str:
 
 def _insert_movements(movements: list[StockMovement]) -> None:
     try:
-        StockMovement.objects.bulk_create(movements)
+        StockMovement.objects.bulk_create(movements, batch_size=2000)
     except IntegrityError as exc:
         if "idempotency_key" in str(exc):
             raise AlreadyPosted(

@@ -247,6 +247,117 @@ def inbound_sheet_post(*, sheet_id: int, user) -> InboundSheet:
         return sheet
 
 
+@dataclass(frozen=True)
+class ImportedLine:
+    """One checked row of an inbound sheet import: ``batch_no`` (optional) names the goods'
+    batch, created with the dates given when it does not exist yet."""
+
+    goods_id: int
+    bin_id: int
+    quantity: int
+    batch_no: str = ""
+    production_date: datetime.date | None = None
+    expiry_date: datetime.date | None = None
+
+
+def inbound_sheet_import(
+    *,
+    warehouse: Warehouse,
+    type: str,
+    user,
+    lines: list[ImportedLine],
+    reference: str = "",
+    note: str = "",
+) -> InboundSheet:
+    """Create and post one inbound sheet from checked import rows (the first stock take of a
+    new warehouse is one such import), in one transaction: missing batches are created in bulk
+    (expiry from the shelf life when not given), lines are inserted in bulk, and the sheet is
+    posted through ``inbound_sheet_post`` (one ledger receipt). Raises StockError from the
+    posting; the caller's transaction then writes nothing."""
+    if not lines:
+        raise InvalidInput(_("The sheet has no lines."))
+    for line in lines:
+        _check_positive(line.quantity)
+    with transaction.atomic():
+        sheet = inbound_sheet_create(
+            warehouse=warehouse, type=type, user=user, reference=reference, note=note
+        )
+        InboundSheet.objects.filter(pk=sheet.pk).update(is_import=True)
+        batch_ids = _import_batches(lines)
+        InboundLine.objects.bulk_create(
+            [
+                InboundLine(
+                    sheet=sheet,
+                    goods_id=line.goods_id,
+                    bin_id=line.bin_id,
+                    batch_id=batch_ids.get((line.goods_id, line.batch_no)),
+                    quantity=line.quantity,
+                )
+                for line in lines
+            ],
+            batch_size=2000,
+        )
+        return inbound_sheet_post(sheet_id=sheet.pk, user=user)
+
+
+def _import_batches(lines: list[ImportedLine]) -> dict[tuple[int, str], int]:
+    """Ids of the batches the lines name, creating the missing ones (two or three queries)."""
+    wanted: dict[tuple[int, str], ImportedLine] = {}
+    for line in lines:
+        if not line.batch_no:
+            continue
+        key = (line.goods_id, line.batch_no)
+        known = wanted.get(key)
+        # The first dates given for a batch anywhere in the file are its dates.
+        wanted[key] = (
+            line
+            if known is None
+            else ImportedLine(
+                goods_id=line.goods_id,
+                bin_id=line.bin_id,
+                quantity=line.quantity,
+                batch_no=line.batch_no,
+                production_date=known.production_date or line.production_date,
+                expiry_date=known.expiry_date or line.expiry_date,
+            )
+        )
+    if not wanted:
+        return {}
+    goods_ids = sorted({goods_id for goods_id, _no in wanted})
+
+    def existing() -> dict[tuple[int, str], int]:
+        rows = Batch.objects.filter(
+            goods_id__in=goods_ids, batch_no__in=sorted({no for _g, no in wanted})
+        ).values_list("goods_id", "batch_no", "pk")
+        return {(g, no): pk for g, no, pk in rows if (g, no) in wanted}
+
+    found = existing()
+    missing = [key for key in wanted if key not in found]
+    if missing:
+        shelf_life = dict(
+            Goods.objects.filter(pk__in=goods_ids).values_list("pk", "shelf_life_days")
+        )
+        today = timezone.localdate()
+        new = []
+        for goods_id, batch_no in sorted(missing):
+            line = wanted[(goods_id, batch_no)]
+            expiry = line.expiry_date
+            if expiry is None and line.production_date and shelf_life.get(goods_id):
+                expiry = line.production_date + datetime.timedelta(days=shelf_life[goods_id])
+            new.append(
+                Batch(
+                    goods_id=goods_id,
+                    batch_no=batch_no,
+                    production_date=line.production_date,
+                    expiry_date=expiry,
+                    inbound_date=today,
+                )
+            )
+        Batch.objects.bulk_create(new, ignore_conflicts=True, batch_size=2000)
+        found = existing()
+    return found
+
+
 def inbound_sheet_reverse(*, sheet_id: int, user, reason: str) -> InboundSheet:
     """Reverse a posted inbound sheet with a new posted sheet (``reversal_of``) taking the same
     units back out of the same bins and batches. Raises NotAllowed (a draft, a reversal, already

@@ -629,3 +629,12 @@ def test_ledger_export_xlsx_and_permission(client, make_user, bins):
     rows = list(workbook.active.iter_rows(values_only=True))
     assert rows[1][3] == "'+EXP-2"
     assert rows[1][10] == 3
+
+
+def test_inbound_list_offers_the_excel_import_and_its_template(client, staff):
+    # when
+    page = client.get(reverse("inventory:inbound-list")).content.decode()
+
+    # then
+    assert "?resource=inbound_sheet" in page
+    assert reverse("inventory:import-template", args=["inbound_sheet"]) in page
