@@ -103,9 +103,33 @@ def import_job_create(
     if background:
         from inventory.tasks import import_job_check_task
 
-        transaction.on_commit(partial(import_job_check_task.delay, job.pk))
+        transaction.on_commit(partial(_enqueue, import_job_check_task, job.pk))
         return job
     return import_job_check(job_id=job.pk)
+
+
+def _enqueue(task, job_id: int) -> None:
+    """Queue ``task`` for the job; when the broker cannot be reached the job says so (nothing
+    was written) instead of waiting forever."""
+    try:
+        task.delay(job_id)
+    except Exception:
+        logger.exception("import job %s: could not queue %s", job_id, task.name)
+        job = ImportJob.objects.filter(pk=job_id).first()
+        if job is not None and job.status == ImportJob.Status.COMMITTING:
+            # Back to READY: the user may press Import again once the worker is back.
+            ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.COMMITTING).update(
+                status=ImportJob.Status.READY,
+                message=_(
+                    "The background worker could not be reached; nothing was written. "
+                    "Try again in a moment."
+                ),
+            )
+            return
+        import_job_fail(
+            job_id=job_id,
+            message=_("The background worker could not be reached; upload the file again later."),
+        )
 
 
 class _ProgressWriter:
@@ -224,7 +248,7 @@ def import_job_commit(*, job: ImportJob, user) -> ImportJob:
     if job.in_background:
         from inventory.tasks import import_job_commit_task
 
-        transaction.on_commit(partial(import_job_commit_task.delay, job.pk))
+        transaction.on_commit(partial(_enqueue, import_job_commit_task, job.pk))
         return job
     return import_job_run_commit(job_id=job.pk) or job
 

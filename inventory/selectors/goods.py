@@ -78,10 +78,12 @@ class CategoryTree:
 
 
 def category_tree() -> CategoryTree:
+    """Every category with its path and sub-categories: one query."""
     return CategoryTree()
 
 
 def brand_choices() -> list[tuple[int, str]]:
+    """(id, name) of every brand, by name: one query."""
     return list(Brand.objects.order_by("name").values_list("pk", "name"))
 
 
@@ -141,10 +143,12 @@ def goods_page(
 
 
 def goods_get(pk: int) -> Goods | None:
+    """One goods with its brand and category, or None."""
     return Goods.objects.select_related("brand", "category").filter(pk=pk).first()
 
 
 def goods_components(goods: Goods) -> list[ComboComponent]:
+    """The component lines of a combo, with the component goods: one query."""
     return list(
         ComboComponent.objects.filter(combo=goods)
         .select_related("component")
@@ -153,6 +157,7 @@ def goods_components(goods: Goods) -> list[ComboComponent]:
 
 
 def goods_part_of(goods: Goods) -> list[ComboComponent]:
+    """The lines of the combos this goods is part of, with the combo goods: one query."""
     return list(
         ComboComponent.objects.filter(component=goods)
         .select_related("combo")
@@ -161,11 +166,13 @@ def goods_part_of(goods: Goods) -> list[ComboComponent]:
 
 
 def goods_batches(goods: Goods, *, limit: int | None = None) -> list[Batch]:
+    """Batches of one goods, soonest expiry first: one query."""
     queryset = Batch.objects.filter(goods=goods).order_by("expiry_date", "batch_no")
     return list(queryset[:limit] if limit else queryset)
 
 
 def batch_get(goods: Goods, pk: int) -> Batch | None:
+    """A batch of this goods (None for another goods' batch)."""
     return Batch.objects.select_related("goods").filter(goods=goods, pk=pk).first()
 
 
@@ -202,6 +209,7 @@ def export_records_for(user, *, limit: int = 100) -> list[ExportRecord]:
 
 
 def export_record_get(user, pk: int) -> ExportRecord | None:
+    """An export the user may download again: his own, or any with ``view_exportrecord``."""
     queryset = ExportRecord.objects.filter(pk=pk)
     if not user.has_perm("inventory.view_exportrecord"):
         queryset = queryset.filter(user=user)

@@ -180,7 +180,8 @@ def test_import_needs_the_resource_permissions(client, make_user, media_root):
     assert client.get(START).status_code == 403
     client.force_login(make_user("staff", username="staff-1"))
     page = client.get(START)
-    assert [choice[0] for choice in page.context["form"].fields["resource"].choices] == ["batches"]
+    choices = [choice[0] for choice in page.context["form"].fields["resource"].choices]
+    assert "batches" in choices and "goods" not in choices and "combo_components" not in choices
     refused = client.post(
         START,
         {"resource": "goods", "file": SimpleUploadedFile("g.csv", csv_bytes([["sku"], ["A"]]))},
@@ -306,3 +307,110 @@ def test_uploaded_files_are_kept_out_of_public_urls(manager_client, media_root):
     job = ImportJob.objects.get()
     assert Path(media_root, job.file.name).exists()
     assert manager_client.get("/media/" + job.file.name).status_code == 404
+
+
+def test_a_broker_outage_fails_the_job_with_a_message_instead_of_hanging(
+    manager_client, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError
+
+    from inventory.tasks import import_job_check_task
+
+    settings.WMS_IMPORT_BACKGROUND_ROWS = 1
+    monkeypatch.setattr(
+        import_job_check_task,
+        "delay",
+        lambda *args: (_ for _ in ()).throw(OperationalError("down")),
+    )
+    rows = [["sku", "name"], ["A-1", "a"], ["A-2", "b"], ["A-3", "c"]]
+    with django_capture_on_commit_callbacks(execute=True):
+        manager_client.post(
+            START, {"resource": "goods", "file": SimpleUploadedFile("g.xlsx", xlsx_bytes(rows))}
+        )
+    job = ImportJob.objects.get()
+    assert job.status == ImportJob.Status.FAILED
+    assert "background worker could not be reached" in job.message
+    assert Goods.objects.count() == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_progress_is_visible_to_the_polling_page_while_the_import_transaction_is_open(
+    make_user, media_root
+):
+    # given
+    from django.db import connections, transaction
+
+    job = ImportJob.objects.create(
+        resource="goods", user=make_user("manager"), original_name="g.csv"
+    )
+    writer = jobs._ProgressWriter(job.pk)
+    other = connections.create_connection("default")
+    try:
+        # when: progress is written from inside an open transaction (as during a commit)
+        with transaction.atomic():
+            writer(4000, 10000)
+            with other.cursor() as cursor:
+                cursor.execute(
+                    "SELECT progress_rows, total_rows FROM inventory_importjob WHERE id = %s",
+                    [job.pk],
+                )
+                seen = cursor.fetchone()
+            # then: another connection (the polling request) already sees it
+            assert seen == (4000, 10000)
+    finally:
+        writer.close()
+        other.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_commits_of_the_same_new_skus_write_once_and_refuse_the_other(tmp_path):
+    # given: two users import the same new goods at the same moment
+    import threading
+
+    from django.db import connections
+
+    from inventory.tests.test_import_support import import_file
+
+    path = write(
+        tmp_path, "goods.csv", csv_bytes([["sku", "name"]] + [[f"S-{i}", "x"] for i in range(50)])
+    )
+    barrier = threading.Barrier(2)
+    reports = []
+
+    def commit():
+        try:
+            barrier.wait(timeout=10)
+            reports.append(import_file(path))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=commit) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    # then: one wrote every row; the other wrote nothing and says why (or found them all there)
+    written = [report for report in reports if report.written]
+    assert len(reports) == 2 and len(written) >= 1
+    assert Goods.objects.count() == 50
+    for report in reports:
+        if not report.written:
+            assert "Nothing was imported" in report.refused
+
+
+def test_admin_refuses_to_delete_goods_that_others_point_to(client, make_user):
+    from inventory.tests.factories import BatchFactory
+
+    client.force_login(make_user("admin"))
+    batch = BatchFactory()
+    response = client.post(
+        reverse("admin:inventory_goods_delete", args=[batch.goods_id]), {"post": "yes"}
+    )
+    assert response.status_code == 200
+    assert (
+        "Cannot delete" in response.content.decode()
+        or "would require deleting" in response.content.decode()
+    )
+    assert Goods.objects.filter(pk=batch.goods_id).exists()
