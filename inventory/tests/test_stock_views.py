@@ -638,3 +638,16 @@ def test_inbound_list_offers_the_excel_import_and_its_template(client, staff):
     # then
     assert "?resource=inbound_sheet" in page
     assert reverse("inventory:import-template", args=["inbound_sheet"]) in page
+
+
+def test_goods_detail_page_carries_the_stock_section(client, staff, bins):
+    # given
+    goods = GoodsFactory()
+    receive_stock(goods, bins[0], 3)
+
+    # when
+    page = client.get(reverse("inventory:goods-detail", args=[goods.pk])).content.decode()
+
+    # then: the section loads its figures by htmx, and links to the stock card without it
+    assert reverse("inventory:stock-goods-section", args=[goods.pk]) in page
+    assert reverse("inventory:stock-card", args=[goods.pk]) in page
