@@ -131,6 +131,7 @@ def _post_action(post, label):
                 request, _("%(n)s document(s) posted.") % {"n": done}, messages.SUCCESS
             )
 
+    action.__name__ = "post_drafts"
     return action
 
 
