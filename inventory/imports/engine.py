@@ -358,6 +358,13 @@ class SheetResource(resources.Resource):
 
     # --- export -------------------------------------------------------------------------------
 
+    def get_chunk_size(self) -> int:
+        return self.batch_size
+
+    def before_export(self, queryset, **kwargs) -> None:
+        # The admin's export (import-export's ``export()``) lands here: same caches as ours.
+        self.prepare_export()
+
     def export_field(self, field, instance, **kwargs):
         return export_value(super().export_field(field, instance, **kwargs))
 
@@ -368,9 +375,14 @@ class SheetResource(resources.Resource):
         """Load the caches the widgets need to render (category paths)."""
 
     def export_rows(self, queryset) -> Iterator[list]:
-        fields = self.get_export_fields()
+        """The export rows of ``queryset``, streamed in chunks: each field's dehydrate method or
+        widget, then ``export_value`` (native numbers and dates, escaped text)."""
+        getters = []
+        for export_field in self.get_export_fields():
+            method = getattr(self, f"dehydrate_{self.get_field_name(export_field)}", None)
+            getters.append(method or export_field.export)
         for instance in self.iter_queryset(queryset):
-            yield [self.export_field(f, instance) for f in fields]
+            yield [export_value(getter(instance)) for getter in getters]
 
 
 class DatasetSheet:

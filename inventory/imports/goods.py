@@ -407,6 +407,10 @@ class ComboComponentResource(_GoodsRefsMixin, BulkModelResource):
         return ("combo_id", "component_id")
 
     def begin_import(self, ctx: ImportContext) -> None:
+        if not ctx.dry_run:
+            from inventory.services.goods import combo_graph_lock
+
+            combo_graph_lock()  # the editor's lock: no loop can slip in between check and write
         super().begin_import(ctx)
         ctx.state["edges"] = {}
         ctx.state["combos"] = set()

@@ -160,7 +160,8 @@ def test_export_needs_the_view_permissions(client, django_user_model, media_root
 
 def test_admin_export_escapes_formulas_and_keeps_numbers(client, make_user):
     client.force_login(make_user("admin"))
-    GoodsFactory(sku="ADM-1", name="@evil", weight=Decimal("3.5"))
+    beer = CategoryFactory(name="Beer", parent=CategoryFactory(name="Drinks", parent=None))
+    GoodsFactory(sku="ADM-1", name="@evil", weight=Decimal("3.5"), category=beer)
     response = client.post(
         reverse("admin:inventory_goods_export"),
         {
@@ -169,6 +170,7 @@ def test_admin_export_escapes_formulas_and_keeps_numbers(client, make_user):
             "goodsresource_sku": "on",
             "goodsresource_name": "on",
             "goodsresource_weight": "on",
+            "goodsresource_category": "on",
         },
     )
     assert response.status_code == 200
@@ -176,6 +178,7 @@ def test_admin_export_escapes_formulas_and_keeps_numbers(client, make_user):
     row = next(sheet.iter_rows(min_row=2))
     values = {cell.value for cell in row}
     assert "'@evil" in values
+    assert "Drinks > Beer" in values
     assert any(cell.data_type == "n" and cell.value == 3.5 for cell in row)
 
 
