@@ -540,3 +540,136 @@ def test_sheet_posting_claims_the_sheet_before_locking_balances(clerk, bins):
     )
     write = next(i for i, s in enumerate(sqls) if s.startswith('UPDATE "inventory_stockbalance"'))
     assert claim < lock < write
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("action", ["inbound", "reverse", "ship", "receive", "count"])
+def test_document_services_lock_the_document_before_the_balances(manager, bins, action):
+    # given
+    a, b = bins
+    goods = GoodsFactory()
+    receive_stock(goods, a, 10)
+    far = BinFactory()
+    if action == "inbound":
+        doc = inbound(manager, a, [(goods, 2), (goods, 1, b)])
+        run, table = (
+            (lambda: services.inbound_sheet_post(sheet_id=doc.pk, user=manager)),
+            "inboundsheet",
+        )
+    elif action == "reverse":
+        doc = inbound(manager, a, [(goods, 2), (goods, 1, b)])
+        services.inbound_sheet_post(sheet_id=doc.pk, user=manager)
+        run = lambda: services.inbound_sheet_reverse(sheet_id=doc.pk, user=manager, reason="x")  # noqa: E731
+        table = "inboundsheet"
+    elif action in ("ship", "receive"):
+        doc = services.warehouse_transfer_create(
+            from_warehouse=a.warehouse, to_warehouse=far.warehouse, user=manager
+        )
+        line = services.warehouse_transfer_line_add(
+            transfer=doc, goods=goods, from_bin=a, quantity=3
+        )
+        table = "stocktransfer"
+        if action == "ship":
+            run = lambda: services.warehouse_transfer_ship(transfer_id=doc.pk, user=manager)  # noqa: E731
+        else:
+            services.warehouse_transfer_ship(transfer_id=doc.pk, user=manager)
+            run = lambda: services.warehouse_transfer_receive(  # noqa: E731
+                transfer_id=doc.pk, user=manager, received=[services.ReceivedLine(line.pk, far, 3)]
+            )
+    else:
+        doc = services.count_create(warehouse=a.warehouse, reason="r", user=manager)
+        services.count_line_set(count=doc, goods=goods, bin=a, counted=4)
+        services.count_line_set(count=doc, goods=goods, bin=b, counted=2)
+        run, table = (lambda: services.count_post(count_id=doc.pk, user=manager)), "stockcount"
+
+    # when
+    with CaptureQueriesContext(connection) as ctx:
+        run()
+
+    # then: the document row is claimed or locked first, then the balances, then the writes
+    sqls = [q["sql"] for q in ctx.captured_queries]
+    document = next(
+        i
+        for i, s in enumerate(sqls)
+        if f'"inventory_{table}"' in s and (s.startswith("UPDATE") or "FOR UPDATE" in s)
+    )
+    lock = next(
+        i
+        for i, s in enumerate(sqls)
+        if ("FOR UPDATE" in s and "inventory_stockbalance" in s)
+        or s.startswith('WITH moved AS (UPDATE "inventory_stockbalance"')
+    )
+    write = next(i for i, s in enumerate(sqls) if 'UPDATE "inventory_stockbalance" SET' in s)
+    assert document < lock <= write
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_reversals_of_one_sheet_at_once_reverse_it_once(make_user, bins):
+    # given
+    clerk = make_user("manager", username="rev")
+    a, _ = bins
+    goods = GoodsFactory()
+    sheet = inbound(clerk, a, [(goods, 6)])
+    services.inbound_sheet_post(sheet_id=sheet.pk, user=clerk)
+    barrier = threading.Barrier(3)
+
+    def reverse(_):
+        barrier.wait()
+        try:
+            services.inbound_sheet_reverse(sheet_id=sheet.pk, user=clerk, reason="dup")
+            return "reversed"
+        except StockError as exc:
+            return type(exc).__name__
+        finally:
+            connections.close_all()
+
+    # when
+    with ThreadPoolExecutor(3) as pool:
+        results = sorted(pool.map(reverse, range(3)))
+
+    # then
+    assert results == ["AlreadyPosted", "AlreadyPosted", "reversed"]
+    assert on_hand(goods, a) == 0
+    assert InboundSheet.objects.filter(reversal_of=sheet).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_transfer_received_twice_at_once_is_received_once(make_user, bins):
+    # given
+    clerk = make_user("manager", username="recv")
+    a, _ = bins
+    goods = GoodsFactory()
+    receive_stock(goods, a, 5)
+    far = BinFactory()
+    transfer = services.warehouse_transfer_create(
+        from_warehouse=a.warehouse, to_warehouse=far.warehouse, user=clerk
+    )
+    line = services.warehouse_transfer_line_add(
+        transfer=transfer, goods=goods, from_bin=a, quantity=5
+    )
+    services.warehouse_transfer_ship(transfer_id=transfer.pk, user=clerk)
+    barrier = threading.Barrier(3)
+
+    def receive(_):
+        barrier.wait()
+        try:
+            services.warehouse_transfer_receive(
+                transfer_id=transfer.pk,
+                user=clerk,
+                received=[services.ReceivedLine(line.pk, far, 5)],
+            )
+            return "received"
+        except StockError as exc:
+            return type(exc).__name__
+        finally:
+            connections.close_all()
+
+    # when
+    with ThreadPoolExecutor(3) as pool:
+        results = sorted(pool.map(receive, range(3)))
+
+    # then
+    assert results == ["AlreadyPosted", "AlreadyPosted", "received"]
+    assert on_hand(goods, far) == 5
