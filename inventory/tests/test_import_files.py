@@ -125,12 +125,12 @@ def test_refuses_a_zip_that_is_not_a_workbook(tmp_path):
 
 
 def test_refuses_a_zip_bomb_from_its_declared_size(tmp_path, settings):
-    # given: a workbook whose worksheet inflates to 64 MiB of zeros (a few KiB compressed)
+    # given: a workbook whose worksheet inflates to 64 MiB of zeros
     settings.WMS_IMPORT_MAX_UNCOMPRESSED_BYTES = 32 * 2**20
     bomb = rewrite_zip(
         xlsx_bytes(GOOD_ROWS), {"xl/worksheets/sheet1.xml": b"<x/>" + b"\x00" * (64 * 2**20)}
     )
-    assert len(bomb) < 200_000
+    assert len(bomb) < 1_000_000  # under 1 MB on disk, 64 MiB inflated
     # when
     started = time.perf_counter()
     message = _refused(tmp_path, "bomb.xlsx", bomb)
@@ -140,7 +140,9 @@ def test_refuses_a_zip_bomb_from_its_declared_size(tmp_path, settings):
 
 
 def test_refuses_an_impossible_compression_ratio(tmp_path):
-    bomb = rewrite_zip(xlsx_bytes(GOOD_ROWS), {"xl/sharedStrings.xml": b" " * (20 * 2**20)})
+    bomb = rewrite_zip(
+        xlsx_bytes(GOOD_ROWS), {"xl/sharedStrings.xml": b" " * (20 * 2**20)}, level=9
+    )
     message = _refused(tmp_path, "bomb.xlsx", bomb)
     assert "zip bomb" in message
 
@@ -376,8 +378,7 @@ def test_libreoffice_phantom_rows_read_as_fast_as_a_clean_sheet(tmp_path):
     data = [["sku", "name"]] + [[f"P-{index}", "x"] for index in range(200)]
     clean = write(tmp_path, "clean.xlsx", xlsx_bytes(data))
     phantom_rows = "".join(
-        f'<row r="{number}" spans="1:2" s="1" customFormat="true" ht="12.8">'
-        f'<c r="A{number}" s="1"/><c r="B{number}" s="1"/></row>'
+        f'<row r="{number}" s="1" customFormat="true"><c r="A{number}" s="1"/></row>'
         for number in range(202, 1_048_577)
     )
     rows_xml = "".join(inline_row(index + 1, row) for index, row in enumerate(data))

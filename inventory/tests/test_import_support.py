@@ -59,12 +59,12 @@ def write(tmp_path: Path, name: str, content: bytes) -> Path:
     return path
 
 
-def rewrite_zip(content: bytes, replace: dict[str, bytes] | None = None) -> bytes:
+def rewrite_zip(content: bytes, replace: dict[str, bytes] | None = None, level: int = 1) -> bytes:
     """The same xlsx with some entries replaced (e.g. a hand-written worksheet XML)."""
     replace = replace or {}
     source = zipfile.ZipFile(io.BytesIO(content))
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as target:
         for info in source.infolist():
             data = replace.get(info.filename, source.read(info.filename))
             target.writestr(info.filename, data)
