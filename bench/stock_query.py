@@ -65,6 +65,7 @@ def _build(goods_count: int, movement_target: int) -> dict:
                 ]
             )
         warehouses.append(warehouse)
+    ours = [w.pk for w in warehouses]  # other benchmarks may share the database
     with connection.cursor() as cursor:
         # The rows below are consistent by construction: skip the per-row foreign-key triggers
         # while loading them (a throwaway benchmark database; reset at the end of the load).
@@ -73,29 +74,34 @@ def _build(goods_count: int, movement_target: int) -> dict:
         cursor.execute(
             """
             INSERT INTO inventory_batch (goods_id, batch_no, expiry_date, created_at)
-            SELECT id, 'B' || id, CURRENT_DATE + (id % 700)::int, now()
-            FROM inventory_goods WHERE id % 10 < 3
-            """
+            SELECT id, 'B' || id, CURRENT_DATE + (id %% 700)::int, now()
+            FROM inventory_goods WHERE id %% 10 < 3 AND sku LIKE 'SKU%%'
+            """,
+            [],
         )
         # One balance per goods and warehouse, in a bin of either zone of that warehouse.
         cursor.execute(
             """
             WITH bins AS (
                 SELECT warehouse_id, array_agg(id ORDER BY id) AS ids FROM warehouses_bin
-                GROUP BY warehouse_id
+                WHERE warehouse_id = ANY(%s) GROUP BY warehouse_id
             )
             INSERT INTO inventory_stockbalance
                 (goods_id, warehouse_id, bin_id, batch_id, on_hand, frozen, reserved)
             SELECT g.id, bins.warehouse_id,
-                   bins.ids[1 + ((g.id * 7 + bins.warehouse_id) % array_length(bins.ids, 1))],
-                   bt.id, 10 + g.id % 90,
-                   CASE WHEN g.id % 20 = 0 THEN 3 ELSE 0 END,
-                   CASE WHEN g.id % 10 = 1 THEN 2 ELSE 0 END
+                   bins.ids[1 + ((g.id * 7 + bins.warehouse_id) %% array_length(bins.ids, 1))],
+                   bt.id, 10 + g.id %% 90,
+                   CASE WHEN g.id %% 20 = 0 THEN 3 ELSE 0 END,
+                   CASE WHEN g.id %% 10 = 1 THEN 2 ELSE 0 END
             FROM inventory_goods g CROSS JOIN bins
             LEFT JOIN inventory_batch bt ON bt.goods_id = g.id
-            """
+            WHERE g.sku LIKE 'SKU%%'
+            """,
+            [ours],
         )
-        cursor.execute("SELECT count(*) FROM inventory_stockbalance")
+        cursor.execute(
+            "SELECT count(*) FROM inventory_stockbalance WHERE warehouse_id = ANY(%s)", [ours]
+        )
         (balances,) = cursor.fetchone()
         # Movements that add up to the balances: a receipt, two shipments each, then pairs of
         # (receipt, shipment) until the target count; times spread over the past year.
@@ -111,9 +117,11 @@ def _build(goods_count: int, movement_target: int) -> dict:
                    CASE WHEN s.n = 1 THEN b.on_hand + 2 ELSE 1 END,
                    CASE WHEN s.n = 1 THEN b.on_hand + 2 ELSE -1 END, 0, 0,
                    'other', NULL, 'BENCH-' || s.n, '',
-                   now() - make_interval(secs => ((b.id * 7919 + s.n * 104729) % 31536000))
+                   now() - make_interval(secs => ((b.id * 7919 + s.n * 104729) %% 31536000))
             FROM inventory_stockbalance b CROSS JOIN generate_series(1, 3) AS s(n)
-            """
+            WHERE b.warehouse_id = ANY(%s)
+            """,
+            [ours],
         )
         extra_pairs = max(0, (movement_target - 3 * balances) // 2)
         cursor.execute(
@@ -128,10 +136,13 @@ def _build(goods_count: int, movement_target: int) -> dict:
                    1, CASE WHEN s.n = 1 THEN 1 ELSE -1 END, 0, 0,
                    'other', NULL, 'BENCH-X', '',
                    now() - make_interval(secs => ((b.id * 15485863 + s.n) %% 31536000))
-            FROM (SELECT * FROM inventory_stockbalance ORDER BY id LIMIT %s) b
+            FROM (
+                SELECT * FROM inventory_stockbalance WHERE warehouse_id = ANY(%s)
+                ORDER BY id LIMIT %s
+            ) b
             CROSS JOIN generate_series(1, 2) AS s(n)
             """,
-            [extra_pairs],
+            [ours, extra_pairs],
         )
         # Frozen and reserved movements so the ledger sums match the seeded holds.
         cursor.execute(
@@ -143,12 +154,16 @@ def _build(goods_count: int, movement_target: int) -> dict:
             SELECT CASE WHEN b.frozen > 0 THEN 'freeze' ELSE 'reserve' END, b.id, b.goods_id,
                    b.warehouse_id, b.bin_id, b.batch_id, b.frozen + b.reserved, 0, b.frozen,
                    b.reserved, 'other', 'BENCH-H', '', now() - interval '1 day'
-            FROM inventory_stockbalance b WHERE b.frozen > 0 OR b.reserved > 0
-            """
+            FROM inventory_stockbalance b
+            WHERE (b.frozen > 0 OR b.reserved > 0) AND b.warehouse_id = ANY(%s)
+            """,
+            [ours],
         )
         cursor.execute("SET session_replication_role = origin")
         cursor.execute("ANALYZE")
-        cursor.execute("SELECT count(*) FROM inventory_stockmovement")
+        cursor.execute(
+            "SELECT count(*) FROM inventory_stockmovement WHERE warehouse_id = ANY(%s)", [ours]
+        )
         (movements,) = cursor.fetchone()
     user = get_user_model().objects.create_superuser("bench", "bench@example.com", "bench-pw")
     return {"warehouse": warehouses[1], "balances": balances, "movements": movements, "user": user}
