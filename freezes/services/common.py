@@ -11,7 +11,7 @@ import datetime
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,6 +23,8 @@ from inventory import ledger
 from inventory.exceptions import InsufficientStock, InvalidQuantity
 from inventory.locks import lock_balances
 from inventory.models import DocumentType, StockMovement
+
+Kind = StockMovement.Kind
 
 #: Balances frozen per ledger posting when freezing "everything in the scope". The ledger writes
 #: a posting's balances with one ``bulk_update`` (a CASE per row, quadratic in the posting's
@@ -130,6 +132,27 @@ def create_lines(
         batch_size=2000,
     )
     return sum(entry[2] for entry in per_balance.values())
+
+
+def insert_lines_from_movements(freeze: Freeze, *, now: datetime.datetime) -> int:
+    """Write a new freeze's lines from its freeze movements in one ``INSERT ... SELECT`` (no
+    row passes through Python); return the units frozen."""
+    q = connection.ops.quote_name
+    line = q(FreezeLine._meta.db_table)
+    movement = q(StockMovement._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {line} (freeze_id, balance_id, goods_id, warehouse_id, quantity, "
+            f"released, shipped, created_at) "
+            f"SELECT %s, m.balance_id, m.goods_id, m.warehouse_id, SUM(m.quantity), 0, 0, %s "
+            f"FROM {movement} m WHERE m.document_type = %s AND m.document_id = %s "
+            f"AND m.kind = %s GROUP BY m.balance_id, m.goods_id, m.warehouse_id",
+            [freeze.pk, now, document(freeze).type, freeze.pk, Kind.FREEZE],
+        )
+        cursor.execute(
+            f"SELECT COALESCE(SUM(quantity), 0) FROM {line} WHERE freeze_id = %s", [freeze.pk]
+        )
+        return int(cursor.fetchone()[0])
 
 
 def add_to_lines(

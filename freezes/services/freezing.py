@@ -147,7 +147,7 @@ def freeze_create(
             except InsufficientStock as error:
                 raise _shortfall(quantity, error.available) from error
             movements = posting.movements
-        frozen = common.create_lines(freeze, movements, now=now)
+        frozen = common.insert_lines_from_movements(freeze, now=now)
         common.add_event(
             freeze, FreezeEvent.Kind.CREATED, actor=operator, quantity=frozen, comment=note, now=now
         )

@@ -231,7 +231,8 @@ def near_expiry_candidates_sql(rule: FreezeRule, today: datetime.date) -> tuple[
     )
     params.append(rule.pk)
     sql = (
-        f"SELECT b.id, b.on_hand - b.frozen - b.reserved FROM {balance} b {joins} "
+        f"SELECT b.id AS id, b.on_hand - b.frozen - b.reserved AS available "
+        f"FROM {balance} b {joins} "
         f"WHERE {' AND '.join(where)} ORDER BY b.id"
     )
     return sql, params
@@ -276,7 +277,7 @@ def near_expiry_scan(
         if not movements:
             transaction.set_rollback(True)
             return None
-        units = insert_lines_from_movements(freeze, now=now)
+        units = common.insert_lines_from_movements(freeze, now=now)
         common.add_event(
             freeze,
             FreezeEvent.Kind.CREATED,
@@ -287,27 +288,6 @@ def near_expiry_scan(
             now=now,
         )
     return freeze
-
-
-def insert_lines_from_movements(freeze: Freeze, *, now: datetime.datetime) -> int:
-    """Write a new freeze's lines from its freeze movements in one ``INSERT ... SELECT`` (no
-    row passes through Python); return the units frozen."""
-    q = connection.ops.quote_name
-    line = q(FreezeLine._meta.db_table)
-    movement = q(StockMovement._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {line} (freeze_id, balance_id, goods_id, warehouse_id, quantity, "
-            f"released, shipped, created_at) "
-            f"SELECT %s, m.balance_id, m.goods_id, m.warehouse_id, SUM(m.quantity), 0, 0, %s "
-            f"FROM {movement} m WHERE m.document_type = %s AND m.document_id = %s "
-            f"AND m.kind = %s GROUP BY m.balance_id, m.goods_id, m.warehouse_id",
-            [freeze.pk, now, common.document(freeze).type, freeze.pk, Kind.FREEZE],
-        )
-        cursor.execute(
-            f"SELECT COALESCE(SUM(quantity), 0) FROM {line} WHERE freeze_id = %s", [freeze.pk]
-        )
-        return int(cursor.fetchone()[0])
 
 
 def near_expiry_scan_all(*, today: datetime.date | None = None) -> list[Freeze]:
@@ -340,12 +320,12 @@ def rule_dry_run(
         sql, params = near_expiry_candidates_sql(rule, today)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT COUNT(*), COALESCE(SUM(c.available), 0) FROM ({sql}) AS c(id, available)",
+                f"SELECT COUNT(*), COALESCE(SUM(c.available), 0) FROM ({sql}) AS c",
                 params,
             )
             balances, units = cursor.fetchone()
             cursor.execute(
-                f"SELECT c.id, c.available FROM ({sql}) AS c(id, available) LIMIT %s",
+                f"SELECT c.id, c.available FROM ({sql}) AS c LIMIT %s",
                 [*params, DRY_RUN_ROWS],
             )
             sample = dict(cursor.fetchall())

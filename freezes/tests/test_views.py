@@ -526,3 +526,27 @@ def test_the_freeze_list_uses_a_fixed_number_of_queries(
     with django_assert_num_queries(8):
         response = client.get(url)
     assert len(response.context["freezes"]) == 12
+
+
+def test_the_freeze_form_works_over_htmx(client, world, make_user):
+    # given
+    receive(world.snack, world.bin, 30, batch=world.batch_old)
+    _client(client, make_user("staff"))
+    url = reverse("freezes:freeze-create")
+
+    # when
+    invalid = client.post(url, {"goods": "NOPE", "preview": "1"}, HTTP_HX_REQUEST="true")
+    preview = client.post(url, _form(world, preview="1"), HTTP_HX_REQUEST="true")
+    done = client.post(
+        url,
+        _form(world, confirm="1", digest=preview.context["digest"]),
+        HTTP_HX_REQUEST="true",
+    )
+
+    # then
+    assert invalid.status_code == 422 and "<html" not in invalid.content.decode()
+    assert preview.status_code == 200 and 'id="freeze-form"' in preview.content.decode()
+    assert "HX-Request" in preview["Vary"]
+    freeze = Freeze.objects.get()
+    assert done.status_code == 204
+    assert done["HX-Redirect"] == reverse("freezes:freeze-detail", args=[freeze.pk])
