@@ -11,6 +11,7 @@ from django.contrib import admin
 from freezes.models import (
     Freeze,
     FreezeEvent,
+    FreezeJob,
     FreezeLine,
     FreezeRule,
     QualityInspection,
@@ -104,3 +105,10 @@ class QualityInspectionAdmin(ReadOnlyAdmin):
     list_display = ("__str__", "freeze", "batch", "result", "passed_quantity", "failed_quantity")
     list_select_related = ("freeze", "batch", "inspector")
     list_filter = ("result",)
+
+
+@admin.register(FreezeJob)
+class FreezeJobAdmin(ReadOnlyAdmin):
+    list_display = ("__str__", "status", "total", "done", "freeze", "created_by", "created_at")
+    list_select_related = ("freeze", "created_by")
+    list_filter = ("status",)

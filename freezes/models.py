@@ -631,3 +631,64 @@ RELEASE_EVENT_KINDS = frozenset(
         FreezeEvent.Kind.RELEASED_OUTSIDE,
     }
 )
+
+
+# --------------------------------------------------------------------------------------------
+# Large freezes in the background
+# --------------------------------------------------------------------------------------------
+
+
+class FreezeJob(models.Model):
+    """A large manual freeze (thousands of balances) made by a Celery task instead of the web
+    request, with its progress for the screen. ``params`` holds what the user confirmed after
+    the preview (scope ids, dates as ISO text, reason, note, quantity, options)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting")
+        RUNNING = "running", _("Freezing")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Refused")
+
+    params = models.JSONField(_("what to freeze"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED
+    )
+    total = models.PositiveIntegerField(_("balances"), default=0)
+    done = models.PositiveIntegerField(_("balances done"), default=0)
+    freeze = models.ForeignKey(
+        Freeze,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("freeze"),
+    )
+    message = models.TextField(_("message"), blank=True)
+    token = models.CharField(_("idempotency key"), max_length=80, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("freeze job")
+        verbose_name_plural = _("freeze jobs")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"JOB-{self.pk:06d}" if self.pk else "JOB"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def percent(self) -> int:
+        if not self.total:
+            return 0
+        return min(100, int(self.done * 100 / self.total))

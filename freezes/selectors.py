@@ -133,6 +133,11 @@ class Preview:
         return self.balances == 0
 
 
+def scope_balance_count(scope: Scope) -> int:
+    """How many balances with stock the scope covers (one COUNT)."""
+    return balances_in_scope(scope).count()
+
+
 def freeze_preview(scope: Scope, quantity: int | None, limit: int = PREVIEW_ROWS) -> Preview:
     """What a freeze of ``scope`` would hold now: totals over every matching balance, and the
     first ``limit`` rows first-expiry-first-out with the units each would give (three queries).

@@ -12,7 +12,7 @@ from django.db import OperationalError
 
 from freezes.locks import advisory_lock
 from freezes.models import FreezeRule
-from freezes.services import release, rules
+from freezes.services import jobs, release, rules
 
 logger = logging.getLogger(__name__)
 
@@ -62,3 +62,14 @@ def near_expiry_rule_run_task(rule_id: int) -> int | None:
             return None
         freeze = rules.near_expiry_scan(rule=rule)
     return freeze.pk if freeze is not None else None
+
+
+@shared_task(name="freezes.run_freeze_job", acks_late=True, **RETRY)
+def freeze_job_run_task(job_id: int) -> int | None:
+    """Make a large freeze in the background (idempotent: the job is taken by
+    compare-and-set). Returns the freeze id."""
+    job = jobs.freeze_job_run(job_id=job_id)
+    if job is None:
+        return None
+    logger.info("freezes.run_freeze_job %s: %s", job_id, job.status)
+    return job.freeze_id

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.freeze_list_view, name="freeze-list"),
     path("new/", views.freeze_create_view, name="freeze-create"),
     path("<int:pk>/", views.freeze_detail_view, name="freeze-detail"),
+    path("jobs/<int:pk>/", views.freeze_job_view, name="freeze-job"),
     path("<int:pk>/edit/", views.freeze_edit_view, name="freeze-edit"),
     path("<int:pk>/stop-sticky/", views.freeze_stop_sticky_view, name="freeze-stop-sticky"),
     path("<int:pk>/release/", views.release_request_create_view, name="release-request"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import uuid
 from collections.abc import Callable
 from functools import partial, wraps
 
@@ -37,8 +38,8 @@ from freezes.forms import (
     RuleForm,
     ShipOutForm,
 )
-from freezes.models import Freeze, FreezeRule, Reason, ReleaseRequest
-from freezes.services import freezing, release, rules
+from freezes.models import Freeze, FreezeJob, FreezeRule, Reason, ReleaseRequest
+from freezes.services import freezing, jobs, release, rules
 from inventory.exceptions import StockError
 
 View = Callable[..., HttpResponse]
@@ -147,6 +148,9 @@ def freeze_create_view(request: HttpRequest) -> HttpResponse:
         context["digest"] = digest
         return _respond(request, "freezes/freeze_form.html", context, partial="form")
     data = form.cleaned_data
+    total = selectors.scope_balance_count(scope)
+    if total > jobs.background_threshold():
+        return _freeze_in_background(request, form, context, scope, total, digest)
     try:
         freeze = freezing.freeze_create(
             scope=scope,
@@ -171,6 +175,52 @@ def freeze_create_view(request: HttpRequest) -> HttpResponse:
         response["HX-Redirect"] = url
         return response
     return redirect(url)
+
+
+def _freeze_in_background(
+    request: HttpRequest, form: FreezeForm, context: dict, scope, total: int, digest: str
+) -> HttpResponse:
+    """A freeze of many balances is made by a task; the user follows it on the job page."""
+    data = form.cleaned_data
+    try:
+        job = jobs.freeze_job_create(
+            scope=scope,
+            reason=data["reason"],
+            note=data["note"],
+            quantity=data["quantity"],
+            is_sticky=data["is_sticky"],
+            release_on_qc_pass=data["release_on_qc_pass"],
+            release_at=data["release_at"],
+            operator=request.user,
+            token=f"freeze-form-{data['token'] or uuid.uuid4().hex}",
+            total=total,
+        )
+    except StockError as error:
+        form.add_domain_error(error)
+        context["preview"] = selectors.freeze_preview(scope, data["quantity"])
+        context["digest"] = digest
+        return _respond(request, "freezes/freeze_form.html", context, partial="form", status=422)
+    url = reverse("freezes:freeze-job", args=[job.pk])
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
+@permission("freezes.view_freeze")
+@require_http_methods(["GET"])
+def freeze_job_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Progress of a large freeze made in the background; polled by htmx while it runs, sent
+    on to the freeze when done."""
+    job = FreezeJob.objects.select_related("freeze", "created_by").filter(pk=pk).first()
+    if job is None:
+        raise Http404
+    if request.htmx and job.status == FreezeJob.Status.DONE and job.freeze_id:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = reverse("freezes:freeze-detail", args=[job.freeze_id])
+        return response
+    return _respond(request, "freezes/freeze_job.html", {"job": job}, partial="status")
 
 
 @permission("freezes.view_freeze")

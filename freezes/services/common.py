@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from django.db import connection, transaction
 from django.db.models import F
@@ -86,11 +86,17 @@ def add_event(
 
 
 def freeze_everything(
-    freeze: Freeze, balance_ids: Sequence[int], *, operator, reason: str
+    freeze: Freeze,
+    balance_ids: Sequence[int],
+    *,
+    operator,
+    reason: str,
+    progress: Callable[[int], None] | None = None,
 ) -> list[StockMovement]:
     """Freeze everything available on ``balance_ids`` (ascending) for ``freeze``: one ledger
     posting per chunk of ``FREEZE_CHUNK`` balances; chunks with nothing left available at lock
-    time are skipped. Returns the freeze movements (none when nothing was available)."""
+    time are skipped. ``progress(balances done)`` is called after each chunk. Returns the
+    freeze movements (none when nothing was available)."""
     movements: list[StockMovement] = []
     ids = sorted(set(balance_ids))
     for start in range(0, len(ids), FREEZE_CHUNK):
@@ -103,7 +109,11 @@ def freeze_everything(
             if error.requested == 0:  # nothing available in this chunk any more
                 continue
             raise
-        movements += posting.movements
+        else:
+            movements += posting.movements
+        finally:
+            if progress is not None:
+                progress(min(start + FREEZE_CHUNK, len(ids)))
     return movements
 
 

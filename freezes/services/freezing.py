@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -58,6 +59,29 @@ def _check_quantity(quantity: int | None) -> None:
         raise InvalidQuantity(_("The quantity to freeze must be a whole number above zero."))
 
 
+def check_request(
+    *,
+    scope: Scope,
+    reason: str,
+    note: str,
+    quantity: int | None,
+    release_at: datetime.datetime | None,
+    now: datetime.datetime,
+) -> str:
+    """The checks of a freeze request that need no stock: raises ``InvalidInput`` or
+    ``InvalidQuantity``; returns the cleaned note."""
+    check_scope(scope)
+    if reason not in Reason.values:
+        raise InvalidInput(_("Choose a reason for the freeze."))
+    _check_quantity(quantity)
+    if release_at is not None and release_at <= now:
+        raise InvalidInput(_("The automatic release time must be in the future."))
+    note = (note or "").strip()
+    if reason == Reason.OTHER and not note:
+        raise InvalidInput(_("Say why in the note when the reason is “Other”."))
+    return note
+
+
 def freeze_create(
     *,
     scope: Scope,
@@ -70,10 +94,12 @@ def freeze_create(
     release_at: datetime.datetime | None = None,
     idempotency_key: str | None = None,
     now: datetime.datetime | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> Freeze:
     """Freeze the stock ``scope`` covers: everything available (``quantity`` None) or
     ``quantity`` units first-expiry-first-out. Writes the freeze, one line per balance frozen
-    and a ``created`` event, all in one transaction.
+    and a ``created`` event, all in one transaction (``progress(balances done)`` is told along
+    the way; large freezes run as a ``FreezeJob``, see ``services.jobs``).
 
     Raises ``InvalidInput`` (empty scope, bad reason or dates, a release time in the past),
     ``InvalidQuantity``, ``ScopeMatchesNothing`` (no stock on hand in the scope),
@@ -81,15 +107,9 @@ def freeze_create(
     ``AlreadyPosted`` (the same ``idempotency_key`` twice: a double submit). Locks the matching
     balances in primary-key order through the ledger."""
     now = now or timezone.now()
-    check_scope(scope)
-    if reason not in Reason.values:
-        raise InvalidInput(_("Choose a reason for the freeze."))
-    _check_quantity(quantity)
-    if release_at is not None and release_at <= now:
-        raise InvalidInput(_("The automatic release time must be in the future."))
-    note = (note or "").strip()
-    if reason == Reason.OTHER and not note:
-        raise InvalidInput(_("Say why in the note when the reason is “Other”."))
+    note = check_request(
+        scope=scope, reason=reason, note=note, quantity=quantity, release_at=release_at, now=now
+    )
 
     candidates = list(balances_in_scope(scope).order_by("pk").values_list("pk", "available_qty"))
     if not candidates:
@@ -130,7 +150,9 @@ def freeze_create(
         reason_text = common.ledger_reason(freeze, note)
         if quantity is None:
             ids = [pk for pk, units in candidates if units > 0]
-            movements = common.freeze_everything(freeze, ids, operator=operator, reason=reason_text)
+            movements = common.freeze_everything(
+                freeze, ids, operator=operator, reason=reason_text, progress=progress
+            )
             if not movements:
                 raise InsufficientStock(
                     _("Nothing in this scope is available to freeze any more."), requested=0
