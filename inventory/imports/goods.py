@@ -463,14 +463,33 @@ class ComboComponentResource(_GoodsRefsMixin, BulkModelResource):
             ctx.state["edges"][row.key] = None
             return
         ctx.state["edges"][row.key] = (row.number, row.values["combo_sku"])
+        ctx.state.setdefault("first_rows", {}).setdefault(combo_id, row)
 
     def finish_import(self, ctx: ImportContext) -> None:
         self._check_cycles(ctx)
+        self._check_stocked_goods(ctx)
         if not ctx.dry_run and ctx.report.ok and ctx.state["combos"]:
             from inventory.services.goods import combo_flags_refresh
 
             combo_flags_refresh(goods_ids=list(ctx.state["combos"]))
         super().finish_import(ctx)
+
+    def _check_stocked_goods(self, ctx: ImportContext) -> None:
+        """A goods that holds stock cannot become a combo (the ledger keeps none on combos)."""
+        from inventory.selectors.stock import goods_with_stock
+
+        first_rows = ctx.state.get("first_rows", {})
+        becoming = Goods.objects.filter(pk__in=list(first_rows), is_combo=False).values_list(
+            "pk", flat=True
+        )
+        for goods_id in sorted(goods_with_stock(list(becoming))):
+            row = first_rows[goods_id]
+            ctx.error(
+                row,
+                "combo_sku",
+                _("%(sku)s still holds stock, so it cannot become a combo")
+                % {"sku": row.values["combo_sku"]},
+            )
 
     def _check_cycles(self, ctx: ImportContext) -> None:
         file_edges = ctx.state["edges"]

@@ -97,6 +97,15 @@ def goods_has_stock(goods_id: int) -> bool:
     return StockBalance.objects.filter(goods_id=goods_id, on_hand__gt=0).exists()
 
 
+def goods_with_stock(goods_ids: list[int]) -> set[int]:
+    """The ids among ``goods_ids`` that hold units in some balance (one query)."""
+    return set(
+        StockBalance.objects.filter(goods_id__in=list(goods_ids), on_hand__gt=0)
+        .values_list("goods_id", flat=True)
+        .distinct()
+    )
+
+
 def goods_available(goods_ids: list[int], *, warehouse_id: int | None = None) -> dict[int, int]:
     """Available units per goods (in one warehouse, or in all), combos included: a combo's
     available is the minimum over its components of floor(component available / quantity),

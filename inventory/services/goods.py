@@ -19,6 +19,7 @@ from django.db.models.functions import Upper
 from django.utils.translation import gettext as _
 
 from inventory.models import Batch, Brand, Category, ComboComponent, Goods
+from inventory.selectors.stock import goods_has_stock
 
 # pg_advisory_xact_lock key for the combo graph ("combo" in ASCII, an arbitrary constant).
 COMBO_GRAPH_LOCK = 0x636F6D626F
@@ -230,7 +231,8 @@ def _contains(start_ids: set[int], target_id: int) -> bool:
 def combo_component_set(*, combo: Goods, component: Goods, quantity: int) -> ComboComponent:
     """Put ``quantity`` x ``component`` into ``combo`` (add the line or change its quantity); the
     goods becomes a combo. Locks the combo graph; raises ComboLoop when the combo would contain
-    itself directly or through another combo, InvalidGoods for a quantity below 1."""
+    itself directly or through another combo, InvalidGoods for a quantity below 1 and when a
+    goods that still holds stock would become a combo (the ledger keeps no stock on combos)."""
     if quantity is None or quantity < 1:
         raise InvalidGoods(
             _("The quantity must be a whole number of at least 1."), field="quantity"
@@ -239,6 +241,14 @@ def combo_component_set(*, combo: Goods, component: Goods, quantity: int) -> Com
         raise ComboLoop(_("A combo cannot contain itself."))
     with transaction.atomic():
         combo_graph_lock()
+        if not combo.is_combo and goods_has_stock(combo.pk):
+            raise InvalidGoods(
+                _(
+                    "%(sku)s still holds stock, so it cannot become a combo: a combo holds no "
+                    "stock of its own. Ship, move or count that stock out first."
+                )
+                % {"sku": combo.sku}
+            )
         if _contains({component.pk}, combo.pk):
             raise ComboLoop(
                 _(

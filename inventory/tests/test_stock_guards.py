@@ -179,3 +179,45 @@ def test_a_bin_deactivated_while_stock_arrives_either_waits_for_it_or_refuses_it
     assert "still holds 5 units" in outcome.get("refused", "")
     bin_a.refresh_from_db()
     assert bin_a.is_active
+
+
+def test_a_goods_holding_stock_cannot_become_a_combo_in_the_editor():
+    # given
+    from inventory.services.goods import InvalidGoods, combo_component_set
+
+    stocked = GoodsFactory(sku="GIFTBOX")
+    receive_stock(stocked, BinFactory(), 5)
+
+    # when / then
+    with pytest.raises(InvalidGoods) as refused:
+        combo_component_set(combo=stocked, component=GoodsFactory(), quantity=1)
+    assert "GIFTBOX still holds stock" in str(refused.value)
+    stocked.refresh_from_db()
+    assert not stocked.is_combo
+    assert not stocked.components.exists()
+
+
+def test_a_goods_holding_stock_cannot_become_a_combo_by_import(tmp_path):
+    # given
+    from inventory.tests.test_import_support import (
+        csv_bytes,
+        import_file,
+        messages_of,
+        write,
+    )
+
+    stocked = GoodsFactory(sku="GIFTBOX")
+    GoodsFactory(sku="LIPSTICK")
+    receive_stock(stocked, BinFactory(), 5)
+    rows = [["combo_sku", "component_sku", "quantity"], ["GIFTBOX", "LIPSTICK", 1]]
+
+    # when
+    report = import_file(write(tmp_path, "combos.csv", csv_bytes(rows)), "combo_components")
+
+    # then
+    assert messages_of(report) == [
+        "row 2, combo_sku: GIFTBOX still holds stock, so it cannot become a combo"
+    ]
+    stocked.refresh_from_db()
+    assert not stocked.is_combo
+    assert not stocked.components.exists()
