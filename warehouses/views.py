@@ -9,11 +9,9 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -23,35 +21,10 @@ from warehouses.exceptions import WarehouseDomainError
 from warehouses.filters import BinLookupFilter, WarehouseFilter
 from warehouses.forms import BinForm, WarehouseForm, ZoneForm
 from warehouses.models import Bin, Warehouse, Zone
+from wms.http import View, permission, respond
 
 WAREHOUSES_PER_PAGE = 25
 BINS_PER_PAGE = 50
-
-View = Callable[..., HttpResponse]
-
-
-def permission(perm: str) -> Callable[[View], View]:
-    """Login first (anonymous -> login page), then the permission (403 without it)."""
-
-    def decorator(view: View) -> View:
-        return login_required(permission_required(perm, raise_exception=True)(view))
-
-    return decorator
-
-
-def _respond(
-    request: HttpRequest,
-    template: str,
-    context: dict,
-    *,
-    partial: str | None = None,
-    status: int = 200,
-) -> HttpResponse:
-    """The full page, or only ``partial`` of it for an htmx request."""
-    name = f"{template}#{partial}" if partial and request.htmx else template
-    response = render(request, name, context, status=status)
-    patch_vary_headers(response, ("HX-Request",))
-    return response
 
 
 def _get_or_404(found):
@@ -82,7 +55,7 @@ def warehouse_list_view(request: HttpRequest) -> HttpResponse:
     queryset = filterset.qs if valid else filterset.queryset.none()
     page = selectors.paginate(queryset, page=request.GET.get("page"), per_page=WAREHOUSES_PER_PAGE)
     context = {"filterset": filterset, "page": page, "warehouses": list(page.object_list)}
-    return _respond(
+    return respond(
         request,
         "warehouses/warehouse_list.html",
         context,
@@ -106,10 +79,10 @@ def warehouse_create_view(request: HttpRequest) -> HttpResponse:
                     request, _("Warehouse %(code)s created.") % {"code": warehouse.code}
                 )
                 return redirect("warehouses:warehouse-detail", pk=warehouse.pk)
-        return _respond(
+        return respond(
             request, "warehouses/warehouse_form.html", {"form": form, "warehouse": None}, status=422
         )
-    return _respond(request, "warehouses/warehouse_form.html", {"form": form, "warehouse": None})
+    return respond(request, "warehouses/warehouse_form.html", {"form": form, "warehouse": None})
 
 
 @permission("warehouses.change_warehouse")
@@ -127,9 +100,9 @@ def warehouse_edit_view(request: HttpRequest, warehouse: Warehouse) -> HttpRespo
                 messages.success(request, _("Warehouse %(code)s saved.") % {"code": warehouse.code})
                 return redirect("warehouses:warehouse-detail", pk=warehouse.pk)
         context = {"form": form, "warehouse": warehouse}
-        return _respond(request, "warehouses/warehouse_form.html", context, status=422)
+        return respond(request, "warehouses/warehouse_form.html", context, status=422)
     form = WarehouseForm(initial=WarehouseForm.initial_for(warehouse))
-    return _respond(
+    return respond(
         request, "warehouses/warehouse_form.html", {"form": form, "warehouse": warehouse}
     )
 
@@ -159,10 +132,10 @@ def _confirm(
             action()
         except WarehouseDomainError as error:
             context["refusal"] = error
-            return _respond(request, "warehouses/confirm.html", context, status=409)
+            return respond(request, "warehouses/confirm.html", context, status=409)
         messages.success(request, done)
         return redirect(back_url)
-    return _respond(request, "warehouses/confirm.html", context)
+    return respond(request, "warehouses/confirm.html", context)
 
 
 @permission("warehouses.change_warehouse")
@@ -237,7 +210,7 @@ def _detail_context(
 def warehouse_detail_view(request: HttpRequest, warehouse: Warehouse) -> HttpResponse:
     context = _detail_context(request, warehouse)
     partial = "bins" if request.htmx and request.htmx.target == "bins" else "structure"
-    return _respond(request, "warehouses/warehouse_detail.html", context, partial=partial)
+    return respond(request, "warehouses/warehouse_detail.html", context, partial=partial)
 
 
 def _structure_response(
@@ -248,7 +221,7 @@ def _structure_response(
         messages.success(request, saved)
         return redirect("warehouses:warehouse-detail", pk=warehouse.pk)
     context = _detail_context(request, warehouse, notice=saved, **forms)
-    response = _respond(
+    response = respond(
         request,
         "warehouses/warehouse_detail.html",
         context,
@@ -306,11 +279,11 @@ def zone_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("Zone %(code)s saved.") % {"code": zone.code})
                 return redirect("warehouses:warehouse-detail", pk=zone.warehouse_id)
-        return _respond(
+        return respond(
             request, "warehouses/zone_edit.html", {"form": form, "zone": zone}, status=422
         )
     form = ZoneForm(initial=ZoneForm.initial_for(zone))
-    return _respond(request, "warehouses/zone_edit.html", {"form": form, "zone": zone})
+    return respond(request, "warehouses/zone_edit.html", {"form": form, "zone": zone})
 
 
 @permission("warehouses.change_bin")
@@ -327,11 +300,9 @@ def bin_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("Bin %(code)s saved.") % {"code": bin_.code})
                 return redirect("warehouses:warehouse-detail", pk=bin_.warehouse_id)
-        return _respond(
-            request, "warehouses/bin_edit.html", {"form": form, "bin": bin_}, status=422
-        )
+        return respond(request, "warehouses/bin_edit.html", {"form": form, "bin": bin_}, status=422)
     form = BinForm(initial=BinForm.initial_for(bin_), warehouse=bin_.warehouse)
-    return _respond(request, "warehouses/bin_edit.html", {"form": form, "bin": bin_})
+    return respond(request, "warehouses/bin_edit.html", {"form": form, "bin": bin_})
 
 
 def _back_url(request: HttpRequest, default: str) -> str:
@@ -404,7 +375,7 @@ def bin_lookup_view(request: HttpRequest) -> HttpResponse:
         "page": page,
         "rows": [(bin_, contents.get(bin_.pk, [])) for bin_ in bins],
     }
-    return _respond(
+    return respond(
         request,
         "warehouses/bin_lookup.html",
         context,

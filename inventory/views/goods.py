@@ -8,17 +8,15 @@ form comes back with status 422 so htmx swaps the errors in.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.utils.cache import patch_vary_headers
+from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -37,33 +35,9 @@ from inventory.imports.templates import build_template
 from inventory.models import Brand, Category, Goods, ImportJob
 from inventory.selectors import goods as selectors
 from inventory.services import goods as services
+from wms.http import View, permission, respond
 
 GOODS_PER_PAGE = 50
-
-View = Callable[..., HttpResponse]
-
-
-def permission(*perms: str) -> Callable[[View], View]:
-    """Login first (anonymous -> login page), then every permission (403 without one)."""
-
-    def decorator(view: View) -> View:
-        return login_required(permission_required(perms, raise_exception=True)(view))
-
-    return decorator
-
-
-def _respond(
-    request: HttpRequest,
-    template: str,
-    context: dict,
-    *,
-    partial: str | None = None,
-    status: int = 200,
-) -> HttpResponse:
-    name = f"{template}#{partial}" if partial and request.htmx else template
-    response = render(request, name, context, status=status)
-    patch_vary_headers(response, ("HX-Request",))
-    return response
 
 
 def _with_goods(view: View) -> View:
@@ -115,7 +89,7 @@ def goods_list_view(request: HttpRequest) -> HttpResponse:
         "filter_params": [(key, value) for key, values in params.lists() for value in values],
         "export_form": ExportForm(user=request.user) if exportable else None,
     }
-    return _respond(
+    return respond(
         request,
         "inventory/goods_list.html",
         context,
@@ -136,7 +110,7 @@ def goods_detail_view(request: HttpRequest, goods: Goods) -> HttpResponse:
         "part_of": selectors.goods_part_of(goods),
         "batches": selectors.goods_batches(goods, limit=20),
     }
-    return _respond(request, "inventory/goods_detail.html", context)
+    return respond(request, "inventory/goods_detail.html", context)
 
 
 def _goods_form(request: HttpRequest, data=None, initial=None) -> GoodsForm:
@@ -170,10 +144,10 @@ def goods_create_view(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("Goods %(sku)s created.") % {"sku": goods.sku})
                 return redirect("inventory:goods-detail", pk=goods.pk)
-        return _respond(
+        return respond(
             request, "inventory/goods_form.html", {"form": form, "goods": None}, status=422
         )
-    return _respond(request, "inventory/goods_form.html", {"form": form, "goods": None})
+    return respond(request, "inventory/goods_form.html", {"form": form, "goods": None})
 
 
 @permission("inventory.change_goods")
@@ -202,10 +176,10 @@ def goods_edit_view(request: HttpRequest, goods: Goods) -> HttpResponse:
             else:
                 messages.success(request, _("Goods %(sku)s saved.") % {"sku": goods.sku})
                 return redirect("inventory:goods-detail", pk=goods.pk)
-        return _respond(
+        return respond(
             request, "inventory/goods_form.html", {"form": form, "goods": goods}, status=422
         )
-    return _respond(request, "inventory/goods_form.html", {"form": form, "goods": goods})
+    return respond(request, "inventory/goods_form.html", {"form": form, "goods": goods})
 
 
 @permission("inventory.change_goods")
@@ -246,7 +220,7 @@ def goods_combo_view(request: HttpRequest, goods: Goods) -> HttpResponse:
     out (``action=remove``)."""
     template = "inventory/goods_combo.html"
     if request.method == "GET":
-        return _respond(
+        return respond(
             request, template, _combo_context(goods, ComboComponentForm()), partial="editor"
         )
     if request.POST.get("action") == "remove":
@@ -259,7 +233,7 @@ def goods_combo_view(request: HttpRequest, goods: Goods) -> HttpResponse:
             _("%(component)s removed from %(combo)s.")
             % {"component": component.sku, "combo": goods.sku},
         )
-        return _respond(
+        return respond(
             request, template, _combo_context(goods, ComboComponentForm()), partial="editor"
         )
     form = ComboComponentForm(request.POST)
@@ -287,10 +261,10 @@ def goods_combo_view(request: HttpRequest, goods: Goods) -> HttpResponse:
                         "component": component.sku,
                     },
                 )
-                return _respond(
+                return respond(
                     request, template, _combo_context(goods, ComboComponentForm()), partial="editor"
                 )
-    return _respond(request, template, _combo_context(goods, form), partial="editor", status=422)
+    return respond(request, template, _combo_context(goods, form), partial="editor", status=422)
 
 
 def _int(value) -> int:
@@ -322,9 +296,9 @@ def goods_batches_view(request: HttpRequest, goods: Goods) -> HttpResponse:
                 messages.success(request, _("Batch %(batch)s added.") % {"batch": batch.batch_no})
                 return redirect("inventory:goods-batches", pk=goods.pk)
         context = {"goods": goods, "batches": selectors.goods_batches(goods), "form": form}
-        return _respond(request, template, context, status=422)
+        return respond(request, template, context, status=422)
     context = {"goods": goods, "batches": selectors.goods_batches(goods), "form": form}
-    return _respond(request, template, context)
+    return respond(request, template, context)
 
 
 @permission("inventory.change_batch")
@@ -350,13 +324,13 @@ def batch_edit_view(request: HttpRequest, goods: Goods, batch_pk: int) -> HttpRe
             else:
                 messages.success(request, _("Batch %(batch)s saved.") % {"batch": batch.batch_no})
                 return redirect("inventory:goods-batches", pk=goods.pk)
-        return _respond(
+        return respond(
             request,
             "inventory/goods_batch_form.html",
             {"goods": goods, "batch": batch, "form": form},
             status=422,
         )
-    return _respond(
+    return respond(
         request, "inventory/goods_batch_form.html", {"goods": goods, "batch": batch, "form": form}
     )
 
@@ -402,7 +376,7 @@ def import_start_view(request: HttpRequest) -> HttpResponse:
         "resources": registry.importable_by(request.user),
         "jobs": selectors.import_jobs_for(request.user, limit=10),
     }
-    return _respond(request, "inventory/import_start.html", context, status=status)
+    return respond(request, "inventory/import_start.html", context, status=status)
 
 
 def _job_context(request: HttpRequest, job: ImportJob) -> dict:
@@ -431,7 +405,7 @@ def import_job_view(request: HttpRequest, pk: int) -> HttpResponse:
     job = selectors.import_job_get(request.user, pk)
     if job is None:
         raise Http404
-    return _respond(
+    return respond(
         request, "inventory/import_job.html", _job_context(request, job), partial="status"
     )
 
@@ -462,7 +436,7 @@ def import_job_commit_view(request: HttpRequest, pk: int) -> HttpResponse:
 def import_job_list_view(request: HttpRequest) -> HttpResponse:
     _require_any_import(request)
     context = {"jobs": selectors.import_jobs_for(request.user)}
-    return _respond(request, "inventory/import_list.html", context)
+    return respond(request, "inventory/import_list.html", context)
 
 
 @login_required
@@ -529,7 +503,7 @@ def export_history_view(request: HttpRequest) -> HttpResponse:
     if not registry.exportable_by(request.user):
         raise PermissionDenied
     context = {"records": selectors.export_records_for(request.user)}
-    return _respond(request, "inventory/export_history.html", context)
+    return respond(request, "inventory/export_history.html", context)
 
 
 @login_required

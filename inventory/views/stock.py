@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import (
     FileResponse,
@@ -60,26 +60,8 @@ from inventory.models import (
 )
 from inventory.selectors import stock as selectors
 from inventory.services import stock as services
-
-View = Callable[..., HttpResponse]
-
-
-def permission(*perms: str) -> Callable[[View], View]:
-    """Login first (anonymous -> login page), then every permission (403 without one)."""
-
-    def decorator(view: View) -> View:
-        return login_required(permission_required(perms, raise_exception=True)(view))
-
-    return decorator
-
-
-def _respond(
-    request: HttpRequest, template: str, context: dict, *, partial: str | None = None, status=200
-) -> HttpResponse:
-    name = f"{template}#{partial}" if partial and request.htmx else template
-    response = render(request, name, context, status=status)
-    patch_vary_headers(response, ("HX-Request",))
-    return response
+from wms.http import View, permission, respond
+from wms.spreadsheets import export_value
 
 
 def _cursor(request: HttpRequest) -> str | None:
@@ -89,16 +71,6 @@ def _cursor(request: HttpRequest) -> str | None:
 # --------------------------------------------------------------------------------------------
 # Exports (xlsx / csv), formula-escaped
 # --------------------------------------------------------------------------------------------
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
-
-
-def escape_cell(value: object) -> object:
-    """Text a spreadsheet would run as a formula gets a leading apostrophe (CSV/formula
-    injection, OWASP); numbers and dates pass unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 class _Echo:
@@ -115,9 +87,9 @@ def _export(
 
         def stream() -> Iterator[str]:
             yield "\ufeff"  # Excel opens UTF-8 CSV with Chinese text correctly with a BOM
-            yield writer.writerow([escape_cell(h) for h in header])
+            yield writer.writerow([export_value(h) for h in header])
             for row in rows:
-                yield writer.writerow([escape_cell(v) for v in row])
+                yield writer.writerow([export_value(v) for v in row])
 
         response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{filename}-{stamp}.csv"'
@@ -126,9 +98,9 @@ def _export(
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(filename[:31])
-    sheet.append([escape_cell(h) for h in header])
+    sheet.append([export_value(h) for h in header])
     for row in rows:
-        sheet.append([escape_cell(v) for v in row])
+        sheet.append([export_value(v) for v in row])
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
     workbook.save(spool)
     spool.seek(0)
@@ -176,7 +148,7 @@ def stock_query_view(request: HttpRequest) -> HttpResponse:
         "page": page,
         "group": filterset.grouping if valid else "bin",
     }
-    return _respond(
+    return respond(
         request,
         "inventory/stock_query.html",
         context,
@@ -250,7 +222,7 @@ def ledger_view(request: HttpRequest) -> HttpResponse:
         if valid
         else None
     )
-    return _respond(
+    return respond(
         request,
         "inventory/ledger_list.html",
         {"filterset": filterset, "page": page},
@@ -334,7 +306,7 @@ def stock_card_view(request: HttpRequest, pk: int) -> HttpResponse:
         "balances": balances,
         "warehouse_id": warehouse_id,
     }
-    return _respond(request, "inventory/stock_card.html", context, partial="history")
+    return respond(request, "inventory/stock_card.html", context, partial="history")
 
 
 @permission("inventory.view_stockbalance")
@@ -431,7 +403,7 @@ def sheet_list_view(request: HttpRequest, direction: str) -> HttpResponse:
         else None
     )
     context = {"filterset": filterset, "page": page, "direction": direction, "config": config}
-    return _respond(
+    return respond(
         request,
         "inventory/sheet_list.html",
         context,
@@ -462,13 +434,13 @@ def sheet_create_view(request: HttpRequest, direction: str) -> HttpResponse:
             else:
                 messages.success(request, _("%(doc)s created.") % {"doc": sheet.number})
                 return redirect(f"inventory:{direction}-detail", pk=sheet.pk)
-        return _respond(
+        return respond(
             request,
             "inventory/sheet_form.html",
             {"form": form, "direction": direction, "config": config},
             status=422,
         )
-    return _respond(
+    return respond(
         request,
         "inventory/sheet_form.html",
         {"form": form, "direction": direction, "config": config},
@@ -510,7 +482,7 @@ def _sheet_context(request: HttpRequest, direction: str, pk: int, line_form=None
 @_sheet_view("view")
 @require_GET
 def sheet_detail_view(request: HttpRequest, direction: str, pk: int) -> HttpResponse:
-    return _respond(request, "inventory/sheet_detail.html", _sheet_context(request, direction, pk))
+    return respond(request, "inventory/sheet_detail.html", _sheet_context(request, direction, pk))
 
 
 @_sheet_view("change")
@@ -554,9 +526,9 @@ def sheet_line_add_view(request: HttpRequest, direction: str, pk: int) -> HttpRe
                 messages.success(request, _("Line added."))
                 return redirect(f"inventory:{direction}-detail", pk=pk)
             context = _sheet_context(request, direction, pk)
-            return _respond(request, "inventory/sheet_detail.html", context, partial="lines")
+            return respond(request, "inventory/sheet_detail.html", context, partial="lines")
     context = _sheet_context(request, direction, pk, line_form=form)
-    return _respond(request, "inventory/sheet_detail.html", context, partial="lines", status=422)
+    return respond(request, "inventory/sheet_detail.html", context, partial="lines", status=422)
 
 
 @_sheet_view("change")
@@ -572,7 +544,7 @@ def sheet_line_remove_view(
         messages.error(request, str(error))
     if request.htmx:
         context = _sheet_context(request, direction, pk)
-        return _respond(request, "inventory/sheet_detail.html", context, partial="lines")
+        return respond(request, "inventory/sheet_detail.html", context, partial="lines")
     return redirect(f"inventory:{direction}-detail", pk=pk)
 
 
@@ -615,7 +587,7 @@ def sheet_reverse_view(request: HttpRequest, direction: str, pk: int) -> HttpRes
             )
             return redirect(f"inventory:{direction}-detail", pk=reversal.pk)
     status = 422 if request.method == "POST" else 200
-    return _respond(
+    return respond(
         request,
         "inventory/sheet_reverse.html",
         {"sheet": sheet, "form": form, "direction": direction, "config": config},
@@ -652,7 +624,7 @@ def transfer_list_view(request: HttpRequest) -> HttpResponse:
         if valid
         else None
     )
-    return _respond(
+    return respond(
         request,
         "inventory/transfer_list.html",
         {"filterset": filterset, "page": page},
@@ -696,14 +668,14 @@ def transfer_bin_view(request: HttpRequest) -> HttpResponse:
                     },
                 )
                 return redirect("inventory:transfer-bin")
-        return _respond(request, "inventory/transfer_bin.html", {"form": form}, status=422)
+        return respond(request, "inventory/transfer_bin.html", {"form": form}, status=422)
     initial = {"token": new_token()}
     if request.GET.get("warehouse", "").isdigit():
         initial["warehouse"] = int(request.GET["warehouse"])
     for name in ("goods", "from_bin"):
         if request.GET.get(name):
             initial[name] = request.GET[name][:64]
-    return _respond(
+    return respond(
         request, "inventory/transfer_bin.html", {"form": BinTransferForm(initial=initial)}
     )
 
@@ -723,8 +695,8 @@ def transfer_create_view(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("%(doc)s created.") % {"doc": transfer.number})
                 return redirect("inventory:transfer-detail", pk=transfer.pk)
-        return _respond(request, "inventory/transfer_form.html", {"form": form}, status=422)
-    return _respond(request, "inventory/transfer_form.html", {"form": form})
+        return respond(request, "inventory/transfer_form.html", {"form": form}, status=422)
+    return respond(request, "inventory/transfer_form.html", {"form": form})
 
 
 def _transfer_context(request: HttpRequest, pk: int, *, line_form=None, receive_form=None) -> dict:
@@ -754,7 +726,7 @@ def _transfer_context(request: HttpRequest, pk: int, *, line_form=None, receive_
 @permission("inventory.view_stocktransfer")
 @require_GET
 def transfer_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
-    return _respond(request, "inventory/transfer_detail.html", _transfer_context(request, pk))
+    return respond(request, "inventory/transfer_detail.html", _transfer_context(request, pk))
 
 
 @permission("inventory.transfer_stock", "inventory.change_stocktransfer")
@@ -777,14 +749,14 @@ def transfer_line_add_view(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             if not request.htmx:
                 return redirect("inventory:transfer-detail", pk=pk)
-            return _respond(
+            return respond(
                 request,
                 "inventory/transfer_detail.html",
                 _transfer_context(request, pk),
                 partial="lines",
             )
     context = _transfer_context(request, pk, line_form=form)
-    return _respond(request, "inventory/transfer_detail.html", context, partial="lines", status=422)
+    return respond(request, "inventory/transfer_detail.html", context, partial="lines", status=422)
 
 
 @permission("inventory.transfer_stock", "inventory.change_stocktransfer")
@@ -796,7 +768,7 @@ def transfer_line_remove_view(request: HttpRequest, pk: int, line: int) -> HttpR
     except StockError as error:
         messages.error(request, str(error))
     if request.htmx:
-        return _respond(
+        return respond(
             request,
             "inventory/transfer_detail.html",
             _transfer_context(request, pk),
@@ -848,7 +820,7 @@ def transfer_receive_view(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("%(doc)s received.") % {"doc": transfer.number})
             return redirect("inventory:transfer-detail", pk=pk)
     context = _transfer_context(request, pk, receive_form=form)
-    return _respond(request, "inventory/transfer_detail.html", context, status=422)
+    return respond(request, "inventory/transfer_detail.html", context, status=422)
 
 
 @permission("inventory.transfer_stock", "inventory.change_stocktransfer")
@@ -875,7 +847,7 @@ def count_list_view(request: HttpRequest) -> HttpResponse:
     page = selectors.document_page(
         user=request.user, queryset=selectors.counts(user=request.user), cursor=_cursor(request)
     )
-    return _respond(request, "inventory/count_list.html", {"page": page}, partial="results")
+    return respond(request, "inventory/count_list.html", {"page": page}, partial="results")
 
 
 @permission("inventory.add_stockcount")
@@ -891,8 +863,8 @@ def count_create_view(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("%(doc)s created.") % {"doc": count.number})
                 return redirect("inventory:count-detail", pk=count.pk)
-        return _respond(request, "inventory/count_form.html", {"form": form}, status=422)
-    return _respond(request, "inventory/count_form.html", {"form": form})
+        return respond(request, "inventory/count_form.html", {"form": form}, status=422)
+    return respond(request, "inventory/count_form.html", {"form": form})
 
 
 def _count_context(request: HttpRequest, pk: int, *, line_form=None) -> dict:
@@ -913,7 +885,7 @@ def _count_context(request: HttpRequest, pk: int, *, line_form=None) -> dict:
 @permission("inventory.view_stockcount")
 @require_GET
 def count_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
-    return _respond(request, "inventory/count_detail.html", _count_context(request, pk))
+    return respond(request, "inventory/count_detail.html", _count_context(request, pk))
 
 
 @permission("inventory.change_stockcount")
@@ -936,11 +908,11 @@ def count_line_set_view(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             if not request.htmx:
                 return redirect("inventory:count-detail", pk=pk)
-            return _respond(
+            return respond(
                 request, "inventory/count_detail.html", _count_context(request, pk), partial="lines"
             )
     context = _count_context(request, pk, line_form=form)
-    return _respond(request, "inventory/count_detail.html", context, partial="lines", status=422)
+    return respond(request, "inventory/count_detail.html", context, partial="lines", status=422)
 
 
 @permission("inventory.change_stockcount")
@@ -952,7 +924,7 @@ def count_line_remove_view(request: HttpRequest, pk: int, line: int) -> HttpResp
     except StockError as error:
         messages.error(request, str(error))
     if request.htmx:
-        return _respond(
+        return respond(
             request, "inventory/count_detail.html", _count_context(request, pk), partial="lines"
         )
     return redirect("inventory:count-detail", pk=pk)
