@@ -22,6 +22,7 @@ from warehouses import services
 from warehouses.exceptions import WarehouseDomainError
 from warehouses.models import Bin, Warehouse, Zone
 from warehouses.resources import BinResource, WarehouseResource, ZoneResource
+from wms.spreadsheets import SafeCSV, SafeXLSX
 
 
 class CappedImportForm(ImportForm):
@@ -42,7 +43,7 @@ class ServiceAdmin(ImportExportModelAdmin):
     """Shared rules: xlsx/csv, no delete, import needs add+change, domain errors as messages."""
 
     import_formats = [XLSX, CSV]
-    export_formats = [XLSX, CSV]
+    export_formats = [SafeXLSX, SafeCSV]
     import_form_class = CappedImportForm
     readonly_fields = ("is_active",)
 

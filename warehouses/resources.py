@@ -386,14 +386,20 @@ class WarehouseResource(ServiceImportResource):
     required_columns = ("code", "name")
 
     code = fields.Field(attribute="code", column_name="code", widget=CodeWidget())
-    latitude = fields.Field(attribute="latitude", column_name="latitude", widget=CoordinateWidget())
+    latitude = fields.Field(
+        attribute="latitude",
+        column_name="latitude",
+        widget=CoordinateWidget(coerce_to_string=False),
+    )
     longitude = fields.Field(
-        attribute="longitude", column_name="longitude", widget=CoordinateWidget()
+        attribute="longitude",
+        column_name="longitude",
+        widget=CoordinateWidget(coerce_to_string=False),
     )
     priority = fields.Field(
         attribute="priority",
         column_name="priority",
-        widget=WholeNumberWidget(),
+        widget=WholeNumberWidget(coerce_to_string=False),
         saves_null_values=False,
     )
     is_active = fields.Field(

@@ -152,7 +152,9 @@ WMS_UPLOAD_MAX_BYTES = int(os.environ.get("WMS_UPLOAD_MAX_BYTES", str(50 * 1024 
 WMS_IMPORT_MAX_ROWS = int(os.environ.get("WMS_IMPORT_MAX_ROWS", "200000"))
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
-IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+# Off: the library only strips a leading "=" and turns numbers into text; every export goes
+# through wms.spreadsheets instead (SafeXLSX/SafeCSV in the admin), which escapes = + - @ tab CR.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")

@@ -22,7 +22,8 @@ from decimal import Decimal, InvalidOperation
 from django.utils.translation import gettext as _
 from import_export import widgets
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+from wms.spreadsheets import FORMULA_TRIGGERS, export_value
+
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _SCIENTIFIC = re.compile(r"^[+-]?\d+(\.\d+)?[eE][+-]?\d+$")
@@ -30,24 +31,6 @@ _DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _EXCEL_TEXT_FORMULA = re.compile(r'^="(.*)"$', re.DOTALL)
 _SPACES = re.compile(r"\s+")
-
-
-def escape_formula(value: str) -> str:
-    """Prefix text a spreadsheet would execute with an apostrophe (numbers are never text here)."""
-    if value and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
-
-
-def export_value(value):
-    """The value an export writes for ``value``: native numbers/dates/bools, escaped text."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return escape_formula(value)
-    if isinstance(value, (bool, int, float, Decimal, dt.date)):
-        return value
-    return escape_formula(str(value))
 
 
 def _unescape(text: str) -> str:

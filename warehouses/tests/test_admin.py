@@ -105,3 +105,29 @@ def test_nothing_can_be_deleted_in_the_admin(admin_client_):
     response = admin_client_.get(reverse("admin:warehouses_bin_delete", args=[bin_.pk]))
 
     assert response.status_code == 403
+
+
+def test_admin_export_escapes_formulas_and_keeps_numbers_native(admin_client_):
+    # given: a name a spreadsheet would run as a formula
+    import io
+    import re
+
+    from openpyxl import load_workbook
+
+    WarehouseFactory(code="EVIL-1", name='=HYPERLINK("http://x","click")', priority=7)
+    url = reverse("admin:warehouses_warehouse_export")
+    fields = set(
+        re.findall(r'name="(warehouseresource_\w+)"', admin_client_.get(url).content.decode())
+    )
+
+    # when
+    response = admin_client_.post(
+        url, {"resource": "0", "format": "0", **dict.fromkeys(fields, "on")}
+    )
+
+    # then
+    assert response.status_code == 200
+    rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+    evil = next(row for row in rows if "EVIL-1" in row)
+    assert '\'=HYPERLINK("http://x","click")' in evil
+    assert 7 in evil
