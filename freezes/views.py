@@ -11,18 +11,15 @@ import csv
 import datetime
 import io
 import uuid
-from collections.abc import Callable
 from functools import partial, wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -41,35 +38,12 @@ from freezes.forms import (
 from freezes.models import Freeze, FreezeJob, FreezeRule, Reason, ReleaseRequest
 from freezes.services import freezing, jobs, release, rules
 from inventory.exceptions import StockError
+from wms.http import View, permission, respond
+from wms.spreadsheets import export_value
 
-View = Callable[..., HttpResponse]
 PER_PAGE = 50
 MAX_BALANCES = 100
 EXPORT_MAX_ROWS = 100_000
-
-
-def permission(perm: str) -> Callable[[View], View]:
-    """Login first (anonymous -> login page), then the permission (403 without it)."""
-
-    def decorator(view: View) -> View:
-        return login_required(permission_required(perm, raise_exception=True)(view))
-
-    return decorator
-
-
-def _respond(
-    request: HttpRequest,
-    template: str,
-    context: dict,
-    *,
-    partial: str | None = None,
-    status: int = 200,
-) -> HttpResponse:
-    """The full page, or only ``partial`` of it for an htmx request."""
-    name = f"{template}#{partial}" if partial and request.htmx else template
-    response = render(request, name, context, status=status)
-    patch_vary_headers(response, ("HX-Request",))
-    return response
 
 
 def _freeze_or_404(pk: int) -> Freeze:
@@ -109,7 +83,7 @@ def freeze_list_view(request: HttpRequest) -> HttpResponse:
     queryset = filterset.qs if valid else filterset.queryset.none()
     page = _page(request, queryset, 25)
     context = {"filterset": filterset, "page": page, "freezes": list(page.object_list)}
-    return _respond(
+    return respond(
         request,
         "freezes/freeze_list.html",
         context,
@@ -128,17 +102,17 @@ def freeze_create_view(request: HttpRequest) -> HttpResponse:
         form = FreezeForm(
             initial={k: v for k, v in request.GET.items() if k in FreezeForm.base_fields}
         )
-        return _respond(request, "freezes/freeze_form.html", {"form": form, "preview": None})
+        return respond(request, "freezes/freeze_form.html", {"form": form, "preview": None})
     form = FreezeForm(request.POST)
     context = {"form": form, "preview": None}
     if not form.is_valid():
-        return _respond(request, "freezes/freeze_form.html", context, partial="form", status=422)
+        return respond(request, "freezes/freeze_form.html", context, partial="form", status=422)
     scope = form.scope()
     try:
         freezing.check_scope(scope)
     except StockError as error:
         form.add_domain_error(error)
-        return _respond(request, "freezes/freeze_form.html", context, partial="form", status=422)
+        return respond(request, "freezes/freeze_form.html", context, partial="form", status=422)
     digest = form.preview_digest()
     quantity = form.cleaned_data["quantity"]
     if "confirm" not in request.POST or form.cleaned_data["digest"] != digest:
@@ -146,7 +120,7 @@ def freeze_create_view(request: HttpRequest) -> HttpResponse:
             messages.warning(request, _("The selection changed: check the preview again."))
         context["preview"] = selectors.freeze_preview(scope, quantity)
         context["digest"] = digest
-        return _respond(request, "freezes/freeze_form.html", context, partial="form")
+        return respond(request, "freezes/freeze_form.html", context, partial="form")
     data = form.cleaned_data
     total = selectors.scope_balance_count(scope)
     if total > jobs.background_threshold():
@@ -167,7 +141,7 @@ def freeze_create_view(request: HttpRequest) -> HttpResponse:
         form.add_domain_error(error)
         context["preview"] = selectors.freeze_preview(scope, quantity)
         context["digest"] = digest
-        return _respond(request, "freezes/freeze_form.html", context, partial="form", status=422)
+        return respond(request, "freezes/freeze_form.html", context, partial="form", status=422)
     messages.success(request, _("%(freeze)s created.") % {"freeze": freeze.number})
     url = reverse("freezes:freeze-detail", args=[freeze.pk])
     if request.htmx:
@@ -199,7 +173,7 @@ def _freeze_in_background(
         form.add_domain_error(error)
         context["preview"] = selectors.freeze_preview(scope, data["quantity"])
         context["digest"] = digest
-        return _respond(request, "freezes/freeze_form.html", context, partial="form", status=422)
+        return respond(request, "freezes/freeze_form.html", context, partial="form", status=422)
     url = reverse("freezes:freeze-job", args=[job.pk])
     if request.htmx:
         response = HttpResponse(status=204)
@@ -220,7 +194,7 @@ def freeze_job_view(request: HttpRequest, pk: int) -> HttpResponse:
         response = HttpResponse(status=204)
         response["HX-Redirect"] = reverse("freezes:freeze-detail", args=[job.freeze_id])
         return response
-    return _respond(request, "freezes/freeze_job.html", {"job": job}, partial="status")
+    return respond(request, "freezes/freeze_job.html", {"job": job}, partial="status")
 
 
 @permission("freezes.view_freeze")
@@ -234,7 +208,7 @@ def freeze_detail_view(request: HttpRequest, freeze: Freeze) -> HttpResponse:
         "release_mode": release.release_mode_of(freeze),
         "request_form": ReleaseRequestForm(freeze=freeze),
     }
-    return _respond(request, "freezes/freeze_detail.html", context)
+    return respond(request, "freezes/freeze_detail.html", context)
 
 
 @permission("freezes.change_freeze")
@@ -282,7 +256,7 @@ def _form_page(
         "button": button or _("Save"),
         "intro": intro,
     }
-    return _respond(request, "freezes/form_page.html", context, partial="form", status=status)
+    return respond(request, "freezes/form_page.html", context, partial="form", status=status)
 
 
 @permission("freezes.change_freeze")
@@ -441,7 +415,7 @@ def frozen_stock_view(request: HttpRequest) -> HttpResponse:
         "ageing_form": ageing_form,
         "page_units": totals_units,
     }
-    return _respond(
+    return respond(
         request,
         "freezes/frozen_stock.html",
         context,
@@ -467,13 +441,6 @@ EXPORT_COLUMNS = [
     ("age_days", _("Days held")),
     ("note", _("Note")),
 ]
-
-
-def _cell(value: object) -> object:
-    """Text that a spreadsheet would run as a formula is prefixed with a quote."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def _export_rows(lines) -> list[list[object]]:
@@ -504,7 +471,7 @@ def _export_rows(lines) -> list[list[object]]:
             "age_days": line.age.days,
             "note": freeze.note,
         }
-        rows.append([_cell(values[key]) for key, _label in EXPORT_COLUMNS])
+        rows.append([export_value(values[key]) for key, _label in EXPORT_COLUMNS])
     return rows
 
 
@@ -514,7 +481,7 @@ def frozen_stock_export_view(request: HttpRequest) -> HttpResponse:
     """The frozen-stock list with the same filters, as CSV or Excel (``format=xlsx``)."""
     filterset, valid = _frozen_filterset(request)
     if not valid:
-        return _respond(
+        return respond(
             request,
             "freezes/frozen_stock.html",
             {"filterset": filterset, "page": None, "lines": [], "days": 0},
@@ -554,7 +521,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
     ageing_form, days = _ageing_days(request)
     board = selectors.dashboard(ageing_days=days)
     context = {"board": board, "ageing_form": ageing_form, "days": days}
-    return _respond(request, "freezes/dashboard.html", context)
+    return respond(request, "freezes/dashboard.html", context)
 
 
 @permission("freezes.view_freeze")
@@ -568,7 +535,7 @@ def balance_holds_view(request: HttpRequest) -> HttpResponse:
     except ValueError:
         ids = []
     if not ids or len(ids) > MAX_BALANCES:
-        return _respond(
+        return respond(
             request,
             "freezes/balance_holds.html",
             {"holds": {}, "rows": [], "history": [], "error": _("Name up to 100 balances.")},
@@ -579,7 +546,7 @@ def balance_holds_view(request: HttpRequest) -> HttpResponse:
     rows = [(pk, holds.get(pk, [])) for pk in ids]
     history = selectors.balance_freeze_history(ids[0]) if len(ids) == 1 and not request.htmx else []
     context = {"rows": rows, "history": history, "single": len(ids) == 1, "error": ""}
-    return _respond(request, "freezes/balance_holds.html", context, partial="holds")
+    return respond(request, "freezes/balance_holds.html", context, partial="holds")
 
 
 # --- release queue --------------------------------------------------------------------------
@@ -599,7 +566,7 @@ def release_queue_view(request: HttpRequest) -> HttpResponse:
         "recent": recent,
         "can_approve": request.user.has_perm("freezes.approve_release"),
     }
-    return _respond(request, "freezes/release_queue.html", context)
+    return respond(request, "freezes/release_queue.html", context)
 
 
 @permission("freezes.approve_release")
@@ -684,7 +651,7 @@ def rule_list_view(request: HttpRequest) -> HttpResponse:
         .prefetch_related("categories")
         .order_by("-is_active", "name", "pk")
     )
-    return _respond(request, "freezes/rule_list.html", {"rules": rules_list})
+    return respond(request, "freezes/rule_list.html", {"rules": rules_list})
 
 
 @permission("freezes.add_freezerule")
@@ -741,11 +708,11 @@ def rule_activate_view(request: HttpRequest, pk: int) -> HttpResponse:
             rules.rule_set_active(rule=rule, operator=request.user, active=True)
         except StockError as error:
             context = {"rule": rule, "dry": rules.rule_dry_run(rule), "refusal": str(error)}
-            return _respond(request, "freezes/rule_activate.html", context, status=422)
+            return respond(request, "freezes/rule_activate.html", context, status=422)
         messages.success(request, _("Rule “%(name)s” switched on.") % {"name": rule.name})
         return redirect("freezes:rule-list")
     context = {"rule": rule, "dry": rules.rule_dry_run(rule), "refusal": ""}
-    return _respond(request, "freezes/rule_activate.html", context)
+    return respond(request, "freezes/rule_activate.html", context)
 
 
 @permission("freezes.change_freezerule")
