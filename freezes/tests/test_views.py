@@ -450,6 +450,26 @@ def test_the_balance_holds_fragment_gives_reason_time_and_operator(client, world
     assert bad.status_code == 422
 
 
+def test_the_stock_query_loads_reason_time_and_operator_for_each_frozen_row(
+    client, world, make_user
+):
+    # given
+    clerk = make_user("staff")
+    frozen = receive(world.snack, world.bin, 10)
+    freeze_create(scope=Scope(goods_id=world.snack.pk), reason="damaged", operator=clerk)
+    _client(client, clerk)
+    holds_url = reverse("freezes:balance-holds") + f"?balance={frozen.pk}"
+
+    # when
+    page = client.get(reverse("inventory:stock-query")).content.decode()
+    fragment = client.get(holds_url, HTTP_HX_REQUEST="true").content.decode()
+
+    # then: the frozen cell is blue, links to its freezes and fetches who froze it and why
+    assert f'hx-get="{holds_url}"' in page.replace("&amp;", "&")
+    assert 'class="frozen"' in page
+    assert "Damaged" in fragment and "staff" in fragment
+
+
 def test_frozen_links_point_each_balance_at_its_holds_page(world):
     # given
     from inventory import hooks

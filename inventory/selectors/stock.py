@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from django.db import connection
 from django.db.models import Count, F, IntegerField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from inventory import hooks
@@ -64,27 +65,45 @@ def bins_holding_stock(bins: list) -> dict[int, str]:
 
 
 def bin_stock_contents(bin_ids: list[int], limit: int = 20) -> dict[int, dict[str, object]]:
-    """Bin lookup provider: per bin, "SKU name (batch)" -> "on hand (frozen N)" for the stock
-    it holds (one query for the page). At most ``limit`` lines per bin, then a "more" line."""
-    rows = (
+    """Bin lookup provider: per bin, "SKU name (batch)" -> on hand, with frozen units in blue
+    linking to the freezes that hold them (whose reason, time and operator the page loads
+    lazily), for the stock it holds (one query for the page, plus the frozen-link provider's).
+    At most ``limit`` lines per bin, then a "more" line."""
+    rows = list(
         StockBalance.objects.filter(bin_id__in=list(bin_ids), on_hand__gt=0)
         .order_by("bin_id", "goods__sku", "batch__batch_no", "pk")
-        .values_list("bin_id", "goods__sku", "goods__name", "batch__batch_no", "on_hand", "frozen")
+        .values_list(
+            "pk", "bin_id", "goods__sku", "goods__name", "batch__batch_no", "on_hand", "frozen"
+        )
     )
+    links = hooks.frozen_links([row[0] for row in rows if row[6]])
     out: dict[int, dict[str, object]] = defaultdict(dict)
     extra: dict[int, int] = defaultdict(int)
-    for bin_id, sku, name, batch_no, on_hand, frozen in rows:
+    for balance_id, bin_id, sku, name, batch_no, on_hand, frozen in rows:
         if len(out[bin_id]) >= limit:
             extra[bin_id] += 1
             continue
         label = f"{sku} {name}" + (f" ({batch_no})" if batch_no else "")
-        value = str(on_hand)
-        if frozen:
-            value += " " + _("(frozen %(n)s)") % {"n": frozen}
-        out[bin_id][label] = value
+        out[bin_id][label] = _bin_line_value(on_hand, frozen, links.get(balance_id, ""))
     for bin_id, more in extra.items():
         out[bin_id][_("more")] = _("%(n)s more lines") % {"n": more}
     return dict(out)
+
+
+def _bin_line_value(on_hand: int, frozen: int, frozen_url: str) -> str:
+    if not frozen:
+        return str(on_hand)
+    frozen_text = _("(frozen %(n)s)") % {"n": frozen}
+    if not frozen_url:
+        return format_html('{} <span class="frozen">{}</span>', on_hand, frozen_text)
+    return format_html(
+        '{} <a class="frozen" href="{}">{}</a>'
+        '<span hx-get="{}" hx-trigger="revealed" hx-swap="outerHTML"></span>',
+        on_hand,
+        frozen_url,
+        frozen_text,
+        frozen_url,
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -54,8 +54,16 @@ def test_the_bin_lookup_shows_what_each_bin_holds():
     # when
     contents = warehouse_hooks.bin_contents([bin_a.pk, empty.pk])
 
-    # then
-    assert contents == {bin_a.pk: [("TEA-9 Tea (L7)", "8 (frozen 3)")]}
+    # then: frozen units in blue, linked to the freezes holding them (reason, time and
+    # operator load from there)
+    [(label, value)] = contents.pop(bin_a.pk)
+    assert contents == {}
+    assert label == "TEA-9 Tea (L7)"
+    holds_url = hooks.frozen_links([balance.pk])[balance.pk]
+    assert value == (
+        f'8 <a class="frozen" href="{holds_url}">(frozen 3)</a>'
+        f'<span hx-get="{holds_url}" hx-trigger="revealed" hx-swap="outerHTML"></span>'
+    ).replace("&", "&amp;")
 
 
 def test_bin_contents_cost_one_query_for_a_whole_page(django_assert_num_queries):
