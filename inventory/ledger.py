@@ -13,7 +13,8 @@ posting:
   first (``bulk_create(ignore_conflicts=True)``, sorted), destination bins are share-locked, then
   every balance row the posting touches is locked ``FOR UPDATE`` in primary-key order in one
   statement; quantities are checked against the locked, committed values; balances are written
-  with one ``bulk_update`` and movements with one ``bulk_create``;
+  with one ``UPDATE ... FROM unnest(...)`` on PostgreSQL (``bulk_update`` elsewhere) and
+  movements with one ``bulk_create``;
 * ``idempotency_key`` (optional, unique, at most 80 characters) is stored on the posting's first
   movement: a second posting with the same key raises ``AlreadyPosted`` and writes nothing, even
   when both run at the same time;
@@ -24,6 +25,11 @@ posting:
 A single-balance shipment (``issue`` with one ``Pick`` naming ``balance_id``) takes the fast path:
 one conditional ``UPDATE ... WHERE available >= n RETURNING`` (the row lock is taken by that
 statement and nothing else is waited for while holding it), then the movement insert.
+
+Freezing everything available on many balances (a near-expiry scan, a whole-scope freeze) is
+set-based: ``freeze_all_available`` locks the rows in primary-key order in one statement, then
+one statement updates them and inserts their movements; no row passes through Python before the
+write, and the hooks fire as for every posting.
 
 Combo goods hold no stock of their own: receiving or issuing a combo receives or issues its
 components (``quantity x component quantity`` each), and a combo's available quantity is the
@@ -55,7 +61,7 @@ from inventory.exceptions import (
     InvalidQuantity,
     NotAllowed,
 )
-from inventory.locks import lock_balances, lock_bins_shared
+from inventory.locks import lock_balances, lock_balances_bulk, lock_bins_shared
 from inventory.models import Batch, ComboComponent, Goods, StockBalance, StockMovement
 
 Kind = StockMovement.Kind
@@ -516,6 +522,54 @@ def freeze(
     return _hold(holds, "frozen", +1, Kind.FREEZE, document, operator, reason, idempotency_key)
 
 
+def freeze_all_available(
+    *,
+    balance_ids: Iterable[int],
+    document: Document,
+    operator=None,
+    reason: str = "",
+    idempotency_key: str | None = None,
+) -> Posting:
+    """Freeze everything available on ``balance_ids`` (available -> frozen), one ``freeze``
+    movement per balance with units available at lock time (the others are skipped): what
+    ``freeze`` does with ``Hold(pk)`` for each id, set-based for large freezes. On PostgreSQL
+    the balances are locked ``FOR UPDATE`` in primary-key order in one statement
+    (``locks.lock_balances_bulk``), then one statement updates those with units available and
+    inserts their movements from the updated rows; no row passes through Python before the
+    write (the returned movements are built from the inserted rows, for the hooks and the
+    caller). The CHECK constraints hold by construction (frozen becomes on hand minus
+    reserved). Elsewhere it runs ``freeze``.
+
+    Raises ``InvalidInput`` (no balance, an unknown balance), ``InsufficientStock`` (with
+    ``requested=0``: nothing available on any of them), ``AlreadyPosted``. Fires the hooks as
+    every posting does (in-transaction ones while the rows are locked, after-commit ones
+    queued). ``Posting.quantities()`` is what each balance's freeze line holds."""
+    ids = sorted(set(balance_ids))
+    _check_lines(ids)
+    key = _clean_key(idempotency_key)
+    reason = _clean_reason(reason)
+    if connection.vendor != "postgresql":
+        return _hold(
+            [Hold(pk) for pk in ids], "frozen", +1, Kind.FREEZE, document, operator, reason, key
+        )
+    if key:
+        _check_key_unused(key)
+    operator_id = getattr(operator, "pk", operator)
+    now = timezone.now()
+    with transaction.atomic():
+        if lock_balances_bulk(ids) != len(ids):
+            raise InvalidInput(_("Unknown balance."))
+        rows = _freeze_locked_sql(ids, document, operator_id, reason, key, now)
+        if not rows:
+            raise InsufficientStock(
+                _("Nothing is available to hold on the chosen stock."), requested=0
+            )
+        alias = connection.alias
+        movements = [StockMovement.from_db(alias, None, row) for row in rows]
+        _fire(movements, document, operator_id)
+        return Posting(movements=movements)
+
+
 def unfreeze(
     *,
     holds: Sequence[Hold],
@@ -879,9 +933,7 @@ def _commit(
             raise NotAllowed(
                 _("This posting would leave frozen or reserved units above on hand stock.")
             )
-    StockBalance.objects.bulk_update(
-        list(touched.values()), ["on_hand", "frozen", "reserved"], batch_size=1000
-    )
+    _write_balances(list(touched.values()))
     now = timezone.now()
     operator_id = getattr(operator, "pk", operator)
     movements = []
@@ -913,6 +965,30 @@ def _commit(
     _insert_movements(movements)
     _fire(movements, document, operator_id)
     return Posting(movements=movements)
+
+
+def _write_balances(rows: list[StockBalance]) -> None:
+    """Write the quantities of locked rows. On PostgreSQL one ``UPDATE ... FROM unnest(...)``
+    whatever the number of rows (Django's ``bulk_update`` builds a CASE per row, quadratic in
+    the posting's size); elsewhere ``bulk_update``."""
+    if connection.vendor != "postgresql":
+        StockBalance.objects.bulk_update(rows, ["on_hand", "frozen", "reserved"], batch_size=1000)
+        return
+    rows = sorted(rows, key=lambda row: row.pk)
+    table = connection.ops.quote_name(StockBalance._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS b SET on_hand = v.on_hand, frozen = v.frozen, "
+            f"reserved = v.reserved "
+            f"FROM unnest(%s::bigint[], %s::integer[], %s::integer[], %s::integer[]) "
+            f"AS v(id, on_hand, frozen, reserved) WHERE b.id = v.id",
+            [
+                [row.pk for row in rows],
+                [row.on_hand for row in rows],
+                [row.frozen for row in rows],
+                [row.reserved for row in rows],
+            ],
+        )
 
 
 def _join_reason(reason: str, note: str) -> str:
@@ -1260,6 +1336,61 @@ def _explain_refused_pick(pick: Pick, warehouse_id: int, from_reserved: bool) ->
 
 
 # --- holds internals ------------------------------------------------------------------------
+
+#: Every column of the movement table, in the model's field order (``from_db`` takes them so).
+MOVEMENT_COLUMNS = tuple(f.column for f in StockMovement._meta.concrete_fields)
+
+
+def _freeze_locked_sql(
+    ids: list[int],
+    document: Document,
+    operator_id: int | None,
+    reason: str,
+    key: str | None,
+    now: datetime.datetime,
+) -> list[tuple]:
+    """Freeze everything available on the locked balances ``ids`` in one statement (PostgreSQL):
+    the available units are read under the locks, the balances updated and one ``freeze``
+    movement inserted per updated balance, ascending; the idempotency key goes on the first.
+    Returns the inserted movement rows (``MOVEMENT_COLUMNS``), ascending by id."""
+    balance = connection.ops.quote_name(StockBalance._meta.db_table)
+    movement = connection.ops.quote_name(StockMovement._meta.db_table)
+    sql = (
+        f"WITH src AS (SELECT id, on_hand - frozen - reserved AS qty FROM {balance} "
+        f"WHERE id = ANY(%s::bigint[]) AND on_hand - frozen - reserved > 0), "
+        f"upd AS (UPDATE {balance} AS b SET frozen = b.frozen + src.qty FROM src "
+        f"WHERE b.id = src.id "
+        f"RETURNING b.id, b.goods_id, b.warehouse_id, b.bin_id, b.batch_id, src.qty) "
+        f"INSERT INTO {movement} ({', '.join(FAST_PATH_COLUMNS)}) "
+        f"SELECT %s, upd.id, upd.goods_id, upd.warehouse_id, upd.bin_id, upd.batch_id, NULL, "
+        f"NULL, upd.qty, 0, upd.qty, 0, %s, %s, %s, %s, %s, "
+        f"CASE WHEN row_number() OVER (ORDER BY upd.id) = 1 THEN %s::varchar END, %s "
+        f"FROM upd ORDER BY upd.id "
+        f"RETURNING {', '.join(MOVEMENT_COLUMNS)}"
+    )
+    params = [
+        ids,
+        Kind.FREEZE,
+        document.type,
+        document.id,
+        document.ref[:40],
+        operator_id,
+        reason,
+        key,
+        now,
+    ]
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+    except IntegrityError as exc:
+        if "idempotency_key" in str(exc):
+            raise AlreadyPosted(
+                _("This operation was posted already; nothing was changed.")
+            ) from exc
+        raise
+    rows.sort(key=lambda row: row[0])
+    return rows
 
 
 def _hold(

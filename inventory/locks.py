@@ -9,8 +9,11 @@ The lock order, the same in every posting, is what makes concurrent postings dea
    deactivated holds ``FOR UPDATE`` on its row, so a receipt either waits and then sees the bin
    inactive, or is seen by the deactivation guard (see ``warehouses.hooks``);
 4. balance rows, ``FOR UPDATE`` in primary-key order, all of a posting's rows in one statement
-   (``lock_balances``). A posting never locks a second set of balances afterwards; hooks that run
-   inside a posting only touch rows it already holds.
+   (``lock_balances``, or ``lock_balances_bulk`` for a set-based posting such as
+   ``ledger.freeze_all_available``, which then updates the rows it holds in SQL). A posting never
+   locks a second set of balances afterwards; hooks that run inside a posting only touch rows it
+   already holds. A caller freezing a large set in several postings (a freeze's chunks) posts
+   them in ascending primary-key ranges, so the whole freeze still locks in one global order.
 
 A single-row shipment may instead use a conditional ``UPDATE ... WHERE available >= n`` (the
 ledger's fast path), which takes one row lock and waits for nothing else while holding it.
@@ -38,6 +41,26 @@ def lock_balances(ids: Iterable[int]) -> dict[int, StockBalance]:
         StockBalance.objects.select_for_update(of=("self",)).filter(pk__in=wanted).order_by("pk")
     )
     return {row.pk: row for row in rows}
+
+
+def lock_balances_bulk(ids: Iterable[int]) -> int:
+    """Lock the balance rows ``ids`` ``FOR UPDATE`` in primary-key order in one statement, like
+    ``lock_balances``, without loading them (a set-based posting reads and writes them in SQL
+    afterwards); return how many rows exist and are now locked. On PostgreSQL the ids travel as
+    one array (``= ANY``), so tens of thousands of rows cost one parameter, not one each."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return 0
+    if connection.vendor != "postgresql":
+        return StockBalance.objects.filter(pk__in=wanted).count()
+    table = connection.ops.quote_name(StockBalance._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*) FROM (SELECT id FROM {table} WHERE id = ANY(%s::bigint[]) "
+            f"ORDER BY id FOR UPDATE) AS locked",
+            [wanted],
+        )
+        return int(cursor.fetchone()[0])
 
 
 def lock_bins_shared(ids: Iterable[int]) -> dict[int, bool]:
