@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -25,6 +25,11 @@ from inventory.exceptions import (
 from inventory.models import StockMovement
 
 Kind = StockMovement.Kind
+
+#: Balances per ledger posting when freezing everything in a scope. The ledger freezes a
+#: posting's balances set-based (a few statements whatever their number), so chunks only pace
+#: the progress of a large freeze job.
+FREEZE_ALL_CHUNK = 5000
 
 #: Outbound kinds that may take frozen stock, as offered on the freeze screen.
 SHIP_OUT_KINDS = {
@@ -150,7 +155,7 @@ def freeze_create(
         reason_text = common.ledger_reason(freeze, note)
         if quantity is None:
             ids = [pk for pk, units in candidates if units > 0]
-            movements = common.freeze_everything(
+            movements = freeze_everything_available(
                 freeze, ids, operator=operator, reason=reason_text, progress=progress
             )
             if not movements:
@@ -174,6 +179,40 @@ def freeze_create(
             freeze, FreezeEvent.Kind.CREATED, actor=operator, quantity=frozen, comment=note, now=now
         )
     return freeze
+
+
+def freeze_everything_available(
+    freeze: Freeze,
+    balance_ids: Sequence[int],
+    *,
+    operator,
+    reason: str,
+    progress: Callable[[int], None] | None = None,
+) -> list[StockMovement]:
+    """Freeze everything available on ``balance_ids`` for ``freeze`` with the ledger's set-based
+    ``freeze_all_available``: one posting per ``FREEZE_ALL_CHUNK`` balances, in ascending
+    primary-key ranges (so the whole freeze locks in one global order); chunks with nothing
+    left available at lock time are skipped. ``progress(balances done)`` is told after each
+    chunk. Runs inside the caller's transaction. Returns the freeze movements (none when
+    nothing was available)."""
+    movements: list[StockMovement] = []
+    ids = sorted(set(balance_ids))
+    for start in range(0, len(ids), FREEZE_ALL_CHUNK):
+        try:
+            posting = ledger.freeze_all_available(
+                balance_ids=ids[start : start + FREEZE_ALL_CHUNK],
+                document=common.document(freeze),
+                operator=operator,
+                reason=reason,
+            )
+        except InsufficientStock as error:
+            if error.requested != 0:
+                raise
+        else:
+            movements += posting.movements
+        if progress is not None:
+            progress(min(start + FREEZE_ALL_CHUNK, len(ids)))
+    return movements
 
 
 def _shortfall(requested: int, available: int) -> InsufficientStock:

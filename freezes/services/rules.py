@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from freezes.models import Freeze, FreezeEvent, FreezeLine, FreezeRule, Reason, ReleaseMode
 from freezes.scope import category_tree_ids
 from freezes.services import common
+from freezes.services.freezing import freeze_everything_available
 from inventory.exceptions import InvalidInput
 from inventory.models import Batch, Goods, StockBalance, StockMovement
 
@@ -245,9 +246,9 @@ def near_expiry_scan(
     now: datetime.datetime | None = None,
 ) -> Freeze | None:
     """Freeze everything available on the balances the near-expiry ``rule`` selects (one
-    set-based query), as one freeze of the rule: ledger postings per chunk of balances, the
-    lines written with one ``INSERT ... SELECT`` from the freeze's movements, one ``created``
-    event. A balance this rule ever froze is never frozen by it again. Returns the freeze, or
+    set-based query), as one freeze of the rule: set-based ledger postings
+    (``ledger.freeze_all_available``) per chunk of balances, the lines written with one
+    ``INSERT ... SELECT`` from the freeze's movements, one ``created`` event. A balance this rule ever froze is never frozen by it again. Returns the freeze, or
     None when nothing matched. Locks the balances in primary-key order (ascending chunks)."""
     now = now or timezone.now()
     today = today or timezone.localdate(now)
@@ -271,7 +272,7 @@ def near_expiry_scan(
             release_at=rule.release_at if rule.release_mode == ReleaseMode.AT_TIME else None,
             created_at=now,
         )
-        movements = common.freeze_everything(
+        movements = freeze_everything_available(
             freeze, ids, operator=None, reason=common.ledger_reason(freeze, rule.name)
         )
         if not movements:
