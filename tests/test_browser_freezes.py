@@ -70,10 +70,12 @@ def test_freeze_a_batch_see_it_blue_refuse_shipping_then_release_with_approval_a
     # then: the stock query shows the frozen units in blue, linked to who holds them and why
     page.goto("/inventory/stock/?q=SNK-1")
     frozen_cell = page.locator("#results tbody tr td.frozen").first
-    expect(frozen_cell).to_have_text("5")
+    expect(frozen_cell.locator("a").first).to_have_text("5")
+    expect(frozen_cell).to_contain_text("QC hold")  # reason and operator load into the row
+    expect(frozen_cell).to_contain_text(clerk.username)
     assert frozen_cell.evaluate("cell => getComputedStyle(cell).color") == FROZEN_BLUE
     expect(page.locator("#results tbody tr td.available")).to_have_text("0")
-    frozen_cell.locator("a").click()
+    frozen_cell.locator("a").first.click()
     expect(page.locator(".freeze-holds")).to_contain_text("QC hold")
     expect(page.locator(".freeze-holds")).to_contain_text(clerk.username)
 
