@@ -545,7 +545,8 @@ def balance_holds_view(request: HttpRequest) -> HttpResponse:
     holds = selectors.balance_holds(ids)
     rows = [(pk, holds.get(pk, [])) for pk in ids]
     history = selectors.balance_freeze_history(ids[0]) if len(ids) == 1 and not request.htmx else []
-    context = {"rows": rows, "history": history, "single": len(ids) == 1, "error": ""}
+    single = len(ids) == 1 and not request.htmx  # inside a stock row the row names the stock
+    context = {"rows": rows, "history": history, "single": single, "error": ""}
     return respond(request, "freezes/balance_holds.html", context, partial="holds")
 
 
