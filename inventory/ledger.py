@@ -978,10 +978,10 @@ def _write_balances(rows: list[StockBalance]) -> None:
     table = connection.ops.quote_name(StockBalance._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} AS b SET on_hand = v.on_hand, frozen = v.frozen, "
+            f"UPDATE {table} SET on_hand = v.on_hand, frozen = v.frozen, "
             f"reserved = v.reserved "
             f"FROM unnest(%s::bigint[], %s::integer[], %s::integer[], %s::integer[]) "
-            f"AS v(id, on_hand, frozen, reserved) WHERE b.id = v.id",
+            f"AS v(id, on_hand, frozen, reserved) WHERE {table}.id = v.id",
             [
                 [row.pk for row in rows],
                 [row.on_hand for row in rows],
@@ -1358,9 +1358,9 @@ def _freeze_locked_sql(
     sql = (
         f"WITH src AS (SELECT id, on_hand - frozen - reserved AS qty FROM {balance} "
         f"WHERE id = ANY(%s::bigint[]) AND on_hand - frozen - reserved > 0), "
-        f"upd AS (UPDATE {balance} AS b SET frozen = b.frozen + src.qty FROM src "
-        f"WHERE b.id = src.id "
-        f"RETURNING b.id, b.goods_id, b.warehouse_id, b.bin_id, b.batch_id, src.qty) "
+        f"upd AS (UPDATE {balance} SET frozen = {balance}.frozen + src.qty FROM src "
+        f"WHERE {balance}.id = src.id RETURNING {balance}.id, {balance}.goods_id, "
+        f"{balance}.warehouse_id, {balance}.bin_id, {balance}.batch_id, src.qty) "
         f"INSERT INTO {movement} ({', '.join(FAST_PATH_COLUMNS)}) "
         f"SELECT %s, upd.id, upd.goods_id, upd.warehouse_id, upd.bin_id, upd.batch_id, NULL, "
         f"NULL, upd.qty, 0, upd.qty, 0, %s, %s, %s, %s, %s, "

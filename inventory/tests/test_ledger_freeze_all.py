@@ -206,7 +206,7 @@ def test_freeze_all_available_locks_in_primary_key_order_before_writing(stock):
     assert len(sqls) == 2
     lock, write = sqls
     assert "ORDER BY id FOR UPDATE" in lock and "= ANY(" in lock
-    assert f"UPDATE {BALANCE_TABLE} AS b SET frozen" in write
+    assert f"UPDATE {BALANCE_TABLE} SET frozen" in write
     assert 'INSERT INTO "inventory_stockmovement"' in write
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN {lock}")
