@@ -10,8 +10,10 @@ the category freeze. Built with bulk_create (goods, batches) and set-based INSER
 
 ``freeze_near_expiry_scan``: the near-expiry rule (within 30 days, the 25 even categories: about
 5% of the balances, ~52,000) through ``freezes.services.rules.near_expiry_scan`` — one set-based
-selection, ledger freeze postings per chunk of balances, the lines with one INSERT ... SELECT,
-one event — versus raw SQL making the same writes for the odd categories in one transaction
+selection, set-based ledger freeze postings (``ledger.freeze_all_available``: an ordered
+``FOR UPDATE`` of the chunk's rows, then one statement updating them and inserting their
+movements) per chunk of 5,000 balances, the lines with one INSERT ... SELECT, one event — versus
+raw SQL making the same writes for the odd categories in one transaction
 (the freeze row; balances updated and one freeze movement each, in one statement; the lines;
 the event). Bar: ratio <= 3.0.
 
