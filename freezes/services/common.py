@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from django.db import connection, transaction
 from django.db.models import F
@@ -20,18 +20,11 @@ from freezes.exceptions import FreezeClosed
 from freezes.locks import lock_freeze_exclusive
 from freezes.models import Freeze, FreezeEvent, FreezeLine, FreezeRule, ReleaseRequest
 from inventory import ledger
-from inventory.exceptions import InsufficientStock, InvalidQuantity
+from inventory.exceptions import InvalidQuantity
 from inventory.locks import lock_balances
 from inventory.models import DocumentType, StockMovement
 
 Kind = StockMovement.Kind
-
-#: Balances frozen per ledger posting when freezing "everything in the scope". The ledger writes
-#: a posting's balances with one ``bulk_update`` (a CASE per row, quadratic in the posting's
-#: size), so small postings are faster: 250 measured best (0.57 ms per balance, against 0.85 at
-#: 1,000). Postings lock ascending primary-key ranges, so the whole freeze still takes its
-#: balance locks in one global order.
-FREEZE_CHUNK = 250
 
 
 def document(freeze: Freeze) -> ledger.Document:
@@ -83,38 +76,6 @@ def add_event(
 # --------------------------------------------------------------------------------------------
 # Freezing
 # --------------------------------------------------------------------------------------------
-
-
-def freeze_everything(
-    freeze: Freeze,
-    balance_ids: Sequence[int],
-    *,
-    operator,
-    reason: str,
-    progress: Callable[[int], None] | None = None,
-) -> list[StockMovement]:
-    """Freeze everything available on ``balance_ids`` (ascending) for ``freeze``: one ledger
-    posting per chunk of ``FREEZE_CHUNK`` balances; chunks with nothing left available at lock
-    time are skipped. ``progress(balances done)`` is called after each chunk. Returns the
-    freeze movements (none when nothing was available)."""
-    movements: list[StockMovement] = []
-    ids = sorted(set(balance_ids))
-    for start in range(0, len(ids), FREEZE_CHUNK):
-        holds = [ledger.Hold(pk) for pk in ids[start : start + FREEZE_CHUNK]]
-        try:
-            posting = ledger.freeze(
-                holds=holds, document=document(freeze), operator=operator, reason=reason
-            )
-        except InsufficientStock as error:
-            if error.requested == 0:  # nothing available in this chunk any more
-                continue
-            raise
-        else:
-            movements += posting.movements
-        finally:
-            if progress is not None:
-                progress(min(start + FREEZE_CHUNK, len(ids)))
-    return movements
 
 
 def create_lines(

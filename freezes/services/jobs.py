@@ -1,5 +1,5 @@
 """Large manual freezes run by a Celery task with progress, so the confirming request returns
-at once (a category of 10,000 balances takes seconds through the ledger).
+at once (the freeze of a large scope, past ``FREEZES_BACKGROUND_BALANCES`` balances).
 
 The job runs ``freezing.freeze_create`` unchanged: one transaction, all or nothing. Its
 progress is written through a second database connection (autocommit), so the screen can show
