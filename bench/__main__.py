@@ -1,7 +1,8 @@
 """Run the benchmarks: ``python -m bench [name ...] [--size smoke|full|<factor>]``.
 
 Each run gets a fresh PostgreSQL database (``bench_<name>``, created and dropped like a test
-database) from DATABASE_URL, so the app and its baseline work on the same server in the same run.
+database) from DATABASE_URL, so the app and its baseline work on the same server in the same run;
+every benchmark starts from empty tables (flushed between benchmarks).
 """
 
 import argparse
@@ -9,6 +10,7 @@ import importlib
 import os
 import pkgutil
 import sys
+import warnings
 from pathlib import Path
 
 
@@ -36,10 +38,14 @@ def main(argv: list[str]) -> int:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wms.settings")
     os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")  # one line per figure, no request logs
+    # Benchmarks render pages with DEBUG off and never serve static files.
+    warnings.filterwarnings("ignore", message="No directory at", module="whitenoise")
     import django
 
     django.setup()
     from django.conf import settings
+    from django.core.management import call_command
     from django.db import connection
 
     benchmarks = discover()
@@ -59,7 +65,9 @@ def main(argv: list[str]) -> int:
     db_settings.setdefault("TEST", {})["NAME"] = f"bench_{db_settings['NAME']}"
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:
-        for name in args.names or sorted(benchmarks):
+        for index, name in enumerate(args.names or sorted(benchmarks)):
+            if index:
+                call_command("flush", interactive=False, verbosity=0)
             benchmarks[name](scale)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
