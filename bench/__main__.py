@@ -40,7 +40,7 @@ def main(argv: list[str]) -> int:
     os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
     os.environ.setdefault("LOG_LEVEL", "WARNING")  # one line per figure, no request logs
     # Benchmarks render pages with DEBUG off and never serve static files.
-    warnings.filterwarnings("ignore", message="No directory at", module="whitenoise")
+    warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
     import django
 
     django.setup()
