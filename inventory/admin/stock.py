@@ -25,6 +25,7 @@ from inventory.models import (
     StockTransferLine,
 )
 from inventory.services import stock as services
+from wms.admin import ReadOnlyAdmin, ReadOnlyInline
 
 
 class EstimatedCountPaginator(Paginator):
@@ -44,32 +45,6 @@ class EstimatedCountPaginator(Paginator):
             if row and row[0] and row[0] > 10_000:
                 return int(row[0])
         return super().count
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(StockBalance)
