@@ -72,7 +72,7 @@ _STOCK_WORK = [
     "inventory.transfer_stock",
     "inventory.export_stock",
 ]
-_STOCK_MANAGE = ["inventory.adjust_stock", "inventory.ship_expired"]
+_STOCK_MANAGE = ["inventory.adjust_stock", "inventory.ship_expired", "inventory.ship_frozen"]
 for _group, _stock_permissions in {
     WAREHOUSE_MANAGER: [*_STOCK_VIEW, *_STOCK_WORK, *_STOCK_MANAGE],
     QC_INSPECTOR: _STOCK_VIEW,

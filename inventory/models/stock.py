@@ -260,6 +260,7 @@ class StockMovement(models.Model):
             ("transfer_stock", _("Can transfer stock between bins and warehouses")),
             ("adjust_stock", _("Can post stock count adjustments")),
             ("ship_expired", _("Can ship expired batches with an override")),
+            ("ship_frozen", _("Can ship frozen stock as scrap or purchase return")),
         ]
 
     def __str__(self) -> str:

@@ -485,6 +485,14 @@ def _check_expired_override(user, allow_expired: bool, expired_reason: str) -> N
         raise NotAllowed(_("You may not ship expired batches."))
 
 
+def _check_frozen_outflow(user, lines) -> None:
+    """Frozen stock leaves only with the ``ship_frozen`` permission (a manager's decision)."""
+    if any(line.from_frozen for line in lines) and not user.has_perm("inventory.ship_frozen"):
+        raise NotAllowed(
+            _("Only a user allowed to ship frozen stock may post lines taken from frozen stock.")
+        )
+
+
 def outbound_line_add(
     *,
     sheet: OutboundSheet,
@@ -548,6 +556,7 @@ def outbound_sheet_post(*, sheet_id: int, user) -> OutboundSheet:
         lines = list(sheet.lines.all())
         if not lines:
             raise InvalidInput(_("The sheet has no lines."))
+        _check_frozen_outflow(user, lines)
         ledger.issue(
             kind=OUTBOUND_KINDS[sheet.type],
             warehouse_id=sheet.warehouse_id,
@@ -574,14 +583,22 @@ def outbound_sheet_post(*, sheet_id: int, user) -> OutboundSheet:
 def outbound_sheet_reverse(*, sheet_id: int, user, reason: str) -> OutboundSheet:
     """Reverse a posted outbound sheet with a new posted sheet: the shipped units come back, as
     available stock, into the bins and batches they left (read from the sheet's movements).
-    Raises NotAllowed (a draft, a reversal, already reversed, a bin deactivated since),
-    InvalidInput (no reason)."""
+    Raises NotAllowed (a draft, a reversal, already reversed, a bin deactivated since, a sheet
+    that took frozen stock: bringing that back as available would release it without the
+    freeze's approval), InvalidInput (no reason)."""
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(_("Give a reason for the reversal."))
     with transaction.atomic():
         original = lock_document(OutboundSheet, sheet_id)
         _check_reversible(original)
+        if original.lines.filter(from_frozen=True).exists():
+            raise NotAllowed(
+                _(
+                    "This sheet took frozen stock, so it cannot be reversed: receive the units "
+                    "on an inbound sheet and freeze them again."
+                )
+            )
         shipped = (
             StockMovement.objects.filter(
                 document_type=DocumentType.OUTBOUND,

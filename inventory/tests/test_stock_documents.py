@@ -312,6 +312,54 @@ def test_from_frozen_lines_only_on_scrap_and_purchase_return(clerk, bins):
     services.outbound_line_add(sheet=scrap, goods=goods, quantity=1, from_frozen=True)
 
 
+def _frozen_scrap(user, bin_, goods, quantity):
+    from inventory import ledger
+
+    balance = receive_stock(goods, bin_, quantity)
+    ledger.freeze(holds=[ledger.Hold(balance.pk, quantity)], document=ledger.Document("other"))
+    return outbound(
+        user,
+        bin_.warehouse,
+        [(goods, quantity, {"from_frozen": True})],
+        type=OutboundSheet.Type.OTHER,
+    )
+
+
+def test_only_a_user_allowed_to_ship_frozen_stock_posts_frozen_lines(clerk, manager, bins):
+    # given: a scrap sheet of frozen stock drafted by a clerk
+    a, _ = bins
+    goods = GoodsFactory()
+    sheet = _frozen_scrap(clerk, a, goods, 3)
+
+    # when / then: the clerk may not post it; nothing moves
+    with pytest.raises(NotAllowed, match="frozen stock"):
+        services.outbound_sheet_post(sheet_id=sheet.pk, user=clerk)
+    sheet.refresh_from_db()
+    assert sheet.status == DocumentStatus.DRAFT
+    assert StockBalance.objects.get(goods=goods, bin=a).frozen == 3
+
+    # when: the manager posts it
+    services.outbound_sheet_post(sheet_id=sheet.pk, user=manager)
+
+    # then
+    assert StockBalance.objects.get(goods=goods, bin=a).on_hand == 0
+
+
+def test_a_sheet_that_took_frozen_stock_cannot_be_reversed_into_available_stock(manager, bins):
+    # given
+    a, _ = bins
+    goods = GoodsFactory()
+    sheet = _frozen_scrap(manager, a, goods, 2)
+    services.outbound_sheet_post(sheet_id=sheet.pk, user=manager)
+
+    # when / then: reversing would hand back the units as available, unapproved
+    with pytest.raises(NotAllowed, match="frozen stock"):
+        services.outbound_sheet_reverse(sheet_id=sheet.pk, user=manager, reason="mistake")
+    balance = StockBalance.objects.get(goods=goods, bin=a)
+    assert (balance.on_hand, balance.frozen) == (0, 0)
+    assert not OutboundSheet.objects.filter(reversal_of=sheet).exists()
+
+
 def test_reversing_an_outbound_sheet_puts_the_units_back_where_they_were(clerk, bins):
     # given
     a, b = bins
