@@ -20,6 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -612,7 +613,12 @@ def release_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
             response["HX-Redirect"] = reverse("freezes:release-queue")
             return response
         return redirect("freezes:release-queue")
-    return redirect(request.POST.get("next") or reverse("freezes:release-queue"))
+    next_url = request.POST.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = reverse("freezes:release-queue")
+    return redirect(next_url)
 
 
 @permission("freezes.request_release")

@@ -195,7 +195,7 @@ def warehouse_update(
     """
     lat, lng = _coordinates(latitude, longitude)
     with transaction.atomic():
-        locked = Warehouse.objects.select_for_update().get(pk=warehouse.pk)
+        locked = Warehouse.objects.select_for_update(no_key=True).get(pk=warehouse.pk)
         locked.code = _text(code)
         locked.name = _text(name)
         locked.address = _text(address)
@@ -216,9 +216,13 @@ def warehouse_deactivate(*, warehouse: Warehouse) -> Warehouse:
     Locks the warehouse row, then every bin of it in primary-key order, and asks the bin
     deactivation guards about all of them: raises BinsGuarded (nothing changed) when any bin
     must stay active. Deactivating an inactive warehouse changes nothing.
+
+    The warehouse row is locked FOR NO KEY UPDATE: postings insert balance and movement rows
+    that reference it (a KEY SHARE lock), and must not wait on it while holding their bin locks,
+    or a receipt and this deactivation would deadlock.
     """
     with transaction.atomic():
-        locked = Warehouse.objects.select_for_update().get(pk=warehouse.pk)
+        locked = Warehouse.objects.select_for_update(no_key=True).get(pk=warehouse.pk)
         if not locked.is_active:
             return locked
         bins = list(Bin.objects.select_for_update().filter(warehouse=locked).order_by("pk"))
@@ -245,7 +249,7 @@ def warehouse_deactivate(*, warehouse: Warehouse) -> Warehouse:
 def warehouse_reactivate(*, warehouse: Warehouse) -> Warehouse:
     """Use a warehouse again. Locks its row; reactivating an active warehouse changes nothing."""
     with transaction.atomic():
-        locked = Warehouse.objects.select_for_update().get(pk=warehouse.pk)
+        locked = Warehouse.objects.select_for_update(no_key=True).get(pk=warehouse.pk)
         if not locked.is_active:
             locked.is_active = True
             locked.save(update_fields=["is_active"])
@@ -276,7 +280,11 @@ def zone_update(*, zone: Zone, code: str, name: str, type: str) -> Zone:
     Raises the same errors as ``zone_create``.
     """
     with transaction.atomic():
-        locked = Zone.objects.select_for_update().select_related("warehouse").get(pk=zone.pk)
+        locked = (
+            Zone.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("warehouse")
+            .get(pk=zone.pk)
+        )
         locked.code = _text(code)
         locked.name = _text(name)
         locked.type = _text(type)

@@ -570,3 +570,22 @@ def test_the_freeze_form_works_over_htmx(client, world, make_user):
     freeze = Freeze.objects.get()
     assert done.status_code == 204
     assert done["HX-Redirect"] == reverse("freezes:freeze-detail", args=[freeze.pk])
+
+
+def test_a_decision_never_redirects_to_another_site(client, world, make_user):
+    # given
+    clerk, manager = make_user("staff"), make_user("manager")
+    receive(world.snack, world.bin, 4)
+    freeze = freeze_create(scope=Scope(goods_id=world.snack.pk), reason="qc_hold", operator=clerk)
+    request = release_request_create(freeze=freeze, requester=clerk, reason="QC passed")
+    _client(client, manager)
+
+    # when
+    response = client.post(
+        reverse("freezes:release-decide", args=[request.pk]),
+        {"decision": "reject", "comment": "not yet", "next": "https://evil.example/phish"},
+    )
+
+    # then
+    assert response.status_code == 302
+    assert response["Location"] == reverse("freezes:release-queue")
