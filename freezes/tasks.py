@@ -64,11 +64,18 @@ def near_expiry_rule_run_task(rule_id: int) -> int | None:
     return freeze.pk if freeze is not None else None
 
 
-@shared_task(name="freezes.run_freeze_job", acks_late=True, **RETRY)
-def freeze_job_run_task(job_id: int) -> int | None:
+@shared_task(name="freezes.run_freeze_job", acks_late=True, bind=True, **RETRY)
+def freeze_job_run_task(self, job_id: int) -> int | None:
     """Make a large freeze in the background (idempotent: the job is taken by
-    compare-and-set). Returns the freeze id."""
-    job = jobs.freeze_job_run(job_id=job_id)
+    compare-and-set). Returns the freeze id. A database ``OperationalError`` is retried; once
+    the retries are used up the job is marked failed, so its page stops waiting."""
+    try:
+        job = jobs.freeze_job_run(job_id=job_id)
+    except OperationalError:
+        if self.request.retries >= self.max_retries:
+            logger.exception("freezes.run_freeze_job %s: out of retries", job_id)
+            jobs.freeze_job_fail(job_id=job_id, message=jobs.unexpected_error_message())
+        raise
     if job is None:
         return None
     logger.info("freezes.run_freeze_job %s: %s", job_id, job.status)

@@ -13,10 +13,18 @@ import logging
 from functools import partial
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    IntegrityError,
+    OperationalError,
+    connection,
+    connections,
+    transaction,
+)
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
+from kombu.exceptions import KombuError
 
 from freezes.models import Freeze, FreezeJob
 from freezes.scope import Scope
@@ -101,8 +109,6 @@ def freeze_job_create(
     note = freezing.check_request(
         scope=scope, reason=reason, note=note, quantity=quantity, release_at=release_at, now=now
     )
-    from freezes import tasks
-
     try:
         with transaction.atomic():
             job = FreezeJob.objects.create(
@@ -120,10 +126,45 @@ def freeze_job_create(
                 created_by=operator,
                 created_at=now,
             )
-            transaction.on_commit(partial(tasks.freeze_job_run_task.delay, job.pk))
+            transaction.on_commit(partial(_enqueue, job.pk))
     except IntegrityError as error:
         raise AlreadyPosted(_("This freeze was submitted already; nothing was changed.")) from error
     return job
+
+
+def _enqueue(job_id: int) -> None:
+    """Queue the job's task. When the broker cannot be reached the job is marked failed with a
+    message saying so (nothing was frozen), instead of a 500 and a job waiting forever."""
+    from freezes import tasks
+
+    try:
+        tasks.freeze_job_run_task.delay(job_id)
+    except (KombuError, OSError):
+        logger.exception("freeze job %s: could not queue its task", job_id)
+        freeze_job_fail(
+            job_id=job_id,
+            message=_(
+                "The background worker could not be reached, so the freeze was not started. "
+                "Nothing was frozen: try again in a moment."
+            ),
+        )
+
+
+def freeze_job_fail(*, job_id: int, message: str) -> bool:
+    """Mark a waiting or running job FAILED with ``message`` (nothing was frozen: the freeze's
+    transaction rolled back, or never started). Returns whether the job changed."""
+    return bool(
+        FreezeJob.objects.filter(
+            pk=job_id, status__in=[FreezeJob.Status.QUEUED, FreezeJob.Status.RUNNING]
+        ).update(status=FreezeJob.Status.FAILED, message=message, finished_at=timezone.now())
+    )
+
+
+def unexpected_error_message() -> str:
+    return _(
+        "The freeze could not be made because of an unexpected error. Nothing was frozen: "
+        "try again, and tell your administrator if it happens again."
+    )
 
 
 class _Progress:
@@ -154,7 +195,11 @@ def freeze_job_run(*, job_id: int, now: datetime.datetime | None = None) -> Free
     """Make a queued job's freeze (``freezing.freeze_create``, idempotency key of the job) and
     record the outcome on the job: done with its freeze, or refused with the message. Takes
     the job by compare-and-set, so running the task twice makes one freeze. Returns the job, or
-    None when there was nothing to run."""
+    None when there was nothing to run.
+
+    A database ``OperationalError`` (connection lost, deadlock...) puts the job back in the
+    queue and is raised again, for the task to retry; any other unexpected error is logged and
+    the job marked FAILED with a plain message (nothing was frozen)."""
     now = now or timezone.now()
     taken = FreezeJob.objects.filter(pk=job_id, status=FreezeJob.Status.QUEUED).update(
         status=FreezeJob.Status.RUNNING, started_at=now
@@ -180,10 +225,15 @@ def freeze_job_run(*, job_id: int, now: datetime.datetime | None = None) -> Free
             status=FreezeJob.Status.FAILED, message=str(error), finished_at=timezone.now()
         )
         return FreezeJob.objects.get(pk=job.pk)
-    except Exception:
+    except OperationalError:
         # Nothing was written (the freeze's transaction rolled back): queue it for the retry.
         FreezeJob.objects.filter(pk=job.pk).update(status=FreezeJob.Status.QUEUED, done=0)
         raise
+    except Exception:
+        # Nothing was written either, and running it again would fail the same way.
+        logger.exception("freeze job %s: the freeze failed", job.pk)
+        freeze_job_fail(job_id=job.pk, message=unexpected_error_message())
+        return FreezeJob.objects.get(pk=job.pk)
     finally:
         progress.close()
     FreezeJob.objects.filter(pk=job.pk).update(

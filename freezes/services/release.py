@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from freezes.exceptions import AlreadyDecided, ApprovalRefused
-from freezes.locks import lock_freeze, lock_freezes
+from freezes.locks import lock_freeze, lock_freeze_exclusive, lock_freezes
 from freezes.models import (
     Freeze,
     FreezeEvent,
@@ -117,7 +117,8 @@ def release_request_approve(
 ) -> int:
     """Approve a pending request and release the stock through the ledger, in one transaction:
     ``release_approved`` and ``released`` events; a release of everything closes the freeze
-    (and ends a sticky freeze, in a short transaction before: ``common.stop_catching``).
+    (and ends a sticky freeze, in a short transaction before, once the request is known to be
+    pending and something is frozen to release: ``_stop_catching_for``).
 
     Raises ``ApprovalRefused`` (no permission, own request, own freeze), ``AlreadyDecided``,
     ``FreezeClosed``, ``InvalidInput`` (no comment), ``InvalidQuantity`` (the request asks for
@@ -131,7 +132,7 @@ def release_request_approve(
     check_decider(request, approver)
     everything = request.quantity is None and request.line_id is None
     if everything and request.freeze.is_catching and request.is_pending:
-        common.stop_catching(request.freeze_id, actor=approver, now=now)
+        _stop_catching_for(request, actor=approver, now=now)
     with transaction.atomic():
         locked_request = _lock_pending(request)
         freeze = lock_freeze(locked_request.freeze_id)
@@ -226,6 +227,24 @@ def release_request_cancel(
         )
     request.refresh_from_db()
     return request
+
+
+def _stop_catching_for(request: ReleaseRequest, *, actor, now: datetime.datetime) -> None:
+    """Before approving a release of everything of a sticky freeze: stop it catching arrivals,
+    in a transaction of its own, only after re-checking under the request's row lock that the
+    request is still pending and that something is frozen to release. A refused approval then
+    leaves the freeze catching. Lock order (``freezes.locks``): the request, then the freeze
+    ``FOR UPDATE`` (``common.stop_catching``); no balance is locked here. Raises
+    ``AlreadyDecided``, ``FreezeClosed``, ``InvalidQuantity``."""
+    with transaction.atomic():
+        locked_request = _lock_pending(request)
+        freeze = lock_freeze_exclusive(locked_request.freeze_id)
+        common.check_active(freeze)
+        if not FreezeLine.objects.filter(freeze=freeze).held().exists():
+            raise InvalidQuantity(
+                _("Nothing is frozen here any more: there is nothing to release.")
+            )
+        common.stop_catching(freeze.pk, actor=actor, now=now)
 
 
 def _lock_pending(request: ReleaseRequest) -> ReleaseRequest:

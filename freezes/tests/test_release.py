@@ -394,3 +394,66 @@ def test_inspecting_a_closed_freeze_is_refused(world, people):
     # when / then
     with pytest.raises(FreezeClosed):
         inspection_record(inspector=people.qc, freeze=freeze, result="fail")
+
+
+@pytest.mark.postgres
+def test_an_approval_refused_because_someone_else_decided_first_leaves_the_freeze_sticky(
+    world, people
+):
+    # given: a sticky freeze; the approver's page still shows the request as pending while
+    # another approver has rejected it already
+    receive(world.snack, world.bin, 10)
+    freeze = _freeze(world, people.clerk, is_sticky=True)
+    request = release_request_create(freeze=freeze, requester=people.clerk, reason="QC done")
+    stale = ReleaseRequest.objects.get(pk=request.pk)
+    release_request_reject(request=request, approver=people.manager2, comment="not yet")
+
+    # when
+    with pytest.raises(AlreadyDecided):
+        release_request_approve(request=stale, approver=people.manager, comment="ok")
+
+    # then
+    freeze.refresh_from_db()
+    assert freeze.is_catching
+    assert not freeze.events.filter(kind=FreezeEvent.Kind.STICKY_ENDED).exists()
+    receive(world.snack, world.bin2, 3)
+    assert freeze.lines.count() == 2
+    assert StockBalance.objects.get(bin=world.bin).frozen == 10
+
+
+def test_an_approval_refused_because_nothing_is_frozen_leaves_the_freeze_sticky(world, people):
+    # given: a sticky freeze whose units were all released by an earlier partial request,
+    # and a pending request for everything
+    receive(world.snack, world.bin, 10)
+    freeze = _freeze(world, people.clerk, is_sticky=True)
+    everything = release_request_create(freeze=freeze, requester=people.clerk, reason="all")
+    part = release_request_create(freeze=freeze, requester=people.clerk, quantity=10, reason="x")
+    release_request_approve(request=part, approver=people.manager, comment="ok")
+
+    # when
+    with pytest.raises(InvalidQuantity):
+        release_request_approve(request=everything, approver=people.manager, comment="ok")
+
+    # then
+    freeze.refresh_from_db()
+    everything.refresh_from_db()
+    assert freeze.is_catching and everything.is_pending
+    assert not freeze.events.filter(kind=FreezeEvent.Kind.STICKY_ENDED).exists()
+
+
+def test_approving_a_release_of_everything_of_a_sticky_freeze_ends_it_and_closes_it(world, people):
+    # given
+    receive(world.snack, world.bin, 10)
+    freeze = _freeze(world, people.clerk, is_sticky=True)
+    request = release_request_create(freeze=freeze, requester=people.clerk, reason="QC done")
+
+    # when
+    released = release_request_approve(request=request, approver=people.manager, comment="ok")
+
+    # then
+    freeze.refresh_from_db()
+    assert released == 10
+    assert freeze.status == Freeze.Status.CLOSED and not freeze.is_catching
+    assert freeze.events.filter(kind=FreezeEvent.Kind.STICKY_ENDED).count() == 1
+    receive(world.snack, world.bin2, 3)
+    assert StockBalance.objects.get(bin=world.bin2).frozen == 0
