@@ -16,6 +16,10 @@ from freezes.models import Freeze, FreezeRule, Reason
 from freezes.scope import category_tree_ids
 from inventory.models import Brand, Category
 from warehouses.models import Warehouse
+from wms.http import parse_id
+
+#: Beyond this many days a freeze would predate the calendar (and timedelta overflows).
+MAX_AGE_DAYS = 365 * 1000
 
 
 def _freezers(request=None):
@@ -76,6 +80,8 @@ class FrozenStockFilter(django_filters.FilterSet):
         return queryset.filter(freeze__created_at__gte=start)
 
     def filter_frozen_to(self, queryset: QuerySet, name: str, value: datetime.date) -> QuerySet:
+        if value >= datetime.date.max:
+            return queryset
         end = timezone.make_aware(
             datetime.datetime.combine(value + datetime.timedelta(days=1), datetime.time.min)
         )
@@ -84,6 +90,8 @@ class FrozenStockFilter(django_filters.FilterSet):
     def filter_min_age(self, queryset: QuerySet, name: str, value) -> QuerySet:
         if value is None or value < 0:
             return queryset
+        if value > MAX_AGE_DAYS:
+            return queryset.none()  # nothing was frozen before the calendar began
         cutoff = timezone.now() - datetime.timedelta(days=int(value))
         return queryset.filter(freeze__created_at__lte=cutoff)
 
@@ -102,7 +110,7 @@ class FreezeFilter(django_filters.FilterSet):
         if not value:
             return queryset
         condition = Q(note__icontains=value) | Q(source_ref__icontains=value)
-        digits = value.upper().removeprefix(Freeze.PREFIX + "-").lstrip("0")
-        if digits.isdigit():
-            condition |= Q(pk=int(digits))
+        number = parse_id(value.upper().removeprefix(Freeze.PREFIX + "-").lstrip("0"))
+        if number is not None:
+            condition |= Q(pk=number)
         return queryset.filter(condition)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from freezes.models import FreezeLine, FreezeRule, QualityInspection, Reason, ReleaseMode
 from freezes.scope import Scope
 from freezes.services.freezing import SHIP_OUT_KINDS
+from inventory import ledger
 from inventory.exceptions import StockError
 from inventory.models import Batch, Brand, Category, Goods
 from warehouses.models import Bin, Warehouse
@@ -245,8 +246,12 @@ class InspectionForm(DomainErrorMixin, forms.Form):
     goods = forms.CharField(label=_("Goods SKU"), max_length=64, required=False)
     batch = forms.CharField(label=_("Batch number"), max_length=64, required=False)
     result = forms.ChoiceField(label=_("Result"), choices=QualityInspection.Result.choices)
-    passed = forms.IntegerField(label=_("Passed"), min_value=0, required=False)
-    failed = forms.IntegerField(label=_("Failed"), min_value=0, required=False)
+    passed = forms.IntegerField(
+        label=_("Passed"), min_value=0, max_value=ledger.MAX_QUANTITY, required=False
+    )
+    failed = forms.IntegerField(
+        label=_("Failed"), min_value=0, max_value=ledger.MAX_QUANTITY, required=False
+    )
     note = forms.CharField(
         label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )

@@ -186,7 +186,14 @@ def freeze_list() -> QuerySet:
     (``held_lines``), and the rows their list shows."""
     return (
         Freeze.objects.select_related(
-            "created_by", "rule", "warehouse", "goods", "batch", "bin", "category", "brand"
+            "created_by",
+            "rule",
+            "warehouse",
+            "goods",
+            "batch",
+            "bin__warehouse",
+            "category",
+            "brand",
         )
         .annotate(
             held_units=Sum(

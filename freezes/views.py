@@ -39,7 +39,7 @@ from freezes.forms import (
 from freezes.models import Freeze, FreezeJob, FreezeRule, Reason, ReleaseRequest
 from freezes.services import freezing, jobs, release, rules
 from inventory.exceptions import StockError
-from wms.http import View, permission, respond
+from wms.http import View, parse_id, permission, respond
 from wms.spreadsheets import export_value
 
 PER_PAGE = 50
@@ -531,10 +531,8 @@ def balance_holds_view(request: HttpRequest) -> HttpResponse:
     """Which freezes hold the given balances (``?balance=1&balance=2``), with reason, time and
     operator: an htmx fragment for the stock query and bin lookup rows, or a full page that
     also shows who froze and released the stock of one balance."""
-    try:
-        ids = sorted({int(value) for value in request.GET.getlist("balance")})
-    except ValueError:
-        ids = []
+    parsed = [parse_id(value) for value in request.GET.getlist("balance")]
+    ids = [] if None in parsed else sorted(set(parsed))
     if not ids or len(ids) > MAX_BALANCES:
         return respond(
             request,

@@ -24,6 +24,7 @@ from inventory.models import (
     StockTransfer,
 )
 from warehouses.models import Warehouse, Zone
+from wms.http import parse_id
 
 GROUPS = [
     ("bin", _("Per bin and batch")),
@@ -227,6 +228,8 @@ class MovementFilter(django_filters.FilterSet):
         return queryset.filter(created_at__gte=_start_of(value))
 
     def filter_date_to(self, queryset, name, value):
+        if value >= datetime.date.max:
+            return queryset
         return queryset.filter(created_at__lt=_start_of(value + datetime.timedelta(days=1)))
 
 
@@ -267,8 +270,8 @@ class SheetFilter(django_filters.FilterSet):
         self.form.fields["type"].choices = [("", _("All types")), *type_choices]
 
     def filter_number(self, queryset, name, value):
-        digits = "".join(ch for ch in (value or "") if ch.isdigit())
-        return queryset.filter(pk=int(digits)) if digits else queryset
+        number = parse_id("".join(ch for ch in (value or "") if ch.isdigit()))
+        return queryset.filter(pk=number) if number is not None else queryset
 
 
 class TransferFilter(django_filters.FilterSet):

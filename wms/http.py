@@ -34,3 +34,12 @@ def respond(
     response = render(request, name, context, status=status)
     patch_vary_headers(response, ("HX-Request",))
     return response
+
+
+def parse_id(value: object) -> int | None:
+    """A database id typed into a URL or a search box: ASCII digits that fit a bigint, else
+    None (so a tampered or absurd value reads as "none", never as a 500)."""
+    text = str(value or "").strip()
+    if not text or len(text) > 18 or not (text.isascii() and text.isdigit()):
+        return None
+    return int(text)

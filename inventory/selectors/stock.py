@@ -250,6 +250,18 @@ def encode_cursor(key: tuple) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def _cursor_moment(key: tuple | None):
+    """The time a (time, id) cursor carries; None (first page) for one that does not parse."""
+    from django.utils.dateparse import parse_datetime
+
+    if not key:
+        return None
+    try:
+        return parse_datetime(key[0])
+    except ValueError:  # well-formed but impossible, e.g. month 13: a tampered cursor
+        return None
+
+
 def decode_cursor(text: str | None, types: tuple[type, ...]) -> tuple | None:
     """The key a cursor carries, converted to ``types``; None (first page) for anything that
     does not parse: a tampered cursor shows the first page, never an error."""
@@ -260,9 +272,12 @@ def decode_cursor(text: str | None, types: tuple[type, ...]) -> tuple | None:
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
         if not isinstance(values, list) or len(values) != len(types):
             return None
-        return tuple(kind(value) for kind, value in zip(types, values, strict=True))
-    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
+        key = tuple(kind(value) for kind, value in zip(types, values, strict=True))
+    except (ValueError, TypeError, OverflowError, binascii.Error, json.JSONDecodeError):
         return None
+    if any(isinstance(part, int) and not -(2**63) <= part < 2**63 for part in key):
+        return None  # beyond a database integer
+    return key
 
 
 @dataclass
@@ -548,10 +563,9 @@ def movement_page(
 ) -> KeysetPage:
     """Newest movements first (time, then id), keyset-paginated on (time, id); one query per
     page with goods, warehouse, bins, batch and operator selected."""
-    from django.utils.dateparse import parse_datetime
 
     key = decode_cursor(cursor, (str, int))
-    moment = parse_datetime(key[0]) if key else None
+    moment = _cursor_moment(key)
     rows = queryset.select_related(
         "goods", "warehouse", "bin", "batch", "from_bin", "to_bin", "operator"
     ).order_by("-created_at", "-pk")
@@ -737,7 +751,7 @@ def document_movements(*, user, document_type: str, document_id: int) -> list[St
     """The movements one document posted, in posting order (one query)."""
     return list(
         StockMovement.objects.filter(document_type=document_type, document_id=document_id)
-        .select_related("goods", "bin", "batch", "from_bin", "to_bin", "operator")
+        .select_related("goods", "warehouse", "bin", "batch", "from_bin", "to_bin", "operator")
         .order_by("pk")
     )
 

@@ -651,3 +651,31 @@ def test_goods_detail_page_carries_the_stock_section(client, staff, bins):
     # then: the section loads its figures by htmx, and links to the stock card without it
     assert reverse("inventory:stock-goods-section", args=[goods.pk]) in page
     assert reverse("inventory:stock-card", args=[goods.pk]) in page
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        ["2024-13-45T00:00:00", 1],  # a date that cannot exist
+        ["2024-01-01T00:00:00", 10**30],  # beyond a database integer
+        [1e999],  # infinity
+        ["K-1", 10**30],
+    ],
+)
+def test_a_tampered_cursor_shows_the_first_page_not_an_error(client, staff, bins, key):
+    # given
+    import base64
+    import json
+
+    goods = GoodsFactory(sku="K-1")
+    receive_stock(goods, bins[0], 1)
+    cursor = base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+
+    # when / then
+    for url in [
+        reverse("inventory:stock-query"),
+        reverse("inventory:ledger"),
+        reverse("inventory:stock-card", args=[goods.pk]),
+    ]:
+        response = client.get(url, {"cursor": cursor})
+        assert response.status_code == 200, url

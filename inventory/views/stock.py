@@ -60,7 +60,7 @@ from inventory.models import (
 )
 from inventory.selectors import stock as selectors
 from inventory.services import stock as services
-from wms.http import View, permission, respond
+from wms.http import View, parse_id, permission, respond
 from wms.spreadsheets import export_value
 
 
@@ -287,9 +287,7 @@ def ledger_export_view(request: HttpRequest) -> HttpResponse:
 def stock_card_view(request: HttpRequest, pk: int) -> HttpResponse:
     goods = get_object_or_404(Goods.objects.select_related("category", "brand"), pk=pk)
     summary = selectors.goods_stock_summary(user=request.user, goods=goods)
-    warehouse_id = None
-    if request.GET.get("warehouse", "").isdigit():
-        warehouse_id = int(request.GET["warehouse"])
+    warehouse_id = parse_id(request.GET.get("warehouse"))
     history = selectors.stock_card(
         user=request.user, goods=goods, warehouse_id=warehouse_id, cursor=_cursor(request)
     )
@@ -670,8 +668,8 @@ def transfer_bin_view(request: HttpRequest) -> HttpResponse:
                 return redirect("inventory:transfer-bin")
         return respond(request, "inventory/transfer_bin.html", {"form": form}, status=422)
     initial = {"token": new_token()}
-    if request.GET.get("warehouse", "").isdigit():
-        initial["warehouse"] = int(request.GET["warehouse"])
+    if (warehouse_id := parse_id(request.GET.get("warehouse"))) is not None:
+        initial["warehouse"] = warehouse_id
     for name in ("goods", "from_bin"):
         if request.GET.get(name):
             initial[name] = request.GET[name][:64]
