@@ -179,16 +179,33 @@ def inbound_sheet_create(
 
 
 def inbound_line_add(
-    *, sheet: InboundSheet, goods: Goods, bin: Bin, quantity: int, batch: Batch | None = None
+    *,
+    sheet: InboundSheet,
+    goods: Goods,
+    bin: Bin,
+    quantity: int,
+    batch: Batch | None = None,
+    batch_no: str = "",
+    production_date: datetime.date | None = None,
+    expiry_date: datetime.date | None = None,
 ) -> InboundLine:
-    """Add a line to a draft sheet (locks the sheet row). Refuses inactive goods or bin, a bin
-    of another warehouse, a batch of another goods, a non-positive quantity, a posted sheet."""
+    """Add a line to a draft sheet (locks the sheet row). A ``batch_no`` instead of ``batch``
+    finds or creates that batch (``batch_for_line``) in the same transaction, so a refused line
+    leaves no new batch behind. Refuses inactive goods or bin, a bin of another warehouse, a
+    batch of another goods, a non-positive quantity, a posted sheet."""
     _check_positive(quantity)
     if not goods.is_active:
         raise NotAllowed(_("Goods %(sku)s is inactive.") % {"sku": goods.sku})
     _check_batch(batch, goods)
     with transaction.atomic():
         sheet = _locked_draft(InboundSheet, sheet.pk)
+        if batch is None and (batch_no or "").strip():
+            batch = batch_for_line(
+                goods=goods,
+                batch_no=batch_no,
+                production_date=production_date,
+                expiry_date=expiry_date,
+            )
         _check_bin(bin, sheet.warehouse_id)
         return InboundLine.objects.create(
             sheet=sheet, goods=goods, bin=bin, batch=batch, quantity=quantity

@@ -721,3 +721,30 @@ def test_a_transfer_received_twice_at_once_is_received_once(make_user, bins):
     # then
     assert results == ["AlreadyPosted", "AlreadyPosted", "received"]
     assert on_hand(goods, far) == 5
+
+
+def test_a_refused_inbound_line_leaves_no_new_batch_behind(clerk, bins):
+    # given: a sheet of one warehouse and a bin of another
+    from inventory.models import Batch
+
+    a, _ = bins
+    other_bin = BinFactory()
+    goods = GoodsFactory()
+    sheet = services.inbound_sheet_create(
+        warehouse=a.warehouse, type=InboundSheet.Type.PURCHASE, user=clerk
+    )
+
+    # when / then
+    with pytest.raises(StockError):
+        services.inbound_line_add(
+            sheet=sheet, goods=goods, bin=other_bin, quantity=5, batch_no="LOT-NEW"
+        )
+    assert not Batch.objects.filter(goods=goods, batch_no="LOT-NEW").exists()
+
+    # when: a good line names the new batch
+    line = services.inbound_line_add(
+        sheet=sheet, goods=goods, bin=a, quantity=5, batch_no="LOT-NEW"
+    )
+
+    # then
+    assert line.batch.batch_no == "LOT-NEW"

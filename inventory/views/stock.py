@@ -493,20 +493,14 @@ def sheet_line_add_view(request: HttpRequest, direction: str, pk: int) -> HttpRe
         data = form.cleaned_data
         try:
             if direction == "inbound":
-                batch = None
-                if (data.get("batch_no") or "").strip():
-                    batch = services.batch_for_line(
-                        goods=data["goods"],
-                        batch_no=data["batch_no"],
-                        production_date=data.get("production_date"),
-                        expiry_date=data.get("expiry_date"),
-                    )
                 services.inbound_line_add(
                     sheet=sheet,
                     goods=data["goods"],
                     bin=data["bin"],
                     quantity=data["quantity"],
-                    batch=batch,
+                    batch_no=data.get("batch_no") or "",
+                    production_date=data.get("production_date"),
+                    expiry_date=data.get("expiry_date"),
                 )
             else:
                 services.outbound_line_add(
