@@ -14,8 +14,9 @@ not wait for anything that waits for a balance. It takes ``FOR KEY SHARE`` on th
 it adds lines to (``share_catching``, in primary-key order, one statement). ``KEY SHARE`` does
 not conflict with the ``NO KEY UPDATE`` of step 2, so a hook never waits for a freeze service.
 It conflicts only with ``FOR UPDATE``, which exactly one short transaction takes: stopping a
-sticky freeze from catching arrivals (``lock_freeze_exclusive``), which holds no other lock. That
-transaction therefore waits for receipts already adding lines, and every receipt after it sees
+sticky freeze from catching arrivals (``lock_freeze_exclusive``), which holds no other lock but,
+when an approval stops it, the release request's row (locked first, step 1; receipts never wait
+on request rows, so this cannot close a cycle). That transaction therefore waits for receipts already adding lines, and every receipt after it sees
 the freeze has stopped catching: no line is ever added to a freeze that is being closed.
 
 Rule rows are locked ``FOR NO KEY UPDATE`` too (``services.rules``): a receipt creating a freeze of
