@@ -185,12 +185,29 @@ def goods_update(
     goods.is_active = is_active
     try:
         with transaction.atomic():
-            goods.save()
+            # Only the edited fields: ``is_combo`` belongs to the combo editor, and a stale
+            # copy of it must not overwrite a change made meanwhile.
+            goods.save(update_fields=GOODS_EDIT_FIELDS)
     except IntegrityError:
         _check_sku_free(sku, exclude_pk=goods.pk)
         _check_barcode_free(barcode, exclude_pk=goods.pk)
         raise
     return goods
+
+
+GOODS_EDIT_FIELDS = [
+    "sku",
+    "name",
+    "barcode",
+    "category",
+    "brand",
+    "unit",
+    "weight",
+    "volume",
+    "shelf_life_days",
+    "is_active",
+    "updated_at",
+]
 
 
 def goods_set_active(*, goods: Goods, is_active: bool) -> Goods:

@@ -209,3 +209,20 @@ def test_batch_update_recomputes_a_cleared_expiry():
         batch=batch, batch_no="L1", production_date=dt.date(2024, 1, 1), expiry_date=None
     )
     assert batch.expiry_date == dt.date(2024, 1, 11)
+
+
+def test_editing_a_stale_copy_of_goods_keeps_a_combo_made_meanwhile():
+    # given: the edit form loaded the goods before someone made it a combo
+    from inventory.services.goods import combo_component_set, goods_update
+    from inventory.tests.factories import GoodsFactory as _Goods
+
+    stale = _Goods(sku="BOX-1")
+    combo_component_set(combo=Goods.objects.get(pk=stale.pk), component=_Goods(), quantity=2)
+
+    # when
+    goods_update(goods=stale, sku="BOX-1", name="Gift box")
+
+    # then
+    fresh = Goods.objects.get(pk=stale.pk)
+    assert fresh.name == "Gift box"
+    assert fresh.is_combo
