@@ -13,8 +13,8 @@ from django.utils.translation import gettext_lazy as _
 
 from freezes.forms import DATE_INPUT
 from freezes.models import Freeze, FreezeRule, Reason
-from freezes.scope import category_tree_ids
 from inventory.models import Brand, Category
+from inventory.selectors.goods import category_descendant_ids
 from warehouses.models import Warehouse
 from wms.http import parse_id
 
@@ -73,7 +73,7 @@ class FrozenStockFilter(django_filters.FilterSet):
     )
 
     def filter_category(self, queryset: QuerySet, name: str, value: Category) -> QuerySet:
-        return queryset.filter(goods__category_id__in=sorted(category_tree_ids([value.pk])))
+        return queryset.filter(goods__category_id__in=sorted(category_descendant_ids([value.pk])))
 
     def filter_frozen_from(self, queryset: QuerySet, name: str, value: datetime.date) -> QuerySet:
         start = timezone.make_aware(datetime.datetime.combine(value, datetime.time.min))

@@ -10,13 +10,12 @@ no dates, so a date range never matches it).
 from __future__ import annotations
 
 import datetime
-from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, fields
 
 from django.db.models import F, QuerySet
 
-from inventory.models import Category, StockBalance
+from inventory.models import StockBalance
+from inventory.selectors.goods import category_descendant_ids
 
 
 @dataclass(frozen=True)
@@ -51,24 +50,6 @@ class Scope:
         )
 
 
-def category_tree_ids(root_ids: Iterable[int]) -> set[int]:
-    """The categories ``root_ids`` and all their descendants (one query for the whole tree)."""
-    roots = {pk for pk in root_ids if pk is not None}
-    if not roots:
-        return set()
-    children: dict[int | None, list[int]] = defaultdict(list)
-    for pk, parent_id in Category.objects.values_list("pk", "parent_id"):
-        children[parent_id].append(pk)
-    found = set(roots)
-    todo = list(roots)
-    while todo:
-        for child in children.get(todo.pop(), ()):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
-
-
 def balances_in_scope(scope: Scope, *, categories: set[int] | None = None) -> QuerySet:
     """Balance rows with stock on hand that the scope covers, annotated with ``available_qty``.
     ``categories`` (the category with its descendants) may be passed when already known."""
@@ -82,7 +63,9 @@ def balances_in_scope(scope: Scope, *, categories: set[int] | None = None) -> Qu
     if scope.bin_id is not None:
         qs = qs.filter(bin_id=scope.bin_id)
     if scope.category_id is not None:
-        tree = categories if categories is not None else category_tree_ids([scope.category_id])
+        tree = (
+            categories if categories is not None else category_descendant_ids([scope.category_id])
+        )
         qs = qs.filter(goods__category_id__in=sorted(tree))
     if scope.brand_id is not None:
         qs = qs.filter(goods__brand_id=scope.brand_id)

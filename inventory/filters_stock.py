@@ -23,6 +23,7 @@ from inventory.models import (
     StockMovement,
     StockTransfer,
 )
+from inventory.selectors.goods import category_descendant_ids
 from warehouses.models import Warehouse, Zone
 from wms.http import parse_id
 
@@ -32,19 +33,6 @@ GROUPS = [
     ("warehouse", _("Per warehouse")),
     ("batch", _("Per batch")),
 ]
-
-
-def category_and_descendants(category: Category) -> list[int]:
-    """The id of ``category`` and of every category below it (one query for the whole tree)."""
-    children: dict[int | None, list[int]] = {}
-    for pk, parent_id in Category.objects.values_list("pk", "parent_id"):
-        children.setdefault(parent_id, []).append(pk)
-    found, todo = [], [category.pk]
-    while todo:
-        pk = todo.pop()
-        found.append(pk)
-        todo.extend(children.get(pk, []))
-    return sorted(found)
 
 
 def _goods_search(queryset, prefix: str, value: str):
@@ -120,7 +108,7 @@ class StockFilter(django_filters.FilterSet):
         return _goods_search(queryset, "goods__", value)
 
     def filter_category(self, queryset, name, value):
-        return queryset.filter(goods__category_id__in=category_and_descendants(value))
+        return queryset.filter(goods__category_id__in=sorted(category_descendant_ids([value.pk])))
 
     def filter_has_frozen(self, queryset, name, value):
         # Per-balance here; grouped views apply it to the group totals (see the selector).

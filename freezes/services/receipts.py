@@ -24,10 +24,11 @@ from django.utils import timezone
 
 from freezes.locks import share_catching
 from freezes.models import Freeze, FreezeEvent, FreezeLine, FreezeRule, ReleaseMode
-from freezes.scope import Scope, StockFacts, category_tree_ids, scope_matches
+from freezes.scope import Scope, StockFacts, scope_matches
 from freezes.services import common
 from inventory import hooks, ledger
 from inventory.models import DocumentType, StockBalance, StockMovement
+from inventory.selectors.goods import category_descendant_ids
 from warehouses.models import Bin
 
 Kind = StockMovement.Kind
@@ -204,7 +205,7 @@ class _CategoryTree:
         if not key:
             return set()
         if key not in self._cache:
-            self._cache[key] = category_tree_ids(key)
+            self._cache[key] = category_descendant_ids(key)
         return self._cache[key]
 
 

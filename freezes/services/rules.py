@@ -12,11 +12,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from freezes.models import Freeze, FreezeEvent, FreezeLine, FreezeRule, Reason, ReleaseMode
-from freezes.scope import category_tree_ids
 from freezes.services import common
 from freezes.services.freezing import freeze_everything_available
 from inventory.exceptions import InvalidInput
 from inventory.models import Batch, Goods, StockBalance, StockMovement
+from inventory.selectors.goods import category_descendant_ids
 
 Kind = StockMovement.Kind
 
@@ -195,7 +195,7 @@ def rule_set_active(
 
 def _rule_categories(rule: FreezeRule) -> list[int]:
     roots = list(rule.categories.values_list("pk", flat=True))
-    return sorted(category_tree_ids(roots)) if roots else []
+    return sorted(category_descendant_ids(roots)) if roots else []
 
 
 def near_expiry_candidates_sql(rule: FreezeRule, today: datetime.date) -> tuple[str, list]:

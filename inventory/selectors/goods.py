@@ -6,6 +6,8 @@ with ``select_related``/``prefetch_related``, the category tree is one query.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet
@@ -75,6 +77,24 @@ class CategoryTree:
 
     def choices(self) -> list[tuple[int, str]]:
         return [(node.pk, node.path) for node in self.ordered]
+
+
+def category_descendant_ids(root_ids: Iterable[int]) -> set[int]:
+    """The categories ``root_ids`` and all their descendants (one query for the whole tree)."""
+    roots = {pk for pk in root_ids if pk is not None}
+    if not roots:
+        return set()
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for pk, parent_id in Category.objects.values_list("pk", "parent_id"):
+        children[parent_id].append(pk)
+    found = set(roots)
+    todo = list(roots)
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
 
 
 def category_tree() -> CategoryTree:
