@@ -44,7 +44,8 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, connection, transaction
@@ -997,15 +998,23 @@ def _join_reason(reason: str, note: str) -> str:
     return f"{reason} · {note}"[:REASON_MAX] if reason else note[:REASON_MAX]
 
 
-def _insert_movements(movements: list[StockMovement]) -> None:
+@contextmanager
+def _replay_refused() -> Iterator[None]:
+    """Turn the idempotency key's unique violation into ``AlreadyPosted`` (a replay that lost
+    the race past ``_check_key_unused``); any other integrity error propagates."""
     try:
-        StockMovement.objects.bulk_create(movements, batch_size=2000)
+        yield
     except IntegrityError as exc:
         if "idempotency_key" in str(exc):
             raise AlreadyPosted(
                 _("This operation was posted already; nothing was changed.")
             ) from exc
         raise
+
+
+def _insert_movements(movements: list[StockMovement]) -> None:
+    with _replay_refused():
+        StockMovement.objects.bulk_create(movements, batch_size=2000)
 
 
 def _fire(movements: list[StockMovement], document: Document, operator_id: int | None) -> None:
@@ -1253,16 +1262,9 @@ def _issue_one_balance(
                 key,
                 now,
             ]
-            try:
-                with connection.cursor() as cursor:
-                    cursor.execute(sql, params)
-                    row = cursor.fetchone()
-            except IntegrityError as exc:
-                if "idempotency_key" in str(exc):
-                    raise AlreadyPosted(
-                        _("This operation was posted already; nothing was changed.")
-                    ) from exc
-                raise
+            with _replay_refused(), connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                row = cursor.fetchone()
             if row is None:
                 _explain_refused_pick(pick, warehouse_id, from_reserved)
             movement_id, bin_id, batch_id = row
@@ -1379,16 +1381,9 @@ def _freeze_locked_sql(
         key,
         now,
     ]
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
-    except IntegrityError as exc:
-        if "idempotency_key" in str(exc):
-            raise AlreadyPosted(
-                _("This operation was posted already; nothing was changed.")
-            ) from exc
-        raise
+    with _replay_refused(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
     rows.sort(key=lambda row: row[0])
     return rows
 
