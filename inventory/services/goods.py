@@ -153,6 +153,22 @@ def goods_create(
         raise
 
 
+#: What ``goods_update`` writes (``is_combo`` belongs to the combo editor).
+GOODS_EDIT_FIELDS = [
+    "sku",
+    "name",
+    "barcode",
+    "category",
+    "brand",
+    "unit",
+    "weight",
+    "volume",
+    "shelf_life_days",
+    "is_active",
+    "updated_at",
+]
+
+
 def goods_update(
     *,
     goods: Goods,
@@ -193,21 +209,6 @@ def goods_update(
         _check_barcode_free(barcode, exclude_pk=goods.pk)
         raise
     return goods
-
-
-GOODS_EDIT_FIELDS = [
-    "sku",
-    "name",
-    "barcode",
-    "category",
-    "brand",
-    "unit",
-    "weight",
-    "volume",
-    "shelf_life_days",
-    "is_active",
-    "updated_at",
-]
 
 
 def goods_set_active(*, goods: Goods, is_active: bool) -> Goods:
