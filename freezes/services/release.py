@@ -21,12 +21,11 @@ from freezes.models import (
     ReleaseRequest,
 )
 from freezes.services import common
+from freezes.services.freezing import APPROVE_PERMISSION
 from inventory.exceptions import InvalidInput, InvalidQuantity
 from inventory.locks import lock_balances
 
 logger = logging.getLogger(__name__)
-
-APPROVE_PERMISSION = "freezes.approve_release"
 
 
 # --------------------------------------------------------------------------------------------

@@ -11,9 +11,10 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from freezes.exceptions import ApprovalRefused
 from freezes.models import Freeze, FreezeEvent, FreezeLine, FreezeRule, Reason, ReleaseMode
 from freezes.services import common
-from freezes.services.freezing import freeze_everything_available
+from freezes.services.freezing import APPROVE_PERMISSION, freeze_everything_available
 from inventory.exceptions import InvalidInput
 from inventory.models import Batch, Goods, StockBalance, StockMovement
 from inventory.selectors.goods import category_descendant_ids
@@ -135,7 +136,9 @@ def rule_update(
     now: datetime.datetime | None = None,
 ) -> FreezeRule:
     """Change a rule (its kind stays). A new release time also moves the release time of the
-    rule's active freezes. Raises ``InvalidInput``. Locks the rule row."""
+    rule's active freezes; bringing one of them forward (or giving it one) needs the approve
+    permission, as on a freeze (``freezing.check_release_change``). Raises ``InvalidInput``,
+    ``ApprovalRefused``. Locks the rule row."""
     now = now or timezone.now()
     categories = list(categories or [])
     name = _clean(
@@ -163,7 +166,16 @@ def rule_update(
         locked.save()
         locked.categories.set(categories)
         if locked.release_mode == ReleaseMode.AT_TIME:
-            Freeze.objects.active().filter(rule=locked).update(release_at=locked.release_at)
+            moved = Freeze.objects.active().filter(rule=locked)
+            sooner = moved.filter(Q(release_at=None) | Q(release_at__gt=locked.release_at))
+            if not operator.has_perm(APPROVE_PERMISSION) and sooner.exists():
+                raise ApprovalRefused(
+                    _(
+                        "This rule's freezes would be released sooner, without a release "
+                        "request: that needs the permission to approve releases."
+                    )
+                )
+            moved.update(release_at=locked.release_at)
     return locked
 
 
