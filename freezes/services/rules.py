@@ -31,7 +31,9 @@ DRY_RUN_ROWS = 50
 class DryRun:
     """What a rule would freeze now: ``balances`` rows holding ``units`` units (near expiry), or
     for a receipt rule what it would have frozen of the last ``DRY_RUN_DAYS`` days of receipts
-    (``receipts`` movements). ``rows`` are the first ones, for the screen."""
+    (``receipts`` movements). ``rows`` are the first ones, for the screen: each holds its
+    ``balance`` (near expiry) or ``movement`` (receipt rules), that same row as ``item`` (goods,
+    warehouse, bin, batch), and its ``units``."""
 
     balances: int = 0
     units: int = 0
@@ -350,7 +352,7 @@ def rule_dry_run(
         return DryRun(
             balances=balances,
             units=int(units),
-            rows=[{"balance": row, "units": sample[row.pk]} for row in rows],
+            rows=[{"balance": row, "item": row, "units": sample[row.pk]} for row in rows],
         )
     kinds = [Kind.INBOUND_SALES_RETURN]
     if rule.kind == FreezeRule.Kind.CATEGORY_ARRIVAL:
@@ -376,7 +378,7 @@ def rule_dry_run(
         units=totals["units"] or 0,
         receipts=totals["receipts"] or 0,
         acts_on_receipt=True,
-        rows=[{"movement": row, "units": row.quantity} for row in rows],
+        rows=[{"movement": row, "item": row, "units": row.quantity} for row in rows],
     )
 
 
