@@ -11,11 +11,10 @@ import csv
 import datetime
 import io
 import uuid
-from functools import partial, wraps
+from functools import wraps
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -40,6 +39,7 @@ from freezes.models import Freeze, FreezeJob, FreezeRule, Reason, ReleaseRequest
 from freezes.services import freezing, jobs, release, rules
 from inventory.exceptions import StockError
 from wms.http import View, parse_id, permission, respond
+from wms.outbox import enqueue_on_commit
 from wms.spreadsheets import export_value
 
 PER_PAGE = 50
@@ -741,7 +741,7 @@ def rule_run_view(request: HttpRequest, pk: int) -> HttpResponse:
     if not rule.is_active or rule.kind != FreezeRule.Kind.NEAR_EXPIRY:
         messages.error(request, _("Only a switched-on near-expiry rule can be run."))
         return redirect("freezes:rule-list")
-    transaction.on_commit(partial(tasks.near_expiry_rule_run_task.delay, rule.pk))
+    enqueue_on_commit(tasks.near_expiry_rule_run_task.name, rule.pk)
     messages.success(
         request,
         _("“%(name)s” is running; what it freezes appears in the freeze list.")
