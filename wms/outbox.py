@@ -28,7 +28,6 @@ import datetime
 import logging
 from functools import partial
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -66,7 +65,9 @@ def enqueue_on_commit(task_name: str, *args) -> TaskOutbox:
 
 
 def _eager() -> bool:
-    return bool(getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False))
+    from wms.celery import app
+
+    return bool(app.conf.task_always_eager)
 
 
 def _send_one(row_id: int) -> bool:

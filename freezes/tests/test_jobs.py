@@ -199,7 +199,7 @@ def test_a_job_out_of_database_retries_ends_failed(world, make_user):
 
 
 def test_a_large_freeze_with_the_broker_unreachable_waits_and_runs_when_it_is_back(
-    client, world, make_user, settings, django_capture_on_commit_callbacks
+    client, world, make_user, settings, monkeypatch, django_capture_on_commit_callbacks
 ):
     # given
     from unittest import mock
@@ -218,7 +218,9 @@ def test_a_large_freeze_with_the_broker_unreachable_waits_and_runs_when_it_is_ba
     digest = client.post(url, {**data, "preview": "1"}).context["digest"]
 
     # when: the broker refuses the message
-    settings.CELERY_TASK_ALWAYS_EAGER = False
+    from wms.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", False)
     with (
         mock.patch.object(
             freeze_job_run_task, "apply_async", side_effect=OperationalError("Connection refused")
@@ -239,7 +241,7 @@ def test_a_large_freeze_with_the_broker_unreachable_waits_and_runs_when_it_is_ba
     assert "hx-trigger" in client.get(response["Location"]).content.decode()
 
     # when: the broker is back and the drain runs
-    settings.CELERY_TASK_ALWAYS_EAGER = True
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
     assert outbox_drain(older_than=datetime.timedelta(0)) == 1
 
     # then

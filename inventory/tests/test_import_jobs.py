@@ -317,14 +317,14 @@ def test_a_broker_outage_keeps_the_job_waiting_until_the_broker_is_back(
     from kombu.exceptions import OperationalError
 
     from inventory.tasks import import_job_check_task
+    from wms.celery import app
     from wms.models import TaskOutbox
     from wms.outbox import outbox_drain
 
     # given: the broker refuses every message
     settings.WMS_IMPORT_BACKGROUND_ROWS = 1
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    down = monkeypatch.context()
-    with down as patch:
+    with monkeypatch.context() as patch:
+        patch.setitem(app.conf, "task_always_eager", False)
         patch.setattr(
             import_job_check_task,
             "apply_async",
@@ -344,7 +344,6 @@ def test_a_broker_outage_keeps_the_job_waiting_until_the_broker_is_back(
     assert Goods.objects.count() == 0
 
     # when: the broker is back
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     assert outbox_drain(older_than=datetime.timedelta(0)) == 1
 
     # then: the check ran

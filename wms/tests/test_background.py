@@ -173,10 +173,10 @@ def test_an_unknown_task_name_fails_loudly():
 
 @pytest.mark.django_db
 def test_with_the_broker_down_the_task_waits_in_the_outbox_and_the_drain_sends_it(
-    settings, django_capture_on_commit_callbacks
+    monkeypatch, django_capture_on_commit_callbacks
 ):
     # given: the broker refuses messages
-    settings.CELERY_TASK_ALWAYS_EAGER = False
+    monkeypatch.setitem(policy.app.conf, "task_always_eager", False)
     task = task_by_name("wms.sweep_jobs")
     with mock.patch.object(task, "apply_async", side_effect=BrokerDown("refused")):
         # when: the request queues a task; it does not fail
