@@ -669,6 +669,10 @@ class FreezeJob(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # wms.jobs: how many times a worker took the job; when it last said it was alive (NULL while
+    # it waits for a worker).
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    heartbeat_at = models.DateTimeField(_("last heard of"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("freeze job")
