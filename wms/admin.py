@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from wms.models import User
+from wms.models import TaskOutbox, User
 
 admin.site.register(User, UserAdmin)
 
@@ -53,3 +53,12 @@ class ReadOnlyInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(TaskOutbox)
+class TaskOutboxAdmin(ReadOnlyAdmin):
+    """Tasks waiting to be sent to the broker (``wms.outbox``): normally empty; rows here mean the
+    broker was unreachable, and ``wms.drain_outbox`` sends them when it is back."""
+
+    list_display = ("task", "args", "created_at", "attempts", "last_error")
+    date_hierarchy = "created_at"

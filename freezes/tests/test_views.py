@@ -7,6 +7,7 @@ import io
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from freezes.models import Freeze, FreezeRule, Reason, ReleaseRequest
 from freezes.scope import Scope
@@ -381,11 +382,15 @@ def test_the_export_has_the_filtered_rows_and_neutralises_formulas(client, world
     xlsx = client.get(reverse("freezes:frozen-stock-export"), {"format": "xlsx"})
 
     # then
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert response.streaming and xlsx.streaming  # streamed like the stock export
+    content = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(content)))
     assert rows[0][:3] == ["Freeze", "Reason", "SKU"]
     assert len(rows) == 2 and rows[1][2] == "SNACK" and rows[1][10] == "10"
     assert rows[1][-1] == "'=cmd()"
     assert xlsx["Content-Type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(io.BytesIO(b"".join(xlsx.streaming_content))).active
+    assert [row[2] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["SNACK", "PHONE"]
     assert (
         _client(client, make_user("store")).get(reverse("freezes:frozen-stock-export")).status_code
         == 403
