@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("inventory", "0008_ledger_ship_frozen"),
+        ("inventory", "0009_importjob_liveness"),
     ]
 
     operations = [
