@@ -177,3 +177,18 @@ def test_a_user_who_may_not_add_brands_is_refused(client, django_user_model, med
     assert "may not add brands or categories" in response.content.decode()
     job.refresh_from_db()
     assert job.status == ImportJob.Status.INVALID and job.create_missing == {}
+
+
+def test_the_offer_reads_in_chinese(manager_client):
+    # given
+    _response, job = _upload(manager_client, ROWS)
+
+    # when
+    response = manager_client.get(
+        reverse("inventory:import-job", args=[job.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+
+    # then
+    text = response.content.decode()
+    assert "新建缺少的 2 个品牌和 2 个分类" in text
+    assert "尚不存在的名称" in text and "Acme, Vino" in text
