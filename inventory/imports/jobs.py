@@ -205,6 +205,8 @@ def import_job_commit(*, job: ImportJob, user) -> ImportJob:
     is not ready."""
     moved = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.READY).update(
         status=ImportJob.Status.COMMITTING,
+        attempts=0,  # counted per step: the commit gets its own MAX_ATTEMPTS takes
+        heartbeat_at=None,
         progress_rows=0,
         updated_at=timezone.now(),
         finished_at=None,
