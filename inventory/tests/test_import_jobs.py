@@ -269,32 +269,55 @@ def test_export_command_writes_the_file(tmp_path, media_root, capsys):
 # --- admin ------------------------------------------------------------------------------------
 
 
-def test_admin_import_runs_the_same_checks_and_engine(client, make_user, media_root):
+@pytest.mark.parametrize(
+    ("model", "resource"),
+    [("goods", "goods"), ("batch", "batches"), ("combocomponent", "combo_components")],
+)
+def test_the_admin_import_sends_the_user_to_the_import_screen(
+    client, make_user, media_root, model, resource
+):
     # given
     client.force_login(make_user("admin"))
-    url = reverse("admin:inventory_goods_import")
-    bad = SimpleUploadedFile("goods.xlsx", b"sku,name\r\nA,B\r\n")
-    # when: a text file named .xlsx
-    response = client.post(url, {"resource": "0", "format": "0", "import_file": bad})
-    # then
-    assert "holds text" in response.content.decode()
-    # when: a valid sheet, then its confirmation
+    url = reverse(f"admin:inventory_{model}_import")
     good = SimpleUploadedFile("goods.xlsx", xlsx_bytes([["sku", "name"], ["ADM-1", "One"]]))
-    response = client.post(url, {"resource": "0", "format": "0", "import_file": good})
-    assert response.status_code == 200 and Goods.objects.count() == 0
-    confirm = response.context["confirm_form"]
-    client.post(reverse("admin:inventory_goods_process_import"), confirm.initial)
-    assert Goods.objects.filter(sku="ADM-1").exists()
+
+    # when: the admin's Import button, and a sheet posted straight to it or to its confirmation
+    opened = client.get(url, follow=True)
+    posted = client.post(url, {"resource": "0", "format": "0", "import_file": good})
+    confirmed = client.post(
+        reverse(f"admin:inventory_{model}_process_import"),
+        {"import_file_name": "x", "original_file_name": "goods.xlsx", "format": "0"},
+    )
+
+    # then: the import screen (preview first, large sheets in the background), nothing read
+    assert (
+        opened.redirect_chain[-1][0] == reverse("inventory:import-start") + f"?resource={resource}"
+    )
+    assert "background" in opened.content.decode()
+    for response in (posted, confirmed):
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("inventory:import-start"))
+    assert not Goods.objects.filter(sku="ADM-1").exists()
+    assert not ImportJob.objects.exists()
 
 
-def test_admin_import_shows_row_errors(client, make_user, media_root):
+def test_import_jobs_cannot_be_deleted_or_changed_in_the_admin(client, make_user, media_root):
+    # given
+    client.force_login(make_user("manager"))
+    _upload(client, "goods.csv", csv_bytes([["sku", "name"], ["N-1", "One"]]))
+    job = ImportJob.objects.get()
     client.force_login(make_user("admin"))
-    url = reverse("admin:inventory_goods_import")
-    upload = SimpleUploadedFile("goods.csv", csv_bytes([["sku", "name"], ["A", "x"], ["a", "y"]]))
-    response = client.post(url, {"resource": "0", "format": "1", "import_file": upload})
-    body = response.content.decode()
-    assert "is already on row 2" in body
-    assert response.context.get("confirm_form") is None
+
+    # when
+    deleted = client.post(
+        reverse("admin:inventory_importjob_delete", args=[job.pk]), {"post": "yes"}
+    )
+    listed = client.get(reverse("admin:inventory_importjob_changelist"))
+
+    # then
+    assert deleted.status_code == 403
+    assert 'value="delete_selected"' not in listed.content.decode()
+    assert ImportJob.objects.filter(pk=job.pk).exists()
 
 
 def test_admin_import_is_forbidden_without_the_permissions(client, make_user):
