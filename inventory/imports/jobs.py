@@ -139,6 +139,8 @@ def _run(job: ImportJob, *, dry_run: bool) -> ImportReport:
     try:
         with translation.override(job.language or settings.LANGUAGE_CODE):
             try:
+                if not job.file.name:
+                    raise FileNotFoundError(job.pk)  # removed after WMS_FILE_RETENTION_DAYS
                 sheet = open_sheet(default_storage.path(job.file.name), job.original_name)
             except ImportRefused as refusal:
                 report = ImportReport(resource=job.resource, dry_run=dry_run)
