@@ -141,6 +141,8 @@ def _run(job: ImportJob, *, dry_run: bool) -> ImportReport:
     try:
         with translation.override(job.language or settings.LANGUAGE_CODE):
             try:
+                if not job.file.name:
+                    raise FileNotFoundError(job.pk)  # removed after WMS_FILE_RETENTION_DAYS
                 sheet = open_sheet(default_storage.path(job.file.name), job.original_name)
             except ImportRefused as refusal:
                 report = ImportReport(resource=job.resource, dry_run=dry_run)
@@ -243,6 +245,8 @@ def import_job_commit(*, job: ImportJob, user) -> ImportJob:
     is not ready."""
     moved = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.READY).update(
         status=ImportJob.Status.COMMITTING,
+        attempts=0,  # counted per step: the commit gets its own MAX_ATTEMPTS takes
+        heartbeat_at=None,
         progress_rows=0,
         updated_at=timezone.now(),
         finished_at=None,

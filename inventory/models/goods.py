@@ -302,3 +302,8 @@ class ExportRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resource} · {self.file_name}"
+
+    @property
+    def is_expired(self) -> bool:
+        """The file was removed after ``WMS_FILE_RETENTION_DAYS`` (the row stays as history)."""
+        return not self.file

@@ -29,7 +29,7 @@ from inventory.forms_goods import (
     GoodsForm,
     ImportUploadForm,
 )
-from inventory.imports import exports, jobs, registry
+from inventory.imports import exports, jobs, registry, retention
 from inventory.imports.engine import ImportReport
 from inventory.imports.errors import ImportRefused
 from inventory.imports.templates import build_template
@@ -503,6 +503,11 @@ def export_create_view(request: HttpRequest) -> HttpResponse:
 
 
 def _download(record) -> FileResponse:
+    if record.is_expired:
+        raise Http404(
+            _("This export has expired: its file was removed after %(days)s days. Export again.")
+            % {"days": retention.retention_days()}
+        )
     path = Path(default_storage.path(record.file.name))
     if not path.exists():
         raise Http404(_("The file of this export is no longer on the server."))
