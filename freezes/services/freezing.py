@@ -57,13 +57,6 @@ def check_scope(scope: Scope) -> None:
             )
 
 
-def _check_quantity(quantity: int | None) -> None:
-    if quantity is None:
-        return
-    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
-        raise InvalidQuantity(_("The quantity to freeze must be a whole number above zero."))
-
-
 def check_request(
     *,
     scope: Scope,
@@ -78,7 +71,8 @@ def check_request(
     check_scope(scope)
     if reason not in Reason.values:
         raise InvalidInput(_("Choose a reason for the freeze."))
-    _check_quantity(quantity)
+    if quantity is not None:
+        ledger.check_quantity(quantity)
     if release_at is not None and release_at <= now:
         raise InvalidInput(_("The automatic release time must be in the future."))
     note = (note or "").strip()
@@ -305,8 +299,7 @@ def freeze_ship_out(
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(_("Give a reason for taking the frozen stock out."))
-    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
-        raise InvalidQuantity(_("Quantities must be whole numbers greater than zero."))
+    ledger.check_quantity(quantity)
     if line.freeze_id != freeze.pk:
         raise InvalidInput(_("This line belongs to another freeze."))
     with transaction.atomic():

@@ -21,6 +21,7 @@ from freezes.models import (
     ReleaseRequest,
 )
 from freezes.services import common
+from inventory import ledger
 from inventory.exceptions import InvalidInput, InvalidQuantity
 from inventory.locks import lock_balances
 
@@ -51,10 +52,8 @@ def release_request_create(
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(_("Say why the stock should be released."))
-    if quantity is not None and (
-        isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0
-    ):
-        raise InvalidQuantity(_("Quantities must be whole numbers greater than zero."))
+    if quantity is not None:
+        ledger.check_quantity(quantity)
     if line is not None and line.freeze_id != freeze.pk:
         raise InvalidInput(_("This line belongs to another freeze."))
     with transaction.atomic():
@@ -377,8 +376,7 @@ def inspection_record(
     if result not in QualityInspection.Result.values:
         raise InvalidInput(_("Choose the QC result: pass, fail or partial."))
     for value in (passed, failed):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise InvalidQuantity(_("Quantities must be whole numbers, 0 or more."))
+        ledger.check_quantity(value, minimum=0)
     if result == QualityInspection.Result.PARTIAL and (passed <= 0 or failed <= 0):
         raise InvalidInput(_("A partial result needs both the passed and the failed quantity."))
     note = (note or "").strip()

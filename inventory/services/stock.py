@@ -72,12 +72,6 @@ def _document(doc) -> ledger.Document:
     return ledger.Document(type=kind, id=doc.pk, ref=doc.number)
 
 
-def _check_positive(quantity: object) -> int:
-    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
-        raise InvalidQuantity(_("Quantities must be whole numbers greater than zero."))
-    return quantity
-
-
 def _check_bin(bin: Bin, warehouse_id: int, *, must_be_active: bool = True) -> None:
     if bin.warehouse_id != warehouse_id:
         raise NotAllowed(_("Bin %(bin)s belongs to another warehouse.") % {"bin": bin.code})
@@ -193,7 +187,7 @@ def inbound_line_add(
     finds or creates that batch (``batch_for_line``) in the same transaction, so a refused line
     leaves no new batch behind. Refuses inactive goods or bin, a bin of another warehouse, a
     batch of another goods, a non-positive quantity, a posted sheet."""
-    _check_positive(quantity)
+    ledger.check_quantity(quantity)
     if not goods.is_active:
         raise NotAllowed(_("Goods %(sku)s is inactive.") % {"sku": goods.sku})
     _check_batch(batch, goods)
@@ -294,7 +288,7 @@ def inbound_sheet_import(
     if not lines:
         raise InvalidInput(_("The sheet has no lines."))
     for line in lines:
-        _check_positive(line.quantity)
+        ledger.check_quantity(line.quantity)
     with transaction.atomic():
         sheet = inbound_sheet_create(
             warehouse=warehouse, type=type, user=user, reference=reference, note=note
@@ -522,7 +516,7 @@ def outbound_line_add(
     """Add a line to a draft outbound sheet (locks the sheet row). ``bin`` and ``batch`` are
     optional (first-expiry-first-out picks the rest at posting). ``from_frozen`` only on purchase
     returns and scrap/other sheets."""
-    _check_positive(quantity)
+    ledger.check_quantity(quantity)
     _check_batch(batch, goods)
     with transaction.atomic():
         sheet = _locked_draft(OutboundSheet, sheet.pk)
@@ -691,7 +685,7 @@ def bin_transfer(
     transfer document and its two movements. ``idempotency_key`` (the form's token) makes a
     double submit post once (AlreadyPosted). Raises InsufficientStock, NotAllowed (bins of two
     warehouses, inactive destination), InvalidInput (same bin)."""
-    _check_positive(quantity)
+    ledger.check_quantity(quantity)
     _check_batch(batch, goods)
     if from_bin.warehouse_id != to_bin.warehouse_id:
         raise NotAllowed(
@@ -768,7 +762,7 @@ def warehouse_transfer_line_add(
     batch: Batch | None = None,
 ) -> StockTransferLine:
     """Add a line (goods, batch, source bin, quantity) to a draft warehouse transfer."""
-    _check_positive(quantity)
+    ledger.check_quantity(quantity)
     _check_batch(batch, goods)
     if goods.is_combo:
         raise NotAllowed(_("A combo goods holds no stock: transfer its components."))
@@ -876,12 +870,7 @@ def warehouse_transfer_receive(
         receipts = []
         for line in lines:
             item = by_line[line.pk]
-            if (
-                isinstance(item.quantity, bool)
-                or not isinstance(item.quantity, int)
-                or item.quantity < 0
-            ):
-                raise InvalidQuantity(_("Received quantities must be whole numbers, 0 or more."))
+            ledger.check_quantity(item.quantity, minimum=0)
             if item.quantity > line.quantity:
                 raise InvalidQuantity(
                     _(
@@ -947,8 +936,7 @@ def count_line_set(
     *, count: StockCount, goods: Goods, bin: Bin, counted: int, batch: Batch | None = None
 ) -> StockCountLine:
     """Record (or correct) the counted quantity of a goods/batch in a bin on a draft count."""
-    if isinstance(counted, bool) or not isinstance(counted, int) or counted < 0:
-        raise InvalidQuantity(_("A counted quantity must be a whole number, 0 or more."))
+    ledger.check_quantity(counted, minimum=0)
     _check_batch(batch, goods)
     if goods.is_combo:
         raise NotAllowed(_("A combo goods holds no stock: count its components."))
