@@ -331,7 +331,7 @@ def freeze_ship_out(
             operator=operator,
             reason=common.ledger_reason(locked, reason),
             allow_expired=True,
-            override_reason=_("frozen stock taken out"),
+            override_reason="frozen_taken_out",
         )
         FreezeLine.objects.filter(pk=row.pk).update(shipped=F("shipped") + quantity)
         event = common.add_event(

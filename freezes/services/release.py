@@ -283,7 +283,7 @@ def freeze_release_at_time(*, freeze_id: int, now: datetime.datetime | None = No
         lines = common.lock_lines(freeze)
         take = common.allocate(lines, None)
         released = common.release_lines(
-            freeze, lines=lines, take=take, actor=None, reason_text=_("automatic release")
+            freeze, lines=lines, take=take, actor=None, reason_text="auto_release"
         )
         common.add_event(
             freeze,
@@ -470,7 +470,7 @@ def _release_on_qc(freeze: Freeze, batch, quantity: int | None, inspector, inspe
     held = sum(line.held for line in lines)
     take = common.allocate(lines, None if quantity is None else min(quantity, held))
     released = common.release_lines(
-        freeze, lines=lines, take=take, actor=inspector, reason_text=_("QC passed")
+        freeze, lines=lines, take=take, actor=inspector, reason_text="qc_passed"
     )
     if released:
         common.add_event(

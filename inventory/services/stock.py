@@ -45,6 +45,7 @@ from inventory.models import (
     StockTransfer,
     StockTransferLine,
 )
+from inventory.reasons import reason as reason_code
 from warehouses.models import Bin, Warehouse
 
 Kind = StockMovement.Kind
@@ -412,11 +413,10 @@ def inbound_sheet_reverse(*, sheet_id: int, user, reason: str) -> InboundSheet:
             ),
             document=_document(reversal),
             operator=user,
-            reason=_("Reversal of %(doc)s: %(reason)s")
-            % {"doc": original.number, "reason": reason},
+            reason=reason_code("reversal", f"{original.number}: {reason}"),
             idempotency_key=f"inbound-{original.pk}-reverse",
             allow_expired=True,
-            override_reason=_("reversal of a receipt"),
+            override_reason="receipt_reversal",
         )
         return reversal
 
@@ -657,8 +657,7 @@ def outbound_sheet_reverse(*, sheet_id: int, user, reason: str) -> OutboundSheet
             ],
             document=_document(reversal),
             operator=user,
-            reason=_("Reversal of %(doc)s: %(reason)s")
-            % {"doc": original.number, "reason": reason},
+            reason=reason_code("reversal", f"{original.number}: {reason}"),
             warehouse_id=original.warehouse_id,
             idempotency_key=f"outbound-{original.pk}-reverse",
         )

@@ -233,7 +233,7 @@ def ledger_export_view(request: HttpRequest) -> HttpResponse:
                 m.frozen_delta,
                 m.reserved_delta,
                 m.operator.get_username() if m.operator_id else "",
-                m.reason,
+                m.reason_display,
             ]
 
     return export_response(fmt, "ledger", header, rows())
