@@ -23,3 +23,8 @@ class FreezesConfig(AppConfig):
                 "qc_passed": _("QC passed"),
             }
         )
+        # wms: the job sweeper requeues freeze jobs whose worker died.
+        from freezes.services import jobs
+        from wms.jobs import register_job_kind
+
+        register_job_kind(jobs.job_kind())

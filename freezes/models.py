@@ -547,6 +547,7 @@ class FreezeEvent(models.Model):
         LINES_ADDED = "lines_added", _("Arrivals frozen (sticky)")
         UPDATED = "updated", _("Changed")
         STICKY_ENDED = "sticky_ended", _("Stopped freezing arrivals")
+        STICKY_RESUMED = "sticky_resumed", _("Freezes arrivals again")
         RELEASE_REQUESTED = "release_requested", _("Release requested")
         RELEASE_APPROVED = "release_approved", _("Release approved")
         RELEASE_REJECTED = "release_rejected", _("Release rejected")
@@ -558,6 +559,8 @@ class FreezeEvent(models.Model):
         RETURNED = "returned", _("Returned to supplier")
         QC_RESULT = "qc_result", _("QC result")
         CLOSED = "closed", _("Closed")
+        BACK_FROZEN = "back_frozen", _("Back from a reversed document, frozen again")
+        REOPENED = "reopened", _("Reopened")
 
     freeze = models.ForeignKey(
         Freeze, on_delete=models.PROTECT, related_name="events", verbose_name=_("freeze")
@@ -669,6 +672,10 @@ class FreezeJob(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # wms.jobs: how many times a worker took the job; when it last said it was alive (NULL while
+    # it waits for a worker).
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    heartbeat_at = models.DateTimeField(_("last heard of"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("freeze job")

@@ -10,10 +10,9 @@ from __future__ import annotations
 import datetime
 import uuid
 from collections.abc import Iterable, Iterator
-from functools import partial, wraps
+from functools import wraps
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -38,6 +37,7 @@ from freezes.models import Freeze, FreezeJob, FreezeRule, Reason
 from freezes.services import freezing, jobs, release, rules
 from inventory.exceptions import StockError
 from wms.http import View, parse_id, permission, respond
+from wms.outbox import enqueue_on_commit
 from wms.pagination import KeysetPage, keyset_page, keyset_rows
 from wms.writers import export_response
 
@@ -713,7 +713,7 @@ def rule_run_view(request: HttpRequest, pk: int) -> HttpResponse:
     if not rule.is_active or rule.kind != FreezeRule.Kind.NEAR_EXPIRY:
         messages.error(request, _("Only a switched-on near-expiry rule can be run."))
         return redirect("freezes:rule-list")
-    transaction.on_commit(partial(tasks.near_expiry_rule_run_task.delay, rule.pk))
+    enqueue_on_commit(tasks.near_expiry_rule_run_task.name, rule.pk)
     messages.success(
         request,
         _("“%(name)s” is running; what it freezes appears in the freeze list.")

@@ -239,6 +239,10 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # wms.jobs: how many times a worker took the job; when it last said it was alive (NULL while
+    # it waits for a worker).
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    heartbeat_at = models.DateTimeField(_("last heard of"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("import job")
