@@ -33,6 +33,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from inventory.reasons import reason_label
 from wms.choices import badges
 
 # --------------------------------------------------------------------------------------------
@@ -267,6 +268,11 @@ class StockMovement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.quantity} of {self.goods_id} ({self.document_ref})"
+
+    @property
+    def reason_display(self) -> str:
+        """The reason in the active language: codes shown as labels (``inventory.reasons``)."""
+        return reason_label(self.reason)
 
 
 # --------------------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from inventory.imports import exports, jobs, registry, retention
 from inventory.imports.engine import ImportReport
 from inventory.imports.errors import ImportRefused
 from inventory.imports.templates import build_template
-from inventory.models import Brand, Category, Goods, ImportJob
+from inventory.models import Goods, ImportJob
 from inventory.selectors import goods as selectors
 from inventory.services import goods as services
 from wms.http import View, permission, respond
@@ -120,10 +120,8 @@ def _goods_form(request: HttpRequest, data=None, initial=None) -> GoodsForm:
 
 def _goods_fields(form: GoodsForm) -> dict:
     data = dict(form.cleaned_data)
-    data["category"] = (
-        Category.objects.filter(pk=data["category"]).first() if data["category"] else None
-    )
-    data["brand"] = Brand.objects.filter(pk=data["brand"]).first() if data["brand"] else None
+    data["category"] = selectors.category_get(data["category"]) if data["category"] else None
+    data["brand"] = selectors.brand_get(data["brand"]) if data["brand"] else None
     return data
 
 
@@ -234,7 +232,7 @@ def goods_combo_view(request: HttpRequest, goods: Goods) -> HttpResponse:
         )
     form = ComboComponentForm(request.POST)
     if form.is_valid():
-        component = selectors.goods_for_combo(form.cleaned_data["component_sku"])
+        component = selectors.goods_by_code(form.cleaned_data["component_sku"], barcode=False)
         if component is None:
             form.add_error(
                 "component_sku",
