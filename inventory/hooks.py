@@ -24,9 +24,11 @@ freeze posting is not a receipt, so auto-freeze does not).
 the posting commits, after it commits, and an exception in one is logged without affecting the
 posting or the other hooks. Use them to enqueue Celery tasks (stock push); keep them quick.
 
-``frozen_link``: one optional callable ``fn(balance_ids: list[int]) -> dict[int, str]`` giving,
-for balances with frozen stock on a page of the stock query, the URL listing the freezes that
-hold them (the freezes app registers it; until then frozen quantities show without a link).
+``frozen_link``: one optional callable ``fn(balance_ids: list[int], *, user) -> dict[int, str]``
+giving, for balances with frozen stock on a page of the stock query, the URL listing the freezes
+that hold them, for a ``user`` allowed to open it (the freezes app registers it; until then, and
+for users who may not see freezes, frozen quantities show without a link, and the page fetches
+nothing it would be refused).
 """
 
 from __future__ import annotations
@@ -73,7 +75,7 @@ class PostingEvent:
 
 InTransactionHook = Callable[[PostingEvent], None]
 AfterCommitHook = Callable[[PostingEvent], None]
-FrozenLink = Callable[[list[int]], dict[int, str]]
+FrozenLink = Callable[..., dict[int, str]]
 
 in_transaction_hooks: list[tuple[InTransactionHook, frozenset[str] | None]] = []
 after_commit_hooks: list[AfterCommitHook] = []
@@ -112,11 +114,12 @@ def register_frozen_link(fn: FrozenLink) -> FrozenLink:
     return fn
 
 
-def frozen_links(balance_ids: list[int]) -> dict[int, str]:
-    """URLs of the freezes holding each balance, from the registered provider (or none)."""
+def frozen_links(balance_ids: list[int], *, user) -> dict[int, str]:
+    """URLs of the freezes holding each balance that ``user`` may open, from the registered
+    provider (or none)."""
     if not _frozen_link or not balance_ids:
         return {}
-    return dict(_frozen_link[0](list(balance_ids)) or {})
+    return dict(_frozen_link[0](list(balance_ids), user=user) or {})
 
 
 @contextmanager
