@@ -36,6 +36,8 @@ Two registries:
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
+from django.utils.translation import pgettext
+
 if TYPE_CHECKING:
     from warehouses.models import Bin
 
@@ -81,7 +83,8 @@ def bin_deactivation_refusals(bins: list["Bin"]) -> dict[int, str]:
     for guard in list(bin_deactivation_guards):
         for bin_id, reason in (guard(list(bins)) or {}).items():
             reasons.setdefault(bin_id, []).append(str(reason))
-    return {bin_id: "; ".join(messages) for bin_id, messages in reasons.items()}
+    separator = pgettext("list separator", "; ")
+    return {bin_id: separator.join(messages) for bin_id, messages in reasons.items()}
 
 
 def bin_contents(bin_ids: list[int], *, user) -> dict[int, list[tuple[str, object]]]:
