@@ -22,3 +22,8 @@ class InventoryConfig(AppConfig):
 
             writer_guard.install()
         warehouse_hooks.register_bin_contents_provider(stock_selectors.bin_stock_contents)
+        # wms: the job sweeper requeues import jobs whose worker died.
+        from inventory.imports import jobs as import_jobs
+        from wms.jobs import register_job_kind
+
+        register_job_kind(import_jobs.job_kind())

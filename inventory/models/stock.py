@@ -34,6 +34,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from wms.choices import badges
+
 # --------------------------------------------------------------------------------------------
 # Balances and movements
 # --------------------------------------------------------------------------------------------
@@ -273,6 +275,7 @@ class StockMovement(models.Model):
 # --------------------------------------------------------------------------------------------
 
 
+@badges(draft="warn", posted="ok")
 class DocumentStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     POSTED = "posted", _("Posted")
@@ -490,6 +493,7 @@ class StockTransfer(models.Model):
         BIN = "bin", _("Bin to bin")
         WAREHOUSE = "warehouse", _("Warehouse to warehouse")
 
+    @badges(draft="warn", in_transit="in-transit", done="ok")
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         IN_TRANSIT = "in_transit", _("In transit")
