@@ -25,7 +25,10 @@ from wms.demo import DEMO_USERS
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 ROOT = Path(__file__).resolve().parent.parent
-CATALOGUE = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
+# The root catalogue and the new apps' own (allocation, channels_sync, api).
+CATALOGUES = sorted(ROOT.glob("*/zh_Hans/LC_MESSAGES/django.po")) + sorted(
+    ROOT.glob("*/locale/zh_Hans/LC_MESSAGES/django.po")
+)
 APPS = ("warehouses", "inventory", "freezes", "allocation", "channels_sync", "api", "wms")
 SKIPPED_NAMES = {"logout", "set_language", "healthz", "favicon"}
 # Known defects another change fixes (none left: remove each entry when its fix lands).
@@ -38,17 +41,23 @@ CHECKED_TAGS = {"h1", "h2", "h3", "th", "title", "label", "button", "option", "s
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
+def _entries():
+    """(msgid, msgstr) of every singular entry of every catalogue, as written in the file."""
+    for catalogue in CATALOGUES:
+        for block in catalogue.read_text(encoding="utf-8").split("\n\n"):
+            msgid = re.search(r'^msgid ((?:".*"\n?)+?)^msgstr ', block, re.M)
+            msgstr = re.search(r'^msgstr ((?:".*"\n?)+)', block, re.M)
+            if not msgid or not msgstr or "msgid_plural" in block:
+                continue
+            english = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', msgid.group(1)))
+            chinese = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', msgstr.group(1)))
+            yield english, chinese
+
+
 def _english_texts() -> set[str]:
-    """The catalogue's msgids whose Chinese differs (plain text, with letters, 4+ chars)."""
-    text = CATALOGUE.read_text(encoding="utf-8")
+    """The catalogues' msgids whose Chinese differs (plain text, with letters, 4+ chars)."""
     known = set()
-    for block in text.split("\n\n"):
-        msgid = re.search(r'^msgid ((?:".*"\n?)+?)^msgstr ', block, re.M)
-        msgstr = re.search(r'^msgstr ((?:".*"\n?)+)', block, re.M)
-        if not msgid or not msgstr or "msgid_plural" in block:
-            continue
-        english = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', msgid.group(1)))
-        chinese = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', msgstr.group(1)))
+    for english, chinese in _entries():
         plain = "%" not in english and "\\" not in english and re.search(r"[A-Za-z]", english)
         if chinese and chinese != english and len(english) >= 4 and plain:
             known.add(english)
@@ -162,6 +171,21 @@ def test_every_page_renders_in_chinese_without_english_headings(client, django_u
     assert len(visited) > 40, sorted(visited)
     assert {"inventory:inbound-detail", "freezes:freeze-detail"} <= seen_patterns
     assert problems == [], "\n".join(problems)
+
+
+def test_chinese_text_uses_full_width_punctuation():
+    # given: ASCII colon, semicolon or parentheses touching Chinese text ("%(n)s" and times
+    # such as 02:30 are not punctuation)
+    ascii_mark = re.compile(
+        r"[\u4e00-\u9fff][:;(]|[:;)][\u4e00-\u9fff]|[\u4e00-\u9fff] ?\((?!\w+\)[sd])"
+    )
+
+    # when
+    offending = [chinese for _english, chinese in _entries() if ascii_mark.search(chinese)]
+
+    # then
+    assert CATALOGUES
+    assert offending == []
 
 
 def test_the_sheet_type_filter_offers_all_types_once(client, make_user):
