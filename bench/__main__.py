@@ -65,6 +65,10 @@ def main(argv: list[str]) -> int:
 
     from bench import common
 
+    if settings.DEBUG:
+        print("benchmarks must run with DEBUG=0")
+        return 2
+
     benchmarks = discover()
     if args.list:
         print("\n".join(sorted(benchmarks)))

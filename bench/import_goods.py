@@ -244,6 +244,7 @@ def _in_subprocess(*args: str, inspect=None) -> dict:
         if done.returncode != 0:
             raise RuntimeError(f"bench child failed:\n{done.stdout}\n{done.stderr}")
         result = json.loads(done.stdout.strip().splitlines()[-1])
+        check(result.get("debug") is False, "a benchmark child process ran with DEBUG on")
         if inspect is not None:
             inspect(result, Path(media))
         return result
@@ -297,7 +298,10 @@ def _child(argv: list[str]) -> None:
         result["rows"] = record.row_count
         result["bytes"] = record.size
         result["file"] = record.file.name
+    from django.conf import settings
+
     result["peak_mib"] = _high_water_mib()
+    result["debug"] = settings.DEBUG
     print(json.dumps(result))
 
 
