@@ -20,6 +20,7 @@ import unicodedata
 from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from import_export import widgets
 
 from wms.spreadsheets import FORMULA_TRIGGERS, export_value
@@ -371,7 +372,10 @@ class CategoryWidget(NameWidget):
             if key in self.ambiguous:
                 raise ValueError(
                     _("'%(value)s' is ambiguous; write the full path: %(paths)s")
-                    % {"value": text, "paths": "; ".join(self.ambiguous[key])}
+                    % {
+                        "value": text,
+                        "paths": pgettext("list separator", "; ").join(self.ambiguous[key]),
+                    }
                 )
             self.missing.setdefault(key, self.SEPARATOR.join(self.parts(text)))
             raise ValueError(_("'%(value)s' does not exist") % {"value": text})

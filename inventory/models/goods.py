@@ -4,6 +4,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wms.choices import badges
 
@@ -210,7 +211,7 @@ class ImportJob(models.Model):
         REFUSED = "refused", _("File refused")
         COMMITTING = "committing", _("Importing")
         DONE = "done", _("Imported")
-        FAILED = "failed", _("Failed")
+        FAILED = "failed", pgettext_lazy("import job status", "Failed")
 
     RUNNING = (Status.QUEUED, Status.CHECKING, Status.COMMITTING)
 
