@@ -237,6 +237,9 @@ class ImportJob(models.Model):
     message = models.TextField(_("message"), blank=True, default="")
     preview = models.JSONField(_("preview"), null=True, blank=True)
     result = models.JSONField(_("result"), null=True, blank=True)
+    #: Brands and category paths the user agreed to create with the import (goods sheets):
+    #: {"brands": [...], "categories": [...]}; empty when none.
+    create_missing = models.JSONField(_("create missing names"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
@@ -300,3 +303,8 @@ class ExportRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resource} · {self.file_name}"
+
+    @property
+    def is_expired(self) -> bool:
+        """The file was removed after ``WMS_FILE_RETENTION_DAYS`` (the row stays as history)."""
+        return not self.file

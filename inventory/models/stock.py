@@ -34,6 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from inventory.reasons import reason_label
 from wms.choices import badges
 
 # --------------------------------------------------------------------------------------------
@@ -268,6 +269,11 @@ class StockMovement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.quantity} of {self.goods_id} ({self.document_ref})"
+
+    @property
+    def reason_display(self) -> str:
+        """The reason in the active language: codes shown as labels (``inventory.reasons``)."""
+        return reason_label(self.reason)
 
 
 # --------------------------------------------------------------------------------------------

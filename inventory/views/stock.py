@@ -58,6 +58,7 @@ from inventory.models import (
     StockTransferLine,
 )
 from inventory.selectors import stock as selectors
+from inventory.selectors.goods import goods_get
 from inventory.services import stock as services
 from wms.http import View, parse_id, permission, respond
 from wms.writers import export_response
@@ -236,7 +237,7 @@ def ledger_export_view(request: HttpRequest) -> HttpResponse:
                 m.frozen_delta,
                 m.reserved_delta,
                 m.operator.get_username() if m.operator_id else "",
-                m.reason,
+                m.reason_display,
             ]
 
     return export_response(fmt, "ledger", header, rows())
@@ -245,7 +246,9 @@ def ledger_export_view(request: HttpRequest) -> HttpResponse:
 @permission("inventory.view_stockbalance")
 @require_GET
 def stock_card_view(request: HttpRequest, pk: int) -> HttpResponse:
-    goods = get_object_or_404(Goods.objects.select_related("category", "brand"), pk=pk)
+    goods = goods_get(pk)
+    if goods is None:
+        raise Http404
     summary = selectors.goods_stock_summary(user=request.user, goods=goods)
     warehouse_id = parse_id(request.GET.get("warehouse"))
     history = selectors.stock_card(
