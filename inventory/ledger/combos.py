@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from django.utils.translation import gettext as _
 
 from inventory.exceptions import InvalidInput, NotAllowed
-from inventory.ledger.checks import GoodsInfo
+from inventory.ledger.checks import GoodsInfo, check_goods_active, load_goods_locked
 from inventory.ledger.values import Pick, Receipt
 from inventory.models import ComboComponent
 
@@ -78,3 +78,35 @@ def expand_combo_picks(lines: Sequence[Pick], goods: dict[int, GoodsInfo]) -> li
                 )
             )
     return out
+
+
+def lock_receipt_goods(
+    lines: Sequence[Receipt], expanded: Sequence[Receipt], *, check_active: bool
+) -> list[Receipt]:
+    """Inside a receipt's transaction: take ``FOR KEY SHARE`` on the goods of ``lines`` and of
+    their expansion read before the transaction (one statement, primary-key order), re-read
+    ``is_combo`` and the components under that lock, and return the expansion they give. A goods
+    turned into (or out of) a combo meanwhile is received as it is now; when that needs goods
+    not locked (the components of a goods that just became a combo), ``NotAllowed``: nothing was
+    written, post again."""
+    wanted = {line.goods_id for line in lines} | {line.goods_id for line in expanded}
+    locked = load_goods_locked(wanted)
+    fresh = expand_combo_receipts(lines, locked)
+    changed = sorted({line.goods_id for line in fresh} - locked.keys())
+    if changed:
+        before = {line.goods_id for line in expanded}
+        sku = next(
+            locked[line.goods_id].sku
+            for line in lines
+            if locked[line.goods_id].is_combo and line.goods_id in before
+        )
+        raise NotAllowed(
+            _(
+                "%(sku)s became a combo while this receipt was being posted; nothing was "
+                "received. Post it again to receive its components."
+            )
+            % {"sku": sku}
+        )
+    if check_active:
+        check_goods_active(locked, {line.goods_id for line in fresh})
+    return fresh
