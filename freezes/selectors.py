@@ -59,9 +59,12 @@ def ageing_days_default() -> int:
 # --------------------------------------------------------------------------------------------
 
 
-def frozen_links(balance_ids: list[int]) -> dict[int, str]:
+def frozen_links(balance_ids: list[int], *, user) -> dict[int, str]:
     """The stock query's frozen-stock links (``inventory.hooks.register_frozen_link``): for each
-    balance, the page listing the freezes that hold it. No query."""
+    balance, the page listing the freezes that hold it; none for a user who may not view
+    freezes (the stock pages then fetch nothing they would be refused). No query."""
+    if user is None or not user.has_perm("freezes.view_freeze"):
+        return {}
     base = reverse("freezes:balance-holds")
     return {pk: f"{base}?balance={pk}" for pk in balance_ids}
 

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from freezes import selectors, tasks
@@ -433,22 +434,23 @@ def frozen_stock_view(request: HttpRequest) -> HttpResponse:
     )
 
 
+# Lazy: the header is rendered per request, in the user's language.
 EXPORT_COLUMNS = [
-    ("freeze", _("Freeze")),
-    ("reason", _("Reason")),
-    ("sku", _("SKU")),
-    ("goods", _("Goods")),
-    ("category", _("Category")),
-    ("brand", _("Brand")),
-    ("warehouse", _("Warehouse")),
-    ("bin", _("Bin")),
-    ("batch", _("Batch")),
-    ("expiry", _("Expiry date")),
-    ("held", _("Frozen units")),
-    ("frozen_at", _("Frozen at")),
-    ("frozen_by", _("Frozen by")),
-    ("age_days", _("Days held")),
-    ("note", _("Note")),
+    ("freeze", gettext_lazy("Freeze")),
+    ("reason", gettext_lazy("Reason")),
+    ("sku", gettext_lazy("SKU")),
+    ("goods", gettext_lazy("Goods")),
+    ("category", gettext_lazy("Category")),
+    ("brand", gettext_lazy("Brand")),
+    ("warehouse", gettext_lazy("Warehouse")),
+    ("bin", gettext_lazy("Bin")),
+    ("batch", gettext_lazy("Batch")),
+    ("expiry", gettext_lazy("Expiry date")),
+    ("held", gettext_lazy("Frozen units")),
+    ("frozen_at", gettext_lazy("Frozen at")),
+    ("frozen_by", gettext_lazy("Frozen by")),
+    ("age_days", gettext_lazy("Days held")),
+    ("note", gettext_lazy("Note")),
 ]
 
 

@@ -248,7 +248,8 @@ class SheetFilter(django_filters.FilterSet):
     def __init__(self, *args, type_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.filters["type"].extra["choices"] = type_choices
-        self.form.fields["type"].choices = [("", _("All types")), *type_choices]
+        # The field puts the filter's empty label ("All types") first itself.
+        self.form.fields["type"].choices = type_choices
 
     def filter_number(self, queryset, name, value):
         number = parse_id("".join(ch for ch in (value or "") if ch.isdigit()))
