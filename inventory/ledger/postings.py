@@ -27,11 +27,7 @@ from inventory.ledger.checks import (
     load_goods,
     load_goods_locked,
 )
-from inventory.ledger.combos import (
-    expand_combo_picks,
-    expand_combo_receipts,
-    lock_receipt_goods,
-)
+from inventory.ledger.combos import expand_combos, lock_receipt_goods
 from inventory.ledger.picking import allocate_pick, issue_candidates, issue_one_balance
 from inventory.ledger.values import (
     FROM_FROZEN_KINDS,
@@ -74,7 +70,7 @@ def receive(
     for line in lines:
         check_quantity(line.quantity)
     goods = load_goods({line.goods_id for line in lines})
-    named, lines = lines, expand_combo_receipts(lines, goods)
+    named, lines = lines, expand_combos(lines, goods)
     goods.update(load_goods({line.goods_id for line in lines} - goods.keys()))
     if kind != Kind.OUTBOUND_REVERSAL:
         check_goods_active(goods, {line.goods_id for line in lines})
@@ -158,7 +154,7 @@ def issue(
         )
 
     goods = load_goods({line.goods_id for line in lines})
-    lines = expand_combo_picks(lines, goods)
+    lines = expand_combos(lines, goods)
     goods.update(load_goods({line.goods_id for line in lines} - goods.keys()))
     if key:
         check_key_unused(key)
