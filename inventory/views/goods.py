@@ -37,6 +37,7 @@ from inventory.models import Brand, Category, Goods, ImportJob
 from inventory.selectors import goods as selectors
 from inventory.services import goods as services
 from wms.http import View, permission, respond
+from wms.jobs import MAX_ATTEMPTS
 
 GOODS_PER_PAGE = 50
 
@@ -390,6 +391,7 @@ def _job_context(request: HttpRequest, job: ImportJob) -> dict:
         and job.status
         in (ImportJob.Status.INVALID, ImportJob.Status.REFUSED, ImportJob.Status.FAILED),
         "upload_form": ImportUploadForm(user=request.user, initial={"resource": job.resource}),
+        "max_attempts": MAX_ATTEMPTS,
     }
 
 
