@@ -246,3 +246,6 @@ if not DEBUG:
 
 # --- Health checks --------------------------------------------------------------------------
 WMS_HEALTH_BROKER_TIMEOUT = float(os.environ.get("WMS_HEALTH_BROKER_TIMEOUT", "2"))
+# The only-writer guard (inventory/writer_guard.py): refuse any write to stock balances or
+# movements that does not come from inventory.ledger. On while developing; tests always have it.
+WMS_LEDGER_GUARD = env_bool("WMS_LEDGER_GUARD", DEBUG)
