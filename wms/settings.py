@@ -188,6 +188,9 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "freezes.scan_near_expiry",
         "schedule": crontab(hour=2, minute=30),
     },
+    # allocation: every minute, open grab windows whose time has come and close (share, make
+    # orders, unreserve the rest) those past their closing time; under an advisory lock.
+    "allocation-windows-due": {"task": "allocation.windows_due", "schedule": timedelta(minutes=1)},
 }
 
 # --- Logging: structured JSON to stdout -----------------------------------------------------
