@@ -1,21 +1,16 @@
-"""Typed domain errors of store allocation. ``str(error)`` is a complete, translated sentence a
-store or warehouse clerk understands; raising one means nothing was written."""
+"""Typed domain errors of store allocation (``wms.errors.DomainError``). ``str(error)`` is a
+complete, translated sentence a store or warehouse clerk understands; ``field`` names the form
+field at fault; raising one means nothing was written."""
 
 from __future__ import annotations
 
+from wms.errors import DomainError
 
-class AllocationError(Exception):
-    """Base: a request the allocation services refuse. ``field`` names the form field at fault."""
+
+class AllocationError(DomainError):
+    """Base: a request the allocation services refuse."""
 
     code = "allocation_error"
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-    def __str__(self) -> str:
-        return self.message
 
 
 class InvalidQuantity(AllocationError):
@@ -23,10 +18,15 @@ class InvalidQuantity(AllocationError):
 
 
 class WindowNotOpen(AllocationError):
+    """Grabbing outside the window's times, or from a closed or cancelled window."""
+
     code = "window_not_open"
 
 
 class NotAllowed(AllocationError):
+    """Another manager's store, a store outside the window's scope, goods not in the pool,
+    a quantity above the cap."""
+
     code = "not_allowed"
 
 

@@ -11,11 +11,12 @@ from django.utils.translation import gettext_lazy as _
 from allocation.models import GrabWindow, Policy, Store, StoreReturn
 from inventory.models import Goods
 from warehouses.models import Bin, Warehouse
+from wms.forms import DomainErrorFormMixin
 
 OFFER_ROWS = 5
 
 
-class GrabForm(forms.Form):
+class GrabForm(DomainErrorFormMixin, forms.Form):
     store = forms.ModelChoiceField(queryset=Store.objects.none(), label=_("Store"))
     goods = forms.TypedChoiceField(coerce=int, label=_("Goods"))
     quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=1_000_000)
@@ -32,7 +33,7 @@ class GrabForm(forms.Form):
         self.fields["quantity"].widget.attrs.update({"inputmode": "numeric", "pattern": "[0-9]*"})
 
 
-class WindowForm(forms.Form):
+class WindowForm(DomainErrorFormMixin, forms.Form):
     name = forms.CharField(label=_("Name"), max_length=120)
     warehouse = forms.ModelChoiceField(
         queryset=Warehouse.objects.filter(is_active=True), label=_("Source warehouse")
@@ -133,7 +134,7 @@ class ReturnForm(forms.Form):
     note = forms.CharField(required=False, max_length=255, label=_("Note"))
 
 
-class ReceiveReturnForm(forms.Form):
+class ReceiveReturnForm(DomainErrorFormMixin, forms.Form):
     bin = forms.ModelChoiceField(queryset=Bin.objects.none(), label=_("Bin"))
 
     def __init__(self, *args, warehouse_id: int, **kwargs):

@@ -26,11 +26,11 @@ from allocation.forms import (
 )
 from allocation.models import GrabWindow, Policy, ReplenishmentOrder, Store
 from allocation.services import close, grabs, orders, returns, windows
-from inventory.exceptions import StockError
+from wms.errors import DomainError
 from wms.http import parse_id, permission, respond
 from wms.spreadsheets import escape_formula
 
-ERRORS = (AllocationError, StockError)
+ERRORS = (DomainError,)
 
 
 def _id(value) -> int:
@@ -79,12 +79,7 @@ def grab_view(request: HttpRequest, pk: str) -> HttpResponse:
                     client_key=form.cleaned_data["client_key"],
                 )
             except ERRORS as error:
-                form.add_error(
-                    getattr(error, "field", None)
-                    if getattr(error, "field", None) in form.fields
-                    else None,
-                    str(error),
-                )
+                form.add_domain_error(error)
             else:
                 _tell(request, grab)
                 return redirect("allocation:my-requests")
@@ -311,8 +306,7 @@ def window_create_view(request: HttpRequest) -> HttpResponse:
                         user=request.user,
                     )
                 except ERRORS as error:
-                    field = getattr(error, "field", None)
-                    form.add_error(field if field in form.fields else None, str(error))
+                    form.add_domain_error(error)
                 else:
                     messages.success(request, _("Window %(ref)s saved.") % {"ref": window.ref})
                     return redirect("allocation:window-detail", pk=window.pk)
@@ -419,7 +413,7 @@ def return_receive_view(request: HttpRequest, pk: str) -> HttpResponse:
                 return_id=store_return.pk, bin=form.cleaned_data["bin"], user=request.user
             )
         except ERRORS as error:
-            form.add_error(None, str(error))
+            form.add_domain_error(error)
         else:
             messages.success(request, _("Return %(ref)s received.") % {"ref": store_return.ref})
             return redirect("allocation:order-detail", pk=store_return.order_id)
