@@ -142,3 +142,20 @@ class ReceiveReturnForm(DomainErrorFormMixin, forms.Form):
         self.fields["bin"].queryset = Bin.objects.filter(
             warehouse_id=warehouse_id, is_active=True
         ).order_by("code")
+
+
+class SalesEntryForm(DomainErrorFormMixin, forms.Form):
+    store = forms.ModelChoiceField(queryset=Store.objects.none(), label=_("Store"))
+    goods = forms.ModelChoiceField(
+        queryset=Goods.objects.filter(is_active=True).order_by("sku"), label=_("Goods")
+    )
+    day = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
+    units_sold = forms.IntegerField(label=_("Units sold"), min_value=0, max_value=10_000_000)
+    on_hand = forms.IntegerField(
+        label=_("Store on hand"), min_value=0, max_value=10_000_000, required=False
+    )
+
+    def __init__(self, *args, stores, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["store"].queryset = stores
+        self.fields["day"].initial = timezone.localdate()

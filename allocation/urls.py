@@ -26,6 +26,7 @@ urlpatterns = [
     path("windows/<str:pk>/cancel/", views.window_cancel_view, name="window-cancel"),
     path("windows/<str:pk>/pick-list/", views.window_pick_list_view, name="window-pick-list"),
     path("windows/<str:pk>/report/", views.window_report_view, name="window-report"),
+    path("sales/", views.sales_entry_view, name="sales-entry"),
     path("stores/", views.store_list_view, name="store-list"),
     path("stores/new/", views.store_create_view, name="store-create"),
     path("policies/", views.policy_list_view, name="policy-list"),

@@ -21,11 +21,12 @@ from allocation.forms import (
     RankingForm,
     ReceiveReturnForm,
     ReturnForm,
+    SalesEntryForm,
     StoreForm,
     WindowForm,
 )
-from allocation.models import GrabWindow, Policy, ReplenishmentOrder, Store
-from allocation.services import close, grabs, orders, returns, windows
+from allocation.models import GrabWindow, Policy, ReplenishmentOrder, Store, StoreSales
+from allocation.services import close, grabs, orders, returns, sales, windows
 from wms.errors import DomainError
 from wms.http import parse_id, permission, respond
 from wms.spreadsheets import escape_formula
@@ -480,3 +481,27 @@ def policy_detail_view(request: HttpRequest, pk: str) -> HttpResponse:
     return respond(
         request, "allocation/policy_detail.html", {"policy": policy, "form": form, "rows": rows}
     )
+
+
+@permission("allocation.add_storesales")
+@require_http_methods(["GET", "POST"])
+def sales_entry_view(request: HttpRequest) -> HttpResponse:
+    """Enter one day's sales of one goods for one of my stores (or import a sheet)."""
+    stores = selectors.my_stores(request.user)
+    form = SalesEntryForm(request.POST or None, stores=stores)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                sales.store_sales_set(user=request.user, **form.cleaned_data)
+            except ERRORS as error:
+                form.add_domain_error(error)
+            else:
+                messages.success(request, _("Sales saved."))
+                return redirect("allocation:sales-entry")
+        return respond(request, "allocation/sales_entry.html", {"form": form}, status=422)
+    recent = list(
+        StoreSales.objects.filter(store__in=stores)
+        .select_related("store", "goods")
+        .order_by("-day", "-pk")[:20]
+    )
+    return respond(request, "allocation/sales_entry.html", {"form": form, "recent": recent})
