@@ -18,10 +18,12 @@ per store and goods in a window, a unique constraint). Either way nothing is gra
 
 from __future__ import annotations
 
+import contextlib
+import json
 import uuid
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Sum
+from django.db.models import Exists, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -51,25 +53,37 @@ def grab_request_submit(
     Returns the existing request for a replayed ``client_key`` or a store's second live
     request for the same goods."""
     check_quantity(quantity, limit=MAX_GRAB)
-    if not Store.objects.for_user(user).filter(pk=store.pk).exists() or not user.has_perm(
-        "allocation.grab"
-    ):
-        raise NotAllowed(_("You do not run this store."))
     client_key = (client_key or "").strip()[:64] or uuid.uuid4().hex
-    existing = GrabRequest.objects.filter(window=window, client_key=client_key).first()
-    if existing is not None:
-        return existing
     now = timezone.now()
-    window = GrabWindow.objects.select_related("policy").get(pk=window.pk)
+    if not user.has_perm("allocation.grab"):
+        raise NotAllowed(_("You do not run this store."))
+    # one query: the pool with its window and policy, and whether the user runs the store
+    mine = Store.objects.for_user(user).filter(pk=store.pk)
+    pool = (
+        GrabPool.objects.select_related("window__policy")
+        .annotate(store_is_mine=Exists(mine))
+        .filter(window_id=window.pk, goods_id=goods_id)
+        .first()
+    )
+    if pool is None:
+        window = GrabWindow.objects.get(pk=window.pk)
+        is_mine = mine.exists()
+    else:
+        window, is_mine = pool.window, pool.store_is_mine
+    if not is_mine:
+        raise NotAllowed(_("You do not run this store."))
+    if not _in_scope(window, store):
+        raise NotAllowed(_("This window is not open to store %(code)s.") % {"code": store.code})
     if not window.is_grabbable(now):
+        # a replayed submission after the close still gets its request back
+        replay = GrabRequest.objects.filter(window_id=window.pk, client_key=client_key).first()
+        if replay is not None:
+            return replay
         if window.status == GrabWindow.Status.CANCELLED:
             raise WindowNotOpen(_("This window was cancelled."))
         if window.status == GrabWindow.Status.CLOSED or now >= window.closes_at:
             raise WindowNotOpen(_("This window has closed."))
         raise WindowNotOpen(_("This window is not open yet."))
-    if not Store.objects.filter(store_figures.stores_in_scope(window), pk=store.pk).exists():
-        raise NotAllowed(_("This window is not open to store %(code)s.") % {"code": store.code})
-    pool = GrabPool.objects.filter(window=window, goods_id=goods_id).first()
     if pool is None:
         raise NotAllowed(_("This goods is not offered in this window."), field="goods")
     policy = window.policy
@@ -79,9 +93,6 @@ def grab_request_submit(
             % {"cap": policy.cap_per_goods},
             field="quantity",
         )
-    live = GrabRequest.objects.filter(pool=pool, store=store, status__in=GrabRequest.ACTIVE).first()
-    if live is not None:
-        return live
     request = GrabRequest(
         window=window,
         pool=pool,
@@ -113,18 +124,36 @@ def grab_request_submit(
     return request
 
 
+def _in_scope(window: GrabWindow, store: Store) -> bool:
+    if window.scope == GrabWindow.Scope.GROUP:
+        return store.group == window.store_group
+    if window.scope == GrabWindow.Scope.LIST:
+        return window.stores.filter(pk=store.pk).exists()
+    return True
+
+
 def _answer_first_come(request: GrabRequest, pool: GrabPool, policy) -> None:
     """Review and answer at once, in one transaction: refusal by eligibility, the per-window
     cap (under the store's advisory lock), then the pool's conditional UPDATE."""
     store = request.store
-    figures = store_figures.store_figures(
-        policy=policy, store_ids=[store.pk], goods_ids=[pool.goods_id]
-    ).get((store.pk, pool.goods_id), store_figures.EMPTY)
+    figures = store_figures.EMPTY
+    if policy.min_sales or policy.max_days_of_cover is not None:
+        figures = store_figures.store_figures(
+            policy=policy, store_ids=[store.pk], goods_ids=[pool.goods_id]
+        ).get((store.pk, pool.goods_id), store_figures.EMPTY)
     unreceived = store_figures.unreceived_for(policy, [store.pk])
     refusal = store_figures.eligibility(
         policy=policy, store=store, figures=figures, unreceived=unreceived
     )
     facts = {"requested": request.quantity, **figures.as_dict()}
+    if (
+        refusal is None
+        and policy.cap_per_window is None
+        and pool.is_open
+        and pool.offered - pool.granted >= request.quantity
+        and _grant_in_full(request, pool, facts)
+    ):
+        return
     with transaction.atomic():
         granted = 0
         rule = "eligibility"
@@ -159,7 +188,7 @@ def _answer_first_come(request: GrabRequest, pool: GrabPool, policy) -> None:
                         {"cap": policy.cap_per_window},
                     )
             if want > 0:
-                granted, left = _take(pool.pk, want)
+                granted, left = _take(pool, want)
                 facts["left_before"] = left
                 if granted == 0:
                     rule, code, params = "first_come", reasons.EXHAUSTED, {}
@@ -184,13 +213,76 @@ def _answer_first_come(request: GrabRequest, pool: GrabPool, policy) -> None:
         )
 
 
-def _take(pool_id: int, want: int) -> tuple[int, int]:
-    """Grant up to ``want`` from the pool: (granted, left before). An exhausted pool is
-    refused on an unlocked read; the full grant is one conditional UPDATE; only a partial grant
-    locks the row to read what is left."""
-    row = GrabPool.objects.filter(pk=pool_id).values_list("offered", "granted", "is_open").first()
-    if row is None or not row[2] or row[1] >= row[0]:
-        return 0, 0 if row is None else max(row[0] - row[1], 0)
+def _grant_in_full(request: GrabRequest, pool: GrabPool, facts: dict) -> bool:
+    """The hot path: one statement (atomic on its own) moves the pool counter with the
+    conditional UPDATE and, only when it matched, inserts the granted request and its decision.
+    False (nothing written) when the pool no longer holds the quantity: the caller then takes
+    the locked path for a partial grant or a refusal. A duplicate (double tap, second phone)
+    raises IntegrityError from the unique constraints and the whole statement is undone."""
+    now = timezone.now()
+    pools = GrabPool._meta.db_table
+    requests = GrabRequest._meta.db_table
+    decisions = GrabDecision._meta.db_table
+    sql = f"""
+        WITH upd AS (
+            UPDATE {pools} SET granted = granted + %(n)s
+            WHERE id = %(pool)s AND is_open AND granted + %(n)s <= offered
+            RETURNING offered - granted + %(n)s AS left_before
+        ), req AS (
+            INSERT INTO {requests} (window_id, pool_id, store_id, requested_by_id, quantity,
+                granted, status, reason_code, reason_params, client_key, created_at, answered_at)
+            SELECT %(window)s, %(pool)s, %(store)s, %(user)s, %(n)s, %(n)s, %(status)s,
+                %(code)s, '{{}}'::jsonb, %(key)s, %(created)s, %(now)s
+            FROM upd
+            RETURNING id
+        ), dec AS (
+            INSERT INTO {decisions} (request_id, rule, figures, result, granted, created_at)
+            SELECT req.id, 'first_come',
+                %(facts)s::jsonb || jsonb_build_object('left_before', upd.left_before),
+                %(status)s, %(n)s, %(now)s
+            FROM req, upd
+        )
+        SELECT req.id, upd.left_before FROM req, upd
+    """  # noqa: S608 (table names are ours)
+    params = {
+        "n": request.quantity,
+        "pool": pool.pk,
+        "window": request.window_id,
+        "store": request.store_id,
+        "user": request.requested_by_id,
+        "status": GrabRequest.Status.GRANTED,
+        "code": reasons.GRANTED,
+        "key": request.client_key,
+        "created": request.created_at,
+        "now": now,
+        "facts": json.dumps(facts),
+    }
+    if connection.vendor != "postgresql":
+        return False
+    # alone, the statement is its own transaction; inside a caller's, a savepoint keeps a
+    # duplicate's IntegrityError from poisoning it
+    guard = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+    with guard, connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    request.pk = row[0]
+    request.granted = request.quantity
+    request.status = GrabRequest.Status.GRANTED
+    request.reason_code = reasons.GRANTED
+    request.reason_params = {}
+    request.answered_at = now
+    return True
+
+
+def _take(pool: GrabPool, want: int) -> tuple[int, int]:
+    """Grant up to ``want`` from the pool: (granted, left before). A pool seen exhausted when
+    the request read it is refused without touching its row; the full grant is one conditional
+    UPDATE; only a partial grant locks the row to read what is left."""
+    pool_id = pool.pk
+    if not pool.is_open or pool.granted >= pool.offered:
+        return 0, 0
     table = GrabPool._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(

@@ -1,0 +1,291 @@
+"""Store allocation benchmarks (issue 10), the app beside plain code, same run, same database.
+
+* ``grab_hot_pool``: 10,000 first-come grabs (1-3 units each) by 16 concurrent clients on one
+  pool, through ``grabs.grab_request_submit`` (its checks, the conditional pool UPDATE, the
+  request and its decision) versus raw SQL doing the same writes (``UPDATE pool SET granted =
+  granted + n WHERE id = %s AND granted + n <= offered`` plus the request row), each in its own
+  transaction. Also the throughput at 32 clients against 8 for both (``scaling`` = grabs/s at 32
+  / grabs/s at 8). Checks: every request answered, the pool counter equals the sum granted and
+  never exceeds the offer, and the reservation equals granted plus left.
+* ``allocate_at_close_10k``: priority at close (strict, by sales volume) of 10,000 requests from
+  1,000 stores over 50 goods: ``close.window_close`` (shares, set-based answers, decisions, one
+  order per store with its lines, the rest unreserved) versus a plain SQL/Python baseline that
+  computes the same shares from the same tables (its own ranking query and fill loop) and writes
+  the answers and the orders with plain SQL into scratch tables. Check: the shares are equal,
+  request by request.
+* ``import_store_sales_1m``: 1,000,000 daily sales rows (100 stores x 100 goods x 100 days, CSV)
+  through the import engine (``run_import``, commit) in a subprocess (its peak RSS is its own)
+  versus a plain loader (csv reader + batched ``execute_values`` inserts). Checks: 1,000,000 rows
+  in the table after each, peak RSS <= 300 MiB.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import random
+import time
+import traceback
+
+from django.db import connection, connections
+from django.utils import timezone
+
+from bench.common import raw_connection, report, scaled
+
+try:
+    from bench.common import check
+except ImportError:  # the shared check lands with the `checks` branch
+
+    def check(condition: object, message: str) -> bool:
+        if not condition:
+            print(f"  CHECK FAILED: {message}", flush=True)
+            raise SystemExit(1)
+        return True
+
+
+# --- shared setup -----------------------------------------------------------------------------
+
+
+def _world(goods_count: int, units: int):
+    from inventory.tests.factories import GoodsFactory, receive_stock
+    from warehouses.tests.factories import BinFactory
+
+    bin = BinFactory()
+    goods = [GoodsFactory(sku=f"BENCH-{i:04d}") for i in range(goods_count)]
+    for g in goods:
+        receive_stock(g, bin, units)
+    return bin, goods
+
+
+def _stores(count: int, manager_names: list[str]):
+    from django.apps import apps
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from allocation.models import Store, StoreManager
+    from wms.roles import STORE_MANAGER, sync_roles
+
+    sync_roles(apps)
+    group = Group.objects.get(name=STORE_MANAGER)
+    users = []
+    for name in manager_names:
+        user = get_user_model().objects.create_user(username=name)
+        user.groups.add(group)
+        users.append(user)
+    stores = Store.objects.bulk_create(
+        [Store(code=f"B{i:05d}", name=f"Bench store {i}") for i in range(count)]
+    )
+    StoreManager.objects.bulk_create(
+        [StoreManager(store=s, user=users[i % len(users)]) for i, s in enumerate(stores)]
+    )
+    return users, stores
+
+
+def _window(bin, offers, mode, policy):
+    from django.contrib.auth import get_user_model
+
+    from allocation.services import windows
+
+    manager = get_user_model().objects.create_user(username=f"wm-{time.monotonic_ns()}")
+    now = timezone.now()
+    return windows.window_create(
+        name="bench",
+        warehouse=bin.warehouse,
+        policy=policy,
+        mode=mode,
+        opens_at=now - datetime.timedelta(seconds=1),
+        closes_at=now + datetime.timedelta(hours=1),
+        scope="all",
+        offers=[windows.Offer(g, q) for g, q in offers],
+        user=manager,
+    )
+
+
+# --- grab_hot_pool ----------------------------------------------------------------------------
+
+
+def _clients(work, n_clients: int, count: int) -> float:
+    """Run ``work(indices)`` in ``n_clients`` concurrent clients: threads with their own
+    connections (default), or forked processes with ``WMS_BENCH_CLIENT_PROCESSES=1``."""
+    if os.environ.get("WMS_BENCH_CLIENT_PROCESSES") == "1":
+        return _in_processes(work, n_clients, count)
+    return _in_threads(work, n_clients, count)
+
+
+def _in_threads(work, n_clients: int, count: int) -> float:
+    from concurrent.futures import ThreadPoolExecutor
+
+    chunks = [list(range(c, count, n_clients)) for c in range(n_clients)]
+    failures = []
+
+    def run(chunk):
+        try:
+            work(chunk)
+        except Exception as exc:  # noqa: BLE001 - a failed check below
+            failures.append(repr(exc))
+        finally:
+            connections.close_all()
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=n_clients) as executor:
+        list(executor.map(run, chunks))
+    elapsed = time.perf_counter() - start
+    check(not failures, f"client errors: {failures[:3]}")
+    return elapsed
+
+
+def _in_processes(work, n_clients: int, count: int) -> float:
+    """Run ``work(indices)`` in ``n_clients`` forked client processes (each with its own
+    database connection, as web workers are), released together; seconds until all are done."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    connections.close_all()
+    ready = context.Barrier(n_clients + 1)
+    chunks = [list(range(c, count, n_clients)) for c in range(n_clients)]
+
+    def run(chunk):
+        code = 1
+        try:
+            ready.wait()
+            work(chunk)
+            code = 0
+        except Exception:  # noqa: BLE001 - reported through the exit code
+            traceback.print_exc()
+        finally:
+            connections.close_all()
+            os._exit(code)
+
+    processes = [context.Process(target=run, args=(chunk,)) for chunk in chunks]
+    for process in processes:
+        process.start()
+    ready.wait()
+    start = time.perf_counter()
+    for process in processes:
+        process.join()
+    elapsed = time.perf_counter() - start
+    failed = [p.exitcode for p in processes if p.exitcode != 0]
+    check(not failed, f"client processes failed: {failed}")
+    return elapsed
+
+
+def _app_grabs(window, goods, stores, manager_of, asks, n_clients: int, prefix: str) -> float:
+    """Every store grabs once from the window's pool through the service; seconds taken."""
+    from allocation.services import grabs
+
+    def work(chunk):
+        for i in chunk:
+            store = stores[i]
+            grabs.grab_request_submit(
+                user=manager_of[store.pk],
+                store=store,
+                window=window,
+                goods_id=goods.pk,
+                quantity=asks[i],
+                client_key=f"{prefix}{i}",
+            )
+
+    return _clients(work, n_clients, len(stores))
+
+
+def _raw_grabs(count: int, asks, n_clients: int, pool_id: int) -> float:
+    """The baseline: per grab the conditional pool UPDATE and the request INSERT, committed."""
+
+    def work(chunk):
+        with raw_connection() as conn, conn.cursor() as cursor:
+            for i in chunk:
+                cursor.execute(
+                    "UPDATE bench_pool SET granted = granted + %s WHERE id = %s "
+                    "AND granted + %s <= offered RETURNING granted",
+                    [asks[i], pool_id, asks[i]],
+                )
+                ok = cursor.fetchone() is not None
+                cursor.execute(
+                    "INSERT INTO bench_request (pool_id, store_id, quantity, granted, status,"
+                    " created_at) VALUES (%s, %s, %s, %s, %s, now())",
+                    [pool_id, i, asks[i], asks[i] if ok else 0, "granted" if ok else "refused"],
+                )
+                conn.commit()
+
+    return _clients(work, n_clients, count)
+
+
+def grab_hot_pool(scale: float) -> None:
+    from allocation.models import GrabPool, GrabPoolLine, GrabRequest, Policy
+    from inventory.models import StockBalance
+
+    total = scaled(10_000, scale, minimum=200)
+    side = max(200, total // 4)  # grabs per scaling run
+    clients = 16
+    bin, (goods,) = _world(1, total * 3 + side * 3 * 2)
+    users, stores = _stores(total, [f"m{i:02d}" for i in range(32)])
+    manager_of = {s.pk: users[i % len(users)] for i, s in enumerate(stores)}
+    policy = Policy.objects.create(name="bench first come", cycle="on_demand")
+    rng = random.Random(5)
+    asks = [rng.randint(1, 3) for _ in range(total)]
+    offer = sum(asks)  # everyone can be served: the pool ends exactly empty
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE bench_pool (id int PRIMARY KEY, offered int, granted int);"
+            "CREATE TABLE bench_request (id bigserial PRIMARY KEY, pool_id int, store_id int,"
+            " quantity int, granted int, status text, created_at timestamptz)"
+        )
+        cursor.execute(
+            "INSERT INTO bench_pool VALUES (1, %s, 0), (2, %s, 0), (3, %s, 0)",
+            [offer, offer, offer],
+        )
+
+    window = _window(bin, [(goods, offer)], "first_come", policy)
+    baseline = _raw_grabs(total, asks, clients, 1)
+    app = _app_grabs(window, goods, stores, manager_of, asks, clients, "main-")
+    pool = GrabPool.objects.get(window=window)
+    requests = GrabRequest.objects.filter(window=window)
+    answered = requests.filter(answered_at__isnull=False).count()
+    granted = sum(requests.values_list("granted", flat=True))
+    reserved = sum(StockBalance.objects.filter(goods=goods).values_list("reserved", flat=True))
+    check(answered == total, f"{answered} of {total} requests answered")
+    check(pool.granted == granted == offer, f"pool {pool.granted}, grants {granted}, offer {offer}")
+    check(
+        reserved == sum(GrabPoolLine.objects.filter(pool=pool).values_list("quantity", flat=True)),
+        "the reservation differs from the pool's lines",
+    )
+    check(requests.filter(granted__gt=models_F("quantity")).count() == 0, "a grant above its ask")
+    report(
+        "grab_hot_pool",
+        app,
+        baseline,
+        grabs=total,
+        clients=clients,
+        app_per_s=round(total / app),
+        baseline_per_s=round(total / baseline),
+    )
+
+    rates = {}
+    side_asks = asks[:side]
+    side_offer = sum(side_asks)
+    for n_clients, pool_id in ((8, 2), (32, 3)):
+        window_n = _window(bin, [(goods, side_offer)], "first_come", policy)
+        app_t = _app_grabs(
+            window_n, goods, stores[:side], manager_of, side_asks, n_clients, f"s{n_clients}-"
+        )
+        raw_t = _raw_grabs(side, side_asks, n_clients, pool_id)
+        rates[n_clients] = (side / app_t, side / raw_t)
+        check(
+            GrabPool.objects.get(window=window_n).granted == side_offer,
+            f"the {n_clients}-client pool was not granted exactly",
+        )
+    print(
+        f"grab_hot_pool_scaling: app_8={rates[8][0]:.0f}/s app_32={rates[32][0]:.0f}/s "
+        f"app_32_vs_8={rates[32][0] / rates[8][0]:.2f} baseline_8={rates[8][1]:.0f}/s "
+        f"baseline_32={rates[32][1]:.0f}/s baseline_32_vs_8={rates[32][1] / rates[8][1]:.2f}",
+        flush=True,
+    )
+
+
+def models_F(name):  # noqa: N802
+    from django.db.models import F
+
+    return F(name)
+
+
+BENCHMARKS = {"grab_hot_pool": grab_hot_pool}
