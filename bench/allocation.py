@@ -30,7 +30,7 @@ import traceback
 from django.db import connection, connections
 from django.utils import timezone
 
-from bench.common import raw_connection, report, scaled
+from bench.common import raw_connection, report, scaled, timed
 
 try:
     from bench.common import check
@@ -288,4 +288,201 @@ def models_F(name):  # noqa: N802
     return F(name)
 
 
-BENCHMARKS = {"grab_hot_pool": grab_hot_pool}
+# --- allocate_at_close_10k -------------------------------------------------------------------
+
+
+def _baseline_close(window_id: int, lookback: int) -> tuple[float, dict[int, int]]:
+    """Plain SQL/Python on a copy of the requests (``bench_request``, same indexes): rank by
+    sales in the lookback, fill each pool in order, then the same writes as the app: the
+    answers (one UPDATE from unnest), a decision per request, one order per store and its
+    lines. Returns (seconds, shares)."""
+    from psycopg2.extras import execute_values
+
+    today = timezone.localdate()
+    with raw_connection() as conn, conn.cursor() as cursor:
+        start = time.perf_counter()
+        cursor.execute(
+            """
+            SELECT r.id, r.pool_id, r.quantity, r.store_id, COALESCE(s.total, 0), st.code,
+                   r.created_at, p.offered, p.goods_id
+            FROM bench_request r
+            JOIN allocation_grabpool p ON p.id = r.pool_id
+            JOIN allocation_store st ON st.id = r.store_id
+            LEFT JOIN (
+                SELECT store_id, goods_id, SUM(units_sold) AS total FROM allocation_storesales
+                WHERE day >= %s AND day < %s GROUP BY store_id, goods_id
+            ) s ON s.store_id = r.store_id AND s.goods_id = p.goods_id
+            WHERE r.window_id = %s AND r.status = 'pending'
+            """,
+            [today - datetime.timedelta(days=lookback), today, window_id],
+        )
+        by_pool: dict[int, list] = {}
+        offered = {}
+        goods_of = {}
+        for rid, pool_id, qty, store_id, sales, code, created, pool_offered, goods_id in cursor:
+            by_pool.setdefault(pool_id, []).append((-sales, code, created, rid, qty, store_id))
+            offered[pool_id] = pool_offered
+            goods_of[pool_id] = goods_id
+        shares: dict[int, int] = {}
+        answers = []
+        lines = []
+        for pool_id, rows in by_pool.items():
+            rows.sort()
+            left = offered[pool_id]
+            for _sales, _code, _created, rid, qty, store_id in rows:
+                take = min(qty, left)
+                left -= take
+                shares[rid] = take
+                status = "granted" if take == qty else "partial" if take else "refused"
+                answers.append((rid, status, take))
+                if take:
+                    lines.append((store_id, goods_of[pool_id], take))
+        cursor.execute(
+            "UPDATE bench_request r SET status = u.status, granted = u.granted, answered_at = now()"
+            " FROM unnest(%s::bigint[], %s::text[], %s::int[]) AS u(id, status, granted)"
+            " WHERE r.id = u.id",
+            [list(col) for col in zip(*answers, strict=True)],
+        )
+        execute_values(
+            cursor,
+            "INSERT INTO bench_decision (request_id, result, granted, created_at) VALUES %s",
+            [(rid, status, take, timezone.now()) for rid, status, take in answers],
+            page_size=5000,
+        )
+        stores = sorted({store_id for store_id, _g, _q in lines})
+        order_of = dict(
+            execute_values(
+                cursor,
+                "INSERT INTO bench_order (store_id) VALUES %s RETURNING store_id, id",
+                [(s,) for s in stores],
+                page_size=len(stores) or 1,
+                fetch=True,
+            )
+        )
+        execute_values(
+            cursor,
+            "INSERT INTO bench_line (order_id, goods_id, quantity) VALUES %s",
+            [(order_of[s], g, q) for s, g, q in lines],
+            page_size=5000,
+        )
+        conn.commit()
+        return time.perf_counter() - start, shares
+
+
+def allocate_at_close_10k(scale: float) -> None:
+    from allocation.models import GrabPool, GrabRequest, Policy, ReplenishmentOrder
+    from allocation.services import close
+    from inventory.models import StockBalance
+
+    store_count = scaled(1_000, scale, minimum=50)
+    goods_count = 50
+    per_store = 10
+    lookback = 7
+    bin, goods = _world(goods_count, 100_000)
+    _users, stores = _stores(store_count, ["bench-manager"])
+    policy = Policy.objects.create(
+        name="bench at close",
+        cycle="on_demand",
+        priority=Policy.Priority.SALES_VOLUME,
+        share=Policy.Share.STRICT_PRIORITY,
+        lookback_days=lookback,
+    )
+    rng = random.Random(11)
+    today = timezone.localdate()
+    sales = [
+        (s.pk, g.pk, today - datetime.timedelta(days=d), rng.randint(0, 40))
+        for s in stores
+        for g in goods
+        for d in (1, 2)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO allocation_storesales (store_id, goods_id, day, units_sold) "
+            "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::date[], %s::int[])",
+            [list(col) for col in zip(*sales, strict=True)],
+        )
+        cursor.execute(
+            "CREATE TABLE bench_decision (id bigserial PRIMARY KEY, request_id bigint,"
+            " result text, granted int, created_at timestamptz);"
+            "CREATE TABLE bench_order (id bigserial PRIMARY KEY, store_id bigint);"
+            "CREATE TABLE bench_line (id bigserial PRIMARY KEY, order_id bigint, goods_id bigint,"
+            " quantity int)"
+        )
+    asks = {}
+    for s in stores:
+        for g in rng.sample(goods, per_store):
+            asks[(s.pk, g.pk)] = rng.randint(1, 20)
+    demand: dict[int, int] = {}
+    for (_s, g), q in asks.items():
+        demand[g] = demand.get(g, 0) + q
+    window = _window(
+        bin, [(g, max(1, demand.get(g.pk, 1) // 2)) for g in goods], "at_close", policy
+    )
+    pool_of = dict(GrabPool.objects.filter(window=window).values_list("goods_id", "pk"))
+    now = timezone.now()
+    GrabRequest.objects.bulk_create(
+        [
+            GrabRequest(
+                window=window,
+                pool_id=pool_of[g],
+                store_id=s,
+                quantity=q,
+                status=GrabRequest.Status.PENDING,
+                client_key=f"r{n}",
+                created_at=now + datetime.timedelta(microseconds=n),
+            )
+            for n, ((s, g), q) in enumerate(asks.items())
+        ],
+        batch_size=5000,
+    )
+    with connection.cursor() as cursor:
+        # the baseline answers a copy of the requests, indexed like the real table
+        cursor.execute(
+            "CREATE TABLE bench_request (LIKE allocation_grabrequest INCLUDING ALL);"
+            "INSERT INTO bench_request SELECT * FROM allocation_grabrequest"
+        )
+        cursor.execute("ANALYZE")  # fresh tables: give both sides the planner's statistics
+    baseline, shares = _baseline_close(window.pk, lookback)
+    if os.environ.get("WMS_BENCH_PROFILE"):
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    app, _ = timed(lambda: close.window_close(window_id=window.pk))
+    if os.environ.get("WMS_BENCH_PROFILE"):
+        import pstats
+
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+    granted = dict(GrabRequest.objects.filter(window=window).values_list("pk", "granted"))
+    differing = [rid for rid, units in shares.items() if granted.get(rid) != units]
+    check(len(granted) == len(asks), "requests went missing")
+    check(not differing, f"{len(differing)} shares differ from the baseline's")
+    pools = GrabPool.objects.filter(window=window)
+    check(all(p.granted <= p.offered for p in pools), "a pool granted more than it offered")
+    reserved = sum(StockBalance.objects.values_list("reserved", flat=True))
+    check(reserved == sum(shares.values()), "the reservation differs from the grants")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*), (SELECT sum(quantity) FROM bench_line) FROM bench_order")
+        baseline_orders, baseline_units = cursor.fetchone()
+    orders = ReplenishmentOrder.objects.filter(window=window)
+    check(orders.count() == baseline_orders, "the orders differ from the baseline's")
+    check(
+        sum(orders.values_list("lines__quantity", flat=True)) == baseline_units,
+        "the order lines differ from the baseline's",
+    )
+    report(
+        "allocate_at_close_10k",
+        app,
+        baseline,
+        requests=len(asks),
+        stores=store_count,
+        goods=goods_count,
+        orders=baseline_orders,
+    )
+
+
+BENCHMARKS = {
+    "grab_hot_pool": grab_hot_pool,
+    "allocate_at_close_10k": allocate_at_close_10k,
+}

@@ -143,7 +143,10 @@ def _share(window: GrabWindow, pools: list[GrabPool], now) -> None:
     store_ids = {r[2] for r in rows}
     stores = Store.objects.in_bulk(sorted(store_ids))
     figures = store_figures.store_figures(
-        policy=policy, store_ids=store_ids, goods_ids=[p.goods_id for p in pools]
+        policy=policy,
+        store_ids=store_ids,
+        goods_ids=[p.goods_id for p in pools],
+        with_on_hand=store_figures.needs_on_hand(policy),
     )
     unreceived = store_figures.unreceived_for(policy, store_ids)
     shares = share_requests(
@@ -157,7 +160,7 @@ def _share(window: GrabWindow, pools: list[GrabPool], now) -> None:
     )
     quantities = {r[0]: r[3] for r in rows}
     ids, statuses, granted, codes, params = [], [], [], [], []
-    decisions = []
+    decisions: list[tuple] = []
     for request_id, (units, code, reason_params, rule) in shares.items():
         if units == quantities[request_id]:
             status = Status.GRANTED
@@ -171,17 +174,22 @@ def _share(window: GrabWindow, pools: list[GrabPool], now) -> None:
         codes.append(code)
         params.append(json.dumps(reason_params))
         decisions.append(
-            GrabDecision(
-                request_id=request_id,
-                rule=rule,
-                figures={"requested": quantities[request_id], "seed": window.seed},
-                result=status,
-                granted=units,
-                created_at=now,
+            (
+                request_id,
+                rule,
+                json.dumps({"requested": quantities[request_id], "seed": window.seed}),
+                status,
+                units,
+                now,
             )
         )
     _answer_many(ids, statuses, granted, codes, params, now)
-    GrabDecision.objects.bulk_create(decisions, batch_size=2000)
+    insert_rows(
+        GrabDecision,
+        ["request_id", "rule", "figures", "result", "granted", "created_at"],
+        ["bigint", "text", "jsonb", "text", "int", "timestamptz"],
+        decisions,
+    )
     totals: dict[int, int] = defaultdict(int)
     pool_of = {r[0]: r[1] for r in rows}
     for request_id, units in zip(ids, granted, strict=True):
@@ -246,17 +254,17 @@ def _make_orders(window: GrabWindow, pools: list[GrabPool], user, now) -> None:
         chunk.sort(key=_fefo_key)
     goods_of = {p.pk: p.goods_id for p in pools}
     store_ids = sorted({g[0] for g in grants})
-    orders = ReplenishmentOrder.objects.bulk_create(
+    order_ids = insert_rows(
+        ReplenishmentOrder,
+        ["window_id", "store_id", "warehouse_id", "status", "created_at"],
+        ["bigint", "bigint", "bigint", "text", "timestamptz"],
         [
-            ReplenishmentOrder(
-                window=window, store_id=s, warehouse_id=window.warehouse_id, created_at=now
-            )
+            (window.pk, s, window.warehouse_id, ReplenishmentOrder.Status.CREATED, now)
             for s in store_ids
-        ]
+        ],
+        returning=("store_id", "id"),
     )
-    if any(o.pk is None for o in orders):
-        orders = list(ReplenishmentOrder.objects.filter(window=window))
-    order_of = {o.store_id: o for o in orders}
+    order_of = dict(order_ids)
     new_lines = []
     for store_id, pool_id, units in grants:
         need = units
@@ -269,22 +277,58 @@ def _make_orders(window: GrabWindow, pools: list[GrabPool], user, now) -> None:
             take = min(free, need)
             line.assigned += take
             need -= take
-            new_lines.append(
-                ReplenishmentLine(
-                    order=order_of[store_id],
-                    goods_id=goods_of[pool_id],
-                    balance_id=line.balance_id,
-                    quantity=take,
-                )
-            )
+            new_lines.append((order_of[store_id], goods_of[pool_id], line.balance_id, take, 0))
         if need:
             raise RuntimeError(f"pool {pool_id} holds less than it granted")  # a broken invariant
-    ReplenishmentLine.objects.bulk_create(new_lines, batch_size=2000)
-    GrabPoolLine.objects.bulk_update(pool_lines, ["assigned"], batch_size=2000)
-    OrderEvent.objects.bulk_create(
-        [
-            OrderEvent(order=o, kind=OrderEvent.Kind.CREATED, actor=user, created_at=now)
-            for o in orders
-        ],
-        batch_size=2000,
+    insert_rows(
+        ReplenishmentLine,
+        ["order_id", "goods_id", "balance_id", "quantity", "damaged"],
+        ["bigint", "bigint", "bigint", "int", "int"],
+        new_lines,
     )
+    GrabPoolLine.objects.bulk_update(pool_lines, ["assigned"], batch_size=2000)
+    insert_rows(
+        OrderEvent,
+        ["order_id", "kind", "actor_id", "note", "created_at"],
+        ["bigint", "text", "bigint", "text", "timestamptz"],
+        [
+            (order_id, OrderEvent.Kind.CREATED, getattr(user, "pk", None), "", now)
+            for order_id in sorted(order_of.values())
+        ],
+    )
+
+
+def insert_rows(
+    model,
+    columns: list[str],
+    types: list[str],
+    rows: list[tuple],
+    *,
+    returning: tuple[str, ...] = (),
+) -> list[tuple]:
+    """Insert ``rows`` (tuples in ``columns`` order) in one statement: ``INSERT ... SELECT FROM
+    unnest(...)`` on PostgreSQL, ``bulk_create`` elsewhere. Returns the ``returning`` columns
+    of the new rows."""
+    if not rows:
+        return []
+    if connection.vendor != "postgresql":
+        made = model.objects.bulk_create(
+            [model(**dict(zip(columns, row, strict=True))) for row in rows]
+        )
+        return [tuple(getattr(obj, name) for name in returning) for obj in made]
+    table = model._meta.db_table
+    arrays = [list(column) for column in zip(*rows, strict=True)]
+    # jsonb travels as text (psycopg2 adapts lists of str), cast per element after unnest
+    unnest_types = ["text" if t == "jsonb" else t for t in types]
+    select = ", ".join(f"u.c{i}::jsonb" if t == "jsonb" else f"u.c{i}" for i, t in enumerate(types))
+    names = ", ".join(f"c{i}" for i in range(len(columns)))
+    unnest = ", ".join(f"%s::{t}[]" for t in unnest_types)
+    sql = (
+        f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 (our table and columns)
+        f"SELECT {select} FROM unnest({unnest}) AS u({names})"
+    )
+    if returning:
+        sql += f" RETURNING {', '.join(returning)}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, arrays)
+        return [tuple(row) for row in cursor.fetchall()] if returning else []

@@ -139,7 +139,10 @@ def _answer_first_come(request: GrabRequest, pool: GrabPool, policy) -> None:
     figures = store_figures.EMPTY
     if policy.min_sales or policy.max_days_of_cover is not None:
         figures = store_figures.store_figures(
-            policy=policy, store_ids=[store.pk], goods_ids=[pool.goods_id]
+            policy=policy,
+            store_ids=[store.pk],
+            goods_ids=[pool.goods_id],
+            with_on_hand=store_figures.needs_on_hand(policy),
         ).get((store.pk, pool.goods_id), store_figures.EMPTY)
     unreceived = store_figures.unreceived_for(policy, [store.pk])
     refusal = store_figures.eligibility(

@@ -51,8 +51,10 @@ def store_figures(
     store_ids: Iterable[int],
     goods_ids: Iterable[int],
     as_of: datetime.date | None = None,
+    with_on_hand: bool = True,
 ) -> dict[tuple[int, int], Figures]:
-    """Figures per (store id, goods id) over the ``lookback_days`` before ``as_of`` (today)."""
+    """Figures per (store id, goods id) over the ``lookback_days`` before ``as_of`` (today).
+    ``with_on_hand=False`` skips the store stock (and so the cover) when nothing uses it."""
     stores = sorted(set(store_ids))
     goods = sorted(set(goods_ids))
     if not stores or not goods:
@@ -68,7 +70,9 @@ def store_figures(
     }
     on_hand: dict[tuple[int, int], int] = {}
     recent = rows.filter(on_hand__isnull=False)
-    if connection.vendor == "postgresql":
+    if not with_on_hand:
+        pass
+    elif connection.vendor == "postgresql":
         latest = recent.order_by("store_id", "goods_id", "-day").distinct("store_id", "goods_id")
         for store_id, goods_id, value in latest.values_list("store_id", "goods_id", "on_hand"):
             on_hand[(store_id, goods_id)] = value
@@ -85,6 +89,10 @@ def store_figures(
         cover = stock / avg if stock is not None and avg > 0 else None
         out[key] = Figures(total, avg, stock, cover)
     return out
+
+
+def needs_on_hand(policy: Policy) -> bool:
+    return policy.priority == Policy.Priority.DAYS_OF_COVER or policy.max_days_of_cover is not None
 
 
 def rank_key(policy: Policy, store: Store, figures: Figures) -> tuple:
