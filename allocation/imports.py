@@ -13,6 +13,7 @@ kept packed in one integer each (a set), so a million rows never sit in memory a
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django.db import connection
 from django.utils import timezone
@@ -27,6 +28,11 @@ from inventory.imports.registry import register
 from inventory.imports.widgets import CodeWidget, DateWidget, IntegerWidget
 
 MAX_UNITS = 10_000_000
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+_PLAIN_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,63}\Z")
+# what Excel may have turned into a number ("6.90123E+12"): left to the widget to refuse
+_NUMBER_LIKE = re.compile(r"[0-9.]+[eE][+-]?[0-9]+\Z")
+_CODES = frozenset({"store", "sku"})
 OLDEST = dt.date(2000, 1, 1)
 
 
@@ -80,6 +86,35 @@ class StoreSalesResource(SheetResource):
 
     class Meta:
         name = gettext_lazy("Store sales")
+
+    def clean_row(self, row: SheetRow, ctx: ImportContext, fields: dict) -> None:
+        """The widgets' cleaning, with a fast path for the cells a sales export is made of:
+        plain codes, ASCII digits and ISO dates are read directly; anything else (Excel numbers
+        and dates, other date spellings, bad cells and their messages) goes through the
+        widgets, so the result and the errors are the widgets' own."""
+        values = row.values
+        slow = None
+        for key, value in row.raw.items():
+            if type(value) is str:
+                if key in _CODES:
+                    if _PLAIN_CODE.match(value) and not _NUMBER_LIKE.match(value):
+                        values[key] = value
+                        continue
+                elif key == "day":
+                    if len(value) == 10 and _ISO_DATE.match(value):
+                        try:
+                            values[key] = dt.date.fromisoformat(value)
+                            continue
+                        except ValueError:
+                            pass
+                elif 0 < len(value) <= 9 and value.isascii() and value.isdigit():
+                    values[key] = int(value)
+                    continue
+            if slow is None:
+                slow = {}
+            slow[key] = fields[key]
+        if slow:
+            super().clean_row(row, ctx, slow)
 
     def begin_import(self, ctx: ImportContext) -> None:
         stores = Store.objects.all() if ctx.user is None else Store.objects.for_user(ctx.user)
@@ -139,11 +174,25 @@ class StoreSalesResource(SheetResource):
         table = StoreSales._meta.db_table
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
+                # new days (the usual case) are plain inserts; only a batch that touches days
+                # already stored pays for ON CONFLICT (a row written meanwhile by someone else
+                # makes the insert fail and the whole import roll back, never half-written)
+                cursor.execute(
+                    f"SELECT EXISTS (SELECT 1 FROM {table} WHERE store_id = ANY(%s) "  # noqa: S608
+                    "AND goods_id = ANY(%s) AND day BETWEEN %s AND %s)",
+                    [sorted(set(stores)), sorted(set(goods)), min(days), max(days)],
+                )
+                overlap = cursor.fetchone()[0]
                 cursor.execute(
                     f"INSERT INTO {table} (store_id, goods_id, day, units_sold, on_hand) "  # noqa: S608
                     "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::date[], %s::int[], "
-                    "%s::int[]) ON CONFLICT (store_id, goods_id, day) DO UPDATE SET "
-                    "units_sold = EXCLUDED.units_sold, on_hand = EXCLUDED.on_hand",
+                    "%s::int[])"
+                    + (
+                        " ON CONFLICT (store_id, goods_id, day) DO UPDATE SET "
+                        "units_sold = EXCLUDED.units_sold, on_hand = EXCLUDED.on_hand"
+                        if overlap
+                        else ""
+                    ),
                     [stores, goods, days, sold, on_hand],
                 )
             return

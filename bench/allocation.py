@@ -21,16 +21,22 @@
 
 from __future__ import annotations
 
+import csv
 import datetime
+import json
 import os
 import random
+import subprocess
+import sys
+import tempfile
 import time
 import traceback
+from pathlib import Path
 
 from django.db import connection, connections
 from django.utils import timezone
 
-from bench.common import raw_connection, report, scaled, timed
+from bench.common import peak_rss_mib, raw_connection, report, scaled, timed
 
 try:
     from bench.common import check
@@ -482,7 +488,153 @@ def allocate_at_close_10k(scale: float) -> None:
     )
 
 
+# --- import_store_sales_1m -------------------------------------------------------------------
+
+
+def _high_water_mib() -> float:
+    """Peak resident memory of this process (VmHWM), in MiB."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return peak_rss_mib()
+
+
+def _sales_csv(path: Path, stores, goods, days: int) -> int:
+    today = timezone.localdate()
+    dates = [(today - datetime.timedelta(days=d)).isoformat() for d in range(days, 0, -1)]
+    rng = random.Random(3)
+    count = 0
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["store", "sku", "day", "units_sold", "on_hand"])
+        for store in stores:
+            for g in goods:
+                for day in dates:
+                    writer.writerow(
+                        [store.code, g.sku, day, rng.randint(0, 30), rng.randint(0, 99)]
+                    )
+                    count += 1
+    return count
+
+
+def _plain_sales_load(path: Path) -> float:
+    """The baseline: csv reader, codes looked up in dicts, ``execute_values`` in batches of
+    5,000, one transaction."""
+    from psycopg2.extras import execute_values
+
+    with raw_connection() as conn, conn.cursor() as cursor:
+        start = time.perf_counter()
+        cursor.execute("SELECT code, id FROM allocation_store")
+        stores = dict(cursor.fetchall())
+        cursor.execute("SELECT sku, id FROM inventory_goods")
+        goods = dict(cursor.fetchall())
+        sql = (
+            "INSERT INTO allocation_storesales (store_id, goods_id, day, units_sold, on_hand) "
+            "VALUES %s"
+        )
+        batch = []
+        with path.open(encoding="utf-8", newline="") as handle:
+            reader = csv.reader(handle)
+            next(reader)
+            for store, sku, day, sold, on_hand in reader:
+                batch.append(
+                    (
+                        stores[store],
+                        goods[sku],
+                        datetime.date.fromisoformat(day),
+                        int(sold),
+                        int(on_hand) if on_hand else None,
+                    )
+                )
+                if len(batch) == 5000:
+                    execute_values(cursor, sql, batch, page_size=5000)
+                    batch = []
+        if batch:
+            execute_values(cursor, sql, batch, page_size=5000)
+        conn.commit()
+        return time.perf_counter() - start
+
+
+def import_store_sales_1m(scale: float) -> None:
+    from allocation.models import StoreSales
+
+    side = 100
+    days = max(2, round(100 * scale))
+    _bin, goods = _world(side, 1)
+    _users, stores = _stores(side, ["bench-importer"])
+    folder = Path(tempfile.mkdtemp(prefix="bench-sales-"))
+    path = folder / "sales.csv"
+    rows = _sales_csv(path, stores, goods, days)
+    baseline = _plain_sales_load(path)
+    check(StoreSales.objects.count() == rows, "the plain loader did not load every row")
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE allocation_storesales")
+    connection.close()  # the child must see committed data only
+    env = {
+        **os.environ,
+        "WMS_BENCH_DB_NAME": connection.settings_dict["NAME"],
+        "WMS_IMPORT_MAX_ROWS": str(rows + 10),  # the default cap is 200,000 data rows
+    }
+    done = subprocess.run(  # noqa: S603 - our own interpreter and module, fixed arguments
+        [sys.executable, "-m", "bench.allocation", "import_sales", str(path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    path.unlink()
+    folder.rmdir()
+    if not check(done.returncode == 0, f"the import process failed: {done.stderr[-2000:]}"):
+        return
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    check(result["written"], f"the import was not written: {result['summary']}")
+    check(StoreSales.objects.count() == rows, "the import did not load every row")
+    check(result["peak_mib"] <= 300, f"peak memory {result['peak_mib']:.0f} MiB > 300 MiB")
+    report(
+        "import_store_sales_1m",
+        result["seconds"],
+        baseline,
+        rows=rows,
+        app_rows_per_s=round(rows / result["seconds"]),
+        baseline_rows_per_s=round(rows / baseline),
+        peak_mib=round(result["peak_mib"]),
+    )
+
+
+def _child(argv: list[str]) -> None:
+    """``python -m bench.allocation import_sales <path>``: the import, JSON on stdout."""
+    import django
+
+    django.setup()
+    connections["default"].settings_dict["NAME"] = os.environ["WMS_BENCH_DB_NAME"]
+    from allocation.imports import StoreSalesResource
+    from inventory.imports.engine import run_import
+    from inventory.imports.files import open_sheet
+
+    path = argv[1]
+    started = time.perf_counter()
+    report_ = run_import(StoreSalesResource(), open_sheet(path, Path(path).name), dry_run=False)
+    seconds = time.perf_counter() - started
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "written": report_.written,
+                "summary": report_.summary_line() + " " + report_.refused,
+                "peak_mib": _high_water_mib(),
+            }
+        )
+    )
+
+
 BENCHMARKS = {
     "grab_hot_pool": grab_hot_pool,
     "allocate_at_close_10k": allocate_at_close_10k,
+    "import_store_sales_1m": import_store_sales_1m,
 }
+
+
+if __name__ == "__main__":
+    _child(sys.argv[1:])
