@@ -14,6 +14,7 @@ from freezes.scope import Scope
 from freezes.services.freezing import SHIP_OUT_KINDS
 from inventory import ledger
 from inventory.models import Batch, Brand, Category, Goods
+from inventory.selectors.goods import goods_by_code
 from warehouses.models import Bin, Warehouse
 from wms.forms import DomainErrorFormMixin
 
@@ -97,7 +98,7 @@ class FreezeForm(DomainErrorFormMixin, forms.Form):
         sku = (self.cleaned_data.get("goods") or "").strip()
         if not sku:
             return None
-        goods = Goods.objects.filter(sku__iexact=sku).first()
+        goods = goods_by_code(sku, barcode=False)
         if goods is None:
             raise forms.ValidationError(_("No goods has the SKU %(sku)s.") % {"sku": sku})
         return goods
@@ -160,6 +161,12 @@ class FreezeForm(DomainErrorFormMixin, forms.Form):
         return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
+AUTO_RELEASE_HELP = _(
+    "Setting or bringing forward an automatic release needs the permission to approve "
+    "releases, and someone other than the person who froze the stock."
+)
+
+
 class FreezeEditForm(DomainErrorFormMixin, forms.Form):
     note = forms.CharField(
         label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3})
@@ -170,6 +177,7 @@ class FreezeEditForm(DomainErrorFormMixin, forms.Form):
         required=False,
         widget=DATETIME_INPUT,
         input_formats=DATETIME_FORMATS,
+        help_text=AUTO_RELEASE_HELP,
     )
 
 

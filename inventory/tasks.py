@@ -1,24 +1,19 @@
-"""Celery tasks of the inventory app: thin wrappers that load by id and call one service."""
+"""Celery tasks of the inventory app: thin wrappers that load by id and call one service.
+Retries follow ``wms.celery.TASK_RETRY``; the services queue these by name (``wms.outbox``)."""
 
 import logging
 
 from celery import shared_task
 from django.db import OperationalError
 
-from inventory.imports import jobs
+from inventory.imports import jobs, retention
+from wms.celery import TASK_RETRY
+from wms.locks import advisory_lock
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(
-    name="inventory.check_import",
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=5,
-)
+@shared_task(name=jobs.CHECK_TASK, **TASK_RETRY)
 def import_job_check_task(job_id: int) -> None:
     """Dry-run an uploaded sheet and store its preview (idempotent)."""
     try:
@@ -30,15 +25,7 @@ def import_job_check_task(job_id: int) -> None:
         jobs.import_job_fail(job_id=job_id, message=str(error))
 
 
-@shared_task(
-    name="inventory.commit_import",
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=5,
-)
+@shared_task(name=jobs.COMMIT_TASK, **TASK_RETRY)
 def import_job_commit_task(job_id: int) -> None:
     """Commit a checked sheet all-or-nothing (idempotent: a finished job is left alone)."""
     try:
@@ -48,3 +35,14 @@ def import_job_commit_task(job_id: int) -> None:
     except Exception as error:
         logger.exception("import job %s: the commit failed", job_id)
         jobs.import_job_fail(job_id=job_id, message=str(error))
+
+
+@shared_task(name="inventory.remove_expired_files", **TASK_RETRY)
+def expired_files_remove_task() -> dict:
+    """Remove uploaded sheets and export files past WMS_FILE_RETENTION_DAYS (daily)."""
+    with advisory_lock("inventory.remove_expired_files") as acquired:
+        if not acquired:
+            logger.info("inventory.remove_expired_files: another run holds the lock; skipped")
+            return {}
+        removed = retention.expired_files_remove()
+    return {"uploads": removed.uploads, "exports": removed.exports, "orphans": removed.orphans}

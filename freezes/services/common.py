@@ -23,6 +23,7 @@ from inventory import ledger
 from inventory.exceptions import InvalidQuantity
 from inventory.locks import lock_balances
 from inventory.models import DocumentType, StockMovement
+from inventory.reasons import reason as reason_code
 
 Kind = StockMovement.Kind
 
@@ -33,9 +34,10 @@ def document(freeze: Freeze) -> ledger.Document:
 
 
 def ledger_reason(freeze: Freeze, text: str = "") -> str:
-    """The reason stored on the freeze's movements: its reason code and a short text."""
-    text = (text or "").strip()
-    return f"{freeze.reason}: {text}"[: ledger.REASON_MAX] if text else freeze.reason
+    """The reason stored on the freeze's movements: its reason code and a detail (a code such
+    as ``auto_release``, a document number, a rule's name or a person's words), never
+    translated text (``inventory.reasons``)."""
+    return reason_code(freeze.reason, text)[: ledger.REASON_MAX]
 
 
 def check_active(freeze: Freeze) -> None:
@@ -285,6 +287,26 @@ def stop_catching(freeze_id: int, *, actor=None, rule=None, now=None) -> bool:
         Freeze.objects.filter(pk=freeze.pk).update(sticky_ended_at=now)
         freeze.sticky_ended_at = now
         add_event(freeze, FreezeEvent.Kind.STICKY_ENDED, actor=actor, rule=rule, now=now)
+    return True
+
+
+def resume_catching(
+    freeze_id: int, *, stopped_at: datetime.datetime, actor=None, rule=None, now=None
+) -> bool:
+    """Undo a ``stop_catching`` made at ``stopped_at`` whose release then did not happen (the
+    request was decided or withdrawn meanwhile, the release time moved, the stock left): the
+    freeze catches arrivals again, with a ``sticky_resumed`` event. Compare-and-set on
+    ``sticky_ended_at``, in its own transaction taking the freeze ``FOR UPDATE`` like
+    ``stop_catching`` (and nothing else). Returns whether it changed anything: nothing when the
+    freeze closed or was stopped again by someone else."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        freeze = lock_freeze_exclusive(freeze_id)
+        if freeze is None or not freeze.is_active or freeze.sticky_ended_at != stopped_at:
+            return False
+        Freeze.objects.filter(pk=freeze.pk).update(sticky_ended_at=None)
+        freeze.sticky_ended_at = None
+        add_event(freeze, FreezeEvent.Kind.STICKY_RESUMED, actor=actor, rule=rule, now=now)
     return True
 
 

@@ -21,12 +21,12 @@ from freezes.models import (
     ReleaseRequest,
 )
 from freezes.services import common
+from freezes.services.freezing import APPROVE_PERMISSION
+from inventory import ledger
 from inventory.exceptions import InvalidInput, InvalidQuantity
 from inventory.locks import lock_balances
 
 logger = logging.getLogger(__name__)
-
-APPROVE_PERMISSION = "freezes.approve_release"
 
 
 # --------------------------------------------------------------------------------------------
@@ -51,10 +51,8 @@ def release_request_create(
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(_("Say why the stock should be released."))
-    if quantity is not None and (
-        isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0
-    ):
-        raise InvalidQuantity(_("Quantities must be whole numbers greater than zero."))
+    if quantity is not None:
+        ledger.check_quantity(quantity)
     if line is not None and line.freeze_id != freeze.pk:
         raise InvalidInput(_("This line belongs to another freeze."))
     with transaction.atomic():
@@ -131,8 +129,25 @@ def release_request_approve(
         raise InvalidInput(_("Add a comment to your decision."))
     check_decider(request, approver)
     everything = request.quantity is None and request.line_id is None
+    stopped = False
     if everything and request.freeze.is_catching and request.is_pending:
-        _stop_catching_for(request, actor=approver, now=now)
+        stopped = _stop_catching_for(request, actor=approver, now=now)
+    try:
+        released = _approve(
+            request, approver=approver, comment=comment, everything=everything, now=now
+        )
+    except Exception:
+        # A decision made on another connection since the freeze stopped catching (rejected,
+        # withdrawn, approved, the stock gone): nothing was released, so it catches again.
+        if stopped:
+            common.resume_catching(request.freeze_id, stopped_at=now, actor=approver)
+        raise
+    request.refresh_from_db()
+    return released
+
+
+def _approve(request: ReleaseRequest, *, approver, comment: str, everything: bool, now) -> int:
+    """The release transaction of ``release_request_approve``."""
     with transaction.atomic():
         locked_request = _lock_pending(request)
         freeze = lock_freeze(locked_request.freeze_id)
@@ -173,7 +188,6 @@ def release_request_approve(
             now=now,
         )
         common.close_if_done(freeze, actor=approver, force_stop_catching=everything, now=now)
-    request.refresh_from_db()
     return released
 
 
@@ -229,13 +243,14 @@ def release_request_cancel(
     return request
 
 
-def _stop_catching_for(request: ReleaseRequest, *, actor, now: datetime.datetime) -> None:
+def _stop_catching_for(request: ReleaseRequest, *, actor, now: datetime.datetime) -> bool:
     """Before approving a release of everything of a sticky freeze: stop it catching arrivals,
     in a transaction of its own, only after re-checking under the request's row lock that the
     request is still pending and that something is frozen to release. A refused approval then
     leaves the freeze catching. Lock order (``freezes.locks``): the request, then the freeze
     ``FOR UPDATE`` (``common.stop_catching``); no balance is locked here. Raises
-    ``AlreadyDecided``, ``FreezeClosed``, ``InvalidQuantity``."""
+    ``AlreadyDecided``, ``FreezeClosed``, ``InvalidQuantity``. Returns whether it stopped the
+    freeze (the caller resumes it with ``common.resume_catching`` when the release then fails)."""
     with transaction.atomic():
         locked_request = _lock_pending(request)
         freeze = lock_freeze_exclusive(locked_request.freeze_id)
@@ -244,7 +259,7 @@ def _stop_catching_for(request: ReleaseRequest, *, actor, now: datetime.datetime
             raise InvalidQuantity(
                 _("Nothing is frozen here any more: there is nothing to release.")
             )
-        common.stop_catching(freeze.pk, actor=actor, now=now)
+        return common.stop_catching(freeze.pk, actor=actor, now=now)
 
 
 def _lock_pending(request: ReleaseRequest) -> ReleaseRequest:
@@ -275,8 +290,19 @@ def freeze_release_at_time(*, freeze_id: int, now: datetime.datetime | None = No
         return 0
     if current.release_at is None or current.release_at > now:
         return 0
-    if current.is_catching:
-        common.stop_catching(freeze_id, rule=current.rule, now=now)
+    stopped = current.is_catching and common.stop_catching(freeze_id, rule=current.rule, now=now)
+    released = 0
+    try:
+        released = _release_at_time(freeze_id, now=now)
+    finally:
+        if stopped and not released:
+            # The time moved (or the freeze emptied) since it stopped catching: it catches again.
+            common.resume_catching(freeze_id, stopped_at=now, rule=current.rule)
+    return released
+
+
+def _release_at_time(freeze_id: int, *, now: datetime.datetime) -> int:
+    """The release transaction of ``freeze_release_at_time``."""
     with transaction.atomic():
         freeze = lock_freeze(freeze_id)
         if not freeze.is_active or freeze.release_at is None or freeze.release_at > now:
@@ -284,7 +310,7 @@ def freeze_release_at_time(*, freeze_id: int, now: datetime.datetime | None = No
         lines = common.lock_lines(freeze)
         take = common.allocate(lines, None)
         released = common.release_lines(
-            freeze, lines=lines, take=take, actor=None, reason_text=_("automatic release")
+            freeze, lines=lines, take=take, actor=None, reason_text="auto_release"
         )
         common.add_event(
             freeze,
@@ -377,8 +403,7 @@ def inspection_record(
     if result not in QualityInspection.Result.values:
         raise InvalidInput(_("Choose the QC result: pass, fail or partial."))
     for value in (passed, failed):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise InvalidQuantity(_("Quantities must be whole numbers, 0 or more."))
+        ledger.check_quantity(value, minimum=0)
     if result == QualityInspection.Result.PARTIAL and (passed <= 0 or failed <= 0):
         raise InvalidInput(_("A partial result needs both the passed and the failed quantity."))
     note = (note or "").strip()
@@ -472,7 +497,7 @@ def _release_on_qc(freeze: Freeze, batch, quantity: int | None, inspector, inspe
     held = sum(line.held for line in lines)
     take = common.allocate(lines, None if quantity is None else min(quantity, held))
     released = common.release_lines(
-        freeze, lines=lines, take=take, actor=inspector, reason_text=_("QC passed")
+        freeze, lines=lines, take=take, actor=inspector, reason_text="qc_passed"
     )
     if released:
         common.add_event(

@@ -7,6 +7,7 @@ import io
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from freezes.models import Freeze, FreezeRule, Reason, ReleaseRequest
 from freezes.scope import Scope
@@ -381,11 +382,15 @@ def test_the_export_has_the_filtered_rows_and_neutralises_formulas(client, world
     xlsx = client.get(reverse("freezes:frozen-stock-export"), {"format": "xlsx"})
 
     # then
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert response.streaming and xlsx.streaming  # streamed like the stock export
+    content = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(content)))
     assert rows[0][:3] == ["Freeze", "Reason", "SKU"]
     assert len(rows) == 2 and rows[1][2] == "SNACK" and rows[1][10] == "10"
     assert rows[1][-1] == "'=cmd()"
     assert xlsx["Content-Type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(io.BytesIO(b"".join(xlsx.streaming_content))).active
+    assert [row[2] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["SNACK", "PHONE"]
     assert (
         _client(client, make_user("store")).get(reverse("freezes:frozen-stock-export")).status_code
         == 403
@@ -470,12 +475,12 @@ def test_the_stock_query_loads_reason_time_and_operator_for_each_frozen_row(
     assert "Damaged" in fragment and "staff" in fragment
 
 
-def test_frozen_links_point_each_balance_at_its_holds_page(world):
+def test_frozen_links_point_each_balance_at_its_holds_page(world, make_user):
     # given
     from inventory import hooks
 
     # when
-    links = hooks.frozen_links([5, 7])
+    links = hooks.frozen_links([5, 7], user=make_user("staff"))
 
     # then
     assert links == {
@@ -589,3 +594,66 @@ def test_a_decision_never_redirects_to_another_site(client, world, make_user):
     # then
     assert response.status_code == 302
     assert response["Location"] == reverse("freezes:release-queue")
+
+
+def test_stock_pages_fetch_no_freeze_details_for_a_channel_operator(client, world, make_user):
+    # given: frozen stock, and a user who may see stock but not freezes (channel operator)
+    frozen = receive(world.snack, world.bin, 10)
+    freeze_create(
+        scope=Scope(goods_id=world.snack.pk), reason="damaged", operator=make_user("staff")
+    )
+    operator = make_user("channel")
+    _client(client, operator)
+    holds = reverse("freezes:balance-holds")
+
+    # when
+    pages = {
+        "stock query": client.get(reverse("inventory:stock-query")),
+        "stock card": client.get(reverse("inventory:stock-card", args=[world.snack.pk])),
+    }
+
+    # then: the pages render, show the frozen units in blue, and neither link to nor fetch the
+    # freezes page the operator would be refused (a bare 403 inside the stock query)
+    assert not operator.has_perm("freezes.view_freeze")
+    assert client.get(holds, {"balance": frozen.pk}).status_code == 403
+    for name, page in pages.items():
+        assert page.status_code == 200, name
+        text = page.content.decode()
+        assert holds not in text, name
+        assert "frozen" in text, name
+
+
+@pytest.mark.parametrize("kind", [kind for kind, _label in FreezeRule.Kind.choices])
+def test_the_switch_on_page_renders_the_dry_run_rows_of_every_rule_kind(
+    client, world, make_user, kind
+):
+    # given: stock each kind would freeze (a batch near expiry, a return, a food arrival)
+    from freezes.services.rules import rule_create
+    from inventory.tests.factories import BatchFactory
+
+    today = timezone.localdate()
+    near = BatchFactory(
+        goods=world.snack, batch_no="NEAR-1", expiry_date=today + datetime.timedelta(days=9)
+    )
+    receive(world.snack, world.bin, 6, batch=near)
+    receive(world.snack, world.bin2, 4, kind=Kind.INBOUND_SALES_RETURN)
+    manager = make_user("manager")
+    rule = rule_create(
+        operator=manager,
+        name=f"Rule {kind}",
+        kind=kind,
+        reason=Reason.NEAR_EXPIRY,
+        categories=[world.food],
+        days_to_expiry=30,
+    )
+
+    # when
+    response = _client(client, manager).get(reverse("freezes:rule-activate", args=[rule.pk]))
+
+    # then: the page and its rows, with the goods and bin of each
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert world.snack.sku in text
+    assert len(response.context["dry"].rows) >= 1
+    if kind == FreezeRule.Kind.NEAR_EXPIRY:
+        assert "NEAR-1" in text and world.bin.code in text

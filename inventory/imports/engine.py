@@ -31,6 +31,7 @@ from import_export.results import Error, InvalidRow, Result, RowResult
 
 from inventory.imports.errors import ImportRefused, RowError
 from inventory.imports.widgets import NumberWidget, cell_text, export_value
+from wms.writers import column_letter
 
 logger = logging.getLogger(__name__)
 
@@ -43,16 +44,6 @@ MAX_REPORTED_ERRORS = 1000
 SAMPLE_ROWS = 20
 
 Progress = Callable[[int, int], None]
-
-
-def column_letter(index: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA."""
-    letters = ""
-    index += 1
-    while index:
-        index, remainder = divmod(index - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters
 
 
 def normalize_header(text: str) -> str:
@@ -85,6 +76,10 @@ class ImportReport:
     notes: list[str] = field(default_factory=list)
     samples: list[dict] = field(default_factory=list)
     written: bool = False
+    #: Names the sheet uses that do not exist yet ({"brands": [...], "categories": [...]}),
+    #: which the user may have created with the import; ``created``: those this run created.
+    missing: dict = field(default_factory=dict)
+    created: dict = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -116,6 +111,8 @@ class ImportReport:
             "notes": self.notes,
             "samples": self.samples,
             "written": self.written,
+            "missing": self.missing,
+            "created": self.created,
         }
 
     @classmethod

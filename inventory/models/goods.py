@@ -4,6 +4,9 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from wms.choices import badges
 
 
 class Category(models.Model):
@@ -190,6 +193,16 @@ class ImportJob(models.Model):
     MEDIA_ROOT/imports and only ever served to its owner through a permission-checked view.
     """
 
+    @badges(
+        queued="off",
+        checking="off",
+        committing="off",
+        ready="ok",
+        done="ok",
+        invalid="warn",
+        refused="warn",
+        failed="warn",
+    )
     class Status(models.TextChoices):
         QUEUED = "queued", _("Waiting to be checked")
         CHECKING = "checking", _("Checking")
@@ -198,7 +211,7 @@ class ImportJob(models.Model):
         REFUSED = "refused", _("File refused")
         COMMITTING = "committing", _("Importing")
         DONE = "done", _("Imported")
-        FAILED = "failed", _("Failed")
+        FAILED = "failed", pgettext_lazy("import job status", "Failed")
 
     RUNNING = (Status.QUEUED, Status.CHECKING, Status.COMMITTING)
 
@@ -224,9 +237,16 @@ class ImportJob(models.Model):
     message = models.TextField(_("message"), blank=True, default="")
     preview = models.JSONField(_("preview"), null=True, blank=True)
     result = models.JSONField(_("result"), null=True, blank=True)
+    #: Brands and category paths the user agreed to create with the import (goods sheets):
+    #: {"brands": [...], "categories": [...]}; empty when none.
+    create_missing = models.JSONField(_("create missing names"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # wms.jobs: how many times a worker took the job; when it last said it was alive (NULL while
+    # it waits for a worker).
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    heartbeat_at = models.DateTimeField(_("last heard of"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("import job")
@@ -283,3 +303,8 @@ class ExportRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resource} · {self.file_name}"
+
+    @property
+    def is_expired(self) -> bool:
+        """The file was removed after ``WMS_FILE_RETENTION_DAYS`` (the row stays as history)."""
+        return not self.file

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.db.models.functions import Upper
 from django.utils.translation import gettext as _
@@ -28,9 +28,10 @@ from inventory.exceptions import (
 )
 from inventory.models import Batch, Brand, Category, ComboComponent, Goods
 from inventory.selectors.stock import goods_has_stock
+from wms.locks import advisory_xact_lock
 
-# pg_advisory_xact_lock key for the combo graph ("combo" in ASCII, an arbitrary constant).
-COMBO_GRAPH_LOCK = 0x636F6D626F
+#: The advisory lock (``wms.locks``) that serializes changes of the combo graph.
+COMBO_GRAPH_LOCK = "inventory.combo_graph"
 
 
 def _clean_code(value: str | None) -> str:
@@ -196,9 +197,7 @@ def goods_set_active(*, goods: Goods, is_active: bool) -> Goods:
 def combo_graph_lock() -> None:
     """Serialize changes of the combo graph for the rest of the transaction (PostgreSQL advisory
     lock; SQLite already serializes writers). Call inside ``transaction.atomic()``."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [COMBO_GRAPH_LOCK])
+    advisory_xact_lock(COMBO_GRAPH_LOCK)
 
 
 def _contains(start_ids: set[int], target_id: int) -> bool:
@@ -359,3 +358,49 @@ def batch_update(
             % {"sku": batch.goods.sku, "batch": batch_no}
         ) from error
     return batch
+
+
+def catalogue_names_create(*, brands: list[str], categories: list[str]) -> dict[str, list[str]]:
+    """Create the brands and category paths a goods sheet names (the import's "create the
+    missing brands and categories"), inside the caller's transaction so they commit or roll back
+    with the sheet. Names are matched case-insensitively: one that exists by now is used, not
+    created again. A path "Drinks > Beer" creates each missing level under its parent. Returns
+    what it created (``{"brands": [...], "categories": [paths]}``). Raises ``InvalidGoods`` for
+    a name longer than the field allows."""
+    created: dict[str, list[str]] = {"brands": [], "categories": []}
+    limit = Brand._meta.get_field("name").max_length
+    with transaction.atomic():
+        existing = {name.casefold() for name in Brand.objects.values_list("name", flat=True)}
+        for name in brands:
+            name = " ".join(name.split())
+            if not name or name.casefold() in existing:
+                continue
+            if len(name) > limit:
+                raise InvalidGoods(
+                    _("The brand name %(name)s is longer than %(limit)s characters.")
+                    % {"name": name, "limit": limit}
+                )
+            Brand.objects.create(name=name)
+            existing.add(name.casefold())
+            created["brands"].append(name)
+        children: dict[tuple[int | None, str], int] = {
+            (parent_id, name.casefold()): pk
+            for pk, parent_id, name in Category.objects.values_list("pk", "parent_id", "name")
+        }
+        for path in categories:
+            parent_id, names = None, []
+            for name in (part.strip() for part in path.split(">")):
+                if not name:
+                    continue
+                names.append(name)
+                pk = children.get((parent_id, name.casefold()))
+                if pk is None:
+                    if len(name) > Category._meta.get_field("name").max_length:
+                        raise InvalidGoods(
+                            _("The category name %(name)s is too long.") % {"name": name}
+                        )
+                    pk = Category.objects.create(name=name, parent_id=parent_id).pk
+                    children[(parent_id, name.casefold())] = pk
+                    created["categories"].append(" > ".join(names))
+                parent_id = pk
+    return created

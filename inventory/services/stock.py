@@ -14,14 +14,14 @@ submit, two tabs).
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from inventory import ledger
+from inventory import hooks, ledger
 from inventory.exceptions import (
     AlreadyPosted,
     InvalidInput,
@@ -45,6 +45,7 @@ from inventory.models import (
     StockTransfer,
     StockTransferLine,
 )
+from inventory.reasons import reason as reason_code
 from warehouses.models import Bin, Warehouse
 
 Kind = StockMovement.Kind
@@ -70,12 +71,6 @@ def _document(doc) -> ledger.Document:
         StockCount: DocumentType.COUNT,
     }[type(doc)]
     return ledger.Document(type=kind, id=doc.pk, ref=doc.number)
-
-
-def _check_positive(quantity: object) -> int:
-    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
-        raise InvalidQuantity(_("Quantities must be whole numbers greater than zero."))
-    return quantity
 
 
 def _check_bin(bin: Bin, warehouse_id: int, *, must_be_active: bool = True) -> None:
@@ -193,7 +188,7 @@ def inbound_line_add(
     finds or creates that batch (``batch_for_line``) in the same transaction, so a refused line
     leaves no new batch behind. Refuses inactive goods or bin, a bin of another warehouse, a
     batch of another goods, a non-positive quantity, a posted sheet."""
-    _check_positive(quantity)
+    ledger.check_quantity(quantity)
     if not goods.is_active:
         raise NotAllowed(_("Goods %(sku)s is inactive.") % {"sku": goods.sku})
     _check_batch(batch, goods)
@@ -294,7 +289,7 @@ def inbound_sheet_import(
     if not lines:
         raise InvalidInput(_("The sheet has no lines."))
     for line in lines:
-        _check_positive(line.quantity)
+        ledger.check_quantity(line.quantity)
     with transaction.atomic():
         sheet = inbound_sheet_create(
             warehouse=warehouse, type=type, user=user, reference=reference, note=note
@@ -418,11 +413,10 @@ def inbound_sheet_reverse(*, sheet_id: int, user, reason: str) -> InboundSheet:
             ),
             document=_document(reversal),
             operator=user,
-            reason=_("Reversal of %(doc)s: %(reason)s")
-            % {"doc": original.number, "reason": reason},
+            reason=reason_code("reversal", f"{original.number}: {reason}"),
             idempotency_key=f"inbound-{original.pk}-reverse",
             allow_expired=True,
-            override_reason=_("reversal of a receipt"),
+            override_reason="receipt_reversal",
         )
         return reversal
 
@@ -522,7 +516,7 @@ def outbound_line_add(
     """Add a line to a draft outbound sheet (locks the sheet row). ``bin`` and ``batch`` are
     optional (first-expiry-first-out picks the rest at posting). ``from_frozen`` only on purchase
     returns and scrap/other sheets."""
-    _check_positive(quantity)
+    ledger.check_quantity(quantity)
     _check_batch(batch, goods)
     with transaction.atomic():
         sheet = _locked_draft(OutboundSheet, sheet.pk)
@@ -598,32 +592,28 @@ def outbound_sheet_post(*, sheet_id: int, user) -> OutboundSheet:
 
 
 def outbound_sheet_reverse(*, sheet_id: int, user, reason: str) -> OutboundSheet:
-    """Reverse a posted outbound sheet with a new posted sheet: the shipped units come back, as
-    available stock, into the bins and batches they left (read from the sheet's movements).
-    Raises NotAllowed (a draft, a reversal, already reversed, a bin deactivated since, a sheet
-    that took frozen stock: bringing that back as available would release it without the
-    freeze's approval), InvalidInput (no reason)."""
+    """Reverse a posted outbound sheet with a new posted sheet: the shipped units come back into
+    the bins and batches they left (read from the sheet's movements). Units the sheet took from
+    frozen stock (scrap, purchase return) come back frozen, in the same transaction, never
+    available: an ``out_reversal`` receipt then a ``freeze`` posting on the reversal, and the
+    ``frozen_return`` hooks give them back to what held them (the freezes app: the freeze lines
+    they left, with an event). Raises NotAllowed (a draft, a reversal, already reversed, a bin
+    deactivated since), InvalidInput (no reason). Locks the original sheet row, then what the
+    ``prepare`` hooks lock (freeze rows), then the balances."""
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(_("Give a reason for the reversal."))
     with transaction.atomic():
         original = lock_document(OutboundSheet, sheet_id)
         _check_reversible(original)
-        if original.lines.filter(from_frozen=True).exists():
-            raise NotAllowed(
-                _(
-                    "This sheet took frozen stock, so it cannot be reversed: receive the units "
-                    "on an inbound sheet and freeze them again."
-                )
-            )
-        shipped = (
+        shipped = list(
             StockMovement.objects.filter(
                 document_type=DocumentType.OUTBOUND,
                 document_id=original.pk,
                 kind=OUTBOUND_KINDS[original.type],
             )
             .values("goods_id", "bin_id", "batch_id")
-            .annotate(units=Sum("quantity"))
+            .annotate(units=Sum("quantity"), frozen=Sum("frozen_delta"))
             .order_by("goods_id", "bin_id", "batch_id")
         )
         reversal = OutboundSheet.objects.create(
@@ -650,7 +640,21 @@ def outbound_sheet_reverse(*, sheet_id: int, user, reason: str) -> OutboundSheet
                 for line in original.lines.all()
             ]
         )
-        ledger.receive(
+        document = _document(reversal)
+        back_frozen = hooks.FrozenReturn(
+            original_type=DocumentType.OUTBOUND,
+            original_id=original.pk,
+            original_ref=original.number,
+            document_type=document.type,
+            document_id=reversal.pk,
+            document_ref=document.ref,
+            operator_id=getattr(user, "pk", None),
+        )
+        takes_frozen = any(row["frozen"] for row in shipped)
+        if takes_frozen:
+            hooks.frozen_return_prepare(back_frozen)
+        text = reason_code("reversal", f"{original.number}: {reason}")
+        posting = ledger.receive(
             kind=Kind.OUTBOUND_REVERSAL,
             lines=[
                 ledger.Receipt(
@@ -661,14 +665,42 @@ def outbound_sheet_reverse(*, sheet_id: int, user, reason: str) -> OutboundSheet
                 )
                 for row in shipped
             ],
-            document=_document(reversal),
+            document=document,
             operator=user,
-            reason=_("Reversal of %(doc)s: %(reason)s")
-            % {"doc": original.number, "reason": reason},
+            reason=text,
             warehouse_id=original.warehouse_id,
             idempotency_key=f"outbound-{original.pk}-reverse",
         )
+        if takes_frozen:
+            _refreeze(shipped, posting, back_frozen, document=document, user=user, reason=text)
         return reversal
+
+
+def _refreeze(
+    shipped: list[dict],
+    posting: ledger.Posting,
+    back_frozen: hooks.FrozenReturn,
+    *,
+    document: ledger.Document,
+    user,
+    reason: str,
+) -> None:
+    """Freeze again, on the reversal, the units the original sheet took from frozen stock, and
+    tell the ``frozen_return`` hooks (the balances are locked by the receipt)."""
+    balance_of = {(m.goods_id, m.bin_id, m.batch_id): m.balance_id for m in posting.movements}
+    units: dict[int, int] = {}
+    for row in shipped:
+        if row["frozen"]:
+            balance_id = balance_of[(row["goods_id"], row["bin_id"], row["batch_id"])]
+            units[balance_id] = units.get(balance_id, 0) - row["frozen"]
+    ledger.freeze(
+        holds=[ledger.Hold(balance_id, quantity) for balance_id, quantity in sorted(units.items())],
+        document=document,
+        operator=user,
+        reason=reason,
+        idempotency_key=f"outbound-{back_frozen.original_id}-reverse-freeze",
+    )
+    hooks.frozen_return_apply(replace(back_frozen, units=tuple(sorted(units.items()))))
 
 
 # --------------------------------------------------------------------------------------------
@@ -691,7 +723,7 @@ def bin_transfer(
     transfer document and its two movements. ``idempotency_key`` (the form's token) makes a
     double submit post once (AlreadyPosted). Raises InsufficientStock, NotAllowed (bins of two
     warehouses, inactive destination), InvalidInput (same bin)."""
-    _check_positive(quantity)
+    ledger.check_quantity(quantity)
     _check_batch(batch, goods)
     if from_bin.warehouse_id != to_bin.warehouse_id:
         raise NotAllowed(
@@ -768,7 +800,7 @@ def warehouse_transfer_line_add(
     batch: Batch | None = None,
 ) -> StockTransferLine:
     """Add a line (goods, batch, source bin, quantity) to a draft warehouse transfer."""
-    _check_positive(quantity)
+    ledger.check_quantity(quantity)
     _check_batch(batch, goods)
     if goods.is_combo:
         raise NotAllowed(_("A combo goods holds no stock: transfer its components."))
@@ -876,12 +908,7 @@ def warehouse_transfer_receive(
         receipts = []
         for line in lines:
             item = by_line[line.pk]
-            if (
-                isinstance(item.quantity, bool)
-                or not isinstance(item.quantity, int)
-                or item.quantity < 0
-            ):
-                raise InvalidQuantity(_("Received quantities must be whole numbers, 0 or more."))
+            ledger.check_quantity(item.quantity, minimum=0)
             if item.quantity > line.quantity:
                 raise InvalidQuantity(
                     _(
@@ -947,8 +974,7 @@ def count_line_set(
     *, count: StockCount, goods: Goods, bin: Bin, counted: int, batch: Batch | None = None
 ) -> StockCountLine:
     """Record (or correct) the counted quantity of a goods/batch in a bin on a draft count."""
-    if isinstance(counted, bool) or not isinstance(counted, int) or counted < 0:
-        raise InvalidQuantity(_("A counted quantity must be a whole number, 0 or more."))
+    ledger.check_quantity(counted, minimum=0)
     _check_batch(batch, goods)
     if goods.is_combo:
         raise NotAllowed(_("A combo goods holds no stock: count its components."))
