@@ -4,25 +4,17 @@
 import logging
 
 from celery import shared_task
-from django.db import OperationalError
 from django.utils import timezone
 
-from allocation.locks import advisory_lock
 from allocation.models import GrabWindow
 from allocation.services import close, windows
+from wms.celery import TASK_RETRY
+from wms.locks import advisory_lock
 
 logger = logging.getLogger(__name__)
 
-RETRY = {
-    "autoretry_for": (OperationalError,),
-    "retry_backoff": True,
-    "retry_backoff_max": 300,
-    "retry_jitter": True,
-    "max_retries": 5,
-}
 
-
-@shared_task(name="allocation.windows_due", acks_late=True, **RETRY)
+@shared_task(name="allocation.windows_due", **TASK_RETRY)
 def windows_due_task() -> dict:
     """Open scheduled windows whose time has come and close open windows past their closing
     time (every minute), under an advisory lock so a second beat does nothing."""

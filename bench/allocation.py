@@ -36,18 +36,7 @@ from pathlib import Path
 from django.db import connection, connections
 from django.utils import timezone
 
-from bench.common import peak_rss_mib, raw_connection, report, scaled, timed
-
-try:
-    from bench.common import check
-except ImportError:  # the shared check lands with the `checks` branch
-
-    def check(condition: object, message: str) -> bool:
-        if not condition:
-            print(f"  CHECK FAILED: {message}", flush=True)
-            raise SystemExit(1)
-        return True
-
+from bench.common import check, peak_rss_mib, raw_connection, report, scaled, timed
 
 # --- shared setup -----------------------------------------------------------------------------
 
@@ -201,13 +190,13 @@ def _raw_grabs(count: int, asks, n_clients: int, pool_id: int) -> float:
         with raw_connection() as conn, conn.cursor() as cursor:
             for i in chunk:
                 cursor.execute(
-                    "UPDATE bench_pool SET granted = granted + %s WHERE id = %s "
+                    "UPDATE bench_grab_pool SET granted = granted + %s WHERE id = %s "
                     "AND granted + %s <= offered RETURNING granted",
                     [asks[i], pool_id, asks[i]],
                 )
                 ok = cursor.fetchone() is not None
                 cursor.execute(
-                    "INSERT INTO bench_request (pool_id, store_id, quantity, granted, status,"
+                    "INSERT INTO bench_grab_request (pool_id, store_id, quantity, granted, status,"
                     " created_at) VALUES (%s, %s, %s, %s, %s, now())",
                     [pool_id, i, asks[i], asks[i] if ok else 0, "granted" if ok else "refused"],
                 )
@@ -232,12 +221,13 @@ def grab_hot_pool(scale: float) -> None:
     offer = sum(asks)  # everyone can be served: the pool ends exactly empty
     with connection.cursor() as cursor:
         cursor.execute(
-            "CREATE TABLE bench_pool (id int PRIMARY KEY, offered int, granted int);"
-            "CREATE TABLE bench_request (id bigserial PRIMARY KEY, pool_id int, store_id int,"
+            "DROP TABLE IF EXISTS bench_grab_pool, bench_grab_request;"
+            "CREATE TABLE bench_grab_pool (id int PRIMARY KEY, offered int, granted int);"
+            "CREATE TABLE bench_grab_request (id bigserial PRIMARY KEY, pool_id int, store_id int,"
             " quantity int, granted int, status text, created_at timestamptz)"
         )
         cursor.execute(
-            "INSERT INTO bench_pool VALUES (1, %s, 0), (2, %s, 0), (3, %s, 0)",
+            "INSERT INTO bench_grab_pool VALUES (1, %s, 0), (2, %s, 0), (3, %s, 0)",
             [offer, offer, offer],
         )
 
@@ -408,6 +398,7 @@ def allocate_at_close_10k(scale: float) -> None:
             [list(col) for col in zip(*sales, strict=True)],
         )
         cursor.execute(
+            "DROP TABLE IF EXISTS bench_decision, bench_order, bench_line, bench_request;"
             "CREATE TABLE bench_decision (id bigserial PRIMARY KEY, request_id bigint,"
             " result text, granted int, created_at timestamptz);"
             "CREATE TABLE bench_order (id bigserial PRIMARY KEY, store_id bigint);"
@@ -589,6 +580,7 @@ def import_store_sales_1m(scale: float) -> None:
     if not check(done.returncode == 0, f"the import process failed: {done.stderr[-2000:]}"):
         return
     result = json.loads(done.stdout.strip().splitlines()[-1])
+    check(result.get("debug") is False, "a benchmark child process ran with DEBUG on")
     check(result["written"], f"the import was not written: {result['summary']}")
     check(StoreSales.objects.count() == rows, "the import did not load every row")
     check(result["peak_mib"] <= 300, f"peak memory {result['peak_mib']:.0f} MiB > 300 MiB")
@@ -609,6 +601,8 @@ def _child(argv: list[str]) -> None:
 
     django.setup()
     connections["default"].settings_dict["NAME"] = os.environ["WMS_BENCH_DB_NAME"]
+    from django.conf import settings
+
     from allocation.imports import StoreSalesResource
     from inventory.imports.engine import run_import
     from inventory.imports.files import open_sheet
@@ -624,6 +618,7 @@ def _child(argv: list[str]) -> None:
                 "written": report_.written,
                 "summary": report_.summary_line() + " " + report_.refused,
                 "peak_mib": _high_water_mib(),
+                "debug": settings.DEBUG,
             }
         )
     )
