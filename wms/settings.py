@@ -206,6 +206,9 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "inventory.remove_expired_files",
         "schedule": crontab(hour=3, minute=15),
     },
+    # allocation: every minute, open grab windows whose time has come and close (share, make
+    # orders, unreserve the rest) those past their closing time; under an advisory lock.
+    "allocation-windows-due": {"task": "allocation.windows_due", "schedule": timedelta(minutes=1)},
 }
 
 # --- Logging: structured JSON to stdout -----------------------------------------------------
