@@ -228,3 +228,10 @@ if not DEBUG:
 
 # --- Health checks --------------------------------------------------------------------------
 WMS_HEALTH_BROKER_TIMEOUT = float(os.environ.get("WMS_HEALTH_BROKER_TIMEOUT", "2"))
+
+# --- Platform credentials (channels_sync) ---------------------------------------------------
+# Fernet keys, comma-separated, newest first: the first encrypts, all decrypt, so a key is
+# rotated by putting a new one in front (then `manage.py shop_credentials_rotate`).
+_DEV_FIELD_KEY = "d21zLWRldi1vbmx5LWZpZWxkLWtleS0wMDAwMDAwMDA="  # noqa: S105 - laptop default only
+# Without DEBUG there is no default: saving or reading credentials refuses until it is set.
+WMS_FIELD_KEY = os.environ.get("WMS_FIELD_KEY", _DEV_FIELD_KEY if DEBUG else "")
