@@ -188,6 +188,26 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "freezes.scan_near_expiry",
         "schedule": crontab(hour=2, minute=30),
     },
+    # channels_sync: every 5 seconds, one stock push per shop with goods waiting in the outbox.
+    "channels-drain-outbox": {"task": "channels_sync.drain_outbox", "schedule": 5.0},
+    # channels_sync: every night at 03:10, push every matched listing (corrects drift).
+    "channels-nightly-full-push": {
+        "task": "channels_sync.nightly_full_push",
+        "schedule": crontab(hour=3, minute=10),
+    },
+    # channels_sync: every hour, an incremental product sync of each shop synced before.
+    "channels-incremental-product-sync": {
+        "task": "channels_sync.incremental_product_sync",
+        "schedule": crontab(minute=20),
+    },
+}
+# Platform I/O runs on its own queues (a slow platform never delays freeze jobs).
+CELERY_TASK_ROUTES = {
+    "channels_sync.push_shop": {"queue": "sync_push"},
+    "channels_sync.drain_outbox": {"queue": "sync_push"},
+    "channels_sync.nightly_full_push": {"queue": "sync_push"},
+    "channels_sync.product_sync": {"queue": "sync_pull"},
+    "channels_sync.incremental_product_sync": {"queue": "sync_pull"},
 }
 
 # --- Logging: structured JSON to stdout -----------------------------------------------------

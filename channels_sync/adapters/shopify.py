@@ -31,6 +31,7 @@ API_VERSION = "2026-04"
 MAX_QUANTITIES_PER_CALL = 250
 PAGE_SIZE = 250  # connections return at most 250 nodes per page
 SET_COST_ESTIMATE = 10.0
+ENDPOINT = f"/admin/api/{API_VERSION}/graphql.json"
 
 PRODUCTS_QUERY = """
 query Variants($first: Int!, $after: String, $query: String) {
@@ -75,7 +76,7 @@ class ShopifyAdapter(PlatformAdapter):
         base = shop.api_base_url.rstrip("/") if shop.api_base_url else f"https://{shop.domain}"
         token = dict(shop.credentials).get("access_token", "")
         self.http = HttpClient(
-            f"{base}/admin/api/{API_VERSION}/graphql.json",
+            base,
             headers={"X-Shopify-Access-Token": token, "Content-Type": "application/json"},
             sleep=sleep,
             **client_options,
@@ -108,7 +109,9 @@ class ShopifyAdapter(PlatformAdapter):
     def graphql(self, query: str, variables: dict, *, cost: float = 1.0) -> dict:
         for _attempt in range(6):
             self._pace(cost)
-            response = self.http.request("POST", "", json={"query": query, "variables": variables})
+            response = self.http.request(
+                "POST", ENDPOINT, json={"query": query, "variables": variables}
+            )
             body = response.json()
             self._remember_cost(body)
             errors = body.get("errors") or []
