@@ -72,9 +72,44 @@ def outbox_on_posting(event: hooks.PostingEvent) -> None:
         mark_goods_dirty(touched)
 
 
+def push_soon_after_posting(event: hooks.PostingEvent) -> None:
+    """After-commit ledger hook: ask for a push of each pushing shop, at most once a second per
+    shop and process (the outbox rows are already committed; if the broker is down this is
+    skipped and the beat's drain sends them when it is back)."""
+    if not any(
+        (m.on_hand_delta or 0) - (m.frozen_delta or 0) - (m.reserved_delta or 0)
+        for m in event.movements
+    ):
+        return
+    queue_push_soon()
+
+
+def queue_push_soon(shop_ids: Iterable[int] | None = None) -> None:
+    import logging
+
+    from django.core.cache import cache
+
+    from channels_sync.models import Shop
+    from channels_sync.tasks import shop_push_task
+
+    if shop_ids is None:
+        shop_ids = Shop.objects.filter(is_active=True, is_stock_push_enabled=True).values_list(
+            "pk", flat=True
+        )
+    for shop_id in shop_ids:
+        if not cache.add(f"channels_sync:push-soon:{shop_id}", 1, timeout=1):
+            continue
+        try:
+            shop_push_task.apply_async(args=[shop_id], retry=False)
+        except Exception:  # noqa: BLE001 - broker down: the outbox keeps the work
+            logging.getLogger(__name__).warning("push not queued", extra={"shop": shop_id})
+
+
 def register() -> None:
     hooks.register_in_transaction(outbox_on_posting)
+    hooks.register_after_commit(push_soon_after_posting)
 
 
 def unregister() -> None:
     hooks.unregister_in_transaction(outbox_on_posting)
+    hooks.unregister_after_commit(push_soon_after_posting)

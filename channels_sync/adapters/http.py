@@ -67,6 +67,17 @@ class HttpClient:
         sleep=time.sleep,
         transport: httpx.BaseTransport | None = None,
     ):
+        from urllib.parse import urlsplit
+
+        from django.conf import settings
+
+        if getattr(settings, "CHANNELS_LOCAL_ONLY", False) and urlsplit(base_url).hostname not in {
+            "127.0.0.1",
+            "localhost",
+        }:
+            raise PlatformError(
+                f"refusing a non-local platform address {base_url!r}", transient=False
+            )
         self.client = httpx.Client(
             base_url=base_url,
             headers=headers or {},

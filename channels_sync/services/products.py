@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from functools import partial
 
 from django.db import transaction
 from django.db.models import Q
@@ -33,8 +34,6 @@ OVERLAP = timedelta(minutes=10)
 
 def product_sync_start(*, shop: Shop, mode: str, user) -> ProductSyncRun:
     """Queue a product sync; refuses while another sync of the shop is queued or running."""
-    from wms.celery import app
-
     with transaction.atomic():
         Shop.objects.select_for_update().get(pk=shop.pk)
         if ProductSyncRun.objects.filter(shop=shop, status__in=["queued", "running"]).exists():
@@ -49,9 +48,9 @@ def product_sync_start(*, shop: Shop, mode: str, user) -> ProductSyncRun:
             if mode == ProductSyncRun.Mode.INCREMENTAL
             else None,
         )
-        transaction.on_commit(
-            lambda: app.send_task("channels_sync.product_sync", args=[run.pk], queue="sync_pull")
-        )
+        from channels_sync.tasks import product_sync_task
+
+        transaction.on_commit(partial(product_sync_task.delay, run.pk))
     return run
 
 

@@ -77,6 +77,24 @@ def shop_push_now(*, shop: Shop, goods_ids: list[int] | None, user) -> int:
     return len(goods_ids)
 
 
+def goods_behind(goods_ids: list[int]) -> list[int]:
+    """The goods whose stock moves these goods' quantity: combos are replaced by components."""
+    from inventory.models import ComboComponent
+
+    parts = dict(
+        ComboComponent.objects.filter(combo_id__in=list(goods_ids)).values_list(
+            "combo_id", "component_id"
+        )
+    )
+    found = set(goods_ids) - set(parts)
+    found |= set(
+        ComboComponent.objects.filter(combo_id__in=list(parts)).values_list(
+            "component_id", flat=True
+        )
+    )
+    return sorted(found)
+
+
 def shop_goods_ids(shop: Shop) -> list[int]:
     """Goods behind the shop's matched listings, combos expanded to their components."""
     from inventory.models import ComboComponent

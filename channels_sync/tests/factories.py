@@ -11,6 +11,7 @@ class ShopFactory(factory.django.DjangoModelFactory):
     platform = "shopify"
     name = factory.Sequence(lambda n: f"Shop {n}")
     domain = factory.Sequence(lambda n: f"shop-{n}.myshopify.com")
+    api_base_url = "http://127.0.0.1:9"  # never the real platform: tests pass their fake's URL
     credentials = factory.LazyFunction(lambda: {"access_token": "shpat_test"})
     is_stock_push_enabled = True
 
