@@ -182,10 +182,7 @@ def _push_round(shop: Shop, adapter: PlatformAdapter, summary: PushSummary, trig
         OutboxItem.objects.filter(pk__in=row_ids).update(
             status=OutboxItem.Status.SENDING, claimed_at=now
         )
-        for pk, entries in payload.items():
-            OutboxItem.objects.filter(pk=pk).update(
-                payload={"sent": entries}, idempotency_key=entries[-1][0]
-            )
+        _store_sent(payload)
     effective_trigger = SyncRecord.Trigger.MANUAL if manual and trigger == "auto" else trigger
     failed_goods: set[int] = set()
     errors: dict[int, str] = {}
@@ -204,6 +201,36 @@ def _push_round(shop: Shop, adapter: PlatformAdapter, summary: PushSummary, trig
                     summary.errors.append(message)
     _settle(row_ids, goods_of_row, failed_goods, errors)
     return not failed_goods  # stop the loop on failure; the next tick retries after backoff
+
+
+def _store_sent(payload: dict[int, list]) -> None:
+    """Store on each claimed row the request entries (key, listing, item, quantity, expected)
+    it is part of, before the call: what a retry after a crash sends again. One statement."""
+    if not payload:
+        return
+    if connection.vendor == "postgresql":
+        import json
+
+        ids = list(payload)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                UPDATE channels_sync_outboxitem o
+                SET payload = v.p::jsonb, idempotency_key = v.k
+                FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS v(id, p, k)
+                WHERE o.id = v.id
+                """,
+                [
+                    ids,
+                    [json.dumps({"sent": payload[i]}) for i in ids],
+                    [payload[i][-1][0] for i in ids],
+                ],
+            )
+        return
+    for pk, entries in payload.items():
+        OutboxItem.objects.filter(pk=pk).update(
+            payload={"sent": entries}, idempotency_key=entries[-1][0]
+        )
 
 
 def _combo_parts(goods_ids: list[int]) -> dict[int, list[int]]:
