@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 _RETRY = {"autoretry_for": (ConnectionError,), "retry_backoff": 5, "retry_backoff_max": 300}
 
 
-@shared_task(name="channels_sync.push_shop", queue="sync_push", acks_late=True, **_RETRY)
+@shared_task(name="channels_sync.push_shop", acks_late=True, **_RETRY)
 def shop_push_task(shop_id: int, trigger: str = "auto", user_id: int | None = None) -> dict:
     from channels_sync.services.push import shop_push
 
@@ -31,7 +31,7 @@ def shop_push_task(shop_id: int, trigger: str = "auto", user_id: int | None = No
     return {"listings": summary.listings, "succeeded": summary.succeeded, "failed": summary.failed}
 
 
-@shared_task(name="channels_sync.drain_outbox", queue="sync_push", acks_late=True)
+@shared_task(name="channels_sync.drain_outbox", acks_late=True)
 def outbox_drain_task() -> int:
     """Every few seconds (beat): one push task per shop with pending rows."""
     from channels_sync.models import OutboxItem
@@ -51,7 +51,7 @@ def outbox_drain_task() -> int:
         return len(shops)
 
 
-@shared_task(name="channels_sync.nightly_full_push", queue="sync_push", acks_late=True)
+@shared_task(name="channels_sync.nightly_full_push", acks_late=True)
 def nightly_full_push_task() -> int:
     """Every night: queue every matched goods of every pushing shop (corrects drift)."""
     from channels_sync.hooks import mark_goods_dirty
@@ -71,14 +71,14 @@ def nightly_full_push_task() -> int:
         return len(shops)
 
 
-@shared_task(name="channels_sync.product_sync", queue="sync_pull", acks_late=True)
+@shared_task(name="channels_sync.product_sync", acks_late=True)
 def product_sync_task(run_id: int) -> str:
     from channels_sync.services.products import product_sync_run
 
     return product_sync_run(run_id).status
 
 
-@shared_task(name="channels_sync.incremental_product_sync", queue="sync_pull", acks_late=True)
+@shared_task(name="channels_sync.incremental_product_sync", acks_late=True)
 def incremental_product_sync_task() -> int:
     """Every hour: an incremental product sync of each active shop that has had a full one."""
     from channels_sync.models import ProductSyncRun, Shop

@@ -18,7 +18,7 @@ class FakeBase:
 
     def fail_next(self, kind: str, *, times: int = 1, **options) -> None:
         """Make the next ``times`` requests fail: ``kind`` "status" (``status=500``), "timeout"
-        (sleeps ``seconds``), "throttle" (429 with ``retry_after``)."""
+        (sleeps ``seconds``), "throttle" (429 with ``retry_after``), "slow" (sleeps ``seconds``, then answers normally)."""
         for _ in range(times):
             self.failures.append((kind, options))
 
@@ -27,6 +27,9 @@ class FakeBase:
             if not self.failures:
                 return None
             kind, options = self.failures.popleft()
+        if kind == "slow":  # answer normally, late (the caller may be gone by then)
+            time.sleep(options.get("seconds", 2.0))
+            return None
         if kind == "timeout":
             time.sleep(options.get("seconds", 2.0))
             return json_response({"errors": "slow"}, 504)

@@ -69,6 +69,8 @@ def product_sync_run(run_id: int, *, adapter: PlatformAdapter | None = None) -> 
     seen: set[str] = set()
     try:
         for page in adapter.iter_product_pages(run.since):
+            if page and all(p.variant_ref in seen for p in page):
+                raise PlatformError("the platform sent the same page twice", transient=False)
             counts = _store_page(shop, page)
             seen.update(p.variant_ref for p in page)
             ProductSyncRun.objects.filter(pk=run.pk).update(

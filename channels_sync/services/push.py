@@ -21,6 +21,7 @@ nightly full push). Contract:
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -42,7 +43,9 @@ from channels_sync.selectors import listing_sellable, listings_for_goods
 
 logger = logging.getLogger(__name__)
 
-STALE_AFTER = timedelta(minutes=10)
+# A SENDING row older than this was left by a dead worker (a live push finishes a batch in
+# seconds: calls time out after 10 s, retries are capped).
+STALE_AFTER = timedelta(seconds=int(os.environ.get("WMS_PUSH_STALE_SECONDS", "600")))
 CLAIM_LIMIT = 5000  # goods per round; a round is repeated while rows remain
 CAS_ROUNDS = 3
 MAX_BACKOFF = timedelta(minutes=30)
