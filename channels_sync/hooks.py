@@ -90,7 +90,7 @@ def queue_push_soon(shop_ids: Iterable[int] | None = None) -> None:
     from django.core.cache import cache
 
     from channels_sync.models import Shop
-    from channels_sync.tasks import shop_push_task
+    from wms.outbox import task_by_name
 
     if shop_ids is None:
         shop_ids = Shop.objects.filter(is_active=True, is_stock_push_enabled=True).values_list(
@@ -100,7 +100,7 @@ def queue_push_soon(shop_ids: Iterable[int] | None = None) -> None:
         if not cache.add(f"channels_sync:push-soon:{shop_id}", 1, timeout=1):
             continue
         try:
-            shop_push_task.apply_async(args=[shop_id], retry=False)
+            task_by_name("channels_sync.push_shop").apply_async(args=[shop_id], retry=False)
         except Exception:  # noqa: BLE001 - broker down: the outbox keeps the work
             logging.getLogger(__name__).warning("push not queued", extra={"shop": shop_id})
 

@@ -8,16 +8,13 @@ import logging
 
 from celery import shared_task
 
-from channels_sync.locks import advisory_lock
+from wms.celery import TASK_RETRY
+from wms.locks import advisory_lock
 
 logger = logging.getLogger(__name__)
 
-# Retry backoff stays far below the Redis visibility timeout (3600 s): a message is never
-# redelivered while its first delivery is still retrying.
-_RETRY = {"autoretry_for": (ConnectionError,), "retry_backoff": 5, "retry_backoff_max": 300}
 
-
-@shared_task(name="channels_sync.push_shop", acks_late=True, **_RETRY)
+@shared_task(name="channels_sync.push_shop", **TASK_RETRY)
 def shop_push_task(shop_id: int, trigger: str = "auto", user_id: int | None = None) -> dict:
     from channels_sync.services.push import shop_push
 
@@ -31,7 +28,7 @@ def shop_push_task(shop_id: int, trigger: str = "auto", user_id: int | None = No
     return {"listings": summary.listings, "succeeded": summary.succeeded, "failed": summary.failed}
 
 
-@shared_task(name="channels_sync.drain_outbox", acks_late=True)
+@shared_task(name="channels_sync.drain_outbox", **TASK_RETRY)
 def outbox_drain_task() -> int:
     """Every few seconds (beat): one push task per shop with pending rows."""
     from channels_sync.models import OutboxItem
@@ -51,7 +48,7 @@ def outbox_drain_task() -> int:
         return len(shops)
 
 
-@shared_task(name="channels_sync.nightly_full_push", acks_late=True)
+@shared_task(name="channels_sync.nightly_full_push", **TASK_RETRY)
 def nightly_full_push_task() -> int:
     """Every night: queue every matched goods of every pushing shop (corrects drift)."""
     from channels_sync.hooks import mark_goods_dirty
@@ -71,14 +68,14 @@ def nightly_full_push_task() -> int:
         return len(shops)
 
 
-@shared_task(name="channels_sync.product_sync", acks_late=True)
+@shared_task(name="channels_sync.product_sync", **TASK_RETRY)
 def product_sync_task(run_id: int) -> str:
     from channels_sync.services.products import product_sync_run
 
     return product_sync_run(run_id).status
 
 
-@shared_task(name="channels_sync.incremental_product_sync", acks_late=True)
+@shared_task(name="channels_sync.incremental_product_sync", **TASK_RETRY)
 def incremental_product_sync_task() -> int:
     """Every hour: an incremental product sync of each active shop that has had a full one."""
     from channels_sync.models import ProductSyncRun, Shop

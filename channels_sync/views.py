@@ -4,7 +4,6 @@ rollback, export), the sync log. Thin: parse, call a service or selector, render
 from __future__ import annotations
 
 import csv
-from functools import partial
 
 from django.contrib import messages
 from django.db import transaction
@@ -28,10 +27,10 @@ from channels_sync.models import (
 from channels_sync.services import bindings as binding_services
 from channels_sync.services import products as product_services
 from channels_sync.services import push as push_services
-from channels_sync.tasks import shop_push_task
 from inventory.models import Goods
 from warehouses.models import Warehouse
 from wms.http import parse_id, permission, respond
+from wms.outbox import enqueue_on_commit
 from wms.spreadsheets import export_value
 
 LOG_PAGE = 100
@@ -121,7 +120,7 @@ def shop_push_view(request: HttpRequest, pk: int) -> HttpResponse:
     except ChannelError as error:
         messages.error(request, error.message)
     else:
-        transaction.on_commit(partial(shop_push_task.delay, shop.pk, "manual", request.user.pk))
+        enqueue_on_commit("channels_sync.push_shop", shop.pk, "manual", request.user.pk)
         messages.success(request, _("%(count)s goods queued for a push.") % {"count": count})
     if request.POST.get("next"):
         return redirect(_safe_next(request))
@@ -518,9 +517,7 @@ def sync_retry_view(request: HttpRequest, record_pk: int) -> HttpResponse:
     except ChannelError as error:
         messages.error(request, error.message)
     else:
-        transaction.on_commit(
-            partial(shop_push_task.delay, record.shop_id, "manual", request.user.pk)
-        )
+        enqueue_on_commit("channels_sync.push_shop", record.shop_id, "manual", request.user.pk)
         messages.success(request, _("Queued again for a push."))
     return redirect(_safe_next(request))
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from functools import partial
 
 from django.db import transaction
 from django.db.models import Q
@@ -26,6 +25,7 @@ from channels_sync.exceptions import ChannelError
 from channels_sync.hooks import mark_goods_dirty
 from channels_sync.models import Listing, ListingLinkEvent, ProductSyncRun, Shop
 from inventory.models import Goods
+from wms.outbox import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -48,9 +48,7 @@ def product_sync_start(*, shop: Shop, mode: str, user) -> ProductSyncRun:
             if mode == ProductSyncRun.Mode.INCREMENTAL
             else None,
         )
-        from channels_sync.tasks import product_sync_task
-
-        transaction.on_commit(partial(product_sync_task.delay, run.pk))
+        enqueue_on_commit("channels_sync.product_sync", run.pk)
     return run
 
 

@@ -37,9 +37,9 @@ from channels_sync.adapters.base import LevelResult, LevelUpdate, PlatformAdapte
 from channels_sync.adapters.http import PlatformError
 from channels_sync.exceptions import ChannelError
 from channels_sync.hooks import mark_goods_dirty
-from channels_sync.locks import advisory_lock
 from channels_sync.models import Listing, OutboxItem, Shop, SyncRecord
 from channels_sync.selectors import listing_sellable, listings_for_goods
+from wms.locks import advisory_lock
 
 logger = logging.getLogger(__name__)
 

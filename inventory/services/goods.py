@@ -1,7 +1,8 @@
 """Writes of the goods catalogue: goods, combo components, batches.
 
-Every function is one business action in one transaction and raises a ``GoodsError`` subclass
-(``str(error)`` is the message for the user) when it refuses; a refusal writes nothing.
+Every function is one business action in one transaction and raises an
+``inventory.exceptions.GoodsError`` subclass (``str(error)`` is the message for the user) when it
+refuses; a refusal writes nothing.
 
 Combo structure changes (the editor, the combo import) serialize on one PostgreSQL advisory lock
 (``combo_graph_lock``), so two concurrent edits cannot each add half of a loop (A in B, B in A)
@@ -13,53 +14,24 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.db.models.functions import Upper
 from django.utils.translation import gettext as _
 
+from inventory.exceptions import (
+    ComboLoop,
+    DuplicateBarcode,
+    DuplicateBatch,
+    DuplicateSku,
+    InvalidGoods,
+)
 from inventory.models import Batch, Brand, Category, ComboComponent, Goods
 from inventory.selectors.stock import goods_has_stock
+from wms.locks import advisory_xact_lock
 
-# pg_advisory_xact_lock key for the combo graph ("combo" in ASCII, an arbitrary constant).
-COMBO_GRAPH_LOCK = 0x636F6D626F
-
-
-class GoodsError(Exception):
-    """Base of the catalogue's refusals; ``str(error)`` is a complete, translated sentence."""
-
-    field = None
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        if field:
-            self.field = field
-
-    def __str__(self) -> str:
-        return self.message
-
-
-class DuplicateSku(GoodsError):
-    field = "sku"
-
-
-class DuplicateBarcode(GoodsError):
-    field = "barcode"
-
-
-class InvalidGoods(GoodsError):
-    """A value the catalogue cannot store (a blank SKU, a negative weight...)."""
-
-
-class ComboLoop(GoodsError):
-    """The combo would contain itself, directly or through another combo."""
-
-    field = "component"
-
-
-class DuplicateBatch(GoodsError):
-    field = "batch_no"
+#: The advisory lock (``wms.locks``) that serializes changes of the combo graph.
+COMBO_GRAPH_LOCK = "inventory.combo_graph"
 
 
 def _clean_code(value: str | None) -> str:
@@ -225,9 +197,7 @@ def goods_set_active(*, goods: Goods, is_active: bool) -> Goods:
 def combo_graph_lock() -> None:
     """Serialize changes of the combo graph for the rest of the transaction (PostgreSQL advisory
     lock; SQLite already serializes writers). Call inside ``transaction.atomic()``."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [COMBO_GRAPH_LOCK])
+    advisory_xact_lock(COMBO_GRAPH_LOCK)
 
 
 def _contains(start_ids: set[int], target_id: int) -> bool:

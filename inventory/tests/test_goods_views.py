@@ -93,16 +93,16 @@ def test_list_pages_by_sku_without_offset(manager_client):
     # when
     first = manager_client.get(LIST)
     page = first.context["page"]
-    second = manager_client.get(LIST, {"after": page.next_after})
-    third = manager_client.get(LIST, {"after": second.context["page"].next_after})
-    back = manager_client.get(LIST, {"before": third.context["page"].previous_before})
+    second = manager_client.get(LIST, {"cursor": page.next_cursor})
+    third = manager_client.get(LIST, {"cursor": second.context["page"].next_cursor})
+    back = manager_client.get(LIST, {"cursor": third.context["page"].previous_cursor})
     # then
     assert _skus(first)[0] == "G-000" and len(_skus(first)) == 50
     assert _skus(second)[0] == "G-050"
     assert _skus(third) == [f"G-{index:03d}" for index in range(100, 120)]
-    assert third.context["page"].next_after is None
+    assert third.context["page"].next_cursor is None
     assert _skus(back) == _skus(second)
-    assert first.context["page"].previous_before is None
+    assert first.context["page"].previous_cursor is None
 
 
 def test_pagination_links_keep_the_filters(manager_client):
@@ -110,7 +110,8 @@ def test_pagination_links_keep_the_filters(manager_client):
     for index in range(60):
         GoodsFactory(sku=f"G-{index:03d}", brand=acme)
     response = manager_client.get(LIST, {"brand": acme.pk})
-    assert f"brand={acme.pk}&amp;after=G-049" in response.content.decode()
+    next_cursor = response.context["page"].next_cursor
+    assert f"brand={acme.pk}&amp;cursor={next_cursor}" in response.content.decode()
 
 
 def test_list_runs_the_same_number_of_queries_for_any_page_size(
@@ -153,6 +154,27 @@ def test_detail_shows_components_combos_and_batches(manager_client):
     assert [line.component.sku for line in response.context["components"]] == ["CAN"]
     assert [line.combo.sku for line in response.context["part_of"]] == ["CASE"]
     assert "LOT-7" in response.content.decode()
+
+
+def test_detail_hides_batch_numbers_and_expiry_dates_from_roles_without_view_batch(
+    client, make_user
+):
+    # given: a store manager may see goods but not batches (the batch page refuses him)
+    goods = GoodsFactory(sku="JAM")
+    BatchFactory(goods=goods, batch_no="LOT-SECRET", expiry_date=dt.date(2031, 7, 9))
+    client.force_login(make_user("store"))
+
+    # when
+    response = client.get(reverse("inventory:goods-detail", args=[goods.pk]))
+    batches = client.get(reverse("inventory:goods-batches", args=[goods.pk]))
+
+    # then
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "JAM" in text
+    assert "LOT-SECRET" not in text and "2031-07-09" not in text
+    assert "batches" not in response.context
+    assert batches.status_code == 403
 
 
 def test_detail_of_unknown_goods_is_404(manager_client):

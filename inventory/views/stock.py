@@ -9,20 +9,16 @@ errors (status 422) or messages; nothing is written then. Lists are keyset-pagin
 
 from __future__ import annotations
 
-import csv
-import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import (
-    FileResponse,
     Http404,
     HttpRequest,
     HttpResponse,
-    StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -44,7 +40,6 @@ from inventory.forms_stock import (
     TransferForm,
     TransferLineForm,
     TransferReceiveForm,
-    add_stock_error,
     new_token,
 )
 from inventory.models import (
@@ -61,7 +56,7 @@ from inventory.models import (
 from inventory.selectors import stock as selectors
 from inventory.services import stock as services
 from wms.http import View, parse_id, permission, respond
-from wms.spreadsheets import export_value
+from wms.writers import export_response
 
 
 def _cursor(request: HttpRequest) -> str | None:
@@ -71,45 +66,6 @@ def _cursor(request: HttpRequest) -> str | None:
 # --------------------------------------------------------------------------------------------
 # Exports (xlsx / csv), formula-escaped
 # --------------------------------------------------------------------------------------------
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _export(
-    fmt: str, filename: str, header: list[str], rows: Iterable[list[object]]
-) -> HttpResponse:
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    if fmt == "csv":
-        writer = csv.writer(_Echo())
-
-        def stream() -> Iterator[str]:
-            yield "\ufeff"  # Excel opens UTF-8 CSV with Chinese text correctly with a BOM
-            yield writer.writerow([export_value(h) for h in header])
-            for row in rows:
-                yield writer.writerow([export_value(v) for v in row])
-
-        response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{filename}-{stamp}.csv"'
-        return response
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(filename[:31])
-    sheet.append([export_value(h) for h in header])
-    for row in rows:
-        sheet.append([export_value(v) for v in row])
-    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
-    workbook.save(spool)
-    spool.seek(0)
-    return FileResponse(
-        spool,
-        as_attachment=True,
-        filename=f"{filename}-{stamp}.xlsx",
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
 
 
 def _export_format(request: HttpRequest) -> str:
@@ -202,7 +158,7 @@ def stock_export_view(request: HttpRequest) -> HttpResponse:
                 line += [row.in_transit]
             yield line
 
-    return _export(fmt, "stock", header, rows())
+    return export_response(fmt, "stock", header, rows())
 
 
 def _movement_filter(request: HttpRequest) -> tuple[MovementFilter, bool]:
@@ -279,7 +235,7 @@ def ledger_export_view(request: HttpRequest) -> HttpResponse:
                 m.reason,
             ]
 
-    return _export(fmt, "ledger", header, rows())
+    return export_response(fmt, "ledger", header, rows())
 
 
 @permission("inventory.view_stockbalance")
@@ -428,7 +384,7 @@ def sheet_create_view(request: HttpRequest, direction: str) -> HttpResponse:
             try:
                 sheet = config["create"](user=request.user, **form.cleaned_data)
             except StockError as error:
-                add_stock_error(form, error)
+                form.add_domain_error(error)
             else:
                 messages.success(request, _("%(doc)s created.") % {"doc": sheet.number})
                 return redirect(f"inventory:{direction}-detail", pk=sheet.pk)
@@ -512,7 +468,7 @@ def sheet_line_add_view(request: HttpRequest, direction: str, pk: int) -> HttpRe
                     from_frozen=data.get("from_frozen", False),
                 )
         except StockError as error:
-            add_stock_error(form, error)
+            form.add_domain_error(error)
         else:
             if not request.htmx:
                 messages.success(request, _("Line added."))
@@ -570,7 +526,7 @@ def sheet_reverse_view(request: HttpRequest, direction: str, pk: int) -> HttpRes
                 sheet_id=pk, user=request.user, reason=form.cleaned_data["reason"]
             )
         except StockError as error:
-            add_stock_error(form, error)
+            form.add_domain_error(error)
         else:
             messages.success(
                 request,
@@ -646,7 +602,7 @@ def transfer_bin_view(request: HttpRequest) -> HttpResponse:
                     idempotency_key=f"bin-transfer-{data['token']}",
                 )
             except StockError as error:
-                add_stock_error(form, error)
+                form.add_domain_error(error)
             else:
                 messages.success(
                     request,
@@ -683,7 +639,7 @@ def transfer_create_view(request: HttpRequest) -> HttpResponse:
                     user=request.user, **form.cleaned_data
                 )
             except StockError as error:
-                add_stock_error(form, error)
+                form.add_domain_error(error)
             else:
                 messages.success(request, _("%(doc)s created.") % {"doc": transfer.number})
                 return redirect("inventory:transfer-detail", pk=transfer.pk)
@@ -737,7 +693,7 @@ def transfer_line_add_view(request: HttpRequest, pk: int) -> HttpResponse:
                 batch=data.get("batch"),
             )
         except StockError as error:
-            add_stock_error(form, error)
+            form.add_domain_error(error)
         else:
             if not request.htmx:
                 return redirect("inventory:transfer-detail", pk=pk)
@@ -807,7 +763,7 @@ def transfer_receive_view(request: HttpRequest, pk: int) -> HttpResponse:
                 transfer_id=pk, user=request.user, received=received
             )
         except StockError as error:
-            add_stock_error(form, error)
+            form.add_domain_error(error)
         else:
             messages.success(request, _("%(doc)s received.") % {"doc": transfer.number})
             return redirect("inventory:transfer-detail", pk=pk)
@@ -851,7 +807,7 @@ def count_create_view(request: HttpRequest) -> HttpResponse:
             try:
                 count = services.count_create(user=request.user, **form.cleaned_data)
             except StockError as error:
-                add_stock_error(form, error)
+                form.add_domain_error(error)
             else:
                 messages.success(request, _("%(doc)s created.") % {"doc": count.number})
                 return redirect("inventory:count-detail", pk=count.pk)
@@ -896,7 +852,7 @@ def count_line_set_view(request: HttpRequest, pk: int) -> HttpResponse:
                 batch=data.get("batch"),
             )
         except StockError as error:
-            add_stock_error(form, error)
+            form.add_domain_error(error)
         else:
             if not request.htmx:
                 return redirect("inventory:count-detail", pk=pk)
