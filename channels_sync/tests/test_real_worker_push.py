@@ -160,7 +160,12 @@ def test_platform_500_is_recorded_goods_stay_dirty_and_go_out_later(broker, fake
             what="failure records",
             worker=worker,
         )
-        assert OutboxItem.objects.filter(shop=shop, status="pending").count() == 3
+        wait_for(
+            lambda: OutboxItem.objects.filter(shop=shop, status="pending").count() == 3,
+            timeout=30,
+            what="the rows back to pending",
+            worker=worker,
+        )
         OutboxItem.objects.filter(shop=shop).update(claimed_at=None)  # backoff over
         shop_push_task.delay(shop.pk)
         wait_for(
