@@ -52,7 +52,10 @@ def test_every_channel_screen_renders_and_never_shows_a_secret(client, operator,
         assert response.status_code == 200, url
         body = b"".join(response.streaming_content) if response.streaming else response.content
         assert b"shpat_secret_value_1234" not in body
-    assert "1234" in client.get(urls[1]).content.decode()
+    page = client.get(urls[1]).content.decode()
+    assert "1234" in page
+    if lang == "zh-hans":
+        assert "全量同步" in page and "仓库绑定" in page
 
 
 def test_unbind_preview_then_request_waits_for_review(client, operator):
