@@ -209,6 +209,26 @@ CELERY_BEAT_SCHEDULE: dict = {
     # allocation: every minute, open grab windows whose time has come and close (share, make
     # orders, unreserve the rest) those past their closing time; under an advisory lock.
     "allocation-windows-due": {"task": "allocation.windows_due", "schedule": timedelta(minutes=1)},
+    # channels_sync: every 5 seconds, one stock push per shop with goods waiting in the outbox.
+    "channels-drain-outbox": {"task": "channels_sync.drain_outbox", "schedule": 5.0},
+    # channels_sync: every night at 03:10, push every matched listing (corrects drift).
+    "channels-nightly-full-push": {
+        "task": "channels_sync.nightly_full_push",
+        "schedule": crontab(hour=3, minute=10),
+    },
+    # channels_sync: every hour, an incremental product sync of each shop synced before.
+    "channels-incremental-product-sync": {
+        "task": "channels_sync.incremental_product_sync",
+        "schedule": crontab(minute=20),
+    },
+}
+# Platform I/O runs on its own queues (a slow platform never delays freeze jobs).
+CELERY_TASK_ROUTES = {
+    "channels_sync.push_shop": {"queue": "sync_push"},
+    "channels_sync.drain_outbox": {"queue": "sync_push"},
+    "channels_sync.nightly_full_push": {"queue": "sync_push"},
+    "channels_sync.product_sync": {"queue": "sync_pull"},
+    "channels_sync.incremental_product_sync": {"queue": "sync_pull"},
 }
 
 # --- Logging: structured JSON to stdout -----------------------------------------------------
@@ -252,3 +272,10 @@ WMS_HEALTH_BROKER_TIMEOUT = float(os.environ.get("WMS_HEALTH_BROKER_TIMEOUT", "2
 # The only-writer guard (inventory/writer_guard.py): refuse any write to stock balances or
 # movements that does not come from inventory.ledger. On while developing; tests always have it.
 WMS_LEDGER_GUARD = env_bool("WMS_LEDGER_GUARD", DEBUG)
+
+# --- Platform credentials (channels_sync) ---------------------------------------------------
+# Fernet keys, comma-separated, newest first: the first encrypts, all decrypt, so a key is
+# rotated by putting a new one in front (then `manage.py shop_credentials_rotate`).
+_DEV_FIELD_KEY = "d21zLWRldi1vbmx5LWZpZWxkLWtleS0wMDAwMDAwMDA="  # noqa: S105 - laptop default only
+# Without DEBUG there is no default: saving or reading credentials refuses until it is set.
+WMS_FIELD_KEY = os.environ.get("WMS_FIELD_KEY", _DEV_FIELD_KEY if DEBUG else "")
