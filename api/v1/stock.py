@@ -153,24 +153,24 @@ class _SheetViewSet(ApiViewSet):
             "one_shot": (f"inventory.add_{direction}sheet", "inventory.post_sheet"),
         }
 
-    def queryset(self):
+    def sheets(self):
         if self.model is InboundSheet:
             return selectors.inbound_sheets(user=self.request.user)
         return selectors.outbound_sheets(user=self.request.user)
 
     def _sheet(self, pk: int | None = None):
-        sheet = self.queryset().filter(pk=pk or self.object_id()).first()
+        sheet = self.sheets().filter(pk=pk or self.object_id()).first()
         if sheet is None:
             raise Http404
         return sheet
 
     def _out(self, pk: int, code=status.HTTP_200_OK) -> Response:
-        sheet = self.queryset().prefetch_related("lines").get(pk=pk)
+        sheet = self.sheets().prefetch_related("lines").get(pk=pk)
         return Response(self.output(sheet).data, status=code)
 
     def list(self, request):
         filterset = filtered(
-            SheetFilter, self.queryset(), request, type_choices=self.model.Type.choices
+            SheetFilter, self.sheets(), request, type_choices=self.model.Type.choices
         )
         return self.paged(filterset.qs.prefetch_related("lines"), self.output)
 
