@@ -2,9 +2,9 @@
 
     {"code": "insufficient_stock", "message": "Not enough stock of …", "fields": {"quantity": ["…"]}}
 
-Built from the services' own domain errors (the ledger's ``StockError`` family, the freezes'
-refusals, ``GoodsError``, ``WarehouseDomainError``, the project ``DomainError`` base once every
-app uses it) and from DRF's own exceptions (validation, authentication, permission, throttling,
+Built from the services' own domain errors (``wms.errors.DomainError``: the ledger's
+``StockError`` family, the freezes' refusals, ``GoodsError``, ``WarehouseDomainError``, the
+API's own) and from DRF's own exceptions (validation, authentication, permission, throttling,
 malformed JSON). ``code`` is stable for programs; ``message`` is a translated sentence for people.
 """
 
@@ -23,9 +23,18 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from api.exceptions import ApiDomainError
 from freezes.exceptions import AlreadyDecided, ApprovalRefused
-from inventory.exceptions import AlreadyPosted, InsufficientStock, NotAllowed, StockError
-from inventory.services.goods import DuplicateBarcode, DuplicateBatch, DuplicateSku, GoodsError
+from inventory.exceptions import (
+    AlreadyPosted,
+    DuplicateBarcode,
+    DuplicateBatch,
+    DuplicateSku,
+    GoodsError,
+    InsufficientStock,
+    NotAllowed,
+    StockError,
+)
 from warehouses.exceptions import BinsGuarded, DuplicateCode, WarehouseDomainError
+from wms.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
@@ -45,16 +54,7 @@ STATUS_OF: list[tuple[type[Exception], int]] = [
     (BinsGuarded, status.HTTP_409_CONFLICT),
     (WarehouseDomainError, status.HTTP_400_BAD_REQUEST),
 ]
-DOMAIN_ERRORS: tuple[type[Exception], ...] = (
-    ApiDomainError,
-    *{cls for cls, _status in STATUS_OF},
-)
-try:  # the project-wide base, once it lands (helper ``shared``)
-    from wms.errors import DomainError  # type: ignore[import-not-found]
-
-    DOMAIN_ERRORS = (*DOMAIN_ERRORS, DomainError)
-except ImportError:  # pragma: no cover - until wms.errors exists
-    DomainError = None
+DOMAIN_ERRORS = (DomainError,)
 
 
 def _snake(name: str) -> str:

@@ -1,22 +1,13 @@
-"""The API app's own refusals, in the shape of the project's domain errors
-(``message``, optional ``field``, a stable ``code``)."""
+"""The API app's own refusals (``wms.errors.DomainError``), with the HTTP status each means."""
 
 from __future__ import annotations
 
+from wms.errors import DomainError
 
-class ApiDomainError(Exception):
+
+class ApiDomainError(DomainError):
     code = "invalid"
     status = 400
-
-    def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
-        super().__init__(str(message))
-        self.message = str(message)
-        self.field = field
-        if code:
-            self.code = code
-
-    def __str__(self) -> str:
-        return self.message
 
     def with_status(self, status: int) -> ApiDomainError:
         self.status = status

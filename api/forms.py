@@ -2,9 +2,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from api.webhooks import events
+from wms.forms import DomainErrorFormMixin
 
 
-class TokenForm(forms.Form):
+class TokenForm(DomainErrorFormMixin, forms.Form):
     name = forms.CharField(
         label=_("Token name"),
         max_length=80,
@@ -12,7 +13,7 @@ class TokenForm(forms.Form):
     )
 
 
-class SubscriptionForm(forms.Form):
+class SubscriptionForm(DomainErrorFormMixin, forms.Form):
     url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https")
     events = forms.MultipleChoiceField(
         label=_("Events"), widget=forms.CheckboxSelectMultiple, choices=()
@@ -23,7 +24,3 @@ class SubscriptionForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["events"].choices = events.event_choices()
-
-    def add_domain_error(self, error) -> None:
-        field = getattr(error, "field", None)
-        self.add_error(field if field in self.fields else None, str(error))

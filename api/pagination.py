@@ -3,7 +3,7 @@
 clamped, so a script learns its mistake.
 
 * ``CursorPage``: DRF's cursor pagination over a queryset, newest first (``-pk``).
-* ``keyset_response``: the stock selectors' own keyset pages (the balances and movements
+* ``keyset_response``: the stock selectors' own keyset pages (``wms.pagination.KeysetPage``) (the balances and movements
   screens page the same way, so the API and the screens agree on order and cost).
 """
 
@@ -54,5 +54,9 @@ class CursorPage(CursorPagination):
 def keyset_response(request, page, data: list) -> Response:
     url = request.build_absolute_uri()
     next_url = replace_query_param(url, "cursor", page.next_cursor) if page.next_cursor else None
-    previous = remove_query_param(url, "cursor") if not page.is_first else None
+    previous = None
+    if getattr(page, "previous_cursor", None):
+        previous = replace_query_param(url, "cursor", page.previous_cursor)
+    elif not page.is_first:
+        previous = remove_query_param(url, "cursor")
     return Response({"next": next_url, "previous": previous, "results": data})

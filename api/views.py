@@ -34,7 +34,7 @@ def token_list_view(request: HttpRequest) -> HttpResponse:
             try:
                 token, raw = tokens.token_create(user=request.user, name=form.cleaned_data["name"])
             except ApiDomainError as error:
-                form.add_error("name" if error.field == "name" else None, str(error))
+                form.add_domain_error(error)
                 status = 422
             else:
                 created = {"token": token, "raw": raw}
