@@ -4,7 +4,7 @@ cursor pagination, and ``run_service`` (parse -> service -> representation)."""
 from __future__ import annotations
 
 from django.http import Http404
-from rest_framework import viewsets
+from rest_framework import views, viewsets
 
 from api.pagination import CursorPage
 from api.permissions import ActionPermissions
@@ -32,6 +32,13 @@ class ApiViewSet(viewsets.GenericViewSet):
         return self.get_paginated_response(serializer_class(page, many=True).data)
 
 
+class ApiView(views.APIView):
+    """A single-resource view (keyset-paged reads that are not model lists)."""
+
+    permission_classes = [ActionPermissions]
+    required_perms: dict[str, tuple[str, ...]] = {}
+
+
 def filtered(filterset_class, queryset, request, **kwargs):
     """The FilterSet the screen uses, bound to the query string; invalid input -> 400 with the
     filter's own messages (the one error body)."""
@@ -43,12 +50,30 @@ def filtered(filterset_class, queryset, request, **kwargs):
     return filterset
 
 
+def _filter_schema(f) -> dict:
+    import django_filters
+
+    if isinstance(f, django_filters.ModelChoiceFilter):
+        return {"type": "integer", "minimum": 1}
+    if isinstance(f, django_filters.BooleanFilter):
+        return {"type": "boolean"}
+    if isinstance(f, django_filters.DateFilter):
+        return {"type": "string", "format": "date"}
+    if isinstance(f, django_filters.ChoiceFilter):
+        choices = f.extra.get("choices")
+        values = [
+            str(value) for value, _label in (choices() if callable(choices) else choices or [])
+        ]
+        return {"type": "string", "enum": values} if values else {"type": "string"}
+    return {"type": "string", "maxLength": 100}
+
+
 def filter_parameters(filterset_class, *extra):
-    """OpenAPI query parameters for a FilterSet's declared filters (all strings on the wire)."""
+    """OpenAPI query parameters for a FilterSet's declared filters, typed from the filters."""
     from drf_spectacular.utils import OpenApiParameter
 
     params = [
-        OpenApiParameter(name, str, description=str(getattr(f, "label", "") or name))
+        OpenApiParameter(name, _filter_schema(f), description=str(getattr(f, "label", "") or name))
         for name, f in filterset_class.base_filters.items()
     ]
     return [*params, *extra]

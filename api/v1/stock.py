@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from api.pagination import keyset_response, page_limit
 from api.v1 import serializers as s
-from api.v1.base import ApiViewSet, filter_parameters, filtered
+from api.v1.base import ApiView, ApiViewSet, filter_parameters, filtered
 from inventory.filters_stock import MovementFilter, SheetFilter, StockFilter, TransferFilter
 from inventory.models import (
     InboundLine,
@@ -36,11 +36,15 @@ from inventory.selectors import stock as selectors
 from inventory.services import stock as services
 
 CURSOR = OpenApiParameter("cursor", str, description="The `next` link's cursor.")
-LIMIT = OpenApiParameter("limit", int, description="Rows per page, 1-500 (default 50).")
+LIMIT = OpenApiParameter(
+    "limit",
+    {"type": "integer", "minimum": 1, "maximum": 500},
+    description="Rows per page, 1-500 (default 50).",
+)
 
 
 @extend_schema_view(
-    list=extend_schema(
+    get=extend_schema(
         summary="Stock balances",
         description="The stock query (库存查询): one row per goods, bin and batch (`group=bin`), "
         "or summed per `goods`, `warehouse` or `batch`. Same filters and order as the screen "
@@ -80,12 +84,10 @@ LIMIT = OpenApiParameter("limit", int, description="Rows per page, 1-500 (defaul
         ],
     )
 )
-class BalanceViewSet(ApiViewSet):
-    required_perms = {"list": ("inventory.view_stockbalance",)}
-    serializer_class = s.BalanceRowSerializer
-    pagination_class = None
+class BalanceView(ApiView):
+    required_perms = {"get": ("inventory.view_stockbalance",)}
 
-    def list(self, request):
+    def get(self, request):
         limit = page_limit(request)
         filterset = filtered(StockFilter, selectors.stock_base(user=request.user), request)
         page = selectors.stock_page(
@@ -100,7 +102,7 @@ class BalanceViewSet(ApiViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(
+    get=extend_schema(
         summary="Stock movements",
         description="The ledger (出入库流水), newest first, read-only (movements are never "
         "changed; a correction is a new movement). The ledger screen's filters.",
@@ -108,12 +110,10 @@ class BalanceViewSet(ApiViewSet):
         responses={200: s.MovementPageSerializer},
     )
 )
-class MovementViewSet(ApiViewSet):
-    required_perms = {"list": ("inventory.view_stockmovement",)}
-    serializer_class = s.MovementSerializer
-    pagination_class = None
+class MovementView(ApiView):
+    required_perms = {"get": ("inventory.view_stockmovement",)}
 
-    def list(self, request):
+    def get(self, request):
         limit = page_limit(request)
         filterset = filtered(MovementFilter, selectors.movement_base(user=request.user), request)
         page = selectors.movement_page(

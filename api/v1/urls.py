@@ -1,5 +1,6 @@
 """API v1 routes: ``/api/v1/<resource>/``."""
 
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from api.v1 import catalogue, freezes, stock, webhooks
@@ -11,8 +12,6 @@ router.register("brands", catalogue.BrandViewSet, basename="brand")
 router.register("warehouses", catalogue.WarehouseViewSet, basename="warehouse")
 router.register("zones", catalogue.ZoneViewSet, basename="zone")
 router.register("bins", catalogue.BinViewSet, basename="bin")
-router.register("balances", stock.BalanceViewSet, basename="balance")
-router.register("movements", stock.MovementViewSet, basename="movement")
 router.register("inbound-sheets", stock.InboundSheetViewSet, basename="inbound-sheet")
 router.register("outbound-sheets", stock.OutboundSheetViewSet, basename="outbound-sheet")
 router.register("receipts", stock.ReceiptViewSet, basename="receipt")
@@ -24,4 +23,8 @@ router.register("freeze-events", freezes.FreezeEventViewSet, basename="freeze-ev
 router.register("release-requests", freezes.ReleaseRequestViewSet, basename="release-request")
 router.register("webhooks", webhooks.SubscriptionViewSet, basename="webhook")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("balances/", stock.BalanceView.as_view(), name="balance-list"),
+    path("movements/", stock.MovementView.as_view(), name="movement-list"),
+    *router.urls,
+]
