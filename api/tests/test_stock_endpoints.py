@@ -301,3 +301,21 @@ def test_inbound_sheet_list_is_paged_with_lines(client_for, world):
     page = client.get("/api/v1/inbound-sheets/", {"limit": 2}).json()
     assert len(page["results"]) == 2 and page["next"]
     assert InboundSheet.objects.count() == 3
+
+
+def test_balance_pages_cost_a_constant_number_of_queries(
+    client_for, world, django_assert_num_queries
+):
+    from inventory.tests.factories import GoodsFactory, receive_stock
+
+    for _ in range(12):
+        receive_stock(GoodsFactory(), world.bin, 3)
+    client = client_for("staff")
+    client.get("/api/v1/balances/")  # token's last use recorded: later requests do not write
+    # token with its user, the two permission queries, the page
+    with django_assert_num_queries(4) as first:
+        page = client.get("/api/v1/balances/", {"limit": 4}).json()
+    with django_assert_num_queries(len(first.captured_queries)):
+        deeper = client.get(page["next"]).json()
+    with django_assert_num_queries(len(first.captured_queries)):
+        client.get(deeper["next"])
