@@ -5,24 +5,16 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from django.db import OperationalError
 from django.utils import timezone
 
 from api.models import WebhookDelivery
 from api.webhooks import delivery
+from wms.celery import TASK_RETRY
 
 logger = logging.getLogger(__name__)
 
-RETRY = {
-    "autoretry_for": (OperationalError,),
-    "retry_backoff": True,
-    "retry_backoff_max": 300,
-    "retry_jitter": True,
-    "max_retries": 5,
-}
 
-
-@shared_task(name="api.deliver_webhook", acks_late=True, **RETRY)
+@shared_task(name="api.deliver_webhook", **TASK_RETRY)
 def webhook_deliver_task(delivery_id: int) -> str | None:
     """One attempt; when it stays pending, the next attempt is queued at its backoff time."""
     status = delivery.deliver(delivery_id)
@@ -34,7 +26,7 @@ def webhook_deliver_task(delivery_id: int) -> str | None:
     return status
 
 
-@shared_task(name="api.sweep_webhooks", acks_late=True, **RETRY)
+@shared_task(name="api.sweep_webhooks", **TASK_RETRY)
 def webhooks_sweep_task() -> int:
     """Every minute: send pending deliveries that are due (lost queue messages, broker
     outages, expired leases of killed workers)."""

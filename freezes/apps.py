@@ -13,3 +13,8 @@ class FreezesConfig(AppConfig):
         from freezes.services import receipts
 
         receipts.register()
+        # wms: the job sweeper requeues freeze jobs whose worker died.
+        from freezes.services import jobs
+        from wms.jobs import register_job_kind
+
+        register_job_kind(jobs.job_kind())

@@ -22,11 +22,14 @@ RELEASE_KINDS = frozenset({"released", "released_at_time", "released_on_qc", "re
 
 
 def _queue(ids: list[int]) -> None:
-    from api.tasks import webhook_deliver_task
+    """Send the deliveries' tasks (after commit). The deliveries are themselves the durable
+    outbox: when the broker is down nothing is lost, ``api.sweep_webhooks`` sends them."""
+    from wms.outbox import task_by_name
 
+    task = task_by_name("api.deliver_webhook")
     for delivery_id in ids:
         try:
-            webhook_deliver_task.delay(delivery_id)
+            task.delay(delivery_id)
         except Exception:  # noqa: BLE001 - broker down: the sweeper sends it later
             return
 
