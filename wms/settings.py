@@ -282,6 +282,16 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Several models name their choices "status" / "type": one clear name each.
+    "ENUM_NAME_OVERRIDES": {
+        "DocumentStatusEnum": "inventory.models.DocumentStatus",
+        "TransferStatusEnum": "inventory.models.StockTransfer.Status",
+        "FreezeStatusEnum": "freezes.models.Freeze.Status",
+        "ReleaseRequestStatusEnum": "freezes.models.ReleaseRequest.Status",
+        "WebhookDeliveryStatusEnum": "api.models.WebhookDelivery.Status",
+        "InboundSheetTypeEnum": "inventory.models.InboundSheet.Type",
+        "OutboundSheetTypeEnum": "inventory.models.OutboundSheet.Type",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.schema.postprocess",
