@@ -13,3 +13,8 @@ class FreezesConfig(AppConfig):
         from freezes.services import receipts
 
         receipts.register()
+
+        # The scan box opens freeze numbers (FRZ-000004).
+        from freezes import scan
+
+        scan.register()
