@@ -3,7 +3,7 @@
 Data: ``scale * 100,000`` bins over 4 warehouses, each with picking and storage zones (bulk
 inserted). Work: the page the bin lookup screen shows for "code starts with b-0, in warehouse
 2, picking zones, active", 50 rows and the total count, repeated ``PAGES`` times.
-App: ``warehouses.selectors.bin_lookup`` + ``paginate`` (model instances with warehouse and zone).
+App: ``warehouses.selectors.bin_lookup`` + ``wms.pagination.keyset_page`` (model instances with warehouse and zone).
 Baseline: the same COUNT and SELECT ... LIMIT 50 written by hand, over psycopg2, in the same run
 on the same database. The two must return the same bin ids in the same order.
 """
@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from bench.common import raw_connection, report, scaled, timed
 from warehouses import selectors
 from warehouses.models import Bin, Warehouse, Zone
+from wms.pagination import keyset_page
 
 WAREHOUSES = 4
 AISLES = "ABCDEFGHJK"  # A-D picking faces, E-K storage racks
@@ -77,15 +78,15 @@ def _populate(total_bins: int) -> Warehouse:
 
 
 def _app_page(warehouse: Warehouse) -> tuple[int, list[tuple]]:
-    page = selectors.paginate(
+    page = keyset_page(
         selectors.bin_lookup(
             user=None, code=SEARCH, warehouse=warehouse, zone_type=Zone.Type.PICKING, is_active=True
         ),
-        page=1,
         per_page=PER_PAGE,
+        with_count=True,
     )
-    rows = [(b.pk, b.code, b.warehouse.code, b.zone.code, b.zone.type) for b in page.object_list]
-    return page.paginator.count, rows
+    rows = [(b.pk, b.code, b.warehouse.code, b.zone.code, b.zone.type) for b in page.rows]
+    return page.count, rows
 
 
 def _baseline_page(cursor, params: dict) -> tuple[int, list[tuple]]:

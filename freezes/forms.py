@@ -13,9 +13,9 @@ from freezes.models import FreezeLine, FreezeRule, QualityInspection, Reason, Re
 from freezes.scope import Scope
 from freezes.services.freezing import SHIP_OUT_KINDS
 from inventory import ledger
-from inventory.exceptions import StockError
 from inventory.models import Batch, Brand, Category, Goods
 from warehouses.models import Bin, Warehouse
+from wms.forms import DomainErrorFormMixin
 
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -23,12 +23,7 @@ DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 SHIP_OUT_LABELS = {"scrap": _("Scrap"), "purchase_return": _("Purchase return")}
 
 
-class DomainErrorMixin:
-    def add_domain_error(self, error: StockError) -> None:
-        self.add_error(None, str(error))
-
-
-class FreezeForm(DomainErrorMixin, forms.Form):
+class FreezeForm(DomainErrorFormMixin, forms.Form):
     """A manual freeze: the scope (any combination), all or a quantity, reason and options.
 
     Goods, batch and bin are typed (SKU, batch number, bin code): catalogues are too long for a
@@ -165,7 +160,7 @@ class FreezeForm(DomainErrorMixin, forms.Form):
         return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-class FreezeEditForm(DomainErrorMixin, forms.Form):
+class FreezeEditForm(DomainErrorFormMixin, forms.Form):
     note = forms.CharField(
         label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -199,7 +194,7 @@ def _held_lines(freeze) -> object:
     )
 
 
-class ReleaseRequestForm(DomainErrorMixin, forms.Form):
+class ReleaseRequestForm(DomainErrorFormMixin, forms.Form):
     line = LineChoiceField(
         label=_("Only this line"),
         queryset=FreezeLine.objects.none(),
@@ -219,14 +214,14 @@ class ReleaseRequestForm(DomainErrorMixin, forms.Form):
         self.fields["line"].queryset = _held_lines(freeze)
 
 
-class DecisionForm(DomainErrorMixin, forms.Form):
+class DecisionForm(DomainErrorFormMixin, forms.Form):
     decision = forms.ChoiceField(
         choices=[("approve", _("Approve")), ("reject", _("Reject"))], widget=forms.HiddenInput
     )
     comment = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class ShipOutForm(DomainErrorMixin, forms.Form):
+class ShipOutForm(DomainErrorFormMixin, forms.Form):
     line = LineChoiceField(label=_("Line"), queryset=FreezeLine.objects.none())
     quantity = forms.IntegerField(label=_("Quantity"), min_value=1)
     outbound = forms.ChoiceField(
@@ -240,7 +235,7 @@ class ShipOutForm(DomainErrorMixin, forms.Form):
         self.fields["line"].queryset = _held_lines(freeze)
 
 
-class InspectionForm(DomainErrorMixin, forms.Form):
+class InspectionForm(DomainErrorFormMixin, forms.Form):
     """A QC record; against a freeze (given by the page) or a batch (SKU and batch number)."""
 
     goods = forms.CharField(label=_("Goods SKU"), max_length=64, required=False)
@@ -284,7 +279,7 @@ class InspectionForm(DomainErrorMixin, forms.Form):
         return data
 
 
-class RuleForm(DomainErrorMixin, forms.Form):
+class RuleForm(DomainErrorFormMixin, forms.Form):
     name = forms.CharField(label=_("Name"), max_length=120)
     kind = forms.ChoiceField(label=_("What it does"), choices=FreezeRule.Kind.choices)
     reason = forms.ChoiceField(label=_("Reason"), choices=Reason.choices)

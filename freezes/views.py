@@ -14,7 +14,6 @@ import uuid
 from functools import partial, wraps
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -40,6 +39,7 @@ from freezes.models import Freeze, FreezeJob, FreezeRule, Reason, ReleaseRequest
 from freezes.services import freezing, jobs, release, rules
 from inventory.exceptions import StockError
 from wms.http import View, parse_id, permission, respond
+from wms.pagination import KeysetPage, keyset_page
 from wms.spreadsheets import export_value
 
 PER_PAGE = 50
@@ -62,8 +62,10 @@ def _with_freeze(view: View) -> View:
     return wrapper
 
 
-def _page(request: HttpRequest, queryset, per_page: int = PER_PAGE):
-    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+def _page(request: HttpRequest, queryset, per_page: int = PER_PAGE) -> KeysetPage:
+    return keyset_page(
+        queryset, cursor=request.GET.get("cursor"), per_page=per_page, with_count=True
+    )
 
 
 def _ageing_days(request: HttpRequest) -> tuple[AgeingForm, int]:
@@ -83,7 +85,7 @@ def freeze_list_view(request: HttpRequest) -> HttpResponse:
     valid = not filterset.is_bound or filterset.is_valid()
     queryset = filterset.qs if valid else filterset.queryset.none()
     page = _page(request, queryset, 25)
-    context = {"filterset": filterset, "page": page, "freezes": list(page.object_list)}
+    context = {"filterset": filterset, "page": page, "freezes": page.rows}
     return respond(
         request,
         "freezes/freeze_list.html",
@@ -387,7 +389,7 @@ def inspection_create_view(request: HttpRequest, pk: int | None = None) -> HttpR
 
 def _frozen_filterset(request: HttpRequest) -> tuple[FrozenStockFilter, bool]:
     params = request.GET.copy()
-    params.pop("page", None)
+    params.pop("cursor", None)
     params.pop("days", None)
     params.pop("format", None)
     filterset = FrozenStockFilter(params or None, queryset=selectors.frozen_stock_lines())
@@ -402,7 +404,7 @@ def frozen_stock_view(request: HttpRequest) -> HttpResponse:
     queryset = filterset.qs if valid else filterset.queryset.none()
     ageing_form, days = _ageing_days(request)
     page = _page(request, queryset)
-    lines = list(page.object_list)
+    lines = page.rows
     limit = datetime.timedelta(days=days)
     for line in lines:
         line.age_days = line.age.days

@@ -1,26 +1,24 @@
-"""Typed domain errors of the stock ledger and its documents.
+"""Typed domain errors of the inventory app, both ``wms.errors.DomainError`` subclasses.
 
-The ledger (``inventory.ledger``) and the stock services raise these; views, imports, tasks and
-the API catch ``StockError`` and show ``str(error)`` (a translated, complete sentence) to the user.
-Raising one always means nothing was written: the posting's transaction is rolled back.
+* ``StockError``: the stock ledger (``inventory.ledger``) and the stock services;
+* ``GoodsError``: the goods catalogue services (``inventory.services.goods``).
+
+Views, imports, tasks and the API catch them and show ``str(error)`` (a translated, complete
+sentence) to the user; forms take them through ``wms.forms.DomainErrorFormMixin``. Raising one
+always means nothing was written: the transaction is rolled back.
 """
 
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
+from wms.errors import DomainError
 
-class StockError(Exception):
+
+class StockError(DomainError):
     """Base class: a request the ledger refuses. ``str(error)`` is the message for the user."""
 
     code = "stock_error"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
 
 
 class InvalidQuantity(StockError):
@@ -84,3 +82,37 @@ class AlreadyPosted(NotAllowed):
     a second browser tab, a replayed task. Nothing was written the second time."""
 
     code = "already_posted"
+
+
+class GoodsError(DomainError):
+    """Base of the catalogue's refusals; ``field`` names the form field at fault, if any."""
+
+    code = "goods_error"
+
+
+class DuplicateSku(GoodsError):
+    code = "duplicate_sku"
+    field = "sku"
+
+
+class DuplicateBarcode(GoodsError):
+    code = "duplicate_barcode"
+    field = "barcode"
+
+
+class InvalidGoods(GoodsError):
+    """A value the catalogue cannot store (a blank SKU, a negative weight...)."""
+
+    code = "invalid_goods"
+
+
+class ComboLoop(GoodsError):
+    """The combo would contain itself, directly or through another combo."""
+
+    code = "combo_loop"
+    field = "component"
+
+
+class DuplicateBatch(GoodsError):
+    code = "duplicate_batch"
+    field = "batch_no"

@@ -7,16 +7,10 @@ from django.utils.translation import gettext_lazy as _
 
 from inventory.imports import registry
 from inventory.imports.files import limits
-from inventory.services.goods import GoodsError
+from wms.forms import DomainErrorFormMixin
 
 
-class DomainErrorMixin:
-    def add_domain_error(self, error: GoodsError) -> None:
-        field = error.field if error.field in self.fields else None
-        self.add_error(field, str(error))
-
-
-class GoodsForm(DomainErrorMixin, forms.Form):
+class GoodsForm(DomainErrorFormMixin, forms.Form):
     sku = forms.CharField(label=_("SKU"), max_length=64)
     name = forms.CharField(label=_("Name"), max_length=255)
     barcode = forms.CharField(label=_("Barcode"), max_length=64, required=False)
@@ -42,12 +36,12 @@ class GoodsForm(DomainErrorMixin, forms.Form):
         self.fields["brand"].choices = [("", "—"), *brands]
 
 
-class ComboComponentForm(DomainErrorMixin, forms.Form):
+class ComboComponentForm(DomainErrorFormMixin, forms.Form):
     component_sku = forms.CharField(label=_("Component SKU"), max_length=64)
     quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=1_000_000)
 
 
-class BatchForm(DomainErrorMixin, forms.Form):
+class BatchForm(DomainErrorFormMixin, forms.Form):
     batch_no = forms.CharField(label=_("Batch number"), max_length=64)
     production_date = forms.DateField(
         label=_("Production date"), required=False, widget=forms.DateInput(attrs={"type": "date"})

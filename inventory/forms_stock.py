@@ -3,7 +3,7 @@
 Goods are typed by SKU (or barcode) and bins by code, as a clerk reads them off a label or scans
 them on a phone; the forms resolve them to rows and say plainly when one does not exist. Business
 rules (stock available, bin of the right warehouse, posted documents) are the services' and the
-ledger's: their typed errors come back through ``add_stock_error``.
+ledger's: their typed errors come back through ``form.add_domain_error`` (``wms.forms``).
 """
 
 from __future__ import annotations
@@ -14,15 +14,10 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from inventory.exceptions import StockError
 from inventory.ledger import MAX_QUANTITY
 from inventory.models import Batch, Goods, InboundSheet, OutboundSheet
 from warehouses.models import Bin, Warehouse
-
-
-def add_stock_error(form: forms.Form, error: StockError) -> None:
-    """Show a refusal of the ledger or a service as the form's error."""
-    form.add_error(None, str(error))
+from wms.forms import DomainErrorFormMixin
 
 
 def _quantity_field(label=None, minimum: int = 1) -> forms.IntegerField:
@@ -84,7 +79,7 @@ class GoodsField(forms.CharField):
         return goods
 
 
-class _WarehouseBound(forms.Form):
+class _WarehouseBound(DomainErrorFormMixin, forms.Form):
     """A form whose bin codes are resolved inside one warehouse."""
 
     bin_fields: tuple[str, ...] = ()
@@ -123,7 +118,7 @@ class _WarehouseBound(forms.Form):
 # --- sheets ---------------------------------------------------------------------------------
 
 
-class InboundSheetForm(forms.Form):
+class InboundSheetForm(DomainErrorFormMixin, forms.Form):
     warehouse = forms.ModelChoiceField(queryset=_active_warehouses(), label=_("Warehouse"))
     type = forms.ChoiceField(choices=InboundSheet.Type.choices, label=_("Type"))
     reference = forms.CharField(label=_("Reference"), max_length=100, required=False)
@@ -132,7 +127,7 @@ class InboundSheetForm(forms.Form):
     )
 
 
-class OutboundSheetForm(forms.Form):
+class OutboundSheetForm(DomainErrorFormMixin, forms.Form):
     warehouse = forms.ModelChoiceField(queryset=_active_warehouses(), label=_("Warehouse"))
     type = forms.ChoiceField(choices=OutboundSheet.Type.choices, label=_("Type"))
     reference = forms.CharField(
@@ -209,7 +204,7 @@ class OutboundLineForm(_WarehouseBound):
         return cleaned
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(DomainErrorFormMixin, forms.Form):
     reason = forms.CharField(
         label=_("Reason"), max_length=200, widget=forms.TextInput(attrs={"autofocus": True})
     )
@@ -244,7 +239,7 @@ class BinTransferForm(_WarehouseBound):
         return cleaned
 
 
-class TransferForm(forms.Form):
+class TransferForm(DomainErrorFormMixin, forms.Form):
     from_warehouse = forms.ModelChoiceField(
         queryset=_active_warehouses(), label=_("From warehouse")
     )
@@ -274,7 +269,7 @@ class TransferLineForm(_WarehouseBound):
         return cleaned
 
 
-class TransferReceiveForm(forms.Form):
+class TransferReceiveForm(DomainErrorFormMixin, forms.Form):
     """One row per transfer line: destination bin, units that arrived, reason of a shortfall."""
 
     def __init__(self, *args, transfer, **kwargs):
@@ -325,7 +320,7 @@ class TransferReceiveForm(forms.Form):
 # --- counts ---------------------------------------------------------------------------------
 
 
-class CountForm(forms.Form):
+class CountForm(DomainErrorFormMixin, forms.Form):
     warehouse = forms.ModelChoiceField(queryset=_active_warehouses(), label=_("Warehouse"))
     reason = forms.CharField(label=_("Reason"), max_length=255)
     note = forms.CharField(

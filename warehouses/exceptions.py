@@ -6,24 +6,18 @@ admin into a flash message. Nothing is written when one of these is raised: the 
 transaction is rolled back.
 """
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS
+
+from wms.errors import DomainError
 
 
-class WarehouseDomainError(Exception):
+class WarehouseDomainError(DomainError):
     """Base class: a warehouse, zone or bin action was refused."""
 
+    code = "warehouse_error"
+
     def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(str(message))
-        self.message = str(message)
-        self.field = field
-
-    @property
-    def message_dict(self) -> dict[str, list[str]]:
-        """``{field or NON_FIELD_ERRORS: [messages]}``, the shape forms and imports expect."""
-        return {self.field or NON_FIELD_ERRORS: [self.message]}
-
-    def as_validation_error(self) -> ValidationError:
-        return ValidationError(self.message_dict)
+        super().__init__(str(message), field=field)
 
 
 class InvalidInput(WarehouseDomainError):

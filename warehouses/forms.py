@@ -6,20 +6,12 @@ Fields are built from the model fields, so labels, lengths and validators stay i
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from warehouses.exceptions import WarehouseDomainError
 from warehouses.models import Bin, Warehouse, Zone
+from wms.forms import DomainErrorFormMixin
 
 
 def _model_field(model, name: str, **kwargs) -> forms.Field:
     return model._meta.get_field(name).formfield(**kwargs)
-
-
-class DomainErrorFormMixin:
-    """Puts a service's refusal on the form, on its field when the form has that field."""
-
-    def add_domain_error(self, error: WarehouseDomainError) -> None:
-        for field, messages in error.message_dict.items():
-            self.add_error(field if field in self.fields else None, messages)
 
 
 class WarehouseForm(DomainErrorFormMixin, forms.Form):

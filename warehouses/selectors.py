@@ -8,7 +8,6 @@ need, so a page costs a constant number of queries however many rows it shows.
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
-from django.core.paginator import Page, Paginator
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
@@ -35,7 +34,7 @@ def warehouse_list(
 ) -> QuerySet[Warehouse]:
     """Warehouses by priority then code, each with ``zone_count``, ``bin_count`` and
     ``active_bin_count``. ``search`` matches code, name or address (any case); ``is_active``
-    None means both. One query per page (plus the paginator's count)."""
+    None means both. One query per page (``wms.pagination.keyset_page``; plus the count)."""
     queryset = Warehouse.objects.annotate(
         zone_count=_count_of(Zone.objects.all(), "warehouse"),
         bin_count=_count_of(Bin.objects.all(), "warehouse"),
@@ -80,8 +79,8 @@ def bin_lookup(
     zone_type: str = "",
     is_active: bool | None = None,
 ) -> QuerySet[Bin]:
-    """Bins with their warehouse and zone (one query per page, plus the paginator's count),
-    ordered by warehouse code then bin code.
+    """Bins with their warehouse and zone, ordered by warehouse code then bin code (one query
+    per ``wms.pagination.keyset_page``, plus the count).
 
     ``code``: bins whose code starts with it, any case. ``warehouse``: a warehouse or its id.
     ``zone_type``: ``Zone.Type`` value, empty for any. ``is_active``: None for both.
@@ -94,12 +93,6 @@ def bin_lookup(
     if is_active is not None:
         queryset = queryset.filter(is_active=is_active)
     return queryset.order_by("warehouse__code", "code", "pk")
-
-
-def paginate(queryset: QuerySet, *, page: object, per_page: int) -> Page:
-    """One page of ``queryset``; a missing, malformed or too high page number gives the nearest
-    page rather than an error. Costs the COUNT and the page's own query."""
-    return Paginator(queryset, per_page).get_page(page)
 
 
 def bin_contents(*, user: AnyUser, bins: list[Bin]) -> dict[int, list[tuple[str, object]]]:

@@ -22,6 +22,7 @@ from warehouses.filters import BinLookupFilter, WarehouseFilter
 from warehouses.forms import BinForm, WarehouseForm, ZoneForm
 from warehouses.models import Bin, Warehouse, Zone
 from wms.http import View, permission, respond
+from wms.pagination import keyset_page
 
 WAREHOUSES_PER_PAGE = 25
 BINS_PER_PAGE = 50
@@ -53,8 +54,10 @@ def warehouse_list_view(request: HttpRequest) -> HttpResponse:
     )
     valid = not filterset.is_bound or filterset.is_valid()
     queryset = filterset.qs if valid else filterset.queryset.none()
-    page = selectors.paginate(queryset, page=request.GET.get("page"), per_page=WAREHOUSES_PER_PAGE)
-    context = {"filterset": filterset, "page": page, "warehouses": list(page.object_list)}
+    page = keyset_page(
+        queryset, cursor=request.GET.get("cursor"), per_page=WAREHOUSES_PER_PAGE, with_count=True
+    )
+    context = {"filterset": filterset, "page": page, "warehouses": page.rows}
     return respond(
         request,
         "warehouses/warehouse_list.html",
@@ -193,10 +196,10 @@ def _detail_context(
         context["zones"] = list(selectors.zone_list(user=user, warehouse=warehouse))
     if user.has_perm("warehouses.view_bin"):
         bins = selectors.bin_lookup(user=user, warehouse=warehouse)
-        context["page"] = selectors.paginate(
-            bins, page=request.GET.get("page"), per_page=BINS_PER_PAGE
+        context["page"] = keyset_page(
+            bins, cursor=request.GET.get("cursor"), per_page=BINS_PER_PAGE, with_count=True
         )
-        context["bins"] = list(context["page"].object_list)
+        context["bins"] = context["page"].rows
     if user.has_perm("warehouses.add_zone"):
         context["zone_form"] = zone_form or ZoneForm(prefix="zone")
     if user.has_perm("warehouses.add_bin") and context["zones"]:
@@ -367,8 +370,10 @@ def bin_lookup_view(request: HttpRequest) -> HttpResponse:
     )
     valid = not filterset.is_bound or filterset.is_valid()
     queryset = filterset.qs if valid else filterset.queryset.none()
-    page = selectors.paginate(queryset, page=request.GET.get("page"), per_page=BINS_PER_PAGE)
-    bins = list(page.object_list)
+    page = keyset_page(
+        queryset, cursor=request.GET.get("cursor"), per_page=BINS_PER_PAGE, with_count=True
+    )
+    bins = page.rows
     contents = selectors.bin_contents(user=request.user, bins=bins)
     context = {
         "filterset": filterset,

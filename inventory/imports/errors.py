@@ -4,12 +4,16 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
+from wms.errors import DomainError
 
-class ImportRefused(Exception):
+
+class ImportRefused(DomainError):
     """The file as a whole is refused (wrong type, damaged, too big, missing columns, ...).
 
     ``str(error)`` is a plain, translated message for the user; nothing has been written.
     """
+
+    code = "import_refused"
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.db.models import Q, QuerySet
 
 from inventory.models import Batch, Brand, Category, ComboComponent, ExportRecord, Goods, ImportJob
+from wms.pagination import KeysetPage, keyset_page
 
 PATH_SEPARATOR = " > "
 
@@ -120,46 +121,12 @@ def goods_search(queryset: QuerySet[Goods], text: str) -> QuerySet[Goods]:
     return queryset.filter(Q(sku__icontains=text) | Q(name__icontains=text) | Q(barcode=text))
 
 
-@dataclass
-class KeysetPage:
-    """One page of goods in SKU order, found by the SKU it starts after (or ends before): no
-    OFFSET (which reads and drops every earlier row) and no COUNT over the whole table."""
-
-    items: list[Goods]
-    next_after: str | None
-    previous_before: str | None
-
-    @property
-    def has_other_pages(self) -> bool:
-        return bool(self.next_after or self.previous_before)
-
-
 def goods_page(
-    queryset: QuerySet[Goods],
-    *,
-    after: str | None = None,
-    before: str | None = None,
-    per_page: int = 50,
+    queryset: QuerySet[Goods], *, cursor: str | None = None, per_page: int = 50
 ) -> KeysetPage:
-    """A page of ``queryset`` ordered by SKU: one query."""
-    if before:
-        rows = list(queryset.filter(sku__lt=before).order_by("-sku")[: per_page + 1])
-        more_before = len(rows) > per_page
-        items = list(reversed(rows[:per_page]))
-        return KeysetPage(
-            items=items,
-            next_after=items[-1].sku if items else None,
-            previous_before=items[0].sku if items and more_before else None,
-        )
-    if after:
-        queryset = queryset.filter(sku__gt=after)
-    rows = list(queryset.order_by("sku")[: per_page + 1])
-    items = rows[:per_page]
-    return KeysetPage(
-        items=items,
-        next_after=items[-1].sku if len(rows) > per_page else None,
-        previous_before=items[0].sku if after and items else None,
-    )
+    """A page of ``queryset`` in SKU order (SKUs are unique, case-insensitively), keyset-paged
+    on the SKU (``wms.pagination``): one query."""
+    return keyset_page(queryset, order=("sku",), cursor=cursor, per_page=per_page)
 
 
 def goods_get(pk: int) -> Goods | None:

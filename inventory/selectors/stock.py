@@ -11,12 +11,9 @@ warehouses today (ARCHITECTURE.md §4 scopes stores, not warehouses); views chec
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import Count, F, IntegerField, Q, QuerySet, Sum, Value
@@ -39,6 +36,8 @@ from inventory.models import (
     StockTransferLine,
 )
 from warehouses.models import Bin, Zone
+from wms.pagination import KeysetPage, keyset_page
+from wms.pagination import encode_cursor as encode_cursor  # cursors built by bench/stock_query
 
 # --------------------------------------------------------------------------------------------
 # Hooks for the warehouses app
@@ -241,70 +240,6 @@ def balance_drift() -> list[Drift]:
 
 
 # --------------------------------------------------------------------------------------------
-# Keyset pagination
-# --------------------------------------------------------------------------------------------
-
-
-def encode_cursor(key: tuple) -> str:
-    raw = json.dumps(list(key), separators=(",", ":"), default=str).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _cursor_moment(key: tuple | None):
-    """The time a (time, id) cursor carries; None (first page) for one that does not parse."""
-    from django.utils.dateparse import parse_datetime
-
-    if not key:
-        return None
-    try:
-        return parse_datetime(key[0])
-    except ValueError:  # well-formed but impossible, e.g. month 13: a tampered cursor
-        return None
-
-
-def decode_cursor(text: str | None, types: tuple[type, ...]) -> tuple | None:
-    """The key a cursor carries, converted to ``types``; None (first page) for anything that
-    does not parse: a tampered cursor shows the first page, never an error."""
-    if not text:
-        return None
-    try:
-        padded = text + "=" * (-len(text) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(values, list) or len(values) != len(types):
-            return None
-        key = tuple(kind(value) for kind, value in zip(types, values, strict=True))
-    except (ValueError, TypeError, OverflowError, binascii.Error, json.JSONDecodeError):
-        return None
-    if any(isinstance(part, int) and not -(2**63) <= part < 2**63 for part in key):
-        return None  # beyond a database integer
-    return key
-
-
-@dataclass
-class KeysetPage:
-    """One page of a keyset-paginated list: ``rows``, and ``next_cursor`` when more follow."""
-
-    rows: list
-    next_cursor: str | None
-    is_first: bool
-    extra: dict = field(default_factory=dict)
-
-    @property
-    def has_next(self) -> bool:
-        return self.next_cursor is not None
-
-
-def _page(rows: list, limit: int, key_of, is_first: bool) -> KeysetPage:
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return KeysetPage(
-        rows=rows,
-        next_cursor=encode_cursor(key_of(rows[-1])) if more and rows else None,
-        is_first=is_first,
-    )
-
-
-# --------------------------------------------------------------------------------------------
 # Stock query (库存查询)
 # --------------------------------------------------------------------------------------------
 
@@ -386,12 +321,8 @@ def stock_page(
 def _balance_page(queryset: QuerySet, cursor: str | None, limit: int) -> KeysetPage:
     """Per-balance rows read as plain values (no model instances: the page is a few hundred
     cells, and building six model objects per row would cost more than the query)."""
-    key = decode_cursor(cursor, (str, int))
-    rows = queryset.order_by("goods__sku", "pk")
-    if key:
-        rows = rows.filter(goods__sku__gte=key[0]).exclude(goods__sku=key[0], pk__lte=key[1])
-    found = list(
-        rows.values_list(
+    page = keyset_page(
+        queryset.values_list(
             "pk",
             "goods_id",
             "goods__sku",
@@ -407,9 +338,13 @@ def _balance_page(queryset: QuerySet, cursor: str | None, limit: int) -> KeysetP
             "on_hand",
             "frozen",
             "reserved",
-        )[: limit + 1]
+        ),
+        order=("goods__sku", "pk"),
+        cursor=cursor,
+        per_page=limit,
+        types=(str, int),
+        key_of=lambda r: (r[2], r[0]),
     )
-    page = _page(found, limit, lambda r: (r[2], r[0]), key is None)
     frozen = [r[0] for r in page.rows if r[13]]
     links = hooks.frozen_links(frozen) if frozen else {}
     zone_types = dict(Zone.Type.choices)
@@ -461,34 +396,27 @@ def _grouped_page(
     frozen_only: bool,
 ) -> KeysetPage:
     second = extra_fields[0] if extra_fields else None
-    key = decode_cursor(cursor, (str, int) if second else (str,))
     rows = queryset
     if second == "batch_key":
         rows = rows.annotate(batch_key=Coalesce("batch_id", Value(0), output_field=IntegerField()))
-    rows = (
-        rows.values("goods_id", "goods__sku", "goods__name", "goods__unit", *extra_fields)
-        .annotate(
-            on_hand_sum=Sum("on_hand"),
-            frozen_sum=Sum("frozen"),
-            reserved_sum=Sum("reserved"),
-            row_count=Count("pk"),
-        )
-        .order_by("goods__sku", *([second] if second else []))
+    rows = rows.values(
+        "goods_id", "goods__sku", "goods__name", "goods__unit", *extra_fields
+    ).annotate(
+        on_hand_sum=Sum("on_hand"),
+        frozen_sum=Sum("frozen"),
+        reserved_sum=Sum("reserved"),
+        row_count=Count("pk"),
     )
     if frozen_only:
         rows = rows.filter(frozen_sum__gt=0)
-    if key and second:
-        rows = rows.filter(goods__sku__gte=key[0]).exclude(
-            Q(goods__sku=key[0]) & Q(**{f"{second}__lte": key[1]})
-        )
-    elif key:
-        rows = rows.filter(goods__sku__gt=key[0])
-    found = list(rows[: limit + 1])
-    page = _page(
-        found,
-        limit,
-        (lambda r: (r["goods__sku"], r[second])) if second else (lambda r: (r["goods__sku"],)),
-        key is None,
+    order = ("goods__sku", second) if second else ("goods__sku",)
+    page = keyset_page(
+        rows,
+        order=order,
+        cursor=cursor,
+        per_page=limit,
+        types=(str, int) if second else (str,),
+        key_of=lambda r: tuple(r[name] for name in order),
     )
     page.rows = [
         StockRow(
@@ -564,15 +492,14 @@ def movement_page(
     """Newest movements first (time, then id), keyset-paginated on (time, id); one query per
     page with goods, warehouse, bins, batch and operator selected."""
 
-    key = decode_cursor(cursor, (str, int))
-    moment = _cursor_moment(key)
-    rows = queryset.select_related(
-        "goods", "warehouse", "bin", "batch", "from_bin", "to_bin", "operator"
-    ).order_by("-created_at", "-pk")
-    if key and moment is not None:
-        rows = rows.filter(created_at__lte=moment).exclude(created_at=moment, pk__gte=key[1])
-    found = list(rows[: limit + 1])
-    return _page(found, limit, lambda m: (m.created_at.isoformat(), m.pk), key is None)
+    return keyset_page(
+        queryset.select_related(
+            "goods", "warehouse", "bin", "batch", "from_bin", "to_bin", "operator"
+        ),
+        order=("-created_at", "-pk"),
+        cursor=cursor,
+        per_page=limit,
+    )
 
 
 def movement_export_rows(*, user, queryset: QuerySet[StockMovement]) -> Iterator[StockMovement]:
@@ -688,12 +615,7 @@ def document_page(
 ) -> KeysetPage:
     """Newest documents first, keyset on id, with ``line_count`` and ``units`` per document
     (two queries per page)."""
-    key = decode_cursor(cursor, (int,))
-    rows = queryset.order_by("-pk")
-    if key:
-        rows = rows.filter(pk__lt=key[0])
-    found = list(rows[: limit + 1])
-    page = _page(found, limit, lambda d: (d.pk,), key is None)
+    page = keyset_page(queryset, order=("-pk",), cursor=cursor, per_page=limit)
     if page.rows:
         model = type(page.rows[0])
         related = model._meta.get_field(line_relation).related_model

@@ -1,7 +1,8 @@
 """Writes of the goods catalogue: goods, combo components, batches.
 
-Every function is one business action in one transaction and raises a ``GoodsError`` subclass
-(``str(error)`` is the message for the user) when it refuses; a refusal writes nothing.
+Every function is one business action in one transaction and raises an
+``inventory.exceptions.GoodsError`` subclass (``str(error)`` is the message for the user) when it
+refuses; a refusal writes nothing.
 
 Combo structure changes (the editor, the combo import) serialize on one PostgreSQL advisory lock
 (``combo_graph_lock``), so two concurrent edits cannot each add half of a loop (A in B, B in A)
@@ -18,48 +19,18 @@ from django.db.models import Exists, OuterRef
 from django.db.models.functions import Upper
 from django.utils.translation import gettext as _
 
+from inventory.exceptions import (
+    ComboLoop,
+    DuplicateBarcode,
+    DuplicateBatch,
+    DuplicateSku,
+    InvalidGoods,
+)
 from inventory.models import Batch, Brand, Category, ComboComponent, Goods
 from inventory.selectors.stock import goods_has_stock
 
 # pg_advisory_xact_lock key for the combo graph ("combo" in ASCII, an arbitrary constant).
 COMBO_GRAPH_LOCK = 0x636F6D626F
-
-
-class GoodsError(Exception):
-    """Base of the catalogue's refusals; ``str(error)`` is a complete, translated sentence."""
-
-    field = None
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        if field:
-            self.field = field
-
-    def __str__(self) -> str:
-        return self.message
-
-
-class DuplicateSku(GoodsError):
-    field = "sku"
-
-
-class DuplicateBarcode(GoodsError):
-    field = "barcode"
-
-
-class InvalidGoods(GoodsError):
-    """A value the catalogue cannot store (a blank SKU, a negative weight...)."""
-
-
-class ComboLoop(GoodsError):
-    """The combo would contain itself, directly or through another combo."""
-
-    field = "component"
-
-
-class DuplicateBatch(GoodsError):
-    field = "batch_no"
 
 
 def _clean_code(value: str | None) -> str:

@@ -93,16 +93,16 @@ def test_list_pages_by_sku_without_offset(manager_client):
     # when
     first = manager_client.get(LIST)
     page = first.context["page"]
-    second = manager_client.get(LIST, {"after": page.next_after})
-    third = manager_client.get(LIST, {"after": second.context["page"].next_after})
-    back = manager_client.get(LIST, {"before": third.context["page"].previous_before})
+    second = manager_client.get(LIST, {"cursor": page.next_cursor})
+    third = manager_client.get(LIST, {"cursor": second.context["page"].next_cursor})
+    back = manager_client.get(LIST, {"cursor": third.context["page"].previous_cursor})
     # then
     assert _skus(first)[0] == "G-000" and len(_skus(first)) == 50
     assert _skus(second)[0] == "G-050"
     assert _skus(third) == [f"G-{index:03d}" for index in range(100, 120)]
-    assert third.context["page"].next_after is None
+    assert third.context["page"].next_cursor is None
     assert _skus(back) == _skus(second)
-    assert first.context["page"].previous_before is None
+    assert first.context["page"].previous_cursor is None
 
 
 def test_pagination_links_keep_the_filters(manager_client):
@@ -110,7 +110,8 @@ def test_pagination_links_keep_the_filters(manager_client):
     for index in range(60):
         GoodsFactory(sku=f"G-{index:03d}", brand=acme)
     response = manager_client.get(LIST, {"brand": acme.pk})
-    assert f"brand={acme.pk}&amp;after=G-049" in response.content.decode()
+    next_cursor = response.context["page"].next_cursor
+    assert f"brand={acme.pk}&amp;cursor={next_cursor}" in response.content.decode()
 
 
 def test_list_runs_the_same_number_of_queries_for_any_page_size(

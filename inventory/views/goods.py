@@ -20,6 +20,7 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from inventory.exceptions import GoodsError
 from inventory.filters import GoodsFilter
 from inventory.forms_goods import (
     BatchForm,
@@ -69,22 +70,16 @@ def goods_list_view(request: HttpRequest) -> HttpResponse:
     filterset = _goods_filter(request, request.GET)
     valid = not filterset.is_bound or filterset.is_valid()
     queryset = filterset.qs if valid else filterset.queryset.none()
-    page = selectors.goods_page(
-        queryset,
-        after=request.GET.get("after") or None,
-        before=request.GET.get("before") or None,
-        per_page=GOODS_PER_PAGE,
-    )
-    for goods in page.items:
+    page = selectors.goods_page(queryset, cursor=request.GET.get("cursor"), per_page=GOODS_PER_PAGE)
+    for goods in page.rows:
         goods.category_path = filterset.tree.path(goods.category_id)
     params = request.GET.copy()
-    for key in ("after", "before"):
-        params.pop(key, None)
+    params.pop("cursor", None)
     exportable = registry.exportable_by(request.user)
     context = {
         "filterset": filterset,
         "page": page,
-        "goods_list": page.items,
+        "goods_list": page.rows,
         "filter_query": params.urlencode(),
         "filter_params": [(key, value) for key, values in params.lists() for value in values],
         "export_form": ExportForm(user=request.user) if exportable else None,
@@ -139,7 +134,7 @@ def goods_create_view(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 goods = services.goods_create(**_goods_fields(form))
-            except services.GoodsError as error:
+            except GoodsError as error:
                 form.add_domain_error(error)
             else:
                 messages.success(request, _("Goods %(sku)s created.") % {"sku": goods.sku})
@@ -171,7 +166,7 @@ def goods_edit_view(request: HttpRequest, goods: Goods) -> HttpResponse:
         if form.is_valid():
             try:
                 services.goods_update(goods=goods, **_goods_fields(form))
-            except services.GoodsError as error:
+            except GoodsError as error:
                 form.add_domain_error(error)
             else:
                 messages.success(request, _("Goods %(sku)s saved.") % {"sku": goods.sku})
@@ -249,8 +244,8 @@ def goods_combo_view(request: HttpRequest, goods: Goods) -> HttpResponse:
                 services.combo_component_set(
                     combo=goods, component=component, quantity=form.cleaned_data["quantity"]
                 )
-            except services.GoodsError as error:
-                form.add_error("component_sku", str(error))
+            except GoodsError as error:
+                form.add_domain_error(error, field="component_sku")
             else:
                 messages.success(
                     request,
@@ -290,7 +285,7 @@ def goods_batches_view(request: HttpRequest, goods: Goods) -> HttpResponse:
         if form.is_valid():
             try:
                 batch = services.batch_create(goods=goods, **form.cleaned_data)
-            except services.GoodsError as error:
+            except GoodsError as error:
                 form.add_domain_error(error)
             else:
                 messages.success(request, _("Batch %(batch)s added.") % {"batch": batch.batch_no})
@@ -319,7 +314,7 @@ def batch_edit_view(request: HttpRequest, goods: Goods, batch_pk: int) -> HttpRe
         if form.is_valid():
             try:
                 services.batch_update(batch=batch, **form.cleaned_data)
-            except services.GoodsError as error:
+            except GoodsError as error:
                 form.add_domain_error(error)
             else:
                 messages.success(request, _("Batch %(batch)s saved.") % {"batch": batch.batch_no})

@@ -44,7 +44,6 @@ from inventory.forms_stock import (
     TransferForm,
     TransferLineForm,
     TransferReceiveForm,
-    add_stock_error,
     new_token,
 )
 from inventory.models import (
@@ -428,7 +427,7 @@ def sheet_create_view(request: HttpRequest, direction: str) -> HttpResponse:
             try:
                 sheet = config["create"](user=request.user, **form.cleaned_data)
             except StockError as error:
-                add_stock_error(form, error)
+                form.add_domain_error(error)
             else:
                 messages.success(request, _("%(doc)s created.") % {"doc": sheet.number})
                 return redirect(f"inventory:{direction}-detail", pk=sheet.pk)
@@ -512,7 +511,7 @@ def sheet_line_add_view(request: HttpRequest, direction: str, pk: int) -> HttpRe
                     from_frozen=data.get("from_frozen", False),
                 )
         except StockError as error:
-            add_stock_error(form, error)
+            form.add_domain_error(error)
         else:
             if not request.htmx:
                 messages.success(request, _("Line added."))
@@ -570,7 +569,7 @@ def sheet_reverse_view(request: HttpRequest, direction: str, pk: int) -> HttpRes
                 sheet_id=pk, user=request.user, reason=form.cleaned_data["reason"]
             )
         except StockError as error:
-            add_stock_error(form, error)
+            form.add_domain_error(error)
         else:
             messages.success(
                 request,
@@ -646,7 +645,7 @@ def transfer_bin_view(request: HttpRequest) -> HttpResponse:
                     idempotency_key=f"bin-transfer-{data['token']}",
                 )
             except StockError as error:
-                add_stock_error(form, error)
+                form.add_domain_error(error)
             else:
                 messages.success(
                     request,
@@ -683,7 +682,7 @@ def transfer_create_view(request: HttpRequest) -> HttpResponse:
                     user=request.user, **form.cleaned_data
                 )
             except StockError as error:
-                add_stock_error(form, error)
+                form.add_domain_error(error)
             else:
                 messages.success(request, _("%(doc)s created.") % {"doc": transfer.number})
                 return redirect("inventory:transfer-detail", pk=transfer.pk)
@@ -737,7 +736,7 @@ def transfer_line_add_view(request: HttpRequest, pk: int) -> HttpResponse:
                 batch=data.get("batch"),
             )
         except StockError as error:
-            add_stock_error(form, error)
+            form.add_domain_error(error)
         else:
             if not request.htmx:
                 return redirect("inventory:transfer-detail", pk=pk)
@@ -807,7 +806,7 @@ def transfer_receive_view(request: HttpRequest, pk: int) -> HttpResponse:
                 transfer_id=pk, user=request.user, received=received
             )
         except StockError as error:
-            add_stock_error(form, error)
+            form.add_domain_error(error)
         else:
             messages.success(request, _("%(doc)s received.") % {"doc": transfer.number})
             return redirect("inventory:transfer-detail", pk=pk)
@@ -851,7 +850,7 @@ def count_create_view(request: HttpRequest) -> HttpResponse:
             try:
                 count = services.count_create(user=request.user, **form.cleaned_data)
             except StockError as error:
-                add_stock_error(form, error)
+                form.add_domain_error(error)
             else:
                 messages.success(request, _("%(doc)s created.") % {"doc": count.number})
                 return redirect("inventory:count-detail", pk=count.pk)
@@ -896,7 +895,7 @@ def count_line_set_view(request: HttpRequest, pk: int) -> HttpResponse:
                 batch=data.get("batch"),
             )
         except StockError as error:
-            add_stock_error(form, error)
+            form.add_domain_error(error)
         else:
             if not request.htmx:
                 return redirect("inventory:count-detail", pk=pk)

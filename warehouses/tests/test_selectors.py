@@ -6,6 +6,7 @@ from django.urls import reverse
 from warehouses import selectors
 from warehouses.models import Zone
 from warehouses.tests.factories import BinFactory, WarehouseFactory, ZoneFactory
+from wms.pagination import keyset_page
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +64,7 @@ def test_warehouse_list_page_costs_two_queries_whatever_the_rows(django_assert_n
 
     # when / then: the COUNT and the page
     with django_assert_num_queries(2):
-        page = selectors.paginate(selectors.warehouse_list(user=None), page=1, per_page=25)
+        page = keyset_page(selectors.warehouse_list(user=None), per_page=25, with_count=True)
         rows = [(w.code, w.zone_count, w.bin_count, w.active_bin_count) for w in page]
     assert len(rows) == min(count, 25)
 
@@ -106,10 +107,10 @@ def test_bin_lookup_page_costs_two_queries_whatever_the_rows(django_assert_num_q
 
     # when / then
     with django_assert_num_queries(2):
-        page = selectors.paginate(
+        page = keyset_page(
             selectors.bin_lookup(user=None, code="a-", zone_type="picking", is_active=True),
-            page=1,
             per_page=50,
+            with_count=True,
         )
         rows = _render_page(page)
     assert len(rows) == count
@@ -128,10 +129,23 @@ def test_zone_list_counts_bins_in_one_query(two_warehouses, django_assert_num_qu
     assert zones == [("BULK", 1, 1, "SYD-01"), ("PICK", 2, 1, "SYD-01")]
 
 
-def test_paginate_gives_the_last_page_for_a_page_number_out_of_range(two_warehouses):
-    page = selectors.paginate(selectors.bin_lookup(user=None), page="99", per_page=2)
+def test_bin_lookup_pages_walk_every_bin_once_and_a_bad_cursor_shows_the_first(two_warehouses):
+    # given
+    everything = [b.pk for b in selectors.bin_lookup(user=None)]
 
-    assert page.number == 2
+    # when
+    seen, cursor = [], None
+    while True:
+        page = keyset_page(selectors.bin_lookup(user=None), cursor=cursor, per_page=2)
+        seen += [b.pk for b in page.rows]
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    tampered = keyset_page(selectors.bin_lookup(user=None), cursor="99", per_page=2)
+
+    # then
+    assert seen == everything
+    assert tampered.is_first and [b.pk for b in tampered.rows] == everything[:2]
 
 
 def _queries_for(client, url) -> int:
