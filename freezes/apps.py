@@ -18,3 +18,9 @@ class FreezesConfig(AppConfig):
         from freezes import scan
 
         scan.register()
+
+        # The home page of work lists release requests, ageing freezes and near-expiry stock.
+        from freezes.work import freezes_work
+        from wms.work import register_work_provider
+
+        register_work_provider(freezes_work)

@@ -14,3 +14,9 @@ class InventoryConfig(AppConfig):
 
         warehouse_hooks.register_bin_deactivation_guard(stock_selectors.bins_holding_stock)
         warehouse_hooks.register_bin_contents_provider(stock_selectors.bin_stock_contents)
+
+        # The home page of work lists drafts left open and imports never committed.
+        from inventory.work import inventory_work
+        from wms.work import register_work_provider
+
+        register_work_provider(inventory_work)

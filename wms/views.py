@@ -4,12 +4,14 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from wms import health
+from wms import health, work
 
 
 @login_required
 def home_view(request: HttpRequest) -> HttpResponse:
-    return render(request, "wms/home.html")
+    """The home page of work: what waits for this user (each app's provider in wms/work.py,
+    one indexed COUNT per item), then the links of the menu."""
+    return render(request, "wms/home.html", {"work": work.work_for(request.user)})
 
 
 @never_cache

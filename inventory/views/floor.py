@@ -1,16 +1,18 @@
 """Floor screens: the scan box that opens whatever was scanned, and the lookups the pickers use."""
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from inventory.selectors import lookup
 from inventory.selectors import scan as scan_selectors
+from inventory.services.import_jobs import ImportNotDiscardable, import_job_discard
 from wms.http import parse_id, respond
 from wms.widgets import PickerWidget
 
@@ -93,3 +95,16 @@ def lookup_view(request: HttpRequest, kind: str) -> HttpResponse:
         response = JsonResponse(page.as_dict())
     patch_vary_headers(response, ("HX-Request",))
     return response
+
+
+@login_required
+@require_POST
+def import_job_discard_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Discard one of the user's own checked imports (from the home page), then go home."""
+    try:
+        import_job_discard(job_id=pk, user=request.user)
+    except ImportNotDiscardable as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("The checked import was discarded; nothing was imported."))
+    return redirect("home")
