@@ -18,6 +18,7 @@ from inventory.ledger import MAX_QUANTITY
 from inventory.models import Batch, Goods, InboundSheet, OutboundSheet
 from warehouses.models import Bin, Warehouse
 from wms.forms import DomainErrorFormMixin
+from wms.widgets import PickerWidget
 
 
 def _quantity_field(label=None, minimum: int = 1) -> forms.IntegerField:
@@ -87,6 +88,23 @@ class _WarehouseBound(DomainErrorFormMixin, forms.Form):
     def __init__(self, *args, warehouse_id: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.warehouse_id = warehouse_id
+        self._use_pickers()
+
+    def _use_pickers(self) -> None:
+        """Goods, bins and batches search as you type (wms.widgets.PickerWidget); the fields
+        still take a typed or scanned code. Bins are limited to the form's warehouse (fixed, or
+        the warehouse chosen in the form), batches to the goods typed in the form."""
+        warehouse = self["warehouse"].auto_id if "warehouse" in self.fields else self.warehouse_id
+        if "goods" in self.fields:
+            attrs = self.fields["goods"].widget.attrs
+            self.fields["goods"].widget = PickerWidget("goods", attrs=attrs)
+        for name in self.bin_fields:
+            if warehouse:
+                self.fields[name].widget = PickerWidget("bin", params={"warehouse": warehouse})
+        if "batch_no" in self.fields and "goods" in self.fields:
+            self.fields["batch_no"].widget = PickerWidget(
+                "batch", params={"sku": self["goods"].auto_id}
+            )
 
     def _resolve_bins(self, cleaned: dict) -> None:
         for name in self.bin_fields:

@@ -17,10 +17,7 @@ class PickerWidget(forms.TextInput):
     limits bins to the chosen warehouse), or to a fixed value (``{"warehouse": 3}``).
     """
 
-    template_name = "wms/widgets/picker.html"
-
-    class Media:
-        js = ("js/picker.js",)
+    template_name = "wms/widgets/picker.html"  # loads picker.js itself (once per page)
 
     def __init__(self, kind: str, *, params: dict | None = None, attrs: dict | None = None):
         base = {

@@ -195,3 +195,29 @@ def test_prefix_lookups_use_the_byte_order_indexes(staff):
     bins = Bin.objects.filter(warehouse=zone.warehouse, is_active=True)
     bins = bins.annotate(lookup_key=lookup._key("code")).filter(lookup_key__startswith="I-01")
     assert "bin_wh_code_prefix_idx" in _plan(bins.order_by("lookup_key", "pk")[:21])
+
+
+def test_batches_by_the_sku_typed_in_the_form(client, staff):
+    goods = GoodsFactory(sku="SKU-TYPED", barcode="4006381333931")
+    BatchFactory(goods=goods, batch_no="T-1")
+    for typed in ("sku-typed", "4006381333931"):
+        data = lookup_json(client, "batch", sku=typed, q="t")
+        assert [row["value"] for row in data["results"]] == ["T-1"], typed
+    assert lookup_json(client, "batch", sku="NOPE")["results"] == []
+
+
+def test_line_and_transfer_forms_use_pickers_bound_to_their_warehouse():
+    from inventory.forms_stock import BinTransferForm, InboundLineForm, OutboundLineForm
+
+    inbound = InboundLineForm(warehouse_id=7).as_p()
+    assert 'data-picker="/inventory/lookup/goods/"' in inbound
+    assert (
+        'data-picker="/inventory/lookup/bin/"' in inbound
+        and 'data-picker-fixed="warehouse:7"' in inbound
+    )
+    assert 'data-picker="/inventory/lookup/batch/"' in inbound
+    assert 'data-picker-fields="sku:id_goods"' in inbound
+    assert "js/picker.js" in inbound
+    assert 'data-picker-fixed="warehouse:3"' in OutboundLineForm(warehouse_id=3).as_p()
+    transfer = BinTransferForm().as_p()
+    assert transfer.count('data-picker-fields="warehouse:id_warehouse"') == 2

@@ -62,7 +62,8 @@ def lookup_view(request: HttpRequest, kind: str) -> HttpResponse:
     (``{"results": [{id, value, label, detail, url}], "after": cursor}``) or, for htmx or
     ``format=html``, as an HTML ``<li role="option">`` fragment. ``bin`` needs ``warehouse``,
     ``batch`` needs ``goods`` and ``document`` needs ``type`` (inbound, outbound, transfer,
-    count); a missing or absurd one gives no options, never an error."""
+    count); ``batch`` also takes ``sku`` (the goods typed in the form: its SKU or barcode). A
+    missing or absurd one gives no options, never an error."""
     perm = LOOKUP_PERMISSIONS.get(kind)
     if kind not in LOOKUP_PERMISSIONS:
         raise Http404
@@ -83,6 +84,9 @@ def lookup_view(request: HttpRequest, kind: str) -> HttpResponse:
         page = lookup.bin_lookup(**params, warehouse=warehouse_id) if warehouse_id else None
     elif kind == "batch":
         goods_id = parse_id(request.GET.get("goods"))
+        if goods_id is None and request.GET.get("sku"):
+            found = scan_selectors.goods_by_code(request.GET["sku"])
+            goods_id = found[0][0].pk if found else None
         page = lookup.batch_lookup(**params, goods=goods_id) if goods_id else None
     else:
         page = lookup.document_lookup(**params, kind=request.GET.get("type", ""))
