@@ -188,6 +188,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "freezes.scan_near_expiry",
         "schedule": crontab(hour=2, minute=30),
     },
+    # wms: every 30 seconds, the heartbeat of background work; staff are warned when it stops
+    # (wms.health: not seen for two minutes).
+    "wms-heartbeat": {
+        "task": "wms.heartbeat",
+        "schedule": timedelta(seconds=int(os.environ.get("WMS_HEARTBEAT_SECONDS", "30"))),
+    },
 }
 
 # --- Logging: structured JSON to stdout -----------------------------------------------------

@@ -11,13 +11,18 @@ from wms import health, work
 def home_view(request: HttpRequest) -> HttpResponse:
     """The home page of work: what waits for this user (each app's provider in wms/work.py,
     one indexed COUNT per item), then the links of the menu."""
-    return render(request, "wms/home.html", {"work": work.work_for(request.user)})
+    context = {
+        "work": work.work_for(request.user),
+        "background": health.background_status(),
+    }
+    return render(request, "wms/home.html", context)
 
 
 @never_cache
 @require_GET
 def healthz_view(request: HttpRequest) -> JsonResponse:
-    """Liveness for load balancers: 200 when the database and the broker answer, 503 otherwise.
+    """Liveness for load balancers: 200 when the database and the broker answer, 503 otherwise;
+    ``background`` says whether the worker and beat were seen in the last two minutes.
 
     Public on purpose (no login), and says nothing beyond up/down and the backend names.
     """
@@ -29,4 +34,8 @@ def healthz_view(request: HttpRequest) -> JsonResponse:
         "database": {"ok": db_ok, "detail": db_detail if db_ok else "unreachable"},
         "broker": {"ok": broker_ok, "detail": broker_detail if broker_ok else "unreachable"},
     }
+    # Background work (worker + beat) is reported, not part of the status: a load balancer
+    # must keep serving pages while the worker is down.
+    if db_ok:
+        body["background"] = health.background_status().as_dict()
     return JsonResponse(body, status=200 if ok else 503)
