@@ -13,6 +13,11 @@ class FreezesConfig(AppConfig):
         from freezes.services import receipts
 
         receipts.register()
+        # wms: the job sweeper requeues freeze jobs whose worker died.
+        from freezes.services import jobs
+        from wms.jobs import register_job_kind
+
+        register_job_kind(jobs.job_kind())
 
         # The scan box opens freeze numbers (FRZ-000004).
         from freezes import scan

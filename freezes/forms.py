@@ -160,6 +160,12 @@ class FreezeForm(DomainErrorFormMixin, forms.Form):
         return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
+AUTO_RELEASE_HELP = _(
+    "Setting or bringing forward an automatic release needs the permission to approve "
+    "releases, and someone other than the person who froze the stock."
+)
+
+
 class FreezeEditForm(DomainErrorFormMixin, forms.Form):
     note = forms.CharField(
         label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3})
@@ -170,6 +176,7 @@ class FreezeEditForm(DomainErrorFormMixin, forms.Form):
         required=False,
         widget=DATETIME_INPUT,
         input_formats=DATETIME_FORMATS,
+        help_text=AUTO_RELEASE_HELP,
     )
 
 

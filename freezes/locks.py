@@ -23,16 +23,14 @@ Rule rows are locked ``FOR NO KEY UPDATE`` too (``services.rules``): a receipt c
 a rule takes ``KEY SHARE`` on the rule through the foreign key while it holds balance locks.
 Release requests of closed freezes are cancelled by a statement that locks request rows only.
 
-Periodic jobs take a PostgreSQL advisory lock (``advisory_lock``) so an overlapping tick or a
-second beat does not run them twice. SQLite serialises writers and has none of these locks; the
-functions fall back to plain reads there.
+Periodic jobs take a PostgreSQL advisory lock (``wms.locks.advisory_lock``) so an overlapping
+tick or a second beat does not run them twice. SQLite serialises writers and has none of these
+locks; the functions fall back to plain reads there.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 
 from django.db import connection
 
@@ -79,28 +77,3 @@ def share_catching(ids: Iterable[int]) -> list[int]:
             [wanted, Freeze.Status.ACTIVE],
         )
         return [row[0] for row in cursor.fetchall()]
-
-
-def advisory_key(name: str) -> int:
-    """A stable signed 64-bit key for ``name``."""
-    digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
-
-
-@contextmanager
-def advisory_lock(name: str) -> Iterator[bool]:
-    """Try to take the session advisory lock ``name``; yield whether it was taken, release it on
-    exit. On SQLite there is no such lock and none is needed: yields True."""
-    if connection.vendor != "postgresql":
-        yield True
-        return
-    key = advisory_key(name)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
-        acquired = bool(cursor.fetchone()[0])
-    try:
-        yield acquired
-    finally:
-        if acquired:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])

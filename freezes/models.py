@@ -28,7 +28,17 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from wms.choices import badges
 
+
+@badges(
+    qc_hold="warn",
+    near_expiry="warn",
+    damaged="danger",
+    customer_complaint="danger",
+    after_sales_return="frozen",
+    presale_reserve="frozen",
+)
 class Reason(models.TextChoices):
     """Why stock is frozen (the reason code of a freeze or rule)."""
 
@@ -39,18 +49,6 @@ class Reason(models.TextChoices):
     NEAR_EXPIRY = "near_expiry", _("Near expiry")
     CUSTOMER_COMPLAINT = "customer_complaint", _("Customer complaint")
     OTHER = "other", _("Other")
-
-
-#: Badge colour class of each reason on screens.
-REASON_BADGES = {
-    Reason.QC_HOLD: "warn",
-    Reason.AFTER_SALES_RETURN: "frozen",
-    Reason.PRESALE_RESERVE: "ok",
-    Reason.DAMAGED: "danger",
-    Reason.NEAR_EXPIRY: "warn",
-    Reason.CUSTOMER_COMPLAINT: "danger",
-    Reason.OTHER: "off",
-}
 
 
 # --------------------------------------------------------------------------------------------
@@ -168,6 +166,7 @@ class Freeze(models.Model):
 
     PREFIX = "FRZ"
 
+    @badges(active="frozen", closed="off")
     class Status(models.TextChoices):
         ACTIVE = "active", _("Active")
         CLOSED = "closed", _("Closed")
@@ -317,10 +316,6 @@ class Freeze(models.Model):
     @property
     def is_catching(self) -> bool:
         return self.is_active and self.is_sticky and self.sticky_ended_at is None
-
-    @property
-    def reason_badge(self) -> str:
-        return REASON_BADGES.get(self.reason, "off")
 
     def scope_items(self) -> list[tuple[str, object]]:
         """(label, value) of each scope field that is set (related rows must be loaded)."""
@@ -552,6 +547,7 @@ class FreezeEvent(models.Model):
         LINES_ADDED = "lines_added", _("Arrivals frozen (sticky)")
         UPDATED = "updated", _("Changed")
         STICKY_ENDED = "sticky_ended", _("Stopped freezing arrivals")
+        STICKY_RESUMED = "sticky_resumed", _("Freezes arrivals again")
         RELEASE_REQUESTED = "release_requested", _("Release requested")
         RELEASE_APPROVED = "release_approved", _("Release approved")
         RELEASE_REJECTED = "release_rejected", _("Release rejected")
@@ -563,6 +559,8 @@ class FreezeEvent(models.Model):
         RETURNED = "returned", _("Returned to supplier")
         QC_RESULT = "qc_result", _("QC result")
         CLOSED = "closed", _("Closed")
+        BACK_FROZEN = "back_frozen", _("Back from a reversed document, frozen again")
+        REOPENED = "reopened", _("Reopened")
 
     freeze = models.ForeignKey(
         Freeze, on_delete=models.PROTECT, related_name="events", verbose_name=_("freeze")
@@ -674,6 +672,10 @@ class FreezeJob(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # wms.jobs: how many times a worker took the job; when it last said it was alive (NULL while
+    # it waits for a worker).
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    heartbeat_at = models.DateTimeField(_("last heard of"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("freeze job")

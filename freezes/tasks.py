@@ -1,7 +1,7 @@
 """Celery tasks of the freezes app: thin wrappers around services, safe to run twice.
 
-Periodic jobs take a PostgreSQL advisory lock (``freezes.locks.advisory_lock``): an overlapping
-tick or a second beat finds it taken and returns at once. Schedules are in
+Periodic jobs take a PostgreSQL advisory lock (``wms.locks.advisory_lock``): an overlapping
+tick or a second beat finds it taken and returns at once. Retries follow ``wms.celery.TASK_RETRY``. Schedules are in
 ``settings.CELERY_BEAT_SCHEDULE``.
 """
 
@@ -10,22 +10,15 @@ import logging
 from celery import shared_task
 from django.db import OperationalError
 
-from freezes.locks import advisory_lock
 from freezes.models import FreezeRule
 from freezes.services import jobs, release, rules
+from wms.celery import TASK_RETRY
+from wms.locks import advisory_lock
 
 logger = logging.getLogger(__name__)
 
-RETRY = {
-    "autoretry_for": (OperationalError,),
-    "retry_backoff": True,
-    "retry_backoff_max": 300,
-    "retry_jitter": True,
-    "max_retries": 5,
-}
 
-
-@shared_task(name="freezes.release_due", acks_late=True, **RETRY)
+@shared_task(name="freezes.release_due", **TASK_RETRY)
 def freezes_release_due_task() -> int:
     """Release freezes whose time has come and close emptied ones (every minute)."""
     with advisory_lock("freezes.release_due") as acquired:
@@ -38,7 +31,7 @@ def freezes_release_due_task() -> int:
     return released
 
 
-@shared_task(name="freezes.scan_near_expiry", acks_late=True, **RETRY)
+@shared_task(name="freezes.scan_near_expiry", **TASK_RETRY)
 def near_expiry_scan_task() -> int:
     """Run every switched-on near-expiry rule (daily). Returns the freezes made."""
     with advisory_lock("freezes.scan_near_expiry") as acquired:
@@ -50,7 +43,7 @@ def near_expiry_scan_task() -> int:
     return len(made)
 
 
-@shared_task(name="freezes.run_rule", acks_late=True, **RETRY)
+@shared_task(name="freezes.run_rule", **TASK_RETRY)
 def near_expiry_rule_run_task(rule_id: int) -> int | None:
     """Run one near-expiry rule now (the rules screen's "Run now"). Returns the freeze id."""
     rule = FreezeRule.objects.filter(pk=rule_id, is_active=True).first()
@@ -64,7 +57,7 @@ def near_expiry_rule_run_task(rule_id: int) -> int | None:
     return freeze.pk if freeze is not None else None
 
 
-@shared_task(name="freezes.run_freeze_job", acks_late=True, bind=True, **RETRY)
+@shared_task(name=jobs.RUN_TASK, bind=True, **TASK_RETRY)
 def freeze_job_run_task(self, job_id: int) -> int | None:
     """Make a large freeze in the background (idempotent: the job is taken by
     compare-and-set). Returns the freeze id. A database ``OperationalError`` is retried; once

@@ -7,14 +7,12 @@ refused action comes back with status 422 and a clear message; nothing was chang
 
 from __future__ import annotations
 
-import csv
 import datetime
-import io
 import uuid
-from functools import partial, wraps
+from collections.abc import Iterable, Iterator
+from functools import wraps
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -39,12 +37,12 @@ from freezes.models import Freeze, FreezeJob, FreezeRule, Reason, ReleaseRequest
 from freezes.services import freezing, jobs, release, rules
 from inventory.exceptions import StockError
 from wms.http import View, parse_id, permission, respond
-from wms.pagination import KeysetPage, keyset_page
-from wms.spreadsheets import export_value
+from wms.outbox import enqueue_on_commit
+from wms.pagination import KeysetPage, keyset_page, keyset_rows
+from wms.writers import export_response
 
 PER_PAGE = 50
 MAX_BALANCES = 100
-EXPORT_MAX_ROWS = 100_000
 
 
 def _freeze_or_404(pk: int) -> Freeze:
@@ -446,9 +444,8 @@ EXPORT_COLUMNS = [
 ]
 
 
-def _export_rows(lines) -> list[list[object]]:
+def _export_rows(lines: Iterable) -> Iterator[list[object]]:
     reason_labels = dict(Reason.choices)
-    rows = []
     for line in lines:
         balance = line.balance
         freeze = line.freeze
@@ -474,8 +471,7 @@ def _export_rows(lines) -> list[list[object]]:
             "age_days": line.age.days,
             "note": freeze.note,
         }
-        rows.append([export_value(values[key]) for key, _label in EXPORT_COLUMNS])
-    return rows
+        yield [values[key] for key, _label in EXPORT_COLUMNS]
 
 
 @permission("freezes.export_freezes")
@@ -490,32 +486,10 @@ def frozen_stock_export_view(request: HttpRequest) -> HttpResponse:
             {"filterset": filterset, "page": None, "lines": [], "days": 0},
             status=422,
         )
-    rows = _export_rows(filterset.qs[:EXPORT_MAX_ROWS].iterator(chunk_size=2000))
+    rows = _export_rows(keyset_rows(filterset.qs))
     header = [str(label) for _key, label in EXPORT_COLUMNS]
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    if request.GET.get("format") == "xlsx":
-        from openpyxl import Workbook
-
-        book = Workbook(write_only=True)
-        sheet = book.create_sheet(title=_("Frozen stock")[:31])
-        sheet.append(header)
-        for row in rows:
-            sheet.append(row)
-        buffer = io.BytesIO()
-        book.save(buffer)
-        response = HttpResponse(
-            buffer.getvalue(),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-        response["Content-Disposition"] = f'attachment; filename="frozen-stock-{stamp}.xlsx"'
-        return response
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows(rows)
-    response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="frozen-stock-{stamp}.csv"'
-    return response
+    file_format = "xlsx" if request.GET.get("format") == "xlsx" else "csv"
+    return export_response(file_format, "frozen-stock", header, rows, title=str(_("Frozen stock")))
 
 
 @permission("freezes.view_freeze")
@@ -743,7 +717,7 @@ def rule_run_view(request: HttpRequest, pk: int) -> HttpResponse:
     if not rule.is_active or rule.kind != FreezeRule.Kind.NEAR_EXPIRY:
         messages.error(request, _("Only a switched-on near-expiry rule can be run."))
         return redirect("freezes:rule-list")
-    transaction.on_commit(partial(tasks.near_expiry_rule_run_task.delay, rule.pk))
+    enqueue_on_commit(tasks.near_expiry_rule_run_task.name, rule.pk)
     messages.success(
         request,
         _("“%(name)s” is running; what it freezes appears in the freeze list.")

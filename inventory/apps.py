@@ -14,6 +14,11 @@ class InventoryConfig(AppConfig):
 
         warehouse_hooks.register_bin_deactivation_guard(stock_selectors.bins_holding_stock)
         warehouse_hooks.register_bin_contents_provider(stock_selectors.bin_stock_contents)
+        # wms: the job sweeper requeues import jobs whose worker died.
+        from inventory.imports import jobs as import_jobs
+        from wms.jobs import register_job_kind
+
+        register_job_kind(import_jobs.job_kind())
 
         # The home page of work lists drafts left open and imports never committed.
         from inventory.work import inventory_work

@@ -24,6 +24,15 @@ freeze posting is not a receipt, so auto-freeze does not).
 the posting commits, after it commits, and an exception in one is logged without affecting the
 posting or the other hooks. Use them to enqueue Celery tasks (stock push); keep them quick.
 
+``frozen_return``: ``prepare(ret: FrozenReturn)`` and ``apply(ret: FrozenReturn)``, for a
+reversal that brings frozen units back (an outbound sheet that scrapped or returned frozen
+stock). The reversal service calls ``prepare`` after locking the original document and before
+any balance lock (lock there the rows ``apply`` will change: freezes take their freeze rows, in
+their own lock order), then receives the units and freezes the frozen part again through the
+ledger (so they are never available, with or without a hook), then calls ``apply`` with the
+units frozen again per balance while it holds those balances' locks (give them back to whatever
+held them). Both run inside the reversal's transaction; raising refuses the reversal.
+
 ``frozen_link``: one optional callable ``fn(balance_ids: list[int]) -> dict[int, str]`` giving,
 for balances with frozen stock on a page of the stock query, the URL listing the freezes that
 hold them (the freezes app registers it; until then frozen quantities show without a link).
@@ -71,6 +80,22 @@ class PostingEvent:
         return tuple(sorted({m.balance_id for m in self.movements}))
 
 
+@dataclass(frozen=True)
+class FrozenReturn:
+    """Frozen units a reversal brings back. ``original_*`` name the document that took them
+    out, ``document_*`` the reversal; ``units`` are ``(balance_id, units frozen again)`` pairs
+    in balance order (empty when given to ``prepare``)."""
+
+    original_type: str
+    original_id: int
+    original_ref: str
+    document_type: str
+    document_id: int
+    document_ref: str
+    operator_id: int | None
+    units: tuple[tuple[int, int], ...] = ()
+
+
 InTransactionHook = Callable[[PostingEvent], None]
 AfterCommitHook = Callable[[PostingEvent], None]
 FrozenLink = Callable[[list[int]], dict[int, str]]
@@ -78,6 +103,8 @@ FrozenLink = Callable[[list[int]], dict[int, str]]
 in_transaction_hooks: list[tuple[InTransactionHook, frozenset[str] | None]] = []
 after_commit_hooks: list[AfterCommitHook] = []
 _frozen_link: list[FrozenLink] = []
+FrozenReturnHook = Callable[[FrozenReturn], None]
+frozen_return_hooks: list[tuple[FrozenReturnHook, FrozenReturnHook]] = []
 
 
 def register_in_transaction(
@@ -110,6 +137,25 @@ def register_frozen_link(fn: FrozenLink) -> FrozenLink:
     """Set the one provider of "which freezes hold this balance" links (replaces any other)."""
     _frozen_link[:] = [fn]
     return fn
+
+
+def register_frozen_return(*, prepare: FrozenReturnHook, apply: FrozenReturnHook) -> None:
+    """Be told when a reversal brings frozen units back (see the module docstring). Idempotent."""
+    if all(existing is not apply for _prepare, existing in frozen_return_hooks):
+        frozen_return_hooks.append((prepare, apply))
+
+
+def frozen_return_prepare(ret: FrozenReturn) -> None:
+    """Called by a reversal before it locks balances. Runs every ``prepare``."""
+    for prepare, _apply in list(frozen_return_hooks):
+        prepare(ret)
+
+
+def frozen_return_apply(ret: FrozenReturn) -> None:
+    """Called by a reversal once the units are frozen again, balances locked. Runs every
+    ``apply``."""
+    for _prepare, apply in list(frozen_return_hooks):
+        apply(ret)
 
 
 def frozen_links(balance_ids: list[int]) -> dict[int, str]:

@@ -1,4 +1,5 @@
-"""Celery tasks of the inventory app: thin wrappers that load by id and call one service."""
+"""Celery tasks of the inventory app: thin wrappers that load by id and call one service.
+Retries follow ``wms.celery.TASK_RETRY``; the services queue these by name (``wms.outbox``)."""
 
 import logging
 
@@ -6,19 +7,12 @@ from celery import shared_task
 from django.db import OperationalError
 
 from inventory.imports import jobs
+from wms.celery import TASK_RETRY
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(
-    name="inventory.check_import",
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=5,
-)
+@shared_task(name=jobs.CHECK_TASK, **TASK_RETRY)
 def import_job_check_task(job_id: int) -> None:
     """Dry-run an uploaded sheet and store its preview (idempotent)."""
     try:
@@ -30,15 +24,7 @@ def import_job_check_task(job_id: int) -> None:
         jobs.import_job_fail(job_id=job_id, message=str(error))
 
 
-@shared_task(
-    name="inventory.commit_import",
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=5,
-)
+@shared_task(name=jobs.COMMIT_TASK, **TASK_RETRY)
 def import_job_commit_task(job_id: int) -> None:
     """Commit a checked sheet all-or-nothing (idempotent: a finished job is left alone)."""
     try:

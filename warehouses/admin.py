@@ -118,7 +118,9 @@ class WarehouseAdmin(ServiceAdmin):
             saved = services.warehouse_create(**details)
         obj.pk, obj.created_at = saved.pk, saved.created_at
 
-    @admin.action(description=gettext_lazy("Deactivate selected warehouses"))
+    @admin.action(
+        description=gettext_lazy("Deactivate selected warehouses"), permissions=["change"]
+    )
     def deactivate(self, request, queryset):
         warehouses = list(queryset.order_by("pk"))
 
@@ -133,7 +135,9 @@ class WarehouseAdmin(ServiceAdmin):
             _("%(count)d warehouse(s) deactivated.") % {"count": len(warehouses)},
         )
 
-    @admin.action(description=gettext_lazy("Reactivate selected warehouses"))
+    @admin.action(
+        description=gettext_lazy("Reactivate selected warehouses"), permissions=["change"]
+    )
     def reactivate(self, request, queryset):
         warehouses = list(queryset.order_by("pk"))
 
@@ -211,7 +215,7 @@ class BinAdmin(ServiceAdmin):
             )
         obj.pk, obj.created_at = saved.pk, saved.created_at
 
-    @admin.action(description=gettext_lazy("Deactivate selected bins"))
+    @admin.action(description=gettext_lazy("Deactivate selected bins"), permissions=["change"])
     def deactivate(self, request, queryset):
         bins = list(queryset)
         self._run(
@@ -221,7 +225,7 @@ class BinAdmin(ServiceAdmin):
             _("%(count)d bin(s) deactivated.") % {"count": len(bins)},
         )
 
-    @admin.action(description=gettext_lazy("Reactivate selected bins"))
+    @admin.action(description=gettext_lazy("Reactivate selected bins"), permissions=["change"])
     def reactivate(self, request, queryset):
         bins = list(queryset)
         self._run(

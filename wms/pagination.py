@@ -26,6 +26,9 @@ First page and Next links that keep the other query parameters).
 * ``with_count=True`` adds ``page.count``, one ``COUNT(*)`` of the whole filtered list (for a
   "123 bins" line); leave it off on lists that can grow without bound.
 
+``keyset_rows(queryset, ...)`` walks every page and yields the rows (exports: constant memory,
+no server-side cursor held open while a response streams).
+
 Queries: one per page (two with ``with_count``). ``encode_cursor``/``decode_cursor`` are the
 cursor format (base64url of a JSON list) for code that builds a cursor by itself (benchmarks).
 """
@@ -36,7 +39,7 @@ import base64
 import binascii
 import datetime as dt
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import reduce
 
@@ -166,6 +169,26 @@ def keyset_page(
     if with_count:
         page.count = queryset.count()
     return page
+
+
+def keyset_rows(
+    queryset: QuerySet,
+    *,
+    order: Sequence[str] | None = None,
+    per_page: int = 2000,
+    types: Sequence[type] | None = None,
+    key_of: Callable[[object], tuple] | None = None,
+) -> Iterator:
+    """Every row of ``queryset`` in ``order``, read ``per_page`` rows (one query) at a time."""
+    cursor = None
+    while True:
+        page = keyset_page(
+            queryset, order=order, cursor=cursor, per_page=per_page, types=types, key_of=key_of
+        )
+        yield from page.rows
+        if not page.next_cursor:
+            return
+        cursor = page.next_cursor
 
 
 def _beyond(order: tuple[str, ...], key: tuple, *, after: bool) -> Q:

@@ -157,6 +157,8 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
 
 # --- Celery ---------------------------------------------------------------------------------
+from wms import celery as _celery_policy  # noqa: E402 - the delivery policy lives there
+
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
 _BROKER_DIR = VAR_DIR / "celery-broker"
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -169,15 +171,16 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 else:
     # Retries are capped well below this, so a slow task is never delivered twice by Redis.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": _celery_policy.VISIBILITY_TIMEOUT}
+CELERY_TASK_ACKS_LATE = _celery_policy.ACKS_LATE
+CELERY_TASK_REJECT_ON_WORKER_LOST = _celery_policy.REJECT_ON_WORKER_LOST
+CELERY_WORKER_PREFETCH_MULTIPLIER = _celery_policy.PREFETCH_MULTIPLIER
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+WMS_SWEEP_SECONDS = int(os.environ.get("WMS_SWEEP_SECONDS", "60"))
 # Periodic jobs, one place, each described in words. Later issues add theirs here.
 CELERY_BEAT_SCHEDULE: dict = {
     # freezes: every minute, release freezes whose automatic release time has come (presale
@@ -187,6 +190,13 @@ CELERY_BEAT_SCHEDULE: dict = {
     "freezes-near-expiry": {
         "task": "freezes.scan_near_expiry",
         "schedule": crontab(hour=2, minute=30),
+    },
+    # wms: every minute (WMS_SWEEP_SECONDS), requeue or fail the background jobs of a dead
+    # worker (import, freeze jobs...), and send the tasks queued while the broker was down.
+    "wms-sweep-jobs": {"task": "wms.sweep_jobs", "schedule": timedelta(seconds=WMS_SWEEP_SECONDS)},
+    "wms-drain-outbox": {
+        "task": "wms.drain_outbox",
+        "schedule": timedelta(seconds=WMS_SWEEP_SECONDS),
     },
     # wms: every 30 seconds, the heartbeat of background work; staff are warned when it stops
     # (wms.health: not seen for two minutes).

@@ -288,6 +288,26 @@ def stop_catching(freeze_id: int, *, actor=None, rule=None, now=None) -> bool:
     return True
 
 
+def resume_catching(
+    freeze_id: int, *, stopped_at: datetime.datetime, actor=None, rule=None, now=None
+) -> bool:
+    """Undo a ``stop_catching`` made at ``stopped_at`` whose release then did not happen (the
+    request was decided or withdrawn meanwhile, the release time moved, the stock left): the
+    freeze catches arrivals again, with a ``sticky_resumed`` event. Compare-and-set on
+    ``sticky_ended_at``, in its own transaction taking the freeze ``FOR UPDATE`` like
+    ``stop_catching`` (and nothing else). Returns whether it changed anything: nothing when the
+    freeze closed or was stopped again by someone else."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        freeze = lock_freeze_exclusive(freeze_id)
+        if freeze is None or not freeze.is_active or freeze.sticky_ended_at != stopped_at:
+            return False
+        Freeze.objects.filter(pk=freeze.pk).update(sticky_ended_at=None)
+        freeze.sticky_ended_at = None
+        add_event(freeze, FreezeEvent.Kind.STICKY_RESUMED, actor=actor, rule=rule, now=now)
+    return True
+
+
 def units_by_freeze(freeze_ids: Iterable[int]) -> dict[int, int]:
     """Units held per freeze (one query)."""
     out: dict[int, int] = defaultdict(int)

@@ -10,7 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from freezes.exceptions import ScopeMatchesNothing
+from freezes.exceptions import ApprovalRefused, ScopeMatchesNothing
 from freezes.locks import lock_freeze
 from freezes.models import Freeze, FreezeEvent, FreezeLine, Reason
 from freezes.scope import Scope, balances_in_scope
@@ -25,6 +25,9 @@ from inventory.exceptions import (
 from inventory.models import StockMovement
 
 Kind = StockMovement.Kind
+
+#: The permission that lets a user decide releases (and set an automatic release).
+APPROVE_PERMISSION = "freezes.approve_release"
 
 #: Balances per ledger posting when freezing everything in a scope. The ledger freezes a
 #: posting's balances set-based (a few statements whatever their number), so chunks only pace
@@ -240,8 +243,12 @@ def freeze_update(
     release_on_qc_pass: bool,
     now: datetime.datetime | None = None,
 ) -> Freeze:
-    """Change a freeze's note and automatic release. Raises ``FreezeClosed`` for a closed
-    freeze, ``InvalidInput`` for a release time in the past. Locks the freeze row."""
+    """Change a freeze's note and automatic release. Setting or bringing forward an automatic
+    release (a time, or "on QC pass") lets the stock go without a release request, so it needs
+    the approve permission and someone other than the freezer (``check_release_change``);
+    switching it off or postponing it does not. Raises ``FreezeClosed`` for a closed freeze,
+    ``InvalidInput`` for a release time in the past, ``ApprovalRefused``. Locks the freeze
+    row."""
     now = now or timezone.now()
     note = (note or "").strip()
     if release_at is not None and release_at <= now:
@@ -251,6 +258,9 @@ def freeze_update(
         common.check_active(locked)
         if locked.reason == Reason.OTHER and not note:
             raise InvalidInput(_("Say why in the note when the reason is “Other”."))
+        check_release_change(
+            locked, operator=operator, release_at=release_at, release_on_qc_pass=release_on_qc_pass
+        )
         changed = []
         for name, value in (
             ("note", note),
@@ -270,6 +280,46 @@ def freeze_update(
                 now=now,
             )
     return locked
+
+
+def brings_release_forward(
+    freeze: Freeze, *, release_at: datetime.datetime | None, release_on_qc_pass: bool
+) -> bool:
+    """Whether the change would let the freeze's stock go sooner than it may now: a release
+    time where there was none or an earlier one, or "release on QC pass" switched on."""
+    if release_on_qc_pass and not freeze.release_on_qc_pass:
+        return True
+    if release_at is None:
+        return False
+    return freeze.release_at is None or release_at < freeze.release_at
+
+
+def check_release_change(
+    freeze: Freeze, *, operator, release_at: datetime.datetime | None, release_on_qc_pass: bool
+) -> None:
+    """Refuse setting or bringing forward an automatic release of an existing freeze to a user
+    without the approve permission, or to the person who froze the stock: it would release the
+    stock with nobody else deciding (the two-person rule of release requests). Raises
+    ``ApprovalRefused``."""
+    if not brings_release_forward(
+        freeze, release_at=release_at, release_on_qc_pass=release_on_qc_pass
+    ):
+        return
+    if operator is None or not operator.has_perm(APPROVE_PERMISSION):
+        raise ApprovalRefused(
+            _(
+                "Setting or bringing forward an automatic release lets the stock go without a "
+                "release request, so it needs the permission to approve releases. Ask for a "
+                "release instead: an approver will decide."
+            )
+        )
+    if freeze.created_by_id is not None and freeze.created_by_id == operator.pk:
+        raise ApprovalRefused(
+            _(
+                "You froze this stock yourself: another approver must set or bring forward its "
+                "automatic release, or ask for a release."
+            )
+        )
 
 
 def freeze_stop_sticky(*, freeze: Freeze, operator, now: datetime.datetime | None = None) -> bool:

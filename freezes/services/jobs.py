@@ -2,8 +2,13 @@
 at once (the freeze of a large scope, past ``FREEZES_BACKGROUND_BALANCES`` balances).
 
 The job runs ``freezing.freeze_create`` unchanged: one transaction, all or nothing. Its
-progress is written through a second database connection (autocommit), so the screen can show
-it while the freeze's own transaction is still open.
+progress is written through a second database connection (``wms.jobs.JobProgress``), so the
+screen can show it while the freeze's own transaction is still open. The worker running it holds
+the job's claim (``wms.jobs.job_claim``); when that worker dies the sweeper requeues the job
+(``freeze_job_recover``), and the freeze is made once (its idempotency key is the job's).
+
+This module never imports ``freezes.tasks``: it queues the task by name after commit
+(``wms.outbox.enqueue_on_commit``), so a broker outage delays the job instead of failing it.
 """
 
 from __future__ import annotations
@@ -13,31 +18,25 @@ import logging
 from functools import partial
 
 from django.conf import settings
-from django.db import (
-    DEFAULT_DB_ALIAS,
-    IntegrityError,
-    OperationalError,
-    connection,
-    connections,
-    transaction,
-)
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
-from kombu.exceptions import KombuError
 
 from freezes.models import Freeze, FreezeJob
 from freezes.scope import Scope
 from freezes.services import freezing
 from inventory.exceptions import AlreadyPosted, StockError
+from wms.jobs import JobKind, JobProgress, claim_values, job_claim
+from wms.outbox import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
 #: A freeze matching more balances than this runs as a job (settings FREEZES_BACKGROUND_BALANCES).
 BACKGROUND_BALANCES = 2000
-#: A running job not heard of for this long was lost with its worker (its transaction rolled
-#: back); a redelivered task may run it again.
-STALE_AFTER = datetime.timedelta(minutes=10)
+#: The job kind watched by the sweeper (``wms.jobs``), and the task that runs a job.
+JOB_KIND = "freezes.freeze_job"
+RUN_TASK = "freezes.run_freeze_job"
 
 DATE_FIELDS = ("inbound_from", "inbound_to", "produced_from", "produced_to")
 
@@ -102,8 +101,8 @@ def freeze_job_create(
     release_at: datetime.datetime | None = None,
     now: datetime.datetime | None = None,
 ) -> FreezeJob:
-    """Record a large freeze to be made in the background and queue its task after commit.
-    Raises what ``freezing.check_request`` raises, and ``AlreadyPosted`` when ``token`` was
+    """Record a large freeze to be made in the background and queue its task (``RUN_TASK``)
+    after commit, through the outbox (a broker outage delays it). Raises what ``freezing.check_request`` raises, and ``AlreadyPosted`` when ``token`` was
     used already (a double submit)."""
     now = now or timezone.now()
     note = freezing.check_request(
@@ -126,28 +125,10 @@ def freeze_job_create(
                 created_by=operator,
                 created_at=now,
             )
-            transaction.on_commit(partial(_enqueue, job.pk))
+            enqueue_on_commit(RUN_TASK, job.pk)
     except IntegrityError as error:
         raise AlreadyPosted(_("This freeze was submitted already; nothing was changed.")) from error
     return job
-
-
-def _enqueue(job_id: int) -> None:
-    """Queue the job's task. When the broker cannot be reached the job is marked failed with a
-    message saying so (nothing was frozen), instead of a 500 and a job waiting forever."""
-    from freezes import tasks
-
-    try:
-        tasks.freeze_job_run_task.delay(job_id)
-    except (KombuError, OSError):
-        logger.exception("freeze job %s: could not queue its task", job_id)
-        freeze_job_fail(
-            job_id=job_id,
-            message=_(
-                "The background worker could not be reached, so the freeze was not started. "
-                "Nothing was frozen: try again in a moment."
-            ),
-        )
 
 
 def freeze_job_fail(*, job_id: int, message: str) -> bool:
@@ -167,75 +148,58 @@ def unexpected_error_message() -> str:
     )
 
 
-class _Progress:
-    """Writes a job's progress through a connection of its own (PostgreSQL; autocommit), so it
-    is visible while the freeze's transaction is open. SQLite has one writer: nothing there."""
-
-    def __init__(self, job_id: int) -> None:
-        self.job_id = job_id
-        self.connection = None
-        if connection.vendor == "postgresql":
-            self.connection = connections.create_connection(DEFAULT_DB_ALIAS)
-
-    def __call__(self, done: int) -> None:
-        if self.connection is None:
-            return
-        with self.connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {FreezeJob._meta.db_table} SET done = %s WHERE id = %s",
-                [done, self.job_id],
-            )
-
-    def close(self) -> None:
-        if self.connection is not None:
-            self.connection.close()
-
-
 def freeze_job_run(*, job_id: int, now: datetime.datetime | None = None) -> FreezeJob | None:
     """Make a queued job's freeze (``freezing.freeze_create``, idempotency key of the job) and
-    record the outcome on the job: done with its freeze, or refused with the message. Takes
-    the job by compare-and-set, so running the task twice makes one freeze. Returns the job, or
-    None when there was nothing to run.
+    record the outcome on the job: done with its freeze, or refused with the message. Runs under
+    the job's claim (``wms.jobs.job_claim``) and takes the job by compare-and-set from QUEUED, or
+    from RUNNING (its claim was free, so its worker died), so running the task twice makes one
+    freeze. Returns the job, or None when there was nothing to run (or another worker runs it).
 
     A database ``OperationalError`` (connection lost, deadlock...) puts the job back in the
     queue and is raised again, for the task to retry; any other unexpected error is logged and
     the job marked FAILED with a plain message (nothing was frozen)."""
     now = now or timezone.now()
-    taken = FreezeJob.objects.filter(pk=job_id, status=FreezeJob.Status.QUEUED).update(
-        status=FreezeJob.Status.RUNNING, started_at=now
-    ) or FreezeJob.objects.filter(
-        pk=job_id, status=FreezeJob.Status.RUNNING, started_at__lt=now - STALE_AFTER
-    ).update(started_at=now)
-    if not taken:
-        return None
+    with job_claim(JOB_KIND, job_id) as claimed:
+        if not claimed:
+            logger.info("freeze job %s is being run by another worker", job_id)
+            return None
+        taken = FreezeJob.objects.filter(
+            pk=job_id, status__in=[FreezeJob.Status.QUEUED, FreezeJob.Status.RUNNING]
+        ).update(status=FreezeJob.Status.RUNNING, started_at=now, **claim_values())
+        if not taken:
+            return None
+        return _run(job_id)
+
+
+def _run(job_id: int) -> FreezeJob:
     job = FreezeJob.objects.select_related("created_by").get(pk=job_id)
-    key = f"freeze-job-{job.pk}"
-    progress = _Progress(job.pk)
-    try:
-        freeze = freezing.freeze_create(
-            **_arguments(job.params),
-            operator=job.created_by,
-            idempotency_key=key,
-            progress=progress,
-        )
-    except AlreadyPosted:
-        freeze = Freeze.objects.get(idempotency_key=key)
-    except StockError as error:
-        FreezeJob.objects.filter(pk=job.pk).update(
-            status=FreezeJob.Status.FAILED, message=str(error), finished_at=timezone.now()
-        )
-        return FreezeJob.objects.get(pk=job.pk)
-    except OperationalError:
-        # Nothing was written (the freeze's transaction rolled back): queue it for the retry.
-        FreezeJob.objects.filter(pk=job.pk).update(status=FreezeJob.Status.QUEUED, done=0)
-        raise
-    except Exception:
-        # Nothing was written either, and running it again would fail the same way.
-        logger.exception("freeze job %s: the freeze failed", job.pk)
-        freeze_job_fail(job_id=job.pk, message=unexpected_error_message())
-        return FreezeJob.objects.get(pk=job.pk)
-    finally:
-        progress.close()
+    key = freeze_job_key(job.pk)
+    with JobProgress(FreezeJob, job.pk) as progress:
+        try:
+            freeze = freezing.freeze_create(
+                **_arguments(job.params),
+                operator=job.created_by,
+                idempotency_key=key,
+                progress=partial(_progress, progress),
+            )
+        except AlreadyPosted:
+            freeze = Freeze.objects.get(idempotency_key=key)
+        except StockError as error:
+            FreezeJob.objects.filter(pk=job.pk).update(
+                status=FreezeJob.Status.FAILED, message=str(error), finished_at=timezone.now()
+            )
+            return FreezeJob.objects.get(pk=job.pk)
+        except OperationalError:
+            # Nothing was written (the freeze's transaction rolled back): queue it for the retry.
+            FreezeJob.objects.filter(pk=job.pk).update(
+                status=FreezeJob.Status.QUEUED, done=0, heartbeat_at=None
+            )
+            raise
+        except Exception:
+            # Nothing was written either, and running it again would fail the same way.
+            logger.exception("freeze job %s: the freeze failed", job.pk)
+            freeze_job_fail(job_id=job.pk, message=unexpected_error_message())
+            return FreezeJob.objects.get(pk=job.pk)
     FreezeJob.objects.filter(pk=job.pk).update(
         status=FreezeJob.Status.DONE,
         freeze=freeze,
@@ -243,3 +207,50 @@ def freeze_job_run(*, job_id: int, now: datetime.datetime | None = None) -> Free
         finished_at=timezone.now(),
     )
     return FreezeJob.objects.get(pk=job.pk)
+
+
+def _progress(progress: JobProgress, done: int) -> None:
+    progress.write(done=done)
+
+
+def freeze_job_key(job_id: int) -> str:
+    """The idempotency key of the freeze a job makes (one freeze per job, however often run)."""
+    return f"freeze-job-{job_id}"
+
+
+def freeze_job_recover(*, job: FreezeJob, give_up: bool) -> None:
+    """The sweeper's call for a RUNNING job whose worker died (``wms.jobs.jobs_sweep``; the job
+    row is locked). When the freeze was made before the worker died the job ends DONE on it;
+    otherwise nothing was frozen (its transaction rolled back) and the job goes back to the queue,
+    or, with ``give_up``, ends FAILED with a message saying so."""
+    freeze = Freeze.objects.filter(idempotency_key=freeze_job_key(job.pk)).first()
+    if freeze is not None:
+        FreezeJob.objects.filter(pk=job.pk).update(
+            status=FreezeJob.Status.DONE, freeze=freeze, done=job.total, finished_at=timezone.now()
+        )
+        return
+    if give_up:
+        freeze_job_fail(
+            job_id=job.pk,
+            message=_(
+                "The background worker stopped %(count)s times while making this freeze, so it "
+                "was given up. Nothing was frozen: try a smaller scope, or tell your "
+                "administrator."
+            )
+            % {"count": job.attempts},
+        )
+        return
+    FreezeJob.objects.filter(pk=job.pk).update(
+        status=FreezeJob.Status.QUEUED, done=0, heartbeat_at=None
+    )
+    enqueue_on_commit(RUN_TASK, job.pk)
+
+
+def job_kind() -> JobKind:
+    """What the job sweeper needs to know of freeze jobs (registered in ``FreezesConfig.ready``)."""
+    return JobKind(
+        name=JOB_KIND,
+        model=FreezeJob,
+        running=(FreezeJob.Status.RUNNING,),
+        recover=freeze_job_recover,
+    )

@@ -12,6 +12,9 @@ through a freeze (an outbound sheet of scrap or purchase return from frozen stoc
 ``ledger.unfreeze``): it records the units on the freeze lines of those balances, oldest freeze
 first, after the frozen units no freeze accounts for. The hooks touch only the balances the
 posting holds; see ``freezes.locks`` for why they never wait for a freeze service.
+
+``lock_frozen_return`` / ``return_frozen_units`` (the ``frozen_return`` hooks) give the units a
+reversed scrap or purchase-return sheet brings back frozen to the freeze lines they left.
 """
 
 from __future__ import annotations
@@ -19,10 +22,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from freezes.locks import share_catching
+from freezes.locks import lock_freezes, share_catching
 from freezes.models import Freeze, FreezeEvent, FreezeLine, FreezeRule, ReleaseMode
 from freezes.scope import Scope, StockFacts, scope_matches
 from freezes.services import common
@@ -270,10 +274,76 @@ def record_frozen_outflow(event: hooks.PostingEvent) -> None:
         )
 
 
+#: Events of frozen units that left through another document, which a reversal brings back.
+SHIPPED_OUT_EVENTS = (FreezeEvent.Kind.SCRAPPED, FreezeEvent.Kind.RETURNED)
+
+
+def _shipped_out_by(document_ref: str) -> dict[int, int]:
+    """Units each freeze lost to the document ``document_ref`` (its outflow events)."""
+    return dict(
+        FreezeEvent.objects.filter(document_ref=document_ref, kind__in=SHIPPED_OUT_EVENTS)
+        .values("freeze_id")
+        .annotate(units=Sum("quantity"))
+        .order_by("freeze_id")
+        .values_list("freeze_id", "units")
+    )
+
+
+def lock_frozen_return(ret: hooks.FrozenReturn) -> None:
+    """``frozen_return`` prepare hook: lock the freezes the reversed document took frozen units
+    from (``FOR NO KEY UPDATE``, primary-key order) before the reversal locks balances, as every
+    freeze service does, so reopening a closed freeze cannot deadlock with a release."""
+    lock_freezes(_shipped_out_by(ret.original_ref))
+
+
+def return_frozen_units(ret: hooks.FrozenReturn) -> None:
+    """``frozen_return`` apply hook: the units a reversal froze again go back to the freeze
+    lines they left (``shipped`` goes down), oldest freeze first as they left, each freeze at
+    most what it lost to the original document; a ``back_frozen`` event per freeze, and a freeze
+    that had closed meanwhile is reopened (``reopened`` event; it does not catch arrivals again).
+    Units no freeze lost stay frozen on the balance, as they were before they left."""
+    lost = _shipped_out_by(ret.original_ref)
+    if not lost:
+        return
+    freezes = lock_freezes(lost)
+    balance_ids = [balance_id for balance_id, _units in ret.units]
+    lines = list(
+        FreezeLine.objects.filter(
+            freeze_id__in=sorted(lost), balance_id__in=balance_ids, shipped__gt=0
+        ).order_by("freeze__created_at", "freeze_id", "pk")
+    )
+    back: dict[int, int] = defaultdict(int)
+    for balance_id, units in ret.units:
+        for line in (row for row in lines if row.balance_id == balance_id):
+            take = min(units, line.shipped, lost[line.freeze_id] - back[line.freeze_id])
+            if take <= 0:
+                continue
+            FreezeLine.objects.filter(pk=line.pk).update(shipped=F("shipped") - take)
+            units -= take
+            back[line.freeze_id] += take
+    now = timezone.now()
+    for freeze_id, units in sorted(back.items()):
+        freeze = freezes[freeze_id]
+        if not freeze.is_active:
+            Freeze.objects.filter(pk=freeze_id).update(status=Freeze.Status.ACTIVE, closed_at=None)
+            freeze.status, freeze.closed_at = Freeze.Status.ACTIVE, None
+            common.add_event(freeze, FreezeEvent.Kind.REOPENED, actor=ret.operator_id, now=now)
+        common.add_event(
+            freeze,
+            FreezeEvent.Kind.BACK_FROZEN,
+            actor=ret.operator_id,
+            quantity=units,
+            comment=_("Reversal of %(doc)s") % {"doc": ret.original_ref},
+            document_ref=ret.document_ref,
+            now=now,
+        )
+
+
 def register() -> None:
     """Register the hooks with the ledger and the stock query's frozen-stock links."""
     from freezes.selectors import frozen_links
 
     hooks.register_in_transaction(freeze_arrivals, kinds=hooks.RECEIPT_KINDS)
     hooks.register_in_transaction(record_frozen_outflow)
+    hooks.register_frozen_return(prepare=lock_frozen_return, apply=return_frozen_units)
     hooks.register_frozen_link(frozen_links)

@@ -21,12 +21,11 @@ from freezes.models import (
     ReleaseRequest,
 )
 from freezes.services import common
+from freezes.services.freezing import APPROVE_PERMISSION
 from inventory.exceptions import InvalidInput, InvalidQuantity
 from inventory.locks import lock_balances
 
 logger = logging.getLogger(__name__)
-
-APPROVE_PERMISSION = "freezes.approve_release"
 
 
 # --------------------------------------------------------------------------------------------
@@ -131,8 +130,25 @@ def release_request_approve(
         raise InvalidInput(_("Add a comment to your decision."))
     check_decider(request, approver)
     everything = request.quantity is None and request.line_id is None
+    stopped = False
     if everything and request.freeze.is_catching and request.is_pending:
-        _stop_catching_for(request, actor=approver, now=now)
+        stopped = _stop_catching_for(request, actor=approver, now=now)
+    try:
+        released = _approve(
+            request, approver=approver, comment=comment, everything=everything, now=now
+        )
+    except Exception:
+        # A decision made on another connection since the freeze stopped catching (rejected,
+        # withdrawn, approved, the stock gone): nothing was released, so it catches again.
+        if stopped:
+            common.resume_catching(request.freeze_id, stopped_at=now, actor=approver)
+        raise
+    request.refresh_from_db()
+    return released
+
+
+def _approve(request: ReleaseRequest, *, approver, comment: str, everything: bool, now) -> int:
+    """The release transaction of ``release_request_approve``."""
     with transaction.atomic():
         locked_request = _lock_pending(request)
         freeze = lock_freeze(locked_request.freeze_id)
@@ -173,7 +189,6 @@ def release_request_approve(
             now=now,
         )
         common.close_if_done(freeze, actor=approver, force_stop_catching=everything, now=now)
-    request.refresh_from_db()
     return released
 
 
@@ -229,13 +244,14 @@ def release_request_cancel(
     return request
 
 
-def _stop_catching_for(request: ReleaseRequest, *, actor, now: datetime.datetime) -> None:
+def _stop_catching_for(request: ReleaseRequest, *, actor, now: datetime.datetime) -> bool:
     """Before approving a release of everything of a sticky freeze: stop it catching arrivals,
     in a transaction of its own, only after re-checking under the request's row lock that the
     request is still pending and that something is frozen to release. A refused approval then
     leaves the freeze catching. Lock order (``freezes.locks``): the request, then the freeze
     ``FOR UPDATE`` (``common.stop_catching``); no balance is locked here. Raises
-    ``AlreadyDecided``, ``FreezeClosed``, ``InvalidQuantity``."""
+    ``AlreadyDecided``, ``FreezeClosed``, ``InvalidQuantity``. Returns whether it stopped the
+    freeze (the caller resumes it with ``common.resume_catching`` when the release then fails)."""
     with transaction.atomic():
         locked_request = _lock_pending(request)
         freeze = lock_freeze_exclusive(locked_request.freeze_id)
@@ -244,7 +260,7 @@ def _stop_catching_for(request: ReleaseRequest, *, actor, now: datetime.datetime
             raise InvalidQuantity(
                 _("Nothing is frozen here any more: there is nothing to release.")
             )
-        common.stop_catching(freeze.pk, actor=actor, now=now)
+        return common.stop_catching(freeze.pk, actor=actor, now=now)
 
 
 def _lock_pending(request: ReleaseRequest) -> ReleaseRequest:
@@ -275,8 +291,19 @@ def freeze_release_at_time(*, freeze_id: int, now: datetime.datetime | None = No
         return 0
     if current.release_at is None or current.release_at > now:
         return 0
-    if current.is_catching:
-        common.stop_catching(freeze_id, rule=current.rule, now=now)
+    stopped = current.is_catching and common.stop_catching(freeze_id, rule=current.rule, now=now)
+    released = 0
+    try:
+        released = _release_at_time(freeze_id, now=now)
+    finally:
+        if stopped and not released:
+            # The time moved (or the freeze emptied) since it stopped catching: it catches again.
+            common.resume_catching(freeze_id, stopped_at=now, rule=current.rule)
+    return released
+
+
+def _release_at_time(freeze_id: int, *, now: datetime.datetime) -> int:
+    """The release transaction of ``freeze_release_at_time``."""
     with transaction.atomic():
         freeze = lock_freeze(freeze_id)
         if not freeze.is_active or freeze.release_at is None or freeze.release_at > now:

@@ -11,9 +11,10 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from freezes.exceptions import ApprovalRefused
 from freezes.models import Freeze, FreezeEvent, FreezeLine, FreezeRule, Reason, ReleaseMode
 from freezes.services import common
-from freezes.services.freezing import freeze_everything_available
+from freezes.services.freezing import APPROVE_PERMISSION, freeze_everything_available
 from inventory.exceptions import InvalidInput
 from inventory.models import Batch, Goods, StockBalance, StockMovement
 from inventory.selectors.goods import category_descendant_ids
@@ -30,7 +31,9 @@ DRY_RUN_ROWS = 50
 class DryRun:
     """What a rule would freeze now: ``balances`` rows holding ``units`` units (near expiry), or
     for a receipt rule what it would have frozen of the last ``DRY_RUN_DAYS`` days of receipts
-    (``receipts`` movements). ``rows`` are the first ones, for the screen."""
+    (``receipts`` movements). ``rows`` are the first ones, for the screen: each holds its
+    ``balance`` (near expiry) or ``movement`` (receipt rules), that same row as ``item`` (goods,
+    warehouse, bin, batch), and its ``units``."""
 
     balances: int = 0
     units: int = 0
@@ -135,7 +138,9 @@ def rule_update(
     now: datetime.datetime | None = None,
 ) -> FreezeRule:
     """Change a rule (its kind stays). A new release time also moves the release time of the
-    rule's active freezes. Raises ``InvalidInput``. Locks the rule row."""
+    rule's active freezes; bringing one of them forward (or giving it one) needs the approve
+    permission, as on a freeze (``freezing.check_release_change``). Raises ``InvalidInput``,
+    ``ApprovalRefused``. Locks the rule row."""
     now = now or timezone.now()
     categories = list(categories or [])
     name = _clean(
@@ -163,7 +168,16 @@ def rule_update(
         locked.save()
         locked.categories.set(categories)
         if locked.release_mode == ReleaseMode.AT_TIME:
-            Freeze.objects.active().filter(rule=locked).update(release_at=locked.release_at)
+            moved = Freeze.objects.active().filter(rule=locked)
+            sooner = moved.filter(Q(release_at=None) | Q(release_at__gt=locked.release_at))
+            if not operator.has_perm(APPROVE_PERMISSION) and sooner.exists():
+                raise ApprovalRefused(
+                    _(
+                        "This rule's freezes would be released sooner, without a release "
+                        "request: that needs the permission to approve releases."
+                    )
+                )
+            moved.update(release_at=locked.release_at)
     return locked
 
 
@@ -338,7 +352,7 @@ def rule_dry_run(
         return DryRun(
             balances=balances,
             units=int(units),
-            rows=[{"balance": row, "units": sample[row.pk]} for row in rows],
+            rows=[{"balance": row, "item": row, "units": sample[row.pk]} for row in rows],
         )
     kinds = [Kind.INBOUND_SALES_RETURN]
     if rule.kind == FreezeRule.Kind.CATEGORY_ARRIVAL:
@@ -364,7 +378,7 @@ def rule_dry_run(
         units=totals["units"] or 0,
         receipts=totals["receipts"] or 0,
         acts_on_receipt=True,
-        rows=[{"movement": row, "units": row.quantity} for row in rows],
+        rows=[{"movement": row, "item": row, "units": row.quantity} for row in rows],
     )
 
 

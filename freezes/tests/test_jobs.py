@@ -1,5 +1,7 @@
 """Large freezes run as a Celery task with progress, so the confirming request returns at once."""
 
+import datetime
+
 import pytest
 from django.urls import reverse
 
@@ -196,8 +198,8 @@ def test_a_job_out_of_database_retries_ends_failed(world, make_user):
     assert job.message == jobs.unexpected_error_message()
 
 
-def test_a_large_freeze_with_the_broker_unreachable_shows_a_failed_job_not_an_error(
-    client, world, make_user, settings, django_capture_on_commit_callbacks
+def test_a_large_freeze_with_the_broker_unreachable_waits_and_runs_when_it_is_back(
+    client, world, make_user, settings, monkeypatch, django_capture_on_commit_callbacks
 ):
     # given
     from unittest import mock
@@ -205,6 +207,8 @@ def test_a_large_freeze_with_the_broker_unreachable_shows_a_failed_job_not_an_er
     from kombu.exceptions import OperationalError
 
     from freezes.tasks import freeze_job_run_task
+    from wms.models import TaskOutbox
+    from wms.outbox import outbox_drain
 
     settings.FREEZES_BACKGROUND_BALANCES = 3
     _stock(world)
@@ -213,22 +217,145 @@ def test_a_large_freeze_with_the_broker_unreachable_shows_a_failed_job_not_an_er
     data = {"category": world.food.pk, "reason": Reason.QC_HOLD, "token": "big-down"}
     digest = client.post(url, {**data, "preview": "1"}).context["digest"]
 
-    # when
+    # when: the broker refuses the message
+    from wms.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", False)
     with (
         mock.patch.object(
-            freeze_job_run_task, "delay", side_effect=OperationalError("Connection refused")
+            freeze_job_run_task, "apply_async", side_effect=OperationalError("Connection refused")
         ),
         django_capture_on_commit_callbacks(execute=True),
     ):
         response = client.post(url, {**data, "confirm": "1", "digest": digest})
 
-    # then
+    # then: the job waits (nothing lost, no error page); the task is kept in the outbox
     job = FreezeJob.objects.get()
     assert response.status_code == 302
     assert response["Location"] == reverse("freezes:freeze-job", args=[job.pk])
-    assert job.status == FreezeJob.Status.FAILED and not job.is_running
-    assert "could not be reached" in job.message
+    assert job.status == FreezeJob.Status.QUEUED and job.is_running
     assert not Freeze.objects.exists()
-    page = client.get(response["Location"])
-    assert job.message in page.content.decode()
-    assert "hx-trigger" not in page.content.decode()
+    kept = TaskOutbox.objects.get()
+    assert (kept.task, kept.args, kept.attempts) == (freeze_job_run_task.name, [job.pk], 1)
+    assert "Connection refused" in kept.last_error
+    assert "hx-trigger" in client.get(response["Location"]).content.decode()
+
+    # when: the broker is back and the drain runs
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+    assert outbox_drain(older_than=datetime.timedelta(0)) == 1
+
+    # then
+    job.refresh_from_db()
+    assert job.status == FreezeJob.Status.DONE
+    assert job.freeze.lines.count() == 4
+    assert not TaskOutbox.objects.exists()
+
+
+def _left_by_a_dead_worker(job, *, attempts=1):
+    """What a SIGKILLed worker leaves: the job RUNNING, taken, its claim free."""
+    from django.utils import timezone
+
+    FreezeJob.objects.filter(pk=job.pk).update(
+        status=FreezeJob.Status.RUNNING, attempts=attempts, heartbeat_at=timezone.now(), done=1
+    )
+
+
+def test_the_sweeper_requeues_a_job_left_by_a_dead_worker_and_it_freezes_once(
+    world, make_user, django_capture_on_commit_callbacks
+):
+    # given
+    from wms.jobs import jobs_sweep
+
+    with django_capture_on_commit_callbacks(execute=False):
+        job = _job(world, make_user("staff"), "t-dead")
+    _left_by_a_dead_worker(job)
+
+    # when: the sweeper runs (its requeued task runs eagerly after commit)
+    with django_capture_on_commit_callbacks(execute=True):
+        recovered = jobs_sweep()
+
+    # then
+    job.refresh_from_db()
+    assert recovered == 1
+    assert (job.status, job.attempts) == (FreezeJob.Status.DONE, 2)
+    assert Freeze.objects.count() == 1
+    assert StockBalance.objects.get().frozen == 5
+    assert jobs_sweep() == 0
+
+
+@pytest.mark.postgres
+def test_the_sweeper_leaves_a_job_whose_worker_is_alive(world, make_user):
+    # given: another worker holds the job's claim (a slow job, not a dead one)
+    from django.db import connections
+
+    from wms.jobs import job_lock_name, jobs_sweep
+    from wms.locks import advisory_key
+
+    job = _job(world, make_user("staff"), "t-alive")
+    _left_by_a_dead_worker(job)
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            key = advisory_key(job_lock_name(jobs.JOB_KIND, job.pk))
+            cursor.execute("SELECT pg_advisory_lock(%s)", [key])
+
+        # when
+        recovered = jobs_sweep()
+    finally:
+        other.close()
+
+    # then
+    job.refresh_from_db()
+    assert recovered == 0 and job.status == FreezeJob.Status.RUNNING
+
+
+def test_the_sweeper_gives_up_on_a_job_that_killed_its_worker_every_time(
+    world, make_user, django_capture_on_commit_callbacks
+):
+    # given
+    from wms.jobs import MAX_ATTEMPTS, jobs_sweep
+    from wms.models import TaskOutbox
+
+    with django_capture_on_commit_callbacks(execute=False):
+        job = _job(world, make_user("staff"), "t-oom")
+    TaskOutbox.objects.all().delete()
+    _left_by_a_dead_worker(job, attempts=MAX_ATTEMPTS)
+
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        jobs_sweep()
+
+    # then: failed, saying so; nothing frozen and nothing queued
+    job.refresh_from_db()
+    assert job.status == FreezeJob.Status.FAILED and not job.is_running
+    assert f"stopped {MAX_ATTEMPTS} times" in job.message
+    assert "Nothing was frozen" in job.message
+    assert not Freeze.objects.exists() and not TaskOutbox.objects.exists()
+
+
+def test_the_sweeper_ends_a_job_on_the_freeze_its_worker_made_before_dying(
+    world, make_user, django_capture_on_commit_callbacks
+):
+    # given: the freeze committed, then the worker died before marking the job done
+    from freezes.services import freezing
+    from wms.jobs import jobs_sweep
+
+    clerk = make_user("staff")
+    with django_capture_on_commit_callbacks(execute=False):
+        job = _job(world, clerk, "t-late")
+    made = freezing.freeze_create(
+        scope=Scope(goods_id=world.snack.pk),
+        reason=Reason.QC_HOLD,
+        operator=clerk,
+        idempotency_key=jobs.freeze_job_key(job.pk),
+    )
+    _left_by_a_dead_worker(job)
+
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        jobs_sweep()
+
+    # then
+    job.refresh_from_db()
+    assert (job.status, job.freeze_id) == (FreezeJob.Status.DONE, made.pk)
+    assert Freeze.objects.count() == 1

@@ -11,7 +11,6 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from freezes import tasks
-from freezes.locks import advisory_key
 from freezes.models import Freeze, FreezeLine, Reason
 from freezes.scope import Scope
 from freezes.services.freezing import freeze_create
@@ -21,6 +20,7 @@ from freezes.tests.conftest import Kind, World, receive
 from inventory import hooks, ledger
 from inventory.exceptions import StockError
 from inventory.models import StockBalance, StockMovement
+from wms.locks import advisory_key
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -7,6 +7,7 @@ import io
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from freezes.models import Freeze, FreezeRule, Reason, ReleaseRequest
 from freezes.scope import Scope
@@ -381,11 +382,15 @@ def test_the_export_has_the_filtered_rows_and_neutralises_formulas(client, world
     xlsx = client.get(reverse("freezes:frozen-stock-export"), {"format": "xlsx"})
 
     # then
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert response.streaming and xlsx.streaming  # streamed like the stock export
+    content = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(content)))
     assert rows[0][:3] == ["Freeze", "Reason", "SKU"]
     assert len(rows) == 2 and rows[1][2] == "SNACK" and rows[1][10] == "10"
     assert rows[1][-1] == "'=cmd()"
     assert xlsx["Content-Type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(io.BytesIO(b"".join(xlsx.streaming_content))).active
+    assert [row[2] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["SNACK", "PHONE"]
     assert (
         _client(client, make_user("store")).get(reverse("freezes:frozen-stock-export")).status_code
         == 403
@@ -589,3 +594,39 @@ def test_a_decision_never_redirects_to_another_site(client, world, make_user):
     # then
     assert response.status_code == 302
     assert response["Location"] == reverse("freezes:release-queue")
+
+
+@pytest.mark.parametrize("kind", [kind for kind, _label in FreezeRule.Kind.choices])
+def test_the_switch_on_page_renders_the_dry_run_rows_of_every_rule_kind(
+    client, world, make_user, kind
+):
+    # given: stock each kind would freeze (a batch near expiry, a return, a food arrival)
+    from freezes.services.rules import rule_create
+    from inventory.tests.factories import BatchFactory
+
+    today = timezone.localdate()
+    near = BatchFactory(
+        goods=world.snack, batch_no="NEAR-1", expiry_date=today + datetime.timedelta(days=9)
+    )
+    receive(world.snack, world.bin, 6, batch=near)
+    receive(world.snack, world.bin2, 4, kind=Kind.INBOUND_SALES_RETURN)
+    manager = make_user("manager")
+    rule = rule_create(
+        operator=manager,
+        name=f"Rule {kind}",
+        kind=kind,
+        reason=Reason.NEAR_EXPIRY,
+        categories=[world.food],
+        days_to_expiry=30,
+    )
+
+    # when
+    response = _client(client, manager).get(reverse("freezes:rule-activate", args=[rule.pk]))
+
+    # then: the page and its rows, with the goods and bin of each
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert world.snack.sku in text
+    assert len(response.context["dry"].rows) >= 1
+    if kind == FreezeRule.Kind.NEAR_EXPIRY:
+        assert "NEAR-1" in text and world.bin.code in text

@@ -1,8 +1,8 @@
 """Admin of the goods catalogue, with django-import-export's Import/Export buttons.
 
-The admin's import runs through the same engine and file checks as the import screens
-(``inventory.imports``): the formats sniff and cap the file, the resources write in bulk, one bad
-row writes nothing. Import and export are allowed to holders of the resource's permissions only
+The admin's Import button sends the user to the import screen (``inventory.imports`` jobs:
+upload checks, a preview, large sheets in the background, all or nothing); the admin itself never
+reads a sheet. Import and export are allowed to holders of the resource's permissions only
 (django-import-export allows every admin user by default). Combo lines are read-only here: the
 combo editor screen and the combo import check that no combo contains itself.
 """
@@ -11,19 +11,21 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
 from inventory.imports import registry
-from inventory.imports.errors import ImportRefused
 from inventory.imports.formats import WmsCSV, WmsXLSX
 from inventory.imports.goods import BatchResource, ComboComponentResource, GoodsResource
 from inventory.imports.shopify import ShopifyProductResource
 from inventory.models import Batch, Brand, Category, ComboComponent, ExportRecord, Goods, ImportJob
 from inventory.services.goods import batch_expiry_default
+from wms.admin import ReadOnlyAdmin
 
 
 class WmsImportExportAdmin(ImportExportModelAdmin):
@@ -31,9 +33,6 @@ class WmsImportExportAdmin(ImportExportModelAdmin):
 
     import_formats = [WmsXLSX, WmsCSV]
     export_formats = [WmsXLSX, WmsCSV]
-    # One LogEntry per imported row would double a 100,000-row import; the import itself is
-    # the record (ImportJob on the screens, the admin's success message here).
-    skip_admin_log = True
 
     def has_import_permission(self, request) -> bool:
         return any(
@@ -61,31 +60,25 @@ class WmsImportExportAdmin(ImportExportModelAdmin):
             if resource.export_permissions
         ]
 
-    def get_import_data_kwargs(self, **kwargs):
-        kwargs = super().get_import_data_kwargs(**kwargs)
-        kwargs.pop("request", None)
-        return kwargs
+    def import_action(self, request, **kwargs):
+        """The admin's Import button leads to the import screen: the same upload checks, a
+        preview, large sheets in the background with progress, a job history. The admin never
+        reads a sheet itself (it would read it whole, in memory, inside the request)."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        messages.info(
+            request,
+            _(
+                "Sheets are imported on the import screen: a preview first, then an "
+                "all-or-nothing commit; large sheets run in the background with a progress bar."
+            ),
+        )
+        resource = self.get_import_resource_classes(request)[0]
+        url = reverse("inventory:import-start")
+        return HttpResponseRedirect(f"{url}?{urlencode({'resource': resource.import_key})}")
 
-    def add_data_read_fail_error_to_form(self, form, e) -> None:
-        if isinstance(e, ImportRefused):
-            form.add_error("import_file", str(e))
-        else:
-            super().add_data_read_fail_error_to_form(form, e)
-
-    def process_result(self, result, request):
-        if result.has_errors() or result.has_validation_errors():
-            report = getattr(result, "wms_report", None)
-            details = ""
-            if report is not None:
-                details = report.refused or "; ".join(str(error) for error in report.errors[:5])
-            messages.error(request, _("Nothing was imported: %(details)s") % {"details": details})
-            return HttpResponseRedirect(
-                reverse(
-                    "admin:{}_{}_changelist".format(*self.get_model_info()),
-                    current_app=self.admin_site.name,
-                )
-            )
-        return super().process_result(result, request)
+    def process_import(self, request, **kwargs):
+        return self.import_action(request, **kwargs)
 
 
 @admin.register(Category)
@@ -187,14 +180,6 @@ class BatchAdmin(WmsImportExportAdmin):
         super().save_model(request, obj, form, change)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-
 @admin.register(ImportJob)
 class ImportJobAdmin(ReadOnlyAdmin):
     list_display = ("original_name", "resource", "user", "status", "created_at", "finished_at")
@@ -210,6 +195,3 @@ class ExportRecordAdmin(ReadOnlyAdmin):
     list_filter = ("resource", "file_format")
     list_select_related = ("user",)
     search_fields = ("file_name", "user__username")
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

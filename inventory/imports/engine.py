@@ -31,6 +31,7 @@ from import_export.results import Error, InvalidRow, Result, RowResult
 
 from inventory.imports.errors import ImportRefused, RowError
 from inventory.imports.widgets import NumberWidget, cell_text, export_value
+from wms.writers import column_letter
 
 logger = logging.getLogger(__name__)
 
@@ -43,16 +44,6 @@ MAX_REPORTED_ERRORS = 1000
 SAMPLE_ROWS = 20
 
 Progress = Callable[[int, int], None]
-
-
-def column_letter(index: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA."""
-    letters = ""
-    index += 1
-    while index:
-        index, remainder = divmod(index - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters
 
 
 def normalize_header(text: str) -> str:

@@ -4,19 +4,27 @@ Services (each one transaction, or a dry run that writes nothing but the job row
 
 * ``import_job_create(user, resource_key, upload, language)`` saves the file under
   MEDIA_ROOT/imports, estimates its rows and either checks it at once (small files) or queues
-  ``import_job_check_task`` after commit (over ``WMS_IMPORT_BACKGROUND_ROWS``, default 2,000).
+  ``CHECK_TASK`` after commit (over ``WMS_IMPORT_BACKGROUND_ROWS``, default 2,000).
 * ``import_job_check(job_id)``: the dry run; the job ends READY (no errors), INVALID (row errors,
   listed in ``job.preview``) or REFUSED (the file as a whole, ``job.message``).
 * ``import_job_commit(job, user)``: from READY only (compare-and-set, so a double click commits
-  once): commits at once or queues ``import_job_commit_task``.
+  once): commits at once or queues ``COMMIT_TASK``.
 * ``import_job_run_commit(job_id)``: the commit itself. The rows are re-checked while they are
   written (the data may have changed since the preview); the job's status DONE is written in the
-  same transaction as the rows, so a job is DONE exactly when its rows are in. A PostgreSQL
-  advisory lock on the job makes a re-delivered task (``acks_late``) wait for, or skip, a run in
-  progress; a worker killed mid-commit leaves nothing behind and the re-delivery runs it again.
+  same transaction as the rows, so a job is DONE exactly when its rows are in.
+* ``import_job_recover(job, give_up)``: the job sweeper's call for a job whose worker died.
+
+A worker runs a check or a commit only under the job's claim (``wms.jobs.job_claim``, an
+advisory lock on its own connection), so a re-delivered task (``acks_late``) skips a run in
+progress; a worker killed mid-commit leaves nothing behind (the rows and DONE commit together),
+and the sweeper (``wms.jobs.jobs_sweep``) requeues the job within a minute of a worker being
+there, or fails it with a clear message after ``wms.jobs.MAX_ATTEMPTS`` takes.
 
 Progress (rows done / estimated) is written on a second database connection while the import
-transaction is open, so the page polling the job sees it move.
+transaction is open (``wms.jobs.JobProgress``), so the page polling the job sees it move.
+
+Tasks are queued by name after commit through the outbox (``wms.outbox``): this module never
+imports ``inventory.tasks``, and a broker outage delays a job instead of failing it.
 """
 
 from __future__ import annotations
@@ -24,13 +32,12 @@ from __future__ import annotations
 import logging
 import uuid
 import zipfile
-from functools import partial
 from pathlib import Path
 
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, connections, transaction
+from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -39,10 +46,15 @@ from inventory.imports.engine import ImportReport, run_import
 from inventory.imports.errors import ImportRefused
 from inventory.imports.files import XLSX, format_for, inspect_xlsx, limits, open_sheet
 from inventory.models import ImportJob
+from wms.jobs import JobKind, JobProgress, claim_values, job_claim
+from wms.outbox import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
-_JOB_LOCK_NAMESPACE = 0x494D50  # "IMP": pg_advisory_xact_lock(namespace, job id)
+#: The job kind watched by the sweeper (``wms.jobs``), and the tasks that run a job's steps.
+JOB_KIND = "inventory.import_job"
+CHECK_TASK = "inventory.check_import"
+COMMIT_TASK = "inventory.commit_import"
 
 
 def background_threshold() -> int:
@@ -101,75 +113,24 @@ def import_job_create(
     job.file.name = stored
     job.save(update_fields=["file"])
     if background:
-        from inventory.tasks import import_job_check_task
-
-        transaction.on_commit(partial(_enqueue, import_job_check_task, job.pk))
+        enqueue_on_commit(CHECK_TASK, job.pk)
         return job
     return import_job_check(job_id=job.pk)
 
 
-def _enqueue(task, job_id: int) -> None:
-    """Queue ``task`` for the job; when the broker cannot be reached the job says so (nothing
-    was written) instead of waiting forever."""
-    try:
-        task.delay(job_id)
-    except Exception:
-        logger.exception("import job %s: could not queue %s", job_id, task.name)
-        job = ImportJob.objects.filter(pk=job_id).first()
-        if job is not None and job.status == ImportJob.Status.COMMITTING:
-            # Back to READY: the user may press Import again once the worker is back.
-            ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.COMMITTING).update(
-                status=ImportJob.Status.READY,
-                message=_(
-                    "The background worker could not be reached; nothing was written. "
-                    "Try again in a moment."
-                ),
-            )
-            return
-        import_job_fail(
-            job_id=job_id,
-            message=_("The background worker could not be reached; upload the file again later."),
-        )
-
-
 class _ProgressWriter:
-    """Writes ``progress_rows``/``total_rows`` of a job, visible before the import commits: on
-    PostgreSQL through a second connection (autocommit) while a transaction is open."""
+    """``progress(done, total)`` of the import engine, written on the job row (``JobProgress``)."""
 
     def __init__(self, job_id: int) -> None:
-        self.job_id = job_id
-        self.side = None
+        self.progress = JobProgress(ImportJob, job_id)
 
     def __call__(self, done: int, total: int) -> None:
-        table = ImportJob._meta.db_table
-        sql = (
-            f"UPDATE {table} SET progress_rows = %s, total_rows = %s, updated_at = %s WHERE id = %s"  # noqa: S608 - our own table name
+        self.progress.write(
+            progress_rows=done, total_rows=max(total, done), updated_at=timezone.now()
         )
-        params = [done, max(total, done), timezone.now(), self.job_id]
-        if not connection.in_atomic_block:
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
-            return
-        if connection.vendor != "postgresql":
-            return  # SQLite has one writer: the progress shows when the run ends
-        if self.side is None:
-            self.side = connections.create_connection("default")
-        with self.side.cursor() as cursor:
-            cursor.execute(sql, params)
 
     def close(self) -> None:
-        if self.side is not None:
-            self.side.close()
-            self.side = None
-
-
-def _job_lock(job_id: int) -> bool:
-    """Try to take the job's advisory lock for this transaction (True on non-PostgreSQL)."""
-    if connection.vendor != "postgresql":
-        return True
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [_JOB_LOCK_NAMESPACE, job_id])
-        return bool(cursor.fetchone()[0])
+        self.progress.close()
 
 
 def _run(job: ImportJob, *, dry_run: bool) -> ImportReport:
@@ -203,39 +164,45 @@ def _status_after_check(report: ImportReport) -> str:
 
 
 def import_job_check(*, job_id: int) -> ImportJob | None:
-    """Run the dry run of a job and store its preview. Safe to run twice (a re-delivered task);
-    does nothing for a job that is already past checking, or gone."""
-    updated = ImportJob.objects.filter(
-        pk=job_id, status__in=[ImportJob.Status.QUEUED, ImportJob.Status.CHECKING]
-    ).update(status=ImportJob.Status.CHECKING, updated_at=timezone.now())
-    job = ImportJob.objects.filter(pk=job_id).first()
-    if job is None or not updated:
-        return job
-    report = _run(job, dry_run=True)
-    job.preview = report.as_dict()
-    job.status = _status_after_check(report)
-    job.message = report.refused
-    job.progress_rows = report.total_rows
-    job.total_rows = max(report.total_rows, 1)
-    job.finished_at = timezone.now()
-    job.save(
-        update_fields=[
-            "preview",
-            "status",
-            "message",
-            "progress_rows",
-            "total_rows",
-            "finished_at",
-            "updated_at",
-        ]
-    )
+    """Run the dry run of a job and store its preview. Safe to run twice (a re-delivered task):
+    runs under the job's claim, and does nothing for a job that is already past checking, gone,
+    or being checked by another worker."""
+    with job_claim(JOB_KIND, job_id) as claimed:
+        if not claimed:
+            logger.info("import job %s is being checked by another worker", job_id)
+            return ImportJob.objects.filter(pk=job_id).first()
+        updated = ImportJob.objects.filter(
+            pk=job_id, status__in=[ImportJob.Status.QUEUED, ImportJob.Status.CHECKING]
+        ).update(status=ImportJob.Status.CHECKING, updated_at=timezone.now(), **claim_values())
+        job = ImportJob.objects.filter(pk=job_id).first()
+        if job is None or not updated:
+            return job
+        report = _run(job, dry_run=True)
+        job.preview = report.as_dict()
+        job.status = _status_after_check(report)
+        job.message = report.refused
+        job.progress_rows = report.total_rows
+        job.total_rows = max(report.total_rows, 1)
+        job.finished_at = timezone.now()
+        job.save(
+            update_fields=[
+                "preview",
+                "status",
+                "message",
+                "progress_rows",
+                "total_rows",
+                "finished_at",
+                "updated_at",
+            ]
+        )
     return job
 
 
 def import_job_commit(*, job: ImportJob, user) -> ImportJob:
     """Ask for the commit of a checked job. Only a READY job moves (compare-and-set, so a double
     submit commits once); big files are committed by ``import_job_commit_task`` after this
-    transaction commits. Raises ImportRefused when the job is not ready."""
+    transaction commits (``COMMIT_TASK``, through the outbox). Raises ImportRefused when the job
+    is not ready."""
     moved = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.READY).update(
         status=ImportJob.Status.COMMITTING,
         progress_rows=0,
@@ -246,49 +213,51 @@ def import_job_commit(*, job: ImportJob, user) -> ImportJob:
         raise ImportRefused(_("This import is not waiting to be committed any more."))
     job.refresh_from_db()
     if job.in_background:
-        from inventory.tasks import import_job_commit_task
-
-        transaction.on_commit(partial(_enqueue, import_job_commit_task, job.pk))
+        enqueue_on_commit(COMMIT_TASK, job.pk)
         return job
     return import_job_run_commit(job_id=job.pk) or job
 
 
 def import_job_run_commit(*, job_id: int) -> ImportJob | None:
     """Commit a job that is COMMITTING: write its rows all-or-nothing and mark it DONE in the
-    same transaction; on errors mark it INVALID/REFUSED with the new report. Locks the job
-    (PostgreSQL advisory lock) for the run; returns quietly for a job that is gone or not
-    COMMITTING (already done by another delivery)."""
-    with transaction.atomic():
-        if not _job_lock(job_id):
+    same transaction; on errors mark it INVALID/REFUSED with the new report. Runs under the
+    job's claim (``wms.jobs.job_claim``); returns quietly for a job that is gone, not
+    COMMITTING (already done by another delivery) or being committed by another worker."""
+    with job_claim(JOB_KIND, job_id) as claimed:
+        if not claimed:
             logger.info("import job %s is being committed by another worker", job_id)
             return ImportJob.objects.filter(pk=job_id).first()
-        job = ImportJob.objects.filter(pk=job_id).first()
-        if job is None or job.status != ImportJob.Status.COMMITTING:
-            return job
-        report = _run(job, dry_run=False)
-        job.result = report.as_dict()
-        job.progress_rows = report.total_rows
-        job.finished_at = timezone.now()
-        if report.written:
-            job.status = ImportJob.Status.DONE
-            job.message = ""
-        else:
-            job.status = _status_after_check(report)
-            if job.status == ImportJob.Status.READY:
-                job.status = ImportJob.Status.FAILED
-            job.preview = report.as_dict()
-            job.message = report.refused
-        job.save(
-            update_fields=[
-                "result",
-                "preview",
-                "status",
-                "message",
-                "progress_rows",
-                "finished_at",
-                "updated_at",
-            ]
+        ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.COMMITTING).update(
+            **claim_values()
         )
+        with transaction.atomic():
+            job = ImportJob.objects.filter(pk=job_id).first()
+            if job is None or job.status != ImportJob.Status.COMMITTING:
+                return job
+            report = _run(job, dry_run=False)
+            job.result = report.as_dict()
+            job.progress_rows = report.total_rows
+            job.finished_at = timezone.now()
+            if report.written:
+                job.status = ImportJob.Status.DONE
+                job.message = ""
+            else:
+                job.status = _status_after_check(report)
+                if job.status == ImportJob.Status.READY:
+                    job.status = ImportJob.Status.FAILED
+                job.preview = report.as_dict()
+                job.message = report.refused
+            job.save(
+                update_fields=[
+                    "result",
+                    "preview",
+                    "status",
+                    "message",
+                    "progress_rows",
+                    "finished_at",
+                    "updated_at",
+                ]
+            )
     return job
 
 
@@ -299,4 +268,39 @@ def import_job_fail(*, job_id: int, message: str) -> None:
         message=message[:2000],
         finished_at=timezone.now(),
         updated_at=timezone.now(),
+    )
+
+
+def import_job_recover(*, job: ImportJob, give_up: bool) -> None:
+    """The sweeper's call for a job whose worker died while checking or committing it (the job
+    row is locked; ``wms.jobs.jobs_sweep``). Nothing of it was written (rows and DONE commit
+    together), so the step is queued again; with ``give_up`` the job ends FAILED saying so."""
+    if give_up:
+        import_job_fail(
+            job_id=job.pk,
+            message=_(
+                "The background worker stopped %(count)s times while working on this file, so "
+                "it was given up. Nothing was written: split the file into smaller ones and "
+                "upload them again, or tell your administrator."
+            )
+            % {"count": job.attempts},
+        )
+        return
+    if job.status == ImportJob.Status.CHECKING:
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportJob.Status.QUEUED, heartbeat_at=None, updated_at=timezone.now()
+        )
+        enqueue_on_commit(CHECK_TASK, job.pk)
+        return
+    ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=None, updated_at=timezone.now())
+    enqueue_on_commit(COMMIT_TASK, job.pk)
+
+
+def job_kind() -> JobKind:
+    """What the job sweeper needs to know of import jobs (registered in ``InventoryConfig``)."""
+    return JobKind(
+        name=JOB_KIND,
+        model=ImportJob,
+        running=(ImportJob.Status.CHECKING, ImportJob.Status.COMMITTING),
+        recover=import_job_recover,
     )

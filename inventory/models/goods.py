@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
+from wms.choices import badges
+
 
 class Category(models.Model):
     """A node of the goods category tree (parent/child)."""
@@ -190,6 +192,16 @@ class ImportJob(models.Model):
     MEDIA_ROOT/imports and only ever served to its owner through a permission-checked view.
     """
 
+    @badges(
+        queued="off",
+        checking="off",
+        committing="off",
+        ready="ok",
+        done="ok",
+        invalid="warn",
+        refused="warn",
+        failed="warn",
+    )
     class Status(models.TextChoices):
         QUEUED = "queued", _("Waiting to be checked")
         CHECKING = "checking", _("Checking")
@@ -227,6 +239,10 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # wms.jobs: how many times a worker took the job; when it last said it was alive (NULL while
+    # it waits for a worker).
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    heartbeat_at = models.DateTimeField(_("last heard of"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("import job")

@@ -33,6 +33,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from wms.choices import badges
+
 # --------------------------------------------------------------------------------------------
 # Balances and movements
 # --------------------------------------------------------------------------------------------
@@ -272,6 +274,7 @@ class StockMovement(models.Model):
 # --------------------------------------------------------------------------------------------
 
 
+@badges(draft="warn", posted="ok")
 class DocumentStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     POSTED = "posted", _("Posted")
@@ -505,6 +508,7 @@ class StockTransfer(models.Model):
         BIN = "bin", _("Bin to bin")
         WAREHOUSE = "warehouse", _("Warehouse to warehouse")
 
+    @badges(draft="warn", in_transit="in-transit", done="ok")
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         IN_TRANSIT = "in_transit", _("In transit")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.db.models.functions import Upper
 from django.utils.translation import gettext as _
@@ -28,9 +28,10 @@ from inventory.exceptions import (
 )
 from inventory.models import Batch, Brand, Category, ComboComponent, Goods
 from inventory.selectors.stock import goods_has_stock
+from wms.locks import advisory_xact_lock
 
-# pg_advisory_xact_lock key for the combo graph ("combo" in ASCII, an arbitrary constant).
-COMBO_GRAPH_LOCK = 0x636F6D626F
+#: The advisory lock (``wms.locks``) that serializes changes of the combo graph.
+COMBO_GRAPH_LOCK = "inventory.combo_graph"
 
 
 def _clean_code(value: str | None) -> str:
@@ -196,9 +197,7 @@ def goods_set_active(*, goods: Goods, is_active: bool) -> Goods:
 def combo_graph_lock() -> None:
     """Serialize changes of the combo graph for the rest of the transaction (PostgreSQL advisory
     lock; SQLite already serializes writers). Call inside ``transaction.atomic()``."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [COMBO_GRAPH_LOCK])
+    advisory_xact_lock(COMBO_GRAPH_LOCK)
 
 
 def _contains(start_ids: set[int], target_id: int) -> bool:

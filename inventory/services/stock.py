@@ -14,14 +14,14 @@ submit, two tabs).
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from inventory import ledger
+from inventory import hooks, ledger
 from inventory.exceptions import (
     AlreadyPosted,
     InvalidInput,
@@ -598,32 +598,28 @@ def outbound_sheet_post(*, sheet_id: int, user) -> OutboundSheet:
 
 
 def outbound_sheet_reverse(*, sheet_id: int, user, reason: str) -> OutboundSheet:
-    """Reverse a posted outbound sheet with a new posted sheet: the shipped units come back, as
-    available stock, into the bins and batches they left (read from the sheet's movements).
-    Raises NotAllowed (a draft, a reversal, already reversed, a bin deactivated since, a sheet
-    that took frozen stock: bringing that back as available would release it without the
-    freeze's approval), InvalidInput (no reason)."""
+    """Reverse a posted outbound sheet with a new posted sheet: the shipped units come back into
+    the bins and batches they left (read from the sheet's movements). Units the sheet took from
+    frozen stock (scrap, purchase return) come back frozen, in the same transaction, never
+    available: an ``out_reversal`` receipt then a ``freeze`` posting on the reversal, and the
+    ``frozen_return`` hooks give them back to what held them (the freezes app: the freeze lines
+    they left, with an event). Raises NotAllowed (a draft, a reversal, already reversed, a bin
+    deactivated since), InvalidInput (no reason). Locks the original sheet row, then what the
+    ``prepare`` hooks lock (freeze rows), then the balances."""
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(_("Give a reason for the reversal."))
     with transaction.atomic():
         original = lock_document(OutboundSheet, sheet_id)
         _check_reversible(original)
-        if original.lines.filter(from_frozen=True).exists():
-            raise NotAllowed(
-                _(
-                    "This sheet took frozen stock, so it cannot be reversed: receive the units "
-                    "on an inbound sheet and freeze them again."
-                )
-            )
-        shipped = (
+        shipped = list(
             StockMovement.objects.filter(
                 document_type=DocumentType.OUTBOUND,
                 document_id=original.pk,
                 kind=OUTBOUND_KINDS[original.type],
             )
             .values("goods_id", "bin_id", "batch_id")
-            .annotate(units=Sum("quantity"))
+            .annotate(units=Sum("quantity"), frozen=Sum("frozen_delta"))
             .order_by("goods_id", "bin_id", "batch_id")
         )
         reversal = OutboundSheet.objects.create(
@@ -650,7 +646,21 @@ def outbound_sheet_reverse(*, sheet_id: int, user, reason: str) -> OutboundSheet
                 for line in original.lines.all()
             ]
         )
-        ledger.receive(
+        document = _document(reversal)
+        back_frozen = hooks.FrozenReturn(
+            original_type=DocumentType.OUTBOUND,
+            original_id=original.pk,
+            original_ref=original.number,
+            document_type=document.type,
+            document_id=reversal.pk,
+            document_ref=document.ref,
+            operator_id=getattr(user, "pk", None),
+        )
+        takes_frozen = any(row["frozen"] for row in shipped)
+        if takes_frozen:
+            hooks.frozen_return_prepare(back_frozen)
+        text = _("Reversal of %(doc)s: %(reason)s") % {"doc": original.number, "reason": reason}
+        posting = ledger.receive(
             kind=Kind.OUTBOUND_REVERSAL,
             lines=[
                 ledger.Receipt(
@@ -661,14 +671,42 @@ def outbound_sheet_reverse(*, sheet_id: int, user, reason: str) -> OutboundSheet
                 )
                 for row in shipped
             ],
-            document=_document(reversal),
+            document=document,
             operator=user,
-            reason=_("Reversal of %(doc)s: %(reason)s")
-            % {"doc": original.number, "reason": reason},
+            reason=text,
             warehouse_id=original.warehouse_id,
             idempotency_key=f"outbound-{original.pk}-reverse",
         )
+        if takes_frozen:
+            _refreeze(shipped, posting, back_frozen, document=document, user=user, reason=text)
         return reversal
+
+
+def _refreeze(
+    shipped: list[dict],
+    posting: ledger.Posting,
+    back_frozen: hooks.FrozenReturn,
+    *,
+    document: ledger.Document,
+    user,
+    reason: str,
+) -> None:
+    """Freeze again, on the reversal, the units the original sheet took from frozen stock, and
+    tell the ``frozen_return`` hooks (the balances are locked by the receipt)."""
+    balance_of = {(m.goods_id, m.bin_id, m.batch_id): m.balance_id for m in posting.movements}
+    units: dict[int, int] = {}
+    for row in shipped:
+        if row["frozen"]:
+            balance_id = balance_of[(row["goods_id"], row["bin_id"], row["batch_id"])]
+            units[balance_id] = units.get(balance_id, 0) - row["frozen"]
+    ledger.freeze(
+        holds=[ledger.Hold(balance_id, quantity) for balance_id, quantity in sorted(units.items())],
+        document=document,
+        operator=user,
+        reason=reason,
+        idempotency_key=f"outbound-{back_frozen.original_id}-reverse-freeze",
+    )
+    hooks.frozen_return_apply(replace(back_frozen, units=tuple(sorted(units.items()))))
 
 
 # --------------------------------------------------------------------------------------------

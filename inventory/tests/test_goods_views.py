@@ -156,6 +156,27 @@ def test_detail_shows_components_combos_and_batches(manager_client):
     assert "LOT-7" in response.content.decode()
 
 
+def test_detail_hides_batch_numbers_and_expiry_dates_from_roles_without_view_batch(
+    client, make_user
+):
+    # given: a store manager may see goods but not batches (the batch page refuses him)
+    goods = GoodsFactory(sku="JAM")
+    BatchFactory(goods=goods, batch_no="LOT-SECRET", expiry_date=dt.date(2031, 7, 9))
+    client.force_login(make_user("store"))
+
+    # when
+    response = client.get(reverse("inventory:goods-detail", args=[goods.pk]))
+    batches = client.get(reverse("inventory:goods-batches", args=[goods.pk]))
+
+    # then
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "JAM" in text
+    assert "LOT-SECRET" not in text and "2031-07-09" not in text
+    assert "batches" not in response.context
+    assert batches.status_code == 403
+
+
 def test_detail_of_unknown_goods_is_404(manager_client):
     assert manager_client.get(reverse("inventory:goods-detail", args=[424242])).status_code == 404
 

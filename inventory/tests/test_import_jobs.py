@@ -269,32 +269,55 @@ def test_export_command_writes_the_file(tmp_path, media_root, capsys):
 # --- admin ------------------------------------------------------------------------------------
 
 
-def test_admin_import_runs_the_same_checks_and_engine(client, make_user, media_root):
+@pytest.mark.parametrize(
+    ("model", "resource"),
+    [("goods", "goods"), ("batch", "batches"), ("combocomponent", "combo_components")],
+)
+def test_the_admin_import_sends_the_user_to_the_import_screen(
+    client, make_user, media_root, model, resource
+):
     # given
     client.force_login(make_user("admin"))
-    url = reverse("admin:inventory_goods_import")
-    bad = SimpleUploadedFile("goods.xlsx", b"sku,name\r\nA,B\r\n")
-    # when: a text file named .xlsx
-    response = client.post(url, {"resource": "0", "format": "0", "import_file": bad})
-    # then
-    assert "holds text" in response.content.decode()
-    # when: a valid sheet, then its confirmation
+    url = reverse(f"admin:inventory_{model}_import")
     good = SimpleUploadedFile("goods.xlsx", xlsx_bytes([["sku", "name"], ["ADM-1", "One"]]))
-    response = client.post(url, {"resource": "0", "format": "0", "import_file": good})
-    assert response.status_code == 200 and Goods.objects.count() == 0
-    confirm = response.context["confirm_form"]
-    client.post(reverse("admin:inventory_goods_process_import"), confirm.initial)
-    assert Goods.objects.filter(sku="ADM-1").exists()
+
+    # when: the admin's Import button, and a sheet posted straight to it or to its confirmation
+    opened = client.get(url, follow=True)
+    posted = client.post(url, {"resource": "0", "format": "0", "import_file": good})
+    confirmed = client.post(
+        reverse(f"admin:inventory_{model}_process_import"),
+        {"import_file_name": "x", "original_file_name": "goods.xlsx", "format": "0"},
+    )
+
+    # then: the import screen (preview first, large sheets in the background), nothing read
+    assert (
+        opened.redirect_chain[-1][0] == reverse("inventory:import-start") + f"?resource={resource}"
+    )
+    assert "background" in opened.content.decode()
+    for response in (posted, confirmed):
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("inventory:import-start"))
+    assert not Goods.objects.filter(sku="ADM-1").exists()
+    assert not ImportJob.objects.exists()
 
 
-def test_admin_import_shows_row_errors(client, make_user, media_root):
+def test_import_jobs_cannot_be_deleted_or_changed_in_the_admin(client, make_user, media_root):
+    # given
+    client.force_login(make_user("manager"))
+    _upload(client, "goods.csv", csv_bytes([["sku", "name"], ["N-1", "One"]]))
+    job = ImportJob.objects.get()
     client.force_login(make_user("admin"))
-    url = reverse("admin:inventory_goods_import")
-    upload = SimpleUploadedFile("goods.csv", csv_bytes([["sku", "name"], ["A", "x"], ["a", "y"]]))
-    response = client.post(url, {"resource": "0", "format": "1", "import_file": upload})
-    body = response.content.decode()
-    assert "is already on row 2" in body
-    assert response.context.get("confirm_form") is None
+
+    # when
+    deleted = client.post(
+        reverse("admin:inventory_importjob_delete", args=[job.pk]), {"post": "yes"}
+    )
+    listed = client.get(reverse("admin:inventory_importjob_changelist"))
+
+    # then
+    assert deleted.status_code == 403
+    assert 'value="delete_selected"' not in listed.content.decode()
+    assert ImportJob.objects.filter(pk=job.pk).exists()
 
 
 def test_admin_import_is_forbidden_without_the_permissions(client, make_user):
@@ -309,58 +332,47 @@ def test_uploaded_files_are_kept_out_of_public_urls(manager_client, media_root):
     assert manager_client.get("/media/" + job.file.name).status_code == 404
 
 
-def test_a_broker_outage_fails_the_job_with_a_message_instead_of_hanging(
+def test_a_broker_outage_keeps_the_job_waiting_until_the_broker_is_back(
     manager_client, settings, monkeypatch, django_capture_on_commit_callbacks
 ):
+    import datetime
+
     from kombu.exceptions import OperationalError
 
     from inventory.tasks import import_job_check_task
+    from wms.celery import app
+    from wms.models import TaskOutbox
+    from wms.outbox import outbox_drain
 
+    # given: the broker refuses every message
     settings.WMS_IMPORT_BACKGROUND_ROWS = 1
-    monkeypatch.setattr(
-        import_job_check_task,
-        "delay",
-        lambda *args: (_ for _ in ()).throw(OperationalError("down")),
-    )
-    rows = [["sku", "name"], ["A-1", "a"], ["A-2", "b"], ["A-3", "c"]]
-    with django_capture_on_commit_callbacks(execute=True):
-        manager_client.post(
-            START, {"resource": "goods", "file": SimpleUploadedFile("g.xlsx", xlsx_bytes(rows))}
+    with monkeypatch.context() as patch:
+        patch.setitem(app.conf, "task_always_eager", False)
+        patch.setattr(
+            import_job_check_task,
+            "apply_async",
+            lambda *args, **kwargs: (_ for _ in ()).throw(OperationalError("down")),
         )
+        rows = [["sku", "name"], ["A-1", "a"], ["A-2", "b"], ["A-3", "c"]]
+        # when
+        with django_capture_on_commit_callbacks(execute=True):
+            response = manager_client.post(
+                START, {"resource": "goods", "file": SimpleUploadedFile("g.xlsx", xlsx_bytes(rows))}
+            )
+    # then: the upload is kept, waiting; the check is kept in the outbox
     job = ImportJob.objects.get()
-    assert job.status == ImportJob.Status.FAILED
-    assert "background worker could not be reached" in job.message
+    assert response.status_code == 302
+    assert job.status == ImportJob.Status.QUEUED
+    assert TaskOutbox.objects.get().task == import_job_check_task.name
     assert Goods.objects.count() == 0
 
+    # when: the broker is back
+    assert outbox_drain(older_than=datetime.timedelta(0)) == 1
 
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_progress_is_visible_to_the_polling_page_while_the_import_transaction_is_open(
-    make_user, media_root
-):
-    # given
-    from django.db import connections, transaction
-
-    job = ImportJob.objects.create(
-        resource="goods", user=make_user("manager"), original_name="g.csv"
-    )
-    writer = jobs._ProgressWriter(job.pk)
-    other = connections.create_connection("default")
-    try:
-        # when: progress is written from inside an open transaction (as during a commit)
-        with transaction.atomic():
-            writer(4000, 10000)
-            with other.cursor() as cursor:
-                cursor.execute(
-                    "SELECT progress_rows, total_rows FROM inventory_importjob WHERE id = %s",
-                    [job.pk],
-                )
-                seen = cursor.fetchone()
-            # then: another connection (the polling request) already sees it
-            assert seen == (4000, 10000)
-    finally:
-        writer.close()
-        other.close()
+    # then: the check ran
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.READY
+    assert not TaskOutbox.objects.exists()
 
 
 @pytest.mark.postgres
@@ -414,3 +426,75 @@ def test_admin_refuses_to_delete_goods_that_others_point_to(client, make_user):
         or "would require deleting" in response.content.decode()
     )
     assert Goods.objects.filter(pk=batch.goods_id).exists()
+
+
+def test_the_sweeper_recommits_an_import_whose_worker_died_and_writes_it_once(
+    manager_client, manager, settings, django_capture_on_commit_callbacks
+):
+    # given: a background commit taken by a worker that then died (nothing of it committed)
+    from django.utils import timezone
+
+    from wms.jobs import jobs_sweep
+
+    settings.WMS_IMPORT_BACKGROUND_ROWS = 1
+    rows = [["sku", "name"], ["D-1", "a"], ["D-2", "b"], ["D-3", "c"]]
+    with django_capture_on_commit_callbacks(execute=True):
+        _upload(manager_client, "g.csv", csv_bytes(rows))
+    job = ImportJob.objects.get()
+    assert job.status == ImportJob.Status.READY
+    with django_capture_on_commit_callbacks(execute=False):
+        jobs.import_job_commit(job=job, user=manager)
+    ImportJob.objects.filter(pk=job.pk).update(attempts=2, heartbeat_at=timezone.now())
+
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        recovered = jobs_sweep()
+
+    # then
+    job.refresh_from_db()
+    assert recovered == 1
+    assert (job.status, job.attempts) == (ImportJob.Status.DONE, 3)
+    assert sorted(Goods.objects.values_list("sku", flat=True)) == ["D-1", "D-2", "D-3"]
+
+
+def test_the_sweeper_rechecks_a_file_whose_worker_died_while_checking(
+    manager_client, settings, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    from wms.jobs import jobs_sweep
+
+    settings.WMS_IMPORT_BACKGROUND_ROWS = 1
+    rows = [["sku", "name"], ["D-1", "a"], ["D-2", "b"]]
+    with django_capture_on_commit_callbacks(execute=False):
+        _upload(manager_client, "g.csv", csv_bytes(rows))
+    ImportJob.objects.update(
+        status=ImportJob.Status.CHECKING, attempts=1, heartbeat_at=timezone.now()
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        jobs_sweep()
+
+    job = ImportJob.objects.get()
+    assert job.status == ImportJob.Status.READY and job.preview["new"] == 2
+
+
+def test_the_sweeper_fails_an_import_that_killed_its_worker_every_time(manager, media_root):
+    from django.utils import timezone
+
+    from wms.jobs import MAX_ATTEMPTS, jobs_sweep
+
+    job = ImportJob.objects.create(
+        resource="goods",
+        user=manager,
+        original_name="huge.xlsx",
+        status=ImportJob.Status.COMMITTING,
+        attempts=MAX_ATTEMPTS,
+        heartbeat_at=timezone.now(),
+    )
+
+    jobs_sweep()
+
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED
+    assert "Nothing was written" in job.message and f"{MAX_ATTEMPTS} times" in job.message

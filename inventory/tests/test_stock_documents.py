@@ -345,19 +345,29 @@ def test_only_a_user_allowed_to_ship_frozen_stock_posts_frozen_lines(clerk, mana
     assert StockBalance.objects.get(goods=goods, bin=a).on_hand == 0
 
 
-def test_a_sheet_that_took_frozen_stock_cannot_be_reversed_into_available_stock(manager, bins):
-    # given
-    a, _ = bins
+def test_reversing_a_sheet_that_took_frozen_stock_brings_the_units_back_frozen(manager, bins):
+    # given: 2 frozen units scrapped, 1 available unit scrapped on the same sheet
+    a, b = bins
     goods = GoodsFactory()
     sheet = _frozen_scrap(manager, a, goods, 2)
+    receive_stock(goods, b, 1)
+    services.outbound_line_add(sheet=sheet, goods=goods, quantity=1, bin=b)
     services.outbound_sheet_post(sheet_id=sheet.pk, user=manager)
 
-    # when / then: reversing would hand back the units as available, unapproved
-    with pytest.raises(NotAllowed, match="frozen stock"):
-        services.outbound_sheet_reverse(sheet_id=sheet.pk, user=manager, reason="mistake")
-    balance = StockBalance.objects.get(goods=goods, bin=a)
-    assert (balance.on_hand, balance.frozen) == (0, 0)
-    assert not OutboundSheet.objects.filter(reversal_of=sheet).exists()
+    # when
+    reversal = services.outbound_sheet_reverse(sheet_id=sheet.pk, user=manager, reason="mistake")
+
+    # then: the frozen units are back frozen (never available), the other unit available
+    frozen_back = StockBalance.objects.get(goods=goods, bin=a)
+    assert (frozen_back.on_hand, frozen_back.frozen, frozen_back.available) == (2, 2, 0)
+    available_back = StockBalance.objects.get(goods=goods, bin=b)
+    assert (available_back.on_hand, available_back.frozen) == (1, 0)
+    kinds = sorted(
+        StockMovement.objects.filter(document_id=reversal.pk, document_type="outbound").values_list(
+            "kind", flat=True
+        )
+    )
+    assert kinds == sorted([Kind.OUTBOUND_REVERSAL, Kind.OUTBOUND_REVERSAL, Kind.FREEZE])
 
 
 def test_reversing_an_outbound_sheet_puts_the_units_back_where_they_were(clerk, bins):

@@ -103,8 +103,9 @@ def goods_detail_view(request: HttpRequest, goods: Goods) -> HttpResponse:
         "category_path": tree.path(goods.category_id),
         "components": selectors.goods_components(goods),
         "part_of": selectors.goods_part_of(goods),
-        "batches": selectors.goods_batches(goods, limit=20),
     }
+    if request.user.has_perm("inventory.view_batch"):
+        context["batches"] = selectors.goods_batches(goods, limit=20)
     return respond(request, "inventory/goods_detail.html", context)
 
 

@@ -9,20 +9,16 @@ errors (status 422) or messages; nothing is written then. Lists are keyset-pagin
 
 from __future__ import annotations
 
-import csv
-import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import (
-    FileResponse,
     Http404,
     HttpRequest,
     HttpResponse,
-    StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -60,7 +56,7 @@ from inventory.models import (
 from inventory.selectors import stock as selectors
 from inventory.services import stock as services
 from wms.http import View, parse_id, permission, respond
-from wms.spreadsheets import export_value
+from wms.writers import export_response
 
 
 def _cursor(request: HttpRequest) -> str | None:
@@ -70,45 +66,6 @@ def _cursor(request: HttpRequest) -> str | None:
 # --------------------------------------------------------------------------------------------
 # Exports (xlsx / csv), formula-escaped
 # --------------------------------------------------------------------------------------------
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _export(
-    fmt: str, filename: str, header: list[str], rows: Iterable[list[object]]
-) -> HttpResponse:
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    if fmt == "csv":
-        writer = csv.writer(_Echo())
-
-        def stream() -> Iterator[str]:
-            yield "\ufeff"  # Excel opens UTF-8 CSV with Chinese text correctly with a BOM
-            yield writer.writerow([export_value(h) for h in header])
-            for row in rows:
-                yield writer.writerow([export_value(v) for v in row])
-
-        response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{filename}-{stamp}.csv"'
-        return response
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(filename[:31])
-    sheet.append([export_value(h) for h in header])
-    for row in rows:
-        sheet.append([export_value(v) for v in row])
-    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
-    workbook.save(spool)
-    spool.seek(0)
-    return FileResponse(
-        spool,
-        as_attachment=True,
-        filename=f"{filename}-{stamp}.xlsx",
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
 
 
 def _export_format(request: HttpRequest) -> str:
@@ -201,7 +158,7 @@ def stock_export_view(request: HttpRequest) -> HttpResponse:
                 line += [row.in_transit]
             yield line
 
-    return _export(fmt, "stock", header, rows())
+    return export_response(fmt, "stock", header, rows())
 
 
 def _movement_filter(request: HttpRequest) -> tuple[MovementFilter, bool]:
@@ -278,7 +235,7 @@ def ledger_export_view(request: HttpRequest) -> HttpResponse:
                 m.reason,
             ]
 
-    return _export(fmt, "ledger", header, rows())
+    return export_response(fmt, "ledger", header, rows())
 
 
 @permission("inventory.view_stockbalance")

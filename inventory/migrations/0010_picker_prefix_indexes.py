@@ -24,6 +24,6 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("inventory", "0008_ledger_ship_frozen")]
+    dependencies = [("inventory", "0009_importjob_liveness")]
 
     operations = [migrations.RunPython(create, drop, elidable=False)]

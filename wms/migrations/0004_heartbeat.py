@@ -12,7 +12,7 @@ def roles_forwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("wms", "0002_roles"),
+        ("wms", "0003_task_outbox"),
     ]
 
     operations = [
