@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from wms import health
 from wms.models import Heartbeat
@@ -53,7 +53,8 @@ def test_home_warns_staff_when_background_jobs_stopped(client, make_user):
     health.heartbeat_record(now=timezone.now() - datetime.timedelta(minutes=5))
     body = client.get(reverse("home")).content.decode()
     assert "Background jobs are stopped." in body and "Last seen 5" in body
-    chinese = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    with translation.override("zh-hans"):  # the language must not leak into later tests
+        chinese = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "后台任务已停止" in chinese
     heartbeat_task()
     assert "Background jobs are stopped." not in client.get(reverse("home")).content.decode()
