@@ -216,3 +216,36 @@ def test_scan_in_chinese(client, staff):
     with translation.override("zh-hans"):
         response = client.get(reverse("scan"), {"code": "NOPE"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert "扫码" in response.content.decode()
+
+
+# --- a GS1 label scanned into a line form --------------------------------------------------------
+
+
+def test_a_gs1_scan_into_the_goods_field_fills_batch_and_expiry(client, staff):
+    # given goods with an EAN-13 and a draft inbound sheet
+    goods = GoodsFactory(sku="GS1-GOODS", barcode=EAN)
+    bin_ = BinFactory(code="R-01")
+    sheet = InboundSheet.objects.create(warehouse=bin_.warehouse, created_by=staff)
+    # when the clerk scans the carton's GS1-128 label into the goods field (GS sent as <GS>)
+    scanned = f"]C101{'0' + EAN}10NEW-LOT<GS>17270531"
+    response = client.post(
+        reverse("inventory:inbound-line-add", args=[sheet.pk]),
+        {"goods": scanned, "bin": "R-01", "quantity": 6},
+    )
+    # then the line names the goods and a new batch with the label's expiry
+    assert response.status_code in (200, 302)
+    line = sheet.lines.select_related("batch").get()
+    assert line.goods == goods
+    assert (line.batch.batch_no, line.batch.expiry_date) == ("NEW-LOT", datetime.date(2027, 5, 31))
+
+
+def test_a_gs1_scan_of_unknown_goods_is_refused_on_the_field(client, staff):
+    bin_ = BinFactory(code="R-02")
+    sheet = InboundSheet.objects.create(warehouse=bin_.warehouse, created_by=staff)
+    response = client.post(
+        reverse("inventory:inbound-line-add", args=[sheet.pk]),
+        {"goods": f"(01)0{EAN}(10)X", "bin": "R-02", "quantity": 1},
+    )
+    assert response.status_code == 422
+    assert "GTIN of the scanned label" in response.content.decode()
+    assert not sheet.lines.exists()
