@@ -1,5 +1,5 @@
 """The reads behind the pickers: one lookup per kind (goods, bin, batch, warehouse, document), each a
-few rows by prefix, with a keyset cursor for "more", from indexes (migrations inventory 0010 and
+few rows by prefix, with a keyset cursor for "more", from indexes (migrations inventory 0011 and
 warehouses 0004), so a lookup costs the same at 100,000 goods or bins as at 100.
 
 Every lookup returns a ``LookupPage``: ``options`` (``value`` is what the typed-code field

@@ -1,6 +1,6 @@
 # The bin picker lists one warehouse's bins by code prefix, any case, in code order (keyset):
 # warehouse_id = ? AND UPPER(code) COLLATE "C" LIKE 'PREFIX%' ORDER BY UPPER(code) COLLATE "C".
-# See inventory 0010 for why the index is byte-ordered; SQLite needs none.
+# See inventory 0011 for why the index is byte-ordered; SQLite needs none.
 
 from django.db import migrations
 

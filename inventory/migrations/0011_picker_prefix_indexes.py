@@ -24,6 +24,6 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("inventory", "0009_importjob_liveness")]
+    dependencies = [("inventory", "0010_importjob_create_missing")]
 
     operations = [migrations.RunPython(create, drop, elidable=False)]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("inventory", "0010_picker_prefix_indexes"),
+        ("inventory", "0011_picker_prefix_indexes"),
         ("warehouses", "0004_picker_prefix_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
