@@ -204,6 +204,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "wms.drain_outbox",
         "schedule": timedelta(seconds=WMS_SWEEP_SECONDS),
     },
+    # wms: every 30 seconds, the heartbeat of background work; staff are warned when it stops
+    # (wms.health: not seen for two minutes).
+    "wms-heartbeat": {
+        "task": "wms.heartbeat",
+        "schedule": timedelta(seconds=int(os.environ.get("WMS_HEARTBEAT_SECONDS", "30"))),
+    },
     # inventory: every day at 03:15, remove uploaded sheets and export files older than
     # WMS_FILE_RETENTION_DAYS (the export history then shows "expired").
     "inventory-remove-expired-files": {
