@@ -186,7 +186,6 @@ def stock_push_10k(scale: float) -> None:
     finally:
         for server in servers:
             server.__exit__(None, None, None)
-        hooks.register_after_commit(channel_hooks.push_soon_after_posting)
     report(
         "stock_push_10k",
         app_time,
@@ -287,7 +286,7 @@ def push_coalesce(scale: float) -> None:
         channel_hooks.register()
         hooks.unregister_after_commit(channel_hooks.push_soon_after_posting)
     finally:
-        hooks.register_after_commit(channel_hooks.push_soon_after_posting)
+        pass
     report(
         "push_coalesce",
         best["with"],

@@ -16,16 +16,7 @@ def _local_platforms_only(settings):
     settings.CHANNELS_LOCAL_ONLY = True
     hooks.unregister_after_commit(channel_hooks.push_soon_after_posting)
     yield
-    hooks.register_after_commit(channel_hooks.push_soon_after_posting)
     translation.activate(settings.LANGUAGE_CODE)  # a zh-hans page must not leak into later tests
-
-
-@pytest.fixture
-def push_after_commit():
-    from channels_sync import hooks as channel_hooks
-    from inventory import hooks
-
-    hooks.register_after_commit(channel_hooks.push_soon_after_posting)
 
 
 @pytest.fixture
