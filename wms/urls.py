@@ -19,4 +19,5 @@ urlpatterns = [
     path("freezes/", include("freezes.urls")),
     path("allocation/", include("allocation.urls")),
     path("channels/", include("channels_sync.urls")),
+    path("api/", include("api.urls")),
 ]
