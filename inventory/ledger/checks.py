@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from inventory.exceptions import AlreadyPosted, InvalidInput, InvalidQuantity, NotAllowed
 from inventory.ledger.values import KEY_MAX, MAX_QUANTITY, REASON_MAX
-from inventory.locks import lock_bins_shared
+from inventory.locks import lock_bins_shared, lock_goods_shared
 from inventory.models import Batch, Goods, StockMovement
 
 
@@ -38,13 +38,20 @@ def check_lines(lines: Sequence) -> None:
         raise InvalidInput(_("Nothing to post: add at least one line."))
 
 
-def check_quantity(quantity: object) -> None:
-    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
-        raise InvalidQuantity(_("Quantities must be whole numbers greater than zero."))
+def check_quantity(quantity: object, *, minimum: int = 1) -> int:
+    """The one quantity check of the product (public as ``inventory.ledger.check_quantity``):
+    ``quantity`` must be a whole number (``bool`` is not one) from ``minimum`` (1, or 0 for a
+    count or a received/inspected quantity) to ``MAX_QUANTITY``. Returns it; raises
+    ``InvalidQuantity`` with one of two messages (below the minimum, above the maximum)."""
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < minimum:
+        if minimum > 0:
+            raise InvalidQuantity(_("Quantities must be whole numbers greater than zero."))
+        raise InvalidQuantity(_("Quantities must be whole numbers, 0 or more."))
     if quantity > MAX_QUANTITY:
         raise InvalidQuantity(
             _("A quantity may not exceed %(max)s units.") % {"max": f"{MAX_QUANTITY:,}"}
         )
+    return quantity
 
 
 def clean_reason(reason: str) -> str:
@@ -75,6 +82,16 @@ def load_goods(ids: Iterable[int]) -> dict[int, GoodsInfo]:
             "pk", "sku", "is_active", "is_combo"
         )
     }
+    if len(found) != len(wanted):
+        raise InvalidInput(_("Unknown goods."))
+    return found
+
+
+def load_goods_locked(ids: Iterable[int]) -> dict[int, GoodsInfo]:
+    """``load_goods`` inside the posting's transaction, under ``FOR KEY SHARE`` on the goods rows
+    (``inventory.locks.lock_goods_shared``): what it returns cannot change until commit."""
+    wanted = set(ids)
+    found = {pk: GoodsInfo(*info) for pk, info in lock_goods_shared(wanted).items()}
     if len(found) != len(wanted):
         raise InvalidInput(_("Unknown goods."))
     return found

@@ -26,6 +26,7 @@ from inventory.exceptions import (
     DuplicateSku,
     InvalidGoods,
 )
+from inventory.locks import lock_goods
 from inventory.models import Batch, Brand, Category, ComboComponent, Goods
 from inventory.selectors.stock import goods_has_stock
 from wms.locks import advisory_xact_lock
@@ -218,9 +219,12 @@ def _contains(start_ids: set[int], target_id: int) -> bool:
 
 def combo_component_set(*, combo: Goods, component: Goods, quantity: int) -> ComboComponent:
     """Put ``quantity`` x ``component`` into ``combo`` (add the line or change its quantity); the
-    goods becomes a combo. Locks the combo graph; raises ComboLoop when the combo would contain
-    itself directly or through another combo, InvalidGoods for a quantity below 1 and when a
-    goods that still holds stock would become a combo (the ledger keeps no stock on combos)."""
+    goods becomes a combo. Locks the combo graph, then the combo's goods row ``FOR UPDATE``
+    (``inventory.locks.lock_goods``: a receipt putting stock on it holds ``FOR KEY SHARE`` until
+    it commits, so the stock check below sees that stock) and re-reads it; raises ComboLoop when
+    the combo would contain itself directly or through another combo, InvalidGoods for a
+    quantity below 1 and when a goods that still holds stock would become a combo (the ledger
+    keeps no stock on combos)."""
     if quantity is None or quantity < 1:
         raise InvalidGoods(
             _("The quantity must be a whole number of at least 1."), field="quantity"
@@ -229,6 +233,7 @@ def combo_component_set(*, combo: Goods, component: Goods, quantity: int) -> Com
         raise ComboLoop(_("A combo cannot contain itself."))
     with transaction.atomic():
         combo_graph_lock()
+        combo.is_combo = lock_goods([combo.pk])[combo.pk].is_combo
         if not combo.is_combo and goods_has_stock(combo.pk):
             raise InvalidGoods(
                 _(
@@ -259,6 +264,7 @@ def combo_component_remove(*, combo: Goods, component: Goods) -> None:
     again."""
     with transaction.atomic():
         combo_graph_lock()
+        lock_goods([combo.pk])  # receipts expanding this combo finish first (KEY SHARE)
         ComboComponent.objects.filter(combo=combo, component=component).delete()
         combo_flags_refresh(goods_ids=[combo.pk])
         combo.is_combo = ComboComponent.objects.filter(combo=combo).exists()
@@ -358,3 +364,49 @@ def batch_update(
             % {"sku": batch.goods.sku, "batch": batch_no}
         ) from error
     return batch
+
+
+def catalogue_names_create(*, brands: list[str], categories: list[str]) -> dict[str, list[str]]:
+    """Create the brands and category paths a goods sheet names (the import's "create the
+    missing brands and categories"), inside the caller's transaction so they commit or roll back
+    with the sheet. Names are matched case-insensitively: one that exists by now is used, not
+    created again. A path "Drinks > Beer" creates each missing level under its parent. Returns
+    what it created (``{"brands": [...], "categories": [paths]}``). Raises ``InvalidGoods`` for
+    a name longer than the field allows."""
+    created: dict[str, list[str]] = {"brands": [], "categories": []}
+    limit = Brand._meta.get_field("name").max_length
+    with transaction.atomic():
+        existing = {name.casefold() for name in Brand.objects.values_list("name", flat=True)}
+        for name in brands:
+            name = " ".join(name.split())
+            if not name or name.casefold() in existing:
+                continue
+            if len(name) > limit:
+                raise InvalidGoods(
+                    _("The brand name %(name)s is longer than %(limit)s characters.")
+                    % {"name": name, "limit": limit}
+                )
+            Brand.objects.create(name=name)
+            existing.add(name.casefold())
+            created["brands"].append(name)
+        children: dict[tuple[int | None, str], int] = {
+            (parent_id, name.casefold()): pk
+            for pk, parent_id, name in Category.objects.values_list("pk", "parent_id", "name")
+        }
+        for path in categories:
+            parent_id, names = None, []
+            for name in (part.strip() for part in path.split(">")):
+                if not name:
+                    continue
+                names.append(name)
+                pk = children.get((parent_id, name.casefold()))
+                if pk is None:
+                    if len(name) > Category._meta.get_field("name").max_length:
+                        raise InvalidGoods(
+                            _("The category name %(name)s is too long.") % {"name": name}
+                        )
+                    pk = Category.objects.create(name=name, parent_id=parent_id).pk
+                    children[(parent_id, name.casefold())] = pk
+                    created["categories"].append(" > ".join(names))
+                parent_id = pk
+    return created
