@@ -28,3 +28,9 @@ class InventoryConfig(AppConfig):
         from wms.jobs import register_job_kind
 
         register_job_kind(import_jobs.job_kind())
+
+        # The home page of work lists drafts left open and imports never committed.
+        from inventory.work import inventory_work
+        from wms.work import register_work_provider
+
+        register_work_provider(inventory_work)
