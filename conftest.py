@@ -111,18 +111,6 @@ def only_the_ledger_writes_stock():
         )
 
 
-@pytest.fixture(autouse=True)
-def default_language():
-    """Every test starts and ends in the default language: a test-client request sent with
-    ``Accept-Language`` leaves its language active in the thread, which would make the next
-    test on that worker read Chinese messages."""
-    from django.utils import translation
-
-    translation.deactivate()
-    yield
-    translation.deactivate()
-
-
 @pytest.fixture(scope="session")
 def chromium():
     """One headless Debian Chromium per test process, driven by Playwright (no browser download)."""
