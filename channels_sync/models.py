@@ -1,1 +1,425 @@
-from django.db import models  # noqa: F401
+"""Shops on platforms, their listings, warehouse bindings, the outbox and the sync log.
+
+Kept general for orders and carriers (issue 12): an outbox row has a ``kind`` and a payload, a
+listing knows its platform ids, a binding is warehouse-per-shop with a priority order.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from channels_sync.crypto import EncryptedJSONField, mask
+
+
+class Platform(models.TextChoices):
+    SHOPIFY = "shopify", _("Shopify")
+    EBAY = "ebay", _("eBay")
+    KOGAN = "kogan", _("Kogan")
+    REST = "rest", _("Own shop (REST)")
+
+
+class Shop(models.Model):
+    """A shop on a platform (店铺). Credentials are encrypted at rest (``WMS_FIELD_KEY``)."""
+
+    platform = models.CharField(_("platform"), max_length=16, choices=Platform.choices)
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    domain = models.CharField(
+        _("domain or site id"),
+        max_length=255,
+        help_text=_("e.g. example.myshopify.com, an eBay marketplace id, a Kogan seller id"),
+    )
+    api_base_url = models.URLField(
+        _("API address"),
+        blank=True,
+        help_text=_("Leave empty to use the platform's own address (set for a test platform)."),
+    )
+    location_ref = models.CharField(
+        _("platform location"),
+        max_length=200,
+        blank=True,
+        help_text=_("Shopify location id the stock is set at; empty: the shop's first location."),
+    )
+    credentials = EncryptedJSONField(_("credentials"), blank=True, default="")
+    is_stock_push_enabled = models.BooleanField(_("stock push on"), default=False)
+    is_order_pull_enabled = models.BooleanField(_("order pull on"), default=False)
+    share_percent = models.PositiveSmallIntegerField(
+        _("share of available stock (%)"),
+        default=100,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    safety_stock = models.PositiveIntegerField(_("safety stock"), default=0)
+    requires_review = models.BooleanField(
+        _("binding changes need a second person"),
+        default=False,
+        help_text=_("An operator requests, a supervisor (another user) confirms."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    last_product_sync_at = models.DateTimeField(_("last product sync"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("shop")
+        verbose_name_plural = _("shops")
+        permissions = [
+            ("push_stock", _("Can push stock to platforms")),
+            ("sync_products", _("Can sync products and match listings")),
+            ("change_binding", _("Can request binding changes")),
+            ("confirm_binding", _("Can confirm binding changes (supervisor)")),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(share_percent__gte=0, share_percent__lte=100),
+                name="channels_shop_share_0_100",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_platform_display()})"
+
+    @property
+    def credentials_masked(self) -> dict[str, str]:
+        return {key: mask(value) for key, value in dict(self.credentials).items()}
+
+
+class Listing(models.Model):
+    """A product/variant a shop sells on its platform (商品), linked to goods when matched."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        DRAFT = "draft", _("Draft")
+        ARCHIVED = "archived", _("Archived")
+        DELETED = "deleted", _("Deleted on the platform")
+
+    class MatchedBy(models.TextChoices):
+        NONE = "", _("Not matched")
+        SKU = "sku", _("SKU")
+        BARCODE = "barcode", _("Barcode")
+        MANUAL = "manual", _("By hand")
+
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="listings")
+    product_ref = models.CharField(_("platform product id"), max_length=200)
+    variant_ref = models.CharField(_("platform variant id"), max_length=200)
+    item_ref = models.CharField(
+        _("platform stock id"),
+        max_length=200,
+        blank=True,
+        help_text=_("Shopify inventory item, eBay offer, Kogan/own-shop SKU."),
+    )
+    sku = models.CharField(_("SKU"), max_length=200, blank=True, db_index=True)
+    barcode = models.CharField(_("barcode"), max_length=200, blank=True, db_index=True)
+    title = models.CharField(_("title"), max_length=500, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE
+    )
+    goods = models.ForeignKey(
+        "inventory.Goods",
+        verbose_name=_("goods"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="listings",
+    )
+    matched_by = models.CharField(
+        _("matched by"), max_length=16, choices=MatchedBy.choices, blank=True, default=""
+    )
+    platform_updated_at = models.DateTimeField(_("updated on the platform"), null=True, blank=True)
+    last_pushed_quantity = models.IntegerField(_("last pushed quantity"), null=True, blank=True)
+    last_pushed_at = models.DateTimeField(_("last pushed"), null=True, blank=True)
+    synced_at = models.DateTimeField(_("synced"), auto_now=True)
+
+    class Meta:
+        ordering = ["shop", "sku", "pk"]
+        verbose_name = _("listing")
+        verbose_name_plural = _("listings")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "variant_ref"], name="channels_listing_unique_variant"
+            )
+        ]
+        indexes = [models.Index(fields=["shop", "goods"], name="channels_listing_shop_goods")]
+
+    def __str__(self) -> str:
+        return f"{self.sku or self.variant_ref} · {self.title}"
+
+
+class Binding(models.Model):
+    """A warehouse feeding a shop; ``priority`` orders them (1 first) for order routing."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="bindings")
+    warehouse = models.ForeignKey(
+        "warehouses.Warehouse", on_delete=models.PROTECT, related_name="shop_bindings"
+    )
+    priority = models.PositiveSmallIntegerField(_("priority"), default=1)
+
+    class Meta:
+        ordering = ["shop", "priority", "warehouse_id"]
+        verbose_name = _("warehouse binding")
+        verbose_name_plural = _("warehouse bindings")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "warehouse"], name="channels_binding_unique_warehouse"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shop_id} ← {self.warehouse_id} (#{self.priority})"
+
+
+class BindingException(models.Model):
+    """Per goods (or per listing) at one bound warehouse: unbound, or a fixed allotment."""
+
+    class Mode(models.TextChoices):
+        UNBOUND = "unbound", _("Unbound")
+        ALLOTMENT = "allotment", _("Fixed allotment")
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="binding_exceptions")
+    warehouse = models.ForeignKey(
+        "warehouses.Warehouse", on_delete=models.PROTECT, related_name="+"
+    )
+    goods = models.ForeignKey(
+        "inventory.Goods", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    listing = models.ForeignKey(
+        Listing, on_delete=models.CASCADE, null=True, blank=True, related_name="binding_exceptions"
+    )
+    mode = models.CharField(_("mode"), max_length=16, choices=Mode.choices)
+    allotment = models.PositiveIntegerField(_("allotment"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("binding exception")
+        verbose_name_plural = _("binding exceptions")
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(goods__isnull=False) & Q(listing__isnull=True))
+                | (Q(goods__isnull=True) & Q(listing__isnull=False)),
+                name="channels_bindexc_goods_xor_listing",
+            ),
+            models.CheckConstraint(
+                condition=Q(mode="unbound", allotment__isnull=True)
+                | Q(mode="allotment", allotment__isnull=False),
+                name="channels_bindexc_allotment_iff_mode",
+            ),
+            models.UniqueConstraint(
+                fields=["shop", "warehouse", "goods"],
+                condition=Q(goods__isnull=False),
+                name="channels_bindexc_unique_goods",
+            ),
+            models.UniqueConstraint(
+                fields=["shop", "warehouse", "listing"],
+                condition=Q(listing__isnull=False),
+                name="channels_bindexc_unique_listing",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_mode_display()} @ {self.warehouse_id}"
+
+
+class BindingChange(models.Model):
+    """Append-only audit of binding changes (双人复核, 回滚): the shop's bindings before and
+    after as snapshots, who requested and who confirmed. A change waiting for review is PENDING
+    (its ``after`` is the proposal); confirming applies it only if the bindings still equal its
+    ``before``. Status moves PENDING -> APPLIED/REJECTED once (compare-and-set), nothing else is
+    ever updated; the trigger refuses DELETE and any UPDATE of the snapshots."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for review")
+        APPLIED = "applied", _("Applied")
+        REJECTED = "rejected", _("Rejected")
+
+    class Action(models.TextChoices):
+        BIND = "bind", _("Bind warehouse")
+        UNBIND = "unbind", _("Unbind warehouse")
+        REORDER = "reorder", _("Change priority")
+        EXCEPTION = "exception", _("Goods exception")
+        BULK = "bulk", _("Bulk change")
+        ROLLBACK = "rollback", _("Rollback")
+
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="binding_changes")
+    action = models.CharField(_("action"), max_length=16, choices=Action.choices)
+    summary = models.CharField(_("summary"), max_length=500)
+    before = models.JSONField(_("before"))
+    after = models.JSONField(_("after"))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    rollback_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-pk"]
+        verbose_name = _("binding change")
+        verbose_name_plural = _("binding changes")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.summary}"
+
+
+class OutboxItem(models.Model):
+    """Work that must reach a platform, written in the business transaction, drained by tasks.
+
+    ``STOCK`` rows: goods ``goods`` changed for ``shop`` — at most one PENDING row per (kind,
+    shop, goods) (partial unique index; the ledger hook upserts). A push claims rows (status
+    SENDING, ``idempotency_key`` stored before the call) and deletes them once the platform
+    confirmed; a failed push puts them back to PENDING with ``attempts`` and ``last_error``.
+    """
+
+    class Kind(models.TextChoices):
+        STOCK = "stock", _("Stock push")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.STOCK)
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="outbox")
+    goods = models.ForeignKey(
+        "inventory.Goods", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    payload = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    is_manual = models.BooleanField(default=False)
+    idempotency_key = models.CharField(max_length=64, blank=True, default="")
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outbox item")
+        verbose_name_plural = _("outbox items")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "shop", "goods"],
+                condition=Q(status="pending"),
+                name="channels_outbox_one_pending",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "shop"], name="channels_outbox_status_shop")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.shop_id}/{self.goods_id} {self.status}"
+
+
+class SyncRecord(models.Model):
+    """One push of one listing's quantity (同步记录), append-only: what we sent and why."""
+
+    class Trigger(models.TextChoices):
+        AUTO = "auto", _("Automatic")
+        MANUAL = "manual", _("Manual")
+        NIGHTLY = "nightly", _("Nightly full push")
+
+    class Status(models.TextChoices):
+        SUCCESS = "success", _("Success")
+        FAILURE = "failure", _("Failure")
+
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="sync_records")
+    listing = models.ForeignKey(Listing, on_delete=models.PROTECT, related_name="sync_records")
+    goods = models.ForeignKey("inventory.Goods", on_delete=models.PROTECT, related_name="+")
+    quantity = models.IntegerField(_("quantity sent"))
+    previous_quantity = models.IntegerField(_("platform's previous quantity"), null=True)
+    inputs = models.JSONField(_("inputs"))
+    trigger = models.CharField(_("trigger"), max_length=16, choices=Trigger.choices)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices)
+    message = models.TextField(_("message"), blank=True)
+    idempotency_key = models.CharField(max_length=64, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-pk"]
+        verbose_name = _("sync record")
+        verbose_name_plural = _("sync records")
+        indexes = [
+            models.Index(fields=["shop", "status", "-created_at"], name="channels_sync_shop_st")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.listing_id} = {self.quantity} ({self.status})"
+
+
+class ProductSyncRun(models.Model):
+    """One product sync of a shop (full or incremental), with its progress for the screen."""
+
+    class Mode(models.TextChoices):
+        FULL = "full", _("Full sync")
+        INCREMENTAL = "incremental", _("Incremental sync")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="product_syncs")
+    mode = models.CharField(_("mode"), max_length=16, choices=Mode.choices)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED
+    )
+    since = models.DateTimeField(null=True, blank=True)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    matched = models.PositiveIntegerField(default=0)
+    deleted = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.shop_id} {self.mode} {self.status}"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return int(100 * self.done / self.total) if self.total else 0
+
+
+class ListingLinkEvent(models.Model):
+    """Append-only audit of manual link/unlink of a listing to goods."""
+
+    class Action(models.TextChoices):
+        LINK = "link", _("Linked")
+        UNLINK = "unlink", _("Unlinked")
+        AUTO = "auto", _("Matched automatically")
+
+    listing = models.ForeignKey(Listing, on_delete=models.PROTECT, related_name="link_events")
+    action = models.CharField(_("action"), max_length=16, choices=Action.choices)
+    goods_before = models.ForeignKey(
+        "inventory.Goods", on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    goods_after = models.ForeignKey(
+        "inventory.Goods", on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.listing_id}"

@@ -1,5 +1,42 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from channels_sync import views
 
 app_name = "channels_sync"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("shops/", views.shop_list_view, name="shop-list"),
+    path("shops/new/", views.shop_create_view, name="shop-create"),
+    path("shops/<int:pk>/", views.shop_detail_view, name="shop-detail"),
+    path("shops/<int:pk>/edit/", views.shop_edit_view, name="shop-edit"),
+    path("shops/<int:pk>/push/", views.shop_push_view, name="shop-push"),
+    path("shops/<int:pk>/sync/", views.product_sync_start_view, name="product-sync"),
+    path("shops/<int:pk>/sync/progress/", views.product_sync_progress_view, name="sync-progress"),
+    path("shops/<int:pk>/matching/", views.matching_view, name="matching"),
+    path("shops/<int:pk>/matching/bulk/", views.matching_bulk_view, name="matching-bulk"),
+    path(
+        "shops/<int:pk>/listings/<int:listing_pk>/link/",
+        views.listing_link_view,
+        name="listing-link",
+    ),
+    path(
+        "shops/<int:pk>/listings/<int:listing_pk>/unlink/",
+        views.listing_unlink_view,
+        name="listing-unlink",
+    ),
+    path("shops/<int:pk>/bindings/", views.bindings_view, name="bindings"),
+    path("shops/<int:pk>/bindings/propose/", views.binding_propose_view, name="binding-propose"),
+    path("shops/<int:pk>/bindings/export/", views.bindings_export_view, name="bindings-export"),
+    path(
+        "shops/<int:pk>/bindings/changes/<int:change_pk>/decide/",
+        views.binding_decide_view,
+        name="binding-decide",
+    ),
+    path(
+        "shops/<int:pk>/bindings/changes/<int:change_pk>/rollback/",
+        views.binding_rollback_view,
+        name="binding-rollback",
+    ),
+    path("sync-log/", views.sync_log_view, name="sync-log"),
+    path("sync-log/<int:record_pk>/retry/", views.sync_retry_view, name="sync-retry"),
+]

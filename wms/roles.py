@@ -208,3 +208,24 @@ def sync_roles(apps) -> None:
         else:
             ids = [by_name[name] for name in wanted if name in by_name]
         group.permissions.set(ids)
+
+
+# channels_sync: channel operators keep shops, sync and match listings, push stock and request
+# binding changes; warehouse managers confirm binding changes (the second person of the review)
+# and read the sync log.
+_CHANNEL_VIEW = [
+    f"channels_sync.view_{model}"
+    for model in ("shop", "listing", "binding", "bindingexception", "bindingchange", "syncrecord")
+]
+_CHANNEL_WORK = [
+    "channels_sync.add_shop",
+    "channels_sync.change_shop",
+    "channels_sync.push_stock",
+    "channels_sync.sync_products",
+    "channels_sync.change_binding",
+]
+for _group, _channel_permissions in {
+    CHANNEL_OPERATOR: [*_CHANNEL_VIEW, *_CHANNEL_WORK],
+    WAREHOUSE_MANAGER: [*_CHANNEL_VIEW, "channels_sync.confirm_binding"],
+}.items():
+    ROLES[_group] = [*ROLES[_group], *_channel_permissions]

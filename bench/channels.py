@@ -1,0 +1,305 @@
+"""Platform sync benchmarks (issue 11).
+
+``stock_push_10k``: 10,000 dirty goods (scale 1.0), each listed in 2 Shopify shops, each shop on
+its own local fake (``channels_sync.fakes.shopify``). The app drains the outbox with
+``channels_sync.services.push.shop_push`` (claim, sellable quantities from the ledger, batches of
+250 per ``inventorySetQuantities``, compare-and-set, a sync record per listing, rows settled).
+The baseline is a plain loop sending the same mutations (same quantities, same batch size, same
+httpx client library) to fresh fakes holding the same state. Checks: every listing's quantity on
+the fake equals the sellable quantity, one sync record per listing, the outbox empty, and the
+number of platform calls equals the minimum the batch size allows (ceil(10,000 / 250) per shop).
+Bar: ratio <= 1.4.
+
+``push_coalesce``: 100,000 postings (scale 1.0) touching 1,000 goods, by 4 processes through the
+ledger, with 2 shops pushing: at most one pending outbox row per goods and shop (checked, exact:
+1,000 x 2). Then the posting overhead of the outbox hook: ``ledger_post_distinct``'s workload
+with the channels hook registered versus unregistered, alternating, best of 2 each. Bar: <= 1.15.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import uuid
+
+from bench.common import report, scaled
+
+SHOPS = 2
+
+
+def _shop_world(goods_count: int, fakes: list) -> tuple[list, list]:
+    from channels_sync.models import Binding, Listing, Shop
+    from inventory import ledger
+    from inventory.models import Goods
+    from warehouses.models import Bin, Warehouse, Zone
+
+    warehouse, _ = Warehouse.objects.get_or_create(code="BENCHP", defaults={"name": "Bench"})
+    zone, _ = Zone.objects.get_or_create(warehouse=warehouse, code="Z", defaults={"name": "Zone"})
+    bin_, _ = Bin.objects.get_or_create(warehouse=warehouse, zone=zone, code="P-01")
+    goods = Goods.objects.bulk_create(
+        [Goods(sku=f"PUSH-{i:05d}", name=f"Push {i}") for i in range(goods_count)]
+    )
+    shops = []
+    for n, fake in enumerate(fakes):
+        shop = Shop.objects.create(
+            platform="shopify",
+            name=f"Bench shop {n}",
+            domain=f"bench-{n}.myshopify.com",
+            api_base_url=fake.url,
+            location_ref="gid://shopify/Location/1",
+            credentials={"access_token": "shpat_test"},
+            is_stock_push_enabled=True,
+            share_percent=80 if n else 100,
+        )
+        Binding.objects.create(shop=shop, warehouse=warehouse, priority=1)
+        rows = []
+        for g in goods:
+            variant = fake.add_variant(g.sku, quantity=0)
+            rows.append(
+                Listing(
+                    shop=shop,
+                    product_ref=variant.product_id,
+                    variant_ref=variant.id,
+                    item_ref=variant.item_id,
+                    sku=g.sku,
+                    goods=g,
+                    matched_by="sku",
+                    last_pushed_quantity=0,
+                )
+            )
+        Listing.objects.bulk_create(rows, batch_size=2000)
+        shops.append(shop)
+    # Receiving the stock marks every goods dirty for both shops (the ledger hook).
+    for start in range(0, len(goods), 1000):
+        chunk = goods[start : start + 1000]
+        ledger.receive(
+            kind="in_purchase",
+            lines=[ledger.Receipt(g.pk, bin_.pk, 5 + g.pk % 7) for g in chunk],
+            document=ledger.Document(type="other", ref=f"PUSH-{start}"),
+        )
+    return shops, goods
+
+
+def stock_push_10k(scale: float) -> None:
+    from django.conf import settings
+
+    from channels_sync import hooks as channel_hooks
+    from channels_sync.adapters.shopify import ENDPOINT, SET_MUTATION, ShopifyAdapter
+    from channels_sync.fakes import FakeServer
+    from channels_sync.fakes.shopify import LOCATION_ID, FakeShopify
+    from channels_sync.models import Listing, OutboxItem, SyncRecord
+    from channels_sync.selectors import listing_sellable
+    from channels_sync.services.push import shop_push
+    from inventory import hooks
+
+    settings.DEBUG = False
+    hooks.unregister_after_commit(channel_hooks.push_soon_after_posting)
+    goods_count = scaled(10_000, scale, minimum=300)
+    failures: list[str] = []
+    app_fakes = [FakeShopify(bucket_max=1e9, restore_rate=1e9) for _ in range(SHOPS)]
+    base_fakes = [FakeShopify(bucket_max=1e9, restore_rate=1e9) for _ in range(SHOPS)]
+    servers = [FakeServer(f) for f in app_fakes + base_fakes]
+    for server in servers:
+        server.__enter__()
+    try:
+        for fake, server in zip(app_fakes + base_fakes, servers, strict=True):
+            fake.url = server.url
+        shops, _goods = _shop_world(goods_count, app_fakes)
+        for base in base_fakes:  # same catalogue, same starting quantities
+            for sku in [v.sku for v in app_fakes[0].variants.values()]:
+                base.add_variant(sku, quantity=0)
+        # The expected quantities, computed once in bulk (same selector the push uses).
+        expected = {}
+        for shop in shops:
+            listings = list(Listing.objects.filter(shop=shop).order_by("pk"))
+            sellable = listing_sellable(shop, listings)
+            expected[shop.pk] = [(row.item_ref, sellable[row.pk].quantity) for row in listings]
+
+        # -- app: drain the outbox of both shops -------------------------------------------
+        calls = 0
+        start = time.perf_counter()
+        for shop in shops:
+            adapter = ShopifyAdapter(shop)
+            summary = shop_push(shop.pk, adapter=adapter)
+            calls += adapter.calls
+            adapter.close()
+            if summary is None or summary.failed or summary.succeeded != goods_count:
+                failures.append(f"shop {shop.pk}: {summary}")
+        app_time = time.perf_counter() - start
+
+        # -- baseline: the same mutations in a plain loop ----------------------------------
+        import httpx
+
+        base_calls = 0
+        start = time.perf_counter()
+        for shop, base in zip(shops, base_fakes, strict=True):
+            with httpx.Client(
+                base_url=base.url,
+                headers={"X-Shopify-Access-Token": "shpat_test"},
+                timeout=10.0,
+            ) as client:
+                items = expected[shop.pk]
+                for offset in range(0, len(items), 250):
+                    batch = items[offset : offset + 250]
+                    response = client.post(
+                        ENDPOINT,
+                        json={
+                            "query": SET_MUTATION,
+                            "variables": {
+                                "key": uuid.uuid4().hex,
+                                "input": {
+                                    "name": "available",
+                                    "reason": "correction",
+                                    "referenceDocumentUri": "wms://bench",
+                                    "quantities": [
+                                        {
+                                            "inventoryItemId": item,
+                                            "locationId": LOCATION_ID,
+                                            "quantity": q,
+                                            "changeFromQuantity": 0,
+                                        }
+                                        for item, q in batch
+                                    ],
+                                },
+                            },
+                        },
+                    )
+                    base_calls += 1
+                    errors = response.json()["data"]["inventorySetQuantities"]["userErrors"]
+                    if errors:
+                        failures.append(f"baseline: {errors[:1]}")
+        base_time = time.perf_counter() - start
+
+        # -- checks ------------------------------------------------------------------------
+        minimum = SHOPS * math.ceil(goods_count / 250)
+        if calls != minimum:
+            failures.append(f"app made {calls} platform calls, the minimum is {minimum}")
+        for shop, fake in zip(shops, app_fakes, strict=True):
+            wrong = sum(1 for item, q in expected[shop.pk] if fake.levels.get(item) != q)
+            if wrong:
+                failures.append(f"shop {shop.pk}: {wrong} listings hold a wrong quantity")
+        records = SyncRecord.objects.filter(status="success").count()
+        if records != SHOPS * goods_count:
+            failures.append(f"{records} sync records, expected {SHOPS * goods_count}")
+        if OutboxItem.objects.exists():
+            failures.append("the outbox is not empty")
+    finally:
+        for server in servers:
+            server.__exit__(None, None, None)
+        hooks.register_after_commit(channel_hooks.push_soon_after_posting)
+    report(
+        "stock_push_10k",
+        app_time,
+        base_time,
+        goods=goods_count,
+        shops=SHOPS,
+        platform_calls=calls,
+        minimum_calls=minimum,
+        baseline_calls=base_calls,
+        check="ok" if not failures else "FAILED",
+    )
+    for failure in failures[:5]:
+        print(f"  failure: {failure}")
+    if failures:
+        raise SystemExit(1)
+
+
+def push_coalesce(scale: float) -> None:
+    from django.conf import settings
+    from django.db.models import Count
+
+    from bench import ledger as ledger_bench
+    from channels_sync import hooks as channel_hooks
+    from channels_sync.models import OutboxItem, Shop
+    from inventory import hooks
+
+    settings.DEBUG = False
+    hooks.unregister_after_commit(channel_hooks.push_soon_after_posting)
+    failures: list[str] = []
+    try:
+        for n in range(SHOPS):
+            Shop.objects.create(
+                platform="shopify",
+                name=f"Coalesce shop {n}",
+                domain=f"c-{n}.myshopify.com",
+                api_base_url="http://127.0.0.1:9",
+                is_stock_push_enabled=True,
+            )
+        world = ledger_bench._world()
+        # -- coalescing: 100,000 postings on 1,000 goods ------------------------------------
+        postings = scaled(100_000, scale, minimum=2_000)
+        goods_count = 1_000 if scale >= 0.05 else 100
+        per_worker = goods_count // ledger_bench.WORKERS
+        pairs = ledger_bench._stock(world, "CO", goods_count, postings // goods_count + 10)
+        OutboxItem.objects.all().delete()
+        plan: list[list] = [[] for _ in range(ledger_bench.WORKERS)]
+        for n in range(postings):
+            worker = n % ledger_bench.WORKERS
+            own = pairs[worker * per_worker : (worker + 1) * per_worker]
+            plan[worker].append((n, own[(n // ledger_bench.WORKERS) % len(own)]))
+        elapsed, ok, refused, errors = ledger_bench._run(
+            ledger_bench._app_worker, plan, world, "coalesce"
+        )
+        failures += errors[:3]
+        if ok != postings:
+            failures.append(f"{ok} of {postings} postings went through")
+        pending = OutboxItem.objects.filter(status="pending")
+        rows = pending.count()
+        worst = (
+            pending.values("shop_id", "goods_id")
+            .order_by()
+            .annotate(n=Count("id"))
+            .order_by("-n")
+            .values_list("n", flat=True)
+            .first()
+        )
+        if rows != goods_count * SHOPS or (worst or 0) > 1:
+            failures.append(f"{rows} pending rows (max {worst} per goods and shop)")
+        print(
+            f"push_coalesce_rows: postings={postings} goods={goods_count} shops={SHOPS} "
+            f"pending_rows={rows} max_per_goods_and_shop={worst} seconds={elapsed:.1f}",
+            flush=True,
+        )
+
+        # -- overhead of the in-transaction hook on ledger_post_distinct ---------------------
+        operations = scaled(20_000, scale, minimum=400)
+        count = ledger_bench.WORKERS * ledger_bench.GOODS_PER_WORKER
+        units = operations // count + 10
+        best = {"with": float("inf"), "without": float("inf")}
+        offset = 10_000_000
+        for round_ in range(ledger_bench.ROUNDS):
+            for side in ("without", "with"):
+                if side == "with":
+                    channel_hooks.register()
+                    hooks.unregister_after_commit(channel_hooks.push_soon_after_posting)
+                else:
+                    channel_hooks.unregister()
+                pairs = ledger_bench._stock(world, f"OV{round_}{side}", count, units)
+                plan = ledger_bench._distinct_plan(pairs, operations, offset)
+                offset += operations
+                elapsed, ok, refused, errors = ledger_bench._run(
+                    ledger_bench._app_worker, plan, world, f"ov-{side}"
+                )
+                failures += errors[:3]
+                if ok != operations:
+                    failures.append(f"{side}: {ok} of {operations} posted")
+                best[side] = min(best[side], elapsed)
+        channel_hooks.register()
+        hooks.unregister_after_commit(channel_hooks.push_soon_after_posting)
+    finally:
+        hooks.register_after_commit(channel_hooks.push_soon_after_posting)
+    report(
+        "push_coalesce",
+        best["with"],
+        best["without"],
+        postings=operations,
+        workers=ledger_bench.WORKERS,
+        check="ok" if not failures else "FAILED",
+    )
+    for failure in failures[:5]:
+        print(f"  failure: {failure}")
+    if failures:
+        raise SystemExit(1)
+
+
+BENCHMARKS = {"stock_push_10k": stock_push_10k, "push_coalesce": push_coalesce}

@@ -1,0 +1,70 @@
+"""The interface every platform adapter implements, and the dataclasses it returns.
+
+Adapters never return raw JSON: products come back as ``PlatformProduct``, stock levels as
+``int`` per ``item_ref``, set results as ``LevelResult``. Issue 12 adds ``list_orders_since`` and
+``report_fulfilment`` to this interface.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class PlatformProduct:
+    product_ref: str
+    variant_ref: str
+    item_ref: str
+    sku: str
+    barcode: str
+    title: str
+    status: str  # active / draft / archived / deleted
+    updated_at: datetime | None
+
+
+@dataclass(frozen=True)
+class LevelUpdate:
+    """Set ``item_ref`` to ``quantity``; ``expected`` is what we believe the platform holds
+    (compare-and-set where the platform has it; None: unknown, read it first)."""
+
+    item_ref: str
+    quantity: int
+    expected: int | None
+
+
+@dataclass(frozen=True)
+class LevelResult:
+    item_ref: str
+    ok: bool
+    previous: int | None
+    message: str = ""
+    stale: bool = False  # the platform's value was not ``expected``: re-read and retry
+
+
+class PlatformAdapter(ABC):
+    #: how many quantities one set_levels call may carry (the platform's documented limit)
+    batch_size: int = 1
+
+    @abstractmethod
+    def iter_product_pages(self, since: datetime | None) -> Iterator[list[PlatformProduct]]:
+        """Products changed since ``since`` (all when None), page by page."""
+
+    @abstractmethod
+    def get_levels(self, item_refs: list[str]) -> dict[str, int]:
+        """Current sellable quantity on the platform per item."""
+
+    @abstractmethod
+    def set_levels(self, updates: list[LevelUpdate], *, idempotency_key: str) -> list[LevelResult]:
+        """Set at most ``batch_size`` quantities in one call."""
+
+    def close(self) -> None:
+        client = getattr(self, "http", None)
+        if client is not None:
+            client.close()
+
+    @property
+    def calls(self) -> int:
+        return self.http.calls

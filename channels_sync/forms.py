@@ -1,0 +1,103 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from channels_sync.models import BindingException, Platform, Shop, SyncRecord
+
+SECRET_FIELDS = {
+    "shopify": [("access_token", _("Admin API access token"))],
+    "rest": [("api_token", _("API token"))],
+    "ebay": [("oauth_token", _("OAuth user token"))],
+    "kogan": [("seller_id", _("Seller ID")), ("seller_token", _("Seller token"))],
+}
+
+
+class ShopForm(forms.ModelForm):
+    """Shop settings. Secrets are write-only: an empty secret field keeps the stored value."""
+
+    secret_1 = forms.CharField(
+        label=_("Secret"), required=False, widget=forms.PasswordInput(render_value=False)
+    )
+    secret_2 = forms.CharField(
+        label=_("Second secret (Kogan seller token)"),
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+    )
+
+    api_base_url = forms.URLField(
+        label=_("API address"),
+        required=False,
+        assume_scheme="https",
+        help_text=_("Leave empty to use the platform's own address (set for a test platform)."),
+    )
+
+    class Meta:
+        model = Shop
+        fields = [
+            "platform",
+            "name",
+            "domain",
+            "api_base_url",
+            "location_ref",
+            "is_stock_push_enabled",
+            "is_order_pull_enabled",
+            "share_percent",
+            "safety_stock",
+            "requires_review",
+            "is_active",
+        ]
+
+    def credentials(self, existing: dict) -> dict:
+        names = [name for name, _label in SECRET_FIELDS.get(self.cleaned_data["platform"], [])]
+        values = dict(existing)
+        for name, typed in zip(
+            names, [self.cleaned_data["secret_1"], self.cleaned_data["secret_2"]], strict=False
+        ):
+            if typed:
+                values[name] = typed
+        return {k: v for k, v in values.items() if k in names}
+
+
+class LinkForm(forms.Form):
+    goods = forms.CharField(label=_("Goods SKU or barcode"), max_length=64)
+
+
+class BindForm(forms.Form):
+    warehouse = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    priority = forms.IntegerField(label=_("Priority"), min_value=1, max_value=999, initial=1)
+
+
+class ExceptionForm(forms.Form):
+    warehouse = forms.IntegerField(label=_("Warehouse"))
+    goods = forms.CharField(label=_("Goods SKU"), max_length=64)
+    mode = forms.ChoiceField(
+        label=_("Rule"),
+        choices=[("", _("Bound (remove the exception)")), *BindingException.Mode.choices],
+        required=False,
+    )
+    allotment = forms.IntegerField(label=_("Allotment"), min_value=0, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("mode") == "allotment" and data.get("allotment") is None:
+            self.add_error("allotment", _("Give the allotment quantity."))
+        return data
+
+
+class SyncLogFilter(forms.Form):
+    shop = forms.ModelChoiceField(
+        label=_("Shop"), queryset=Shop.objects.all(), required=False, empty_label=_("All shops")
+    )
+    status = forms.ChoiceField(
+        label=_("Status"),
+        choices=[("", _("Any status")), *SyncRecord.Status.choices],
+        required=False,
+    )
+    trigger = forms.ChoiceField(
+        label=_("Trigger"),
+        choices=[("", _("Any trigger")), *SyncRecord.Trigger.choices],
+        required=False,
+    )
+    q = forms.CharField(label=_("SKU"), required=False, max_length=64)
+
+
+PLATFORM_CHOICES = Platform.choices

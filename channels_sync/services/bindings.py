@@ -1,0 +1,209 @@
+"""Warehouse bindings of a shop (绑定 / 解绑), following the unbinding guide's controls.
+
+Every change is a whole new ``BindingState`` proposed against the current one:
+- ``binding_change_request(shop, after, action, summary, user)``: records a ``BindingChange``
+  with the before/after snapshots. When the shop does not require review it is applied at once
+  (status APPLIED, confirmed by the requester); otherwise it waits (PENDING).
+- ``binding_change_confirm(change, user)``: a holder of ``confirm_binding`` other than the
+  requester applies a pending change — only if the shop's bindings still equal its ``before``
+  (compare-and-set under the shop row lock; otherwise ``StaleBindings``, nothing changes).
+- ``binding_change_reject(change, user)``.
+- ``binding_rollback(change, user)``: proposes the state as it was just before ``change``
+  (its ``before``) as a new ROLLBACK change, reviewed like any other.
+Applying writes the bindings and marks every goods the shop sells dirty in the same
+transaction: the next push follows the new bindings. Orders already routed keep their
+warehouse (routing reads bindings only when an order is routed, issue 12).
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from channels_sync.exceptions import ChannelError, NotAllowed, StaleBindings
+from channels_sync.hooks import mark_goods_dirty
+from channels_sync.models import Binding, BindingChange, BindingException, Shop
+from channels_sync.selectors import BindingState, binding_state, listing_sellable
+
+
+def state_with(
+    state: BindingState,
+    *,
+    bind: tuple[int, int] | None = None,
+    unbind: int | None = None,
+    exception: tuple[int, int | None, int | None, str | None, int | None] | None = None,
+) -> BindingState:
+    """A copy of ``state`` with one warehouse bound (id, priority), unbound (id), or one goods/
+    listing exception set (mode None removes it)."""
+    warehouses = dict(state.warehouses)
+    exceptions = {(e[0], e[1], e[2]): e for e in state.exceptions}
+    if bind is not None:
+        warehouses[bind[0]] = bind[1]
+    if unbind is not None:
+        warehouses.pop(unbind, None)
+        exceptions = {k: e for k, e in exceptions.items() if k[0] != unbind}
+    if exception is not None:
+        wh, goods_id, listing_id, mode, allotment = exception
+        if mode is None:
+            exceptions.pop((wh, goods_id, listing_id), None)
+        else:
+            exceptions[(wh, goods_id, listing_id)] = (
+                wh,
+                goods_id,
+                listing_id,
+                mode,
+                allotment if mode == "allotment" else None,
+            )
+    return BindingState(
+        warehouses=tuple(sorted(warehouses.items())),
+        exceptions=tuple(sorted(exceptions.values(), key=lambda e: (e[0], e[1] or 0, e[2] or 0))),
+    )
+
+
+def binding_preview(shop: Shop, after: BindingState) -> list[dict]:
+    """Per matched listing: sellable before and after (the guide's "preview the effect")."""
+    from channels_sync.models import Listing
+
+    listings = list(
+        Listing.objects.filter(shop=shop, goods__isnull=False)
+        .exclude(status="deleted")
+        .select_related("goods")
+        .order_by("sku", "pk")
+    )
+    before = listing_sellable(shop, listings)
+    later = listing_sellable(shop, listings, state=after)
+    return [
+        {
+            "listing": row,
+            "before": before[row.pk].quantity,
+            "after": later[row.pk].quantity,
+            "changed": before[row.pk].quantity != later[row.pk].quantity,
+        }
+        for row in listings
+        if row.pk in before
+    ]
+
+
+def _check_valid(after: BindingState) -> None:
+    bound = {w for w, _p in after.warehouses}
+    for wh, _g, _l, mode, allotment in after.exceptions:
+        if wh not in bound:
+            raise ChannelError(_("An exception names a warehouse that is not bound."))
+        if mode == "allotment" and (allotment is None or allotment < 0):
+            raise ChannelError(_("An allotment must be a whole number of at least 0."))
+
+
+def binding_change_request(
+    *, shop: Shop, after: BindingState, action: str, summary: str, user, rollback_of=None
+) -> BindingChange:
+    """Record (and, without review, apply) a change of the shop's bindings. Locks the shop."""
+    if not user.has_perm("channels_sync.change_binding"):
+        raise NotAllowed()
+    _check_valid(after)
+    with transaction.atomic():
+        shop = Shop.objects.select_for_update().get(pk=shop.pk)
+        before = binding_state(shop)
+        if before == after:
+            raise ChannelError(_("Nothing would change."))
+        change = BindingChange.objects.create(
+            shop=shop,
+            action=action,
+            summary=summary[:500],
+            before=before.to_json(),
+            after=after.to_json(),
+            status=BindingChange.Status.PENDING,
+            requested_by=user,
+            rollback_of=rollback_of,
+        )
+        if not shop.requires_review:
+            _apply(shop, after)
+            BindingChange.objects.filter(pk=change.pk).update(
+                status=BindingChange.Status.APPLIED, confirmed_by=user, decided_at=timezone.now()
+            )
+            change.refresh_from_db()
+    return change
+
+
+def binding_change_confirm(*, change: BindingChange, user) -> BindingChange:
+    """Apply a pending change as the second person. Raises ``NotAllowed`` (no permission, or
+    the requester), ``StaleBindings`` (the bindings moved since the request)."""
+    if not user.has_perm("channels_sync.confirm_binding"):
+        raise NotAllowed()
+    if change.requested_by_id == user.pk:
+        raise NotAllowed(_("The person who requested a change cannot confirm it."))
+    with transaction.atomic():
+        shop = Shop.objects.select_for_update().get(pk=change.shop_id)
+        change = BindingChange.objects.select_for_update().get(pk=change.pk)
+        if change.status != BindingChange.Status.PENDING:
+            raise ChannelError(_("This change was already decided."))
+        if binding_state(shop) != BindingState.from_json(change.before):
+            raise StaleBindings()
+        _apply(shop, BindingState.from_json(change.after))
+        BindingChange.objects.filter(pk=change.pk, status="pending").update(
+            status=BindingChange.Status.APPLIED, confirmed_by=user, decided_at=timezone.now()
+        )
+        change.refresh_from_db()
+    return change
+
+
+def binding_change_reject(*, change: BindingChange, user) -> BindingChange:
+    if not user.has_perm("channels_sync.confirm_binding"):
+        raise NotAllowed()
+    updated = BindingChange.objects.filter(pk=change.pk, status="pending").update(
+        status=BindingChange.Status.REJECTED, confirmed_by=user, decided_at=timezone.now()
+    )
+    if not updated:
+        raise ChannelError(_("This change was already decided."))
+    change.refresh_from_db()
+    return change
+
+
+def binding_rollback(*, change: BindingChange, user) -> BindingChange:
+    """Propose the bindings as they were just before ``change`` (reviewed like any change)."""
+    change = BindingChange.objects.select_related("shop").get(pk=change.pk)
+    if change.status != BindingChange.Status.APPLIED:
+        raise ChannelError(_("Only an applied change can be rolled back."))
+    return binding_change_request(
+        shop=change.shop,
+        after=BindingState.from_json(change.before),
+        action=BindingChange.Action.ROLLBACK,
+        summary=_("Roll back to before change #%(id)s") % {"id": change.pk},
+        user=user,
+        rollback_of=change,
+    )
+
+
+def _apply(shop: Shop, state: BindingState) -> None:
+    """Write ``state`` as the shop's bindings and queue every goods it sells for a push."""
+    from channels_sync.services.push import shop_goods_ids
+
+    Binding.objects.filter(shop=shop).exclude(
+        warehouse_id__in=[w for w, _p in state.warehouses]
+    ).delete()
+    for warehouse_id, priority in state.warehouses:
+        Binding.objects.update_or_create(
+            shop=shop, warehouse_id=warehouse_id, defaults={"priority": priority}
+        )
+    BindingException.objects.filter(shop=shop).delete()
+    BindingException.objects.bulk_create(
+        [
+            BindingException(
+                shop=shop,
+                warehouse_id=wh,
+                goods_id=goods_id,
+                listing_id=listing_id,
+                mode=mode,
+                allotment=allotment,
+            )
+            for wh, goods_id, listing_id, mode, allotment in state.exceptions
+        ]
+    )
+    mark_goods_dirty(shop_goods_ids(shop), shop_ids=[shop.pk])
+
+
+def shop_settings_changed(shop: Shop) -> None:
+    """Share or safety stock changed: every goods the shop sells goes out again."""
+    from channels_sync.services.push import shop_goods_ids
+
+    mark_goods_dirty(shop_goods_ids(shop), shop_ids=[shop.pk])

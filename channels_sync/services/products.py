@@ -1,0 +1,238 @@
+"""Product sync (全量同步 / 增量同步) and matching listings to goods.
+
+``product_sync_start(shop, mode, user)`` creates a ``ProductSyncRun`` (the screen polls its
+progress) and queues the task; ``product_sync_run(run_id)`` pulls the platform's products page
+by page: upserts listings by (shop, variant id), matches new or unmatched ones by SKU then
+barcode, and on a full sync marks listings the platform no longer has as deleted (never deletes
+them). An incremental sync asks for changes since the last successful sync minus ``OVERLAP``
+so nothing falls between two runs. A listing newly matched queues its goods for a push.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from channels_sync import adapters
+from channels_sync.adapters.base import PlatformAdapter, PlatformProduct
+from channels_sync.adapters.http import PlatformError
+from channels_sync.exceptions import ChannelError
+from channels_sync.hooks import mark_goods_dirty
+from channels_sync.models import Listing, ListingLinkEvent, ProductSyncRun, Shop
+from inventory.models import Goods
+from wms.outbox import enqueue_on_commit
+
+logger = logging.getLogger(__name__)
+
+OVERLAP = timedelta(minutes=10)
+
+
+def product_sync_start(*, shop: Shop, mode: str, user) -> ProductSyncRun:
+    """Queue a product sync; refuses while another sync of the shop is queued or running."""
+    with transaction.atomic():
+        Shop.objects.select_for_update().get(pk=shop.pk)
+        if ProductSyncRun.objects.filter(shop=shop, status__in=["queued", "running"]).exists():
+            raise ChannelError(_("A product sync of this shop is already running."))
+        if mode == ProductSyncRun.Mode.INCREMENTAL and shop.last_product_sync_at is None:
+            mode = ProductSyncRun.Mode.FULL
+        run = ProductSyncRun.objects.create(
+            shop=shop,
+            mode=mode,
+            started_by=user,
+            since=(shop.last_product_sync_at - OVERLAP)
+            if mode == ProductSyncRun.Mode.INCREMENTAL
+            else None,
+        )
+        enqueue_on_commit("channels_sync.product_sync", run.pk)
+    return run
+
+
+def product_sync_run(run_id: int, *, adapter: PlatformAdapter | None = None) -> ProductSyncRun:
+    """Run a queued sync (safe to run twice: a finished run returns at once)."""
+    claimed = ProductSyncRun.objects.filter(pk=run_id, status__in=["queued", "running"]).update(
+        status=ProductSyncRun.Status.RUNNING
+    )
+    run = ProductSyncRun.objects.select_related("shop").get(pk=run_id)
+    if not claimed:
+        return run
+    shop = run.shop
+    started = timezone.now()
+    own = adapter is None
+    adapter = adapter or adapters.for_shop(shop)
+    seen: set[str] = set()
+    try:
+        for page in adapter.iter_product_pages(run.since):
+            if page and all(p.variant_ref in seen for p in page):
+                raise PlatformError("the platform sent the same page twice", transient=False)
+            counts = _store_page(shop, page)
+            seen.update(p.variant_ref for p in page)
+            ProductSyncRun.objects.filter(pk=run.pk).update(
+                done=len(seen),
+                total=max(len(seen), run.total),
+                created=run.created + counts["created"],
+                updated=run.updated + counts["updated"],
+                matched=run.matched + counts["matched"],
+            )
+            run.refresh_from_db()
+        deleted = 0
+        if run.mode == ProductSyncRun.Mode.FULL:
+            deleted = (
+                Listing.objects.filter(shop=shop)
+                .exclude(variant_ref__in=list(seen))
+                .exclude(status=Listing.Status.DELETED)
+                .update(status=Listing.Status.DELETED)
+            )
+        ProductSyncRun.objects.filter(pk=run.pk).update(
+            status=ProductSyncRun.Status.DONE,
+            deleted=deleted,
+            total=len(seen),
+            done=len(seen),
+            finished_at=timezone.now(),
+        )
+        Shop.objects.filter(pk=shop.pk).update(last_product_sync_at=started)
+    except PlatformError as exc:
+        ProductSyncRun.objects.filter(pk=run.pk).update(
+            status=ProductSyncRun.Status.FAILED, message=str(exc)[:2000], finished_at=timezone.now()
+        )
+    finally:
+        if own:
+            adapter.close()
+    run.refresh_from_db()
+    return run
+
+
+def _store_page(shop: Shop, page: list[PlatformProduct]) -> dict[str, int]:
+    counts = {"created": 0, "updated": 0, "matched": 0}
+    if not page:
+        return counts
+    with transaction.atomic():
+        existing = {
+            row.variant_ref: row
+            for row in Listing.objects.select_for_update().filter(
+                shop=shop, variant_ref__in=[p.variant_ref for p in page]
+            )
+        }
+        for product in page:
+            status = (
+                product.status
+                if product.status in {"active", "draft", "archived"}
+                else Listing.Status.ACTIVE
+            )
+            fields = {
+                "product_ref": product.product_ref,
+                "item_ref": product.item_ref,
+                "sku": product.sku,
+                "barcode": product.barcode,
+                "title": product.title,
+                "status": status,
+                "platform_updated_at": product.updated_at,
+            }
+            row = existing.get(product.variant_ref)
+            if row is None:
+                row = Listing.objects.create(shop=shop, variant_ref=product.variant_ref, **fields)
+                counts["created"] += 1
+            else:
+                for name, value in fields.items():
+                    setattr(row, name, value)
+                row.save(update_fields=[*fields, "synced_at"])
+                counts["updated"] += 1
+            if row.goods_id is None and listing_auto_match(row):
+                counts["matched"] += 1
+    return counts
+
+
+def listing_auto_match(listing: Listing) -> bool:
+    """Match an unmatched listing to goods by SKU (exact, case-insensitive), then by barcode.
+    Only a single candidate matches. Records the event and queues the goods for a push."""
+    goods = None
+    matched_by = ""
+    if listing.sku:
+        found = list(Goods.objects.filter(sku__iexact=listing.sku, is_active=True)[:2])
+        if len(found) == 1:
+            goods, matched_by = found[0], Listing.MatchedBy.SKU
+    if goods is None and listing.barcode:
+        found = list(Goods.objects.filter(barcode=listing.barcode, is_active=True)[:2])
+        if len(found) == 1:
+            goods, matched_by = found[0], Listing.MatchedBy.BARCODE
+    if goods is None:
+        return False
+    updated = Listing.objects.filter(pk=listing.pk, goods__isnull=True).update(
+        goods=goods, matched_by=matched_by
+    )
+    if not updated:
+        return False
+    listing.goods, listing.matched_by = goods, matched_by
+    ListingLinkEvent.objects.create(
+        listing=listing, action=ListingLinkEvent.Action.AUTO, goods_after=goods
+    )
+    mark_goods_dirty(_push_goods(goods), shop_ids=[listing.shop_id])
+    return True
+
+
+def _push_goods(goods: Goods) -> list[int]:
+    from inventory.models import ComboComponent
+
+    parts = list(ComboComponent.objects.filter(combo=goods).values_list("component_id", flat=True))
+    return parts or [goods.pk]
+
+
+def listing_link(*, listing: Listing, goods: Goods, user) -> Listing:
+    """Link a listing to goods by hand (combo goods allowed). Audited; queues a push."""
+    if not goods.is_active:
+        raise ChannelError(_("Goods %(sku)s is inactive.") % {"sku": goods.sku}, field="goods")
+    with transaction.atomic():
+        row = Listing.objects.select_for_update().get(pk=listing.pk)
+        before = row.goods_id
+        row.goods, row.matched_by = goods, Listing.MatchedBy.MANUAL
+        row.save(update_fields=["goods", "matched_by"])
+        ListingLinkEvent.objects.create(
+            listing=row,
+            action=ListingLinkEvent.Action.LINK,
+            goods_before_id=before,
+            goods_after=goods,
+            user=user,
+        )
+        mark_goods_dirty(_push_goods(goods), shop_ids=[row.shop_id])
+    return row
+
+
+def listing_unlink(*, listing: Listing, user) -> Listing:
+    """Remove the goods link of a listing (it is no longer pushed). Audited."""
+    with transaction.atomic():
+        row = Listing.objects.select_for_update().get(pk=listing.pk)
+        if row.goods_id is None:
+            raise ChannelError(_("This listing is not linked."))
+        before = row.goods_id
+        row.goods, row.matched_by = None, Listing.MatchedBy.NONE
+        row.save(update_fields=["goods", "matched_by"])
+        ListingLinkEvent.objects.create(
+            listing=row, action=ListingLinkEvent.Action.UNLINK, goods_before_id=before, user=user
+        )
+    return row
+
+
+def listing_suggestions(listing: Listing, *, limit: int = 5) -> list[Goods]:
+    """Goods that may be this listing: same barcode, SKU containing or contained, name words."""
+    query = Q(pk__in=[])
+    if listing.barcode:
+        query |= Q(barcode=listing.barcode)
+    if listing.sku:
+        query |= Q(sku__icontains=listing.sku) | Q(sku__iexact=listing.sku.split("-")[0])
+    words = [w for w in (listing.title or "").split() if len(w) > 3][:3]
+    for word in words:
+        query |= Q(name__icontains=word)
+    return list(Goods.objects.filter(query, is_active=True).order_by("sku")[:limit])
+
+
+def listings_auto_match_all(*, shop: Shop) -> int:
+    """Run the automatic matching over every unmatched listing of the shop (bulk action)."""
+    matched = 0
+    for row in Listing.objects.filter(shop=shop, goods__isnull=True).exclude(status="deleted"):
+        with transaction.atomic():
+            matched += listing_auto_match(row)
+    return matched

@@ -1,0 +1,94 @@
+"""Celery tasks of the channels app: thin, safe to run twice, on their own queues (``sync_push``
+for stock pushes, ``sync_pull`` for product syncs) so a slow platform never delays other work.
+Periodic ones take an advisory lock so a second beat or an overlapping tick does nothing."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from wms.celery import TASK_RETRY
+from wms.locks import advisory_lock
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="channels_sync.push_shop", **TASK_RETRY)
+def shop_push_task(shop_id: int, trigger: str = "auto", user_id: int | None = None) -> dict:
+    from channels_sync.services.push import shop_push
+
+    summary = shop_push(shop_id, trigger=trigger, user_id=user_id)
+    if summary is None:
+        return {"skipped": True}
+    logger.info(
+        "stock push",
+        extra={"shop": shop_id, "listings": summary.listings, "failed": summary.failed},
+    )
+    return {"listings": summary.listings, "succeeded": summary.succeeded, "failed": summary.failed}
+
+
+@shared_task(name="channels_sync.drain_outbox", **TASK_RETRY)
+def outbox_drain_task() -> int:
+    """Every few seconds (beat): one push task per shop with pending rows."""
+    from channels_sync.models import OutboxItem
+
+    with advisory_lock("channels_sync.drain_outbox") as acquired:
+        if not acquired:
+            return 0
+        shops = sorted(
+            set(
+                OutboxItem.objects.filter(status="pending", shop__is_stock_push_enabled=True)
+                .values_list("shop_id", flat=True)
+                .distinct()
+            )
+        )
+        for shop_id in shops:
+            shop_push_task.delay(shop_id)
+        return len(shops)
+
+
+@shared_task(name="channels_sync.nightly_full_push", **TASK_RETRY)
+def nightly_full_push_task() -> int:
+    """Every night: queue every matched goods of every pushing shop (corrects drift)."""
+    from channels_sync.hooks import mark_goods_dirty
+    from channels_sync.models import Shop
+    from channels_sync.services.push import shop_goods_ids
+
+    with advisory_lock("channels_sync.nightly_full_push") as acquired:
+        if not acquired:
+            return 0
+        shops = list(Shop.objects.filter(is_active=True, is_stock_push_enabled=True))
+        from django.db import transaction
+
+        for shop in shops:
+            with transaction.atomic():
+                mark_goods_dirty(shop_goods_ids(shop), shop_ids=[shop.pk])
+            shop_push_task.delay(shop.pk, "nightly")
+        return len(shops)
+
+
+@shared_task(name="channels_sync.product_sync", **TASK_RETRY)
+def product_sync_task(run_id: int) -> str:
+    from channels_sync.services.products import product_sync_run
+
+    return product_sync_run(run_id).status
+
+
+@shared_task(name="channels_sync.incremental_product_sync", **TASK_RETRY)
+def incremental_product_sync_task() -> int:
+    """Every hour: an incremental product sync of each active shop that has had a full one."""
+    from channels_sync.models import ProductSyncRun, Shop
+    from channels_sync.services.products import product_sync_start
+
+    with advisory_lock("channels_sync.incremental_product_sync") as acquired:
+        if not acquired:
+            return 0
+        started = 0
+        for shop in Shop.objects.filter(is_active=True, last_product_sync_at__isnull=False):
+            try:
+                product_sync_start(shop=shop, mode=ProductSyncRun.Mode.INCREMENTAL, user=None)
+                started += 1
+            except Exception:  # noqa: BLE001 - one shop's refusal must not stop the others
+                logger.info("product sync not started", extra={"shop": shop.pk})
+        return started

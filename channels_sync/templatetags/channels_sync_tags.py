@@ -1,0 +1,63 @@
+from django import template
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+
+@register.simple_tag
+def sync_inputs(inputs: dict, codes: dict) -> str:
+    """One line saying why a quantity was sent: per warehouse on hand/frozen/reserved and rule,
+    then share and safety stock."""
+
+    def warehouses(rows):
+        return format_html_join(
+            "; ",
+            "{}: {} {} / {} {} / {} {} ({}) → {}",
+            (
+                (
+                    codes.get(w["warehouse_id"], w["warehouse_id"]),
+                    _("on hand"),
+                    w["on_hand"],
+                    _("frozen"),
+                    w["frozen"],
+                    _("reserved"),
+                    w["reserved"],
+                    w["rule"],
+                    w["counted"],
+                )
+                for w in rows
+            ),
+        )
+
+    parts = []
+    if "components" in inputs:
+        for c in inputs["components"]:
+            parts.append(
+                format_html(
+                    "[{} ×{}: {}]", c["goods_id"], c["per_combo"], warehouses(c["warehouses"])
+                )
+            )
+    elif "warehouses" in inputs:
+        parts.append(warehouses(inputs["warehouses"]))
+    if "share_percent" in inputs:
+        parts.append(
+            format_html(
+                "{} {}%, {} {}",
+                _("share"),
+                inputs["share_percent"],
+                _("safety stock"),
+                inputs["safety_stock"],
+            )
+        )
+    return format_html_join(" · ", "{}", ((p,) for p in parts))
+
+
+@register.inclusion_tag("channels_sync/_failures_tile.html", takes_context=True)
+def sync_failures_tile(context):
+    user = context["user"]
+    if not user.has_perm("channels_sync.view_syncrecord"):
+        return {"show": False}
+    from channels_sync.selectors import sync_failures_recent
+
+    return {"show": True, "count": sync_failures_recent(user)}

@@ -1,0 +1,37 @@
+import pytest
+
+from channels_sync.fakes import FakeServer
+from channels_sync.fakes.shopify import FakeShopify
+
+
+@pytest.fixture(autouse=True)
+def _local_platforms_only(settings):
+    """Tests never talk to a real platform; pushes run when a test calls them, not after every
+    posting's commit (``push_after_commit`` turns that back on)."""
+    from channels_sync import hooks as channel_hooks
+    from inventory import hooks
+
+    settings.CHANNELS_LOCAL_ONLY = True
+    hooks.unregister_after_commit(channel_hooks.push_soon_after_posting)
+    yield
+    hooks.register_after_commit(channel_hooks.push_soon_after_posting)
+
+
+@pytest.fixture
+def push_after_commit():
+    from channels_sync import hooks as channel_hooks
+    from inventory import hooks
+
+    hooks.register_after_commit(channel_hooks.push_soon_after_posting)
+
+
+@pytest.fixture
+def fake_shopify():
+    fake = FakeShopify()
+    with FakeServer(fake) as server:
+        fake.url = server.url
+        yield fake
+
+
+def no_sleep(_seconds: float) -> None:
+    return None

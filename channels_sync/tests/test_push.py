@@ -1,0 +1,157 @@
+import pytest
+
+from channels_sync.adapters.shopify import ShopifyAdapter
+from channels_sync.models import OutboxItem, SyncRecord
+from channels_sync.services.push import shop_push
+from channels_sync.tests.conftest import no_sleep
+from channels_sync.tests.factories import BindingFactory, ListingFactory, ShopFactory
+from inventory import ledger
+from inventory.tests.factories import GoodsFactory, receive_stock
+from warehouses.tests.factories import BinFactory
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
+
+
+def _setup(fake, count=3, quantity=5):
+    shop = ShopFactory(api_base_url=fake.url)
+    bin_a = BinFactory()
+    BindingFactory(shop=shop, warehouse=bin_a.warehouse)
+    listings = []
+    for n in range(count):
+        variant = fake.add_variant(f"P-{n}", quantity=0)
+        goods = GoodsFactory(sku=f"P-{n}")
+        listings.append(
+            ListingFactory(
+                shop=shop,
+                goods=goods,
+                sku=goods.sku,
+                variant_ref=variant.id,
+                item_ref=variant.item_id,
+                last_pushed_quantity=0,
+            )
+        )
+        receive_stock(goods, bin_a, quantity + n)
+    return shop, bin_a, listings
+
+
+def _adapter(shop):
+    return ShopifyAdapter(shop, sleep=no_sleep)
+
+
+def test_push_sends_sellable_quantities_and_records_each_listing(fake_shopify):
+    shop, _bin, listings = _setup(fake_shopify)
+    summary = shop_push(shop.pk, adapter=_adapter(shop))
+    assert summary.succeeded == 3 and summary.failed == 0
+    assert [fake_shopify.quantity_of(f"P-{n}") for n in range(3)] == [5, 6, 7]
+    assert fake_shopify.set_calls == 1
+    record = SyncRecord.objects.get(listing=listings[2])
+    assert (record.quantity, record.previous_quantity, record.status) == (7, 0, "success")
+    assert record.inputs["warehouses"][0]["on_hand"] == 7
+    assert not OutboxItem.objects.filter(shop=shop).exists()
+
+
+def test_push_batches_at_most_250_quantities_per_call(fake_shopify):
+    shop, _bin, _listings = _setup(fake_shopify, count=260, quantity=1)
+    summary = shop_push(shop.pk, adapter=_adapter(shop))
+    assert summary.succeeded == 260
+    assert fake_shopify.set_calls == 2
+
+
+def test_stale_compare_quantity_is_reread_and_recomputed_never_blind(fake_shopify):
+    shop, _bin, listings = _setup(fake_shopify, count=1)
+    # the platform sold 2 meanwhile: our expected value (0) is stale
+    fake_shopify.levels[listings[0].item_ref] = 3
+    summary = shop_push(shop.pk, adapter=_adapter(shop))
+    assert summary.succeeded == 1
+    record = SyncRecord.objects.get(listing=listings[0])
+    assert (record.quantity, record.previous_quantity) == (5, 3)
+    assert fake_shopify.quantity_of("P-0") == 5
+
+
+def test_platform_down_records_failure_keeps_goods_dirty_then_drains(fake_shopify):
+    shop, _bin, listings = _setup(fake_shopify, count=2)
+    fake_shopify.fail_next("status", status=500, times=4)
+    summary = shop_push(shop.pk, adapter=_adapter(shop))
+    assert summary.failed == 2
+    assert SyncRecord.objects.filter(status="failure").count() == 2
+    pending = OutboxItem.objects.filter(shop=shop, status="pending")
+    assert pending.count() == 2 and all(r.attempts == 1 for r in pending)
+    # when the platform is back and the backoff has passed
+    pending.update(claimed_at=None)
+    summary = shop_push(shop.pk, adapter=_adapter(shop))
+    assert summary.succeeded == 2
+    assert fake_shopify.quantity_of("P-1") == 6
+    assert not OutboxItem.objects.filter(shop=shop).exists()
+
+
+def test_429_with_retry_after_is_retried_and_honoured(fake_shopify):
+    shop, _bin, _listings = _setup(fake_shopify, count=1)
+    waits = []
+    adapter = ShopifyAdapter(shop, sleep=waits.append)
+    fake_shopify.fail_next("throttle", retry_after=2)
+    summary = shop_push(shop.pk, adapter=adapter)
+    assert summary.succeeded == 1
+    assert waits and waits[0] >= 2
+
+
+def test_leaky_bucket_paces_the_client(fake_shopify):
+    fake_shopify.bucket_max = 15
+    fake_shopify.available = 15
+    fake_shopify.restore_rate = 1000
+    shop, _bin, _listings = _setup(fake_shopify, count=1)
+    waits = []
+    adapter = ShopifyAdapter(shop, sleep=waits.append)
+    adapter.location_id()  # learns the bucket from extensions.cost
+    adapter._bucket = (0.0, 15.0, 10.0, adapter.clock())
+    adapter.graphql("query { locations(first: 1) { nodes { id } } }", {}, cost=5)
+    assert waits and waits[0] == pytest.approx(0.5, abs=0.05)
+
+
+def test_worker_crash_mid_push_resends_the_same_request_with_the_same_key(fake_shopify):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    shop, _bin, listings = _setup(fake_shopify, count=1)
+    key = "crash-key-1"
+    # given a row left SENDING by a dead worker, whose request reached the platform
+    row = OutboxItem.objects.get(shop=shop)
+    sent = [[key, listings[0].pk, listings[0].item_ref, 5, 0]]
+    OutboxItem.objects.filter(pk=row.pk).update(
+        status="sending",
+        idempotency_key=key,
+        payload={"sent": sent},
+        claimed_at=timezone.now() - timedelta(hours=1),
+    )
+    adapter = _adapter(shop)
+    adapter.set_levels(
+        [ledger_update(listings[0].item_ref, 5, 0)], idempotency_key=key
+    )  # the first attempt did arrive
+    # when the next push runs
+    summary = shop_push(shop.pk, adapter=_adapter(shop))
+    # then the replay succeeded (same key, same parameters) and nothing was applied twice
+    assert summary.failed == 0
+    assert fake_shopify.quantity_of("P-0") == 5
+    assert SyncRecord.objects.filter(idempotency_key=key, status="success").exists()
+    assert not OutboxItem.objects.filter(shop=shop, status="sending").exists()
+
+
+def ledger_update(item, quantity, expected):
+    from channels_sync.adapters.base import LevelUpdate
+
+    return LevelUpdate(item, quantity, expected)
+
+
+def test_freezing_stock_lowers_the_next_push(fake_shopify):
+    shop, bin_a, listings = _setup(fake_shopify, count=1)
+    shop_push(shop.pk, adapter=_adapter(shop))
+    balance = listings[0].goods.balances.get() if hasattr(listings[0].goods, "balances") else None
+    from inventory.models import StockBalance
+
+    balance = StockBalance.objects.get(goods=listings[0].goods)
+    ledger.freeze(
+        holds=[ledger.Hold(balance_id=balance.pk, quantity=2)],
+        document=ledger.Document(type="other", ref="t"),
+    )
+    shop_push(shop.pk, adapter=_adapter(shop))
+    assert fake_shopify.quantity_of("P-0") == 3
