@@ -18,11 +18,13 @@ def _broker_per_test_process(url: str, worker: str) -> str:
     return f"{base}/{(int(number) - int(worker[2:])) % 16}"
 
 
-if os.environ.get("CELERY_BROKER_URL"):
-    # Set in the environment too: worker subprocesses and tests read it from there.
+if os.environ.get("CELERY_BROKER_URL") and not os.environ.get("WMS_TEST_BROKER_CHOSEN"):
+    # Set in the environment too: tests read it from there, and the worker subprocesses they
+    # start inherit it (with the marker, so a subprocess loading these settings keeps it).
     os.environ["CELERY_BROKER_URL"] = _broker_per_test_process(
         os.environ["CELERY_BROKER_URL"], os.environ.get("PYTEST_XDIST_WORKER", "")
     )
+    os.environ["WMS_TEST_BROKER_CHOSEN"] = "1"
 
 from wms.settings import *  # noqa: E402,F403
 from wms.settings import STORAGES  # noqa: E402
