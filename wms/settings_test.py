@@ -18,13 +18,14 @@ def _broker_per_test_process(url: str, worker: str) -> str:
     return f"{base}/{(int(number) - int(worker[2:])) % 16}"
 
 
-if os.environ.get("CELERY_BROKER_URL") and not os.environ.get("WMS_TEST_BROKER_CHOSEN"):
-    # Set in the environment too: tests read it from there, and the worker subprocesses they
-    # start inherit it (with the marker, so a subprocess loading these settings keeps it).
-    os.environ["CELERY_BROKER_URL"] = _broker_per_test_process(
-        os.environ["CELERY_BROKER_URL"], os.environ.get("PYTEST_XDIST_WORKER", "")
-    )
-    os.environ["WMS_TEST_BROKER_CHOSEN"] = "1"
+_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if os.environ.get("CELERY_BROKER_URL") and os.environ.get("WMS_TEST_BROKER_FOR") != _XDIST_WORKER:
+    # Chosen once per test process from the URL the run started with (the xdist processes
+    # inherit the controller's environment). Set in the environment too: tests read it from
+    # there, and the worker subprocesses they start inherit it and keep it.
+    _BASE = os.environ.setdefault("WMS_TEST_BROKER_BASE", os.environ["CELERY_BROKER_URL"])
+    os.environ["CELERY_BROKER_URL"] = _broker_per_test_process(_BASE, _XDIST_WORKER)
+    os.environ["WMS_TEST_BROKER_FOR"] = _XDIST_WORKER
 
 from wms.settings import *  # noqa: E402,F403
 from wms.settings import STORAGES  # noqa: E402
