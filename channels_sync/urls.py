@@ -40,3 +40,14 @@ urlpatterns = [
     path("sync-log/", views.sync_log_view, name="sync-log"),
     path("sync-log/<int:record_pk>/retry/", views.sync_retry_view, name="sync-retry"),
 ]
+
+# -- orders (issue 12) ------------------------------------------------------------------------
+from channels_sync import views_orders  # noqa: E402
+
+urlpatterns += [
+    path(
+        "webhooks/shopify/<int:shop_pk>/orders/",
+        views_orders.order_webhook_view,
+        name="order-webhook",
+    ),
+]

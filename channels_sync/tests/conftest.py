@@ -35,3 +35,13 @@ def fake_shopify():
 
 def no_sleep(_seconds: float) -> None:
     return None
+
+
+@pytest.fixture
+def fake_shop_orders():
+    from channels_sync.fakes.shopify_orders import FakeShopifyOrders
+
+    fake = FakeShopifyOrders(restore_rate=1_000_000.0)
+    with FakeServer(fake) as server:
+        fake.url = server.url
+        yield fake
