@@ -139,3 +139,41 @@ def short_orders_reroute_task() -> int:
         if not acquired:
             return 0
         return short_orders_reroute()
+
+
+@shared_task(name="channels_sync.shipment_book", **TASK_RETRY)
+def shipment_book_task(shipment_id: int) -> str:
+    from channels_sync.services.shipping import shipment_book
+
+    shipment = shipment_book(shipment_id)
+    return shipment.status if shipment else "gone"
+
+
+@shared_task(name="channels_sync.fulfilment_report", **TASK_RETRY)
+def fulfilment_report_task(shipment_id: int) -> str:
+    from channels_sync.services.shipping import fulfilment_report
+
+    return fulfilment_report(shipment_id)
+
+
+@shared_task(name="channels_sync.fulfilment_reports_due", **TASK_RETRY)
+def fulfilment_reports_due_task() -> int:
+    """Every minute (beat): report fulfilments still pending (the platform was down)."""
+    from channels_sync.models import Shipment
+    from channels_sync.services.shipping import fulfilment_report
+
+    with advisory_lock("channels_sync.fulfilment_reports_due") as acquired:
+        if not acquired:
+            return 0
+        ids = list(Shipment.objects.filter(report_status="pending").values_list("pk", flat=True))
+        for pk in ids:
+            fulfilment_report(pk)
+        return len(ids)
+
+
+@shared_task(name="channels_sync.tracking_pull", **TASK_RETRY)
+def tracking_pull_task() -> int:
+    from channels_sync.services.shipping import tracking_pull
+
+    with advisory_lock("channels_sync.tracking_pull") as acquired:
+        return tracking_pull() if acquired else 0

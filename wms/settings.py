@@ -216,6 +216,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "channels-reroute-short": {"task": "channels_sync.reroute_short_orders", "schedule": 60.0},
     # channels_sync orders: every 30 minutes, tracking events of shipped orders until delivered.
     "channels-tracking-pull": {"task": "channels_sync.tracking_pull", "schedule": 1800.0},
+    # channels_sync orders: every minute, fulfilment reports a platform outage left pending.
+    "channels-fulfilment-reports": {
+        "task": "channels_sync.fulfilment_reports_due",
+        "schedule": 60.0,
+    },
 }
 # Platform I/O runs on its own queues (a slow platform never delays freeze jobs).
 CELERY_TASK_ROUTES = {
@@ -230,6 +235,7 @@ CELERY_TASK_ROUTES = {
     "channels_sync.shipment_book": {"queue": "sync_push"},
     "channels_sync.fulfilment_report": {"queue": "sync_push"},
     "channels_sync.tracking_pull": {"queue": "sync_pull"},
+    "channels_sync.fulfilment_reports_due": {"queue": "sync_push"},
 }
 
 # --- Logging: structured JSON to stdout -----------------------------------------------------
