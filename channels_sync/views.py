@@ -4,6 +4,7 @@ rollback, export), the sync log. Thin: parse, call a service or selector, render
 from __future__ import annotations
 
 import csv
+from functools import partial
 
 from django.contrib import messages
 from django.db import transaction
@@ -16,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 from channels_sync import selectors
 from channels_sync.exceptions import ChannelError
 from channels_sync.forms import SECRET_FIELDS, ExceptionForm, LinkForm, ShopForm, SyncLogFilter
+from channels_sync.hooks import queue_push_soon
 from channels_sync.models import (
     BindingChange,
     Listing,
@@ -76,6 +78,7 @@ def _shop_form(request: HttpRequest, shop: Shop | None) -> HttpResponse:
             after = (saved.share_percent, saved.safety_stock, saved.is_stock_push_enabled)
             if before != after and saved.is_stock_push_enabled:
                 binding_services.shop_settings_changed(saved)
+                transaction.on_commit(partial(queue_push_soon, [saved.pk]))
         messages.success(request, _("Shop %(name)s saved.") % {"name": saved.name})
         return redirect("channels_sync:shop-detail", pk=saved.pk)
     context = {
@@ -374,6 +377,7 @@ def binding_propose_view(request: HttpRequest, pk: int) -> HttpResponse:
         if change.status == BindingChange.Status.PENDING:
             messages.success(request, _("Change requested: a supervisor must confirm it."))
         else:
+            queue_push_soon([shop.pk])
             messages.success(request, _("Bindings saved; the next push follows them."))
     return redirect("channels_sync:bindings", pk=shop.pk)
 
@@ -385,6 +389,7 @@ def binding_decide_view(request: HttpRequest, pk: int, change_pk: int) -> HttpRe
     try:
         if request.POST.get("decision") == "confirm":
             binding_services.binding_change_confirm(change=change, user=request.user)
+            queue_push_soon([pk])
             messages.success(
                 request, _("Change #%(id)s confirmed and applied.") % {"id": change.pk}
             )
@@ -408,6 +413,7 @@ def binding_rollback_view(request: HttpRequest, pk: int, change_pk: int) -> Http
         if new.status == BindingChange.Status.PENDING:
             messages.success(request, _("Rollback requested: a supervisor must confirm it."))
         else:
+            queue_push_soon([pk])
             messages.success(request, _("Bindings rolled back."))
     return redirect("channels_sync:bindings", pk=pk)
 

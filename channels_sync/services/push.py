@@ -309,26 +309,62 @@ def _send_batch(shop, adapter, key, entries, sellable, trigger, user_id):
 
 
 def _record(shop, key, done, inputs, trigger, user_id):
+    """Write one sync record per listing of the batch (one statement on PostgreSQL) and the
+    listings' last pushed quantity."""
     now = timezone.now()
     with transaction.atomic():
-        SyncRecord.objects.bulk_create(
-            [
-                SyncRecord(
-                    shop=shop,
-                    listing=row,
-                    goods_id=row.goods_id,
-                    quantity=quantity,
-                    previous_quantity=expected,
-                    inputs=inputs.get(row.pk, {}),
-                    trigger=trigger,
-                    status=SyncRecord.Status.SUCCESS if ok else SyncRecord.Status.FAILURE,
-                    message=message[:2000],
-                    idempotency_key=key,
-                    user_id=user_id,
+        if connection.vendor == "postgresql" and done:
+            import json
+
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    """
+                    INSERT INTO channels_sync_syncrecord
+                        (shop_id, listing_id, goods_id, quantity, previous_quantity, inputs,
+                         trigger, status, message, idempotency_key, user_id, created_at)
+                    SELECT %s, v.listing, v.goods, v.quantity, v.previous, v.inputs::jsonb,
+                           %s, v.status, v.message, %s, %s, %s
+                    FROM unnest(%s::bigint[], %s::bigint[], %s::int[], %s::int[], %s::text[],
+                                %s::text[], %s::text[])
+                         AS v(listing, goods, quantity, previous, inputs, status, message)
+                    """,
+                    [
+                        shop.pk,
+                        trigger,
+                        key,
+                        user_id,
+                        now,
+                        [row.pk for row, *_r in done],
+                        [row.goods_id for row, *_r in done],
+                        [quantity for _row, _ok, _m, quantity, _e in done],
+                        [expected for _row, _ok, _m, _q, expected in done],
+                        [json.dumps(inputs.get(row.pk, {})) for row, *_r in done],
+                        [
+                            SyncRecord.Status.SUCCESS if ok else SyncRecord.Status.FAILURE
+                            for _row, ok, *_r in done
+                        ],
+                        [message[:2000] for _row, _ok, message, *_r in done],
+                    ],
                 )
-                for row, ok, message, quantity, expected in done
-            ]
-        )
+        else:
+            SyncRecord.objects.bulk_create(
+                [
+                    SyncRecord(
+                        shop=shop,
+                        listing=row,
+                        goods_id=row.goods_id,
+                        quantity=quantity,
+                        previous_quantity=expected,
+                        inputs=inputs.get(row.pk, {}),
+                        trigger=trigger,
+                        status=SyncRecord.Status.SUCCESS if ok else SyncRecord.Status.FAILURE,
+                        message=message[:2000],
+                        idempotency_key=key,
+                        user_id=user_id,
+                    )
+                    for row, ok, message, quantity, expected in done
+                ]
+            )
         succeeded = [(row.pk, quantity) for row, ok, _m, quantity, _e in done if ok]
         if succeeded:
             _bulk_set_pushed(succeeded, now)
