@@ -13,6 +13,8 @@ from werkzeug.wrappers import Request, Response
 
 from channels_sync.fakes.base import FakeBase, json_response
 
+DEMO_AUSPOST = {"api_key": "ap_key", "password": "ap_pass", "account_number": "1234567890"}
+
 
 def tiny_pdf(text: str) -> bytes:
     """A one-page PDF showing ``text`` (ASCII), built by hand: a label a printer accepts."""
