@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import re
+import time
 from datetime import UTC, datetime
 
 from werkzeug.wrappers import Request, Response
@@ -50,6 +51,7 @@ class FakeAusPost(FakeBase):
         self.shipments: dict[str, dict] = {}
         self.status: dict[str, str] = {}
         self.creates = 0
+        self.create_delay = 0.0  # seconds a create waits before it is applied and answered
 
     def advance(self, tracking_id: str, status: str = "Delivered") -> None:
         with self.lock:
@@ -97,6 +99,12 @@ class FakeAusPost(FakeBase):
         return json_response({"errors": [{"message": "Not Found"}]}, 404)
 
     def _create(self, body: dict) -> Response:
+        if self.create_delay:
+            self.lock.release()  # let lookups through while this create is "in flight"
+            try:
+                time.sleep(self.create_delay)
+            finally:
+                self.lock.acquire()
         out = []
         for s in body.get("shipments") or []:
             missing = [k for k in ("from", "to", "items") if not s.get(k)]
