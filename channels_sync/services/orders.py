@@ -229,14 +229,19 @@ def orders_pull(
             context = routing_context(shop)
             for page in source.iter_order_pages(since):
                 pull.pages += 1
-                for incoming in page:
-                    try:
-                        counts[order_upsert(shop=shop, incoming=incoming, context=context)] += 1
-                    except Exception as exc:  # noqa: BLE001 - one bad order must not stop the pull
-                        counts["failed"] += 1
-                        errors.append(f"{incoming.name or incoming.order_ref}: {exc}"[:300])
-                        logger.warning("order not saved", extra={"order": incoming.order_ref})
-                OrderPull.objects.filter(pk=pull.pk).update(pages=pull.pages, **counts)
+                # One transaction per page (one commit), one savepoint per order: a failing
+                # order rolls back alone; the page's row locks are held only while its
+                # already-fetched orders are written (no network inside).
+                with transaction.atomic():
+                    for incoming in page:
+                        try:
+                            result = order_upsert(shop=shop, incoming=incoming, context=context)
+                            counts[result] += 1
+                        except Exception as exc:  # noqa: BLE001 - one bad order must not stop the pull
+                            counts["failed"] += 1
+                            errors.append(f"{incoming.name or incoming.order_ref}: {exc}"[:300])
+                            logger.warning("order not saved", extra={"order": incoming.order_ref})
+                    OrderPull.objects.filter(pk=pull.pk).update(pages=pull.pages, **counts)
         except Exception as exc:  # noqa: BLE001 - recorded on the pull; the next run retries
             errors.insert(0, str(exc)[:500])
             status = OrderPull.Status.FAILED
