@@ -111,7 +111,7 @@ def order_list_view(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "orders": page,
-        "pull_form": PullForm(),
+        "pull_form": PullForm(prefix="pull"),
         "next_before": page[-1].pk if more and page else None,
         "query": query.urlencode(),
     }
@@ -179,7 +179,7 @@ def shipment_label_view(request: HttpRequest, pk: int) -> HttpResponse:
 @permission("channels_sync.confirm_order")
 @require_http_methods(["POST"])
 def orders_pull_view(request: HttpRequest) -> HttpResponse:
-    form = PullForm(request.POST)
+    form = PullForm(request.POST, prefix="pull")
     if not form.is_valid():
         messages.error(request, _("Choose a Shopify shop to pull orders from."))
         return redirect("channels_sync:order-list")
