@@ -93,6 +93,24 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
+@pytest.fixture(autouse=True)
+def only_the_ledger_writes_stock():
+    """The only-writer rule for every test (``inventory/writer_guard.py``): any write to the
+    balance or movement tables from outside ``inventory.ledger``, on any connection in any
+    thread, raises ``LedgerBypass``; a test whose code swallowed that exception fails here."""
+    from inventory import writer_guard
+
+    writer_guard.install()
+    writer_guard.take_violations()
+    yield
+    violations = writer_guard.take_violations()
+    if violations:
+        pytest.fail(
+            "wrote balances or movements outside the ledger:\n" + "\n".join(violations),
+            pytrace=False,
+        )
+
+
 @pytest.fixture(scope="session")
 def chromium():
     """One headless Debian Chromium per test process, driven by Playwright (no browser download)."""

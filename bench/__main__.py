@@ -3,6 +3,18 @@
 Each run gets a fresh PostgreSQL database (``bench_<name>``, created and dropped like a test
 database) from DATABASE_URL, so the app and its baseline work on the same server in the same run;
 every benchmark starts from empty tables (flushed between benchmarks).
+
+Every process of a run, the children a benchmark starts included, runs with DEBUG=0
+(``bench/settings.py``, set through the environment the children inherit).
+
+Checks that can fail: after timing, each benchmark checks its result in the database (rows
+written, balances, the page's rows...) with ``bench.common.check(condition, message)``::
+
+    from bench.common import check
+    check(Goods.objects.count() == rows, f"{Goods.objects.count()} goods written, {rows} expected")
+
+A failed check, or a benchmark that raises, prints ``CHECK FAILED`` and the run exits 1 after
+the remaining benchmarks ran; a new benchmark must check what it claims to have done.
 """
 
 import argparse
@@ -10,6 +22,7 @@ import importlib
 import os
 import pkgutil
 import sys
+import traceback
 import warnings
 from pathlib import Path
 
@@ -18,7 +31,7 @@ def discover() -> dict:
     found = {}
     package_dir = Path(__file__).resolve().parent
     for module in pkgutil.iter_modules([str(package_dir)]):
-        if module.name.startswith("_") or module.name == "common":
+        if module.name.startswith("_") or module.name in ("common", "settings"):
             continue
         mod = importlib.import_module(f"bench.{module.name}")
         found.update(getattr(mod, "BENCHMARKS", {}))
@@ -36,7 +49,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--list", action="store_true", help="list the benchmarks and exit")
     args = parser.parse_args(argv)
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wms.settings")
+    # Every benchmark process, children included (they inherit the environment): DEBUG off.
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+    os.environ["DEBUG"] = "0"
     os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
     os.environ.setdefault("LOG_LEVEL", "WARNING")  # one line per figure, no request logs
     # Benchmarks render pages with DEBUG off and never serve static files.
@@ -47,6 +62,12 @@ def main(argv: list[str]) -> int:
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
+
+    from bench import common
+
+    if settings.DEBUG:
+        print("benchmarks must run with DEBUG=0")
+        return 2
 
     benchmarks = discover()
     if args.list:
@@ -68,9 +89,19 @@ def main(argv: list[str]) -> int:
         for index, name in enumerate(args.names or sorted(benchmarks)):
             if index:
                 call_command("flush", interactive=False, verbosity=0)
-            benchmarks[name](scale)
+            common.running(name)
+            try:
+                benchmarks[name](scale)
+            except Exception as exc:  # noqa: BLE001 - a crashed benchmark is a failed check
+                traceback.print_exc()
+                common.check(False, f"raised {type(exc).__name__}: {exc}")
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
+    if common.FAILURES:
+        print(f"{len(common.FAILURES)} check(s) FAILED:")
+        for failure in common.FAILURES:
+            print(f"  {failure}")
+        return 1
     return 0
 
 

@@ -11,7 +11,7 @@ on the same database. The two must return the same bin ids in the same order.
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from bench.common import raw_connection, report, scaled, timed
+from bench.common import check, raw_connection, report, scaled, timed
 from warehouses import selectors
 from warehouses.models import Bin, Warehouse, Zone
 from wms.pagination import keyset_page
@@ -117,8 +117,11 @@ def bin_lookup(scale: float) -> None:
         baseline_seconds, _ = timed(lambda: [_baseline_page(cursor, params) for _ in range(PAGES)])
         raw.rollback()
 
-    if app_result != baseline_result:
-        raise AssertionError("the app and the baseline returned different pages")
+    check(app_result == baseline_result, "the app and the baseline returned different pages")
+    check(
+        app_result[0] > 0 and len(app_result[1]) == min(PER_PAGE, app_result[0]),
+        f"the page holds {len(app_result[1])} of {app_result[0]} matching bins",
+    )
     report(
         "bin_lookup",
         app_seconds,

@@ -3,6 +3,10 @@
 Each benchmark module in bench/ exposes ``BENCHMARKS = {"name": function}``; a function takes
 ``scale`` (1.0 = the size the issue names, smaller for the CI smoke run) and prints its lines
 with ``report``: ``<name>: app=<s> baseline=<s> ratio=<app/baseline> [extra=value ...]``.
+
+After timing, a benchmark checks its result in the database with ``check(condition, message)``:
+a failed check prints ``CHECK FAILED: <name>: <message>`` and makes ``python -m bench`` exit 1
+(the run goes on, so one broken benchmark does not hide the figures of the others).
 """
 
 import resource
@@ -11,6 +15,23 @@ from collections.abc import Callable
 from contextlib import contextmanager
 
 from django.db import connection
+
+FAILURES: list[str] = []
+_current: list[str] = ["-"]
+
+
+def check(condition: object, message: str) -> bool:
+    """Record a failed result check of the running benchmark (see the module docstring);
+    returns the condition, so a benchmark can skip work that depends on it."""
+    if not condition:
+        FAILURES.append(f"{_current[0]}: {message}")
+        print(f"  CHECK FAILED: {_current[0]}: {message}", flush=True)
+    return bool(condition)
+
+
+def running(name: str) -> None:
+    """Name the benchmark the following checks belong to (called by ``bench.__main__``)."""
+    _current[0] = name
 
 
 def scaled(full: int, scale: float, minimum: int = 10) -> int:

@@ -33,7 +33,7 @@ import time
 
 from django.db import connection, transaction
 
-from bench.common import raw_connection, report, scaled
+from bench.common import check, raw_connection, report, scaled
 
 BINS = 10
 CATEGORIES = 50
@@ -182,6 +182,36 @@ def _build(goods_count: int, category_goods: int, tag: str) -> dict:
     }
 
 
+def _check_freeze(freeze, baseline_units: int, expected_lines: int | None = None) -> None:
+    """Read back from the database: the freeze's lines, its freeze movements and the frozen
+    units on its balances agree, match the baseline's units, and are not empty."""
+    from django.db.models import Sum
+
+    from freezes.models import FreezeLine
+    from inventory.models import StockBalance, StockMovement
+
+    lines = FreezeLine.objects.filter(freeze=freeze)
+    line_units = lines.aggregate(units=Sum("quantity"))["units"] or 0
+    moved = (
+        StockMovement.objects.filter(
+            kind="freeze", document_type="freeze", document_id=freeze.pk
+        ).aggregate(units=Sum("frozen_delta"))["units"]
+        or 0
+    )
+    frozen = (
+        StockBalance.objects.filter(
+            pk__in=list(lines.values_list("balance_id", flat=True))
+        ).aggregate(units=Sum("frozen"))["units"]
+        or 0
+    )
+    check(line_units > 0, "the app froze nothing")
+    check(line_units == baseline_units, f"app froze {line_units} units, baseline {baseline_units}")
+    check(moved == line_units, f"freeze movements carry {moved} units, lines {line_units}")
+    check(frozen >= line_units, f"its balances hold {frozen} frozen units, lines {line_units}")
+    if expected_lines is not None:
+        check(lines.count() == expected_lines, f"{lines.count()} lines, {expected_lines} expected")
+
+
 def _warm() -> None:
     with connection.cursor() as cursor:
         cursor.execute(
@@ -230,12 +260,9 @@ def _baseline(
 
 
 def freeze_near_expiry_scan(scale: float) -> None:
-    from django.conf import settings
-
     from freezes.models import FreezeLine, FreezeRule
     from freezes.services.rules import near_expiry_scan, rule_create, rule_set_active
 
-    settings.DEBUG = False
     data = _build(scaled(100_000, scale, minimum=500), scaled(1_000, scale, minimum=20), "NE")
     user = data["user"]
     rules = []
@@ -275,7 +302,7 @@ def freeze_near_expiry_scan(scale: float) -> None:
             category_id=None,
             operator_id=None,
         )
-    assert app_units == baseline_units, (app_units, baseline_units)
+    _check_freeze(freeze, baseline_units)
     report(
         "freeze_near_expiry_scan",
         app_time,
@@ -289,13 +316,10 @@ def freeze_near_expiry_scan(scale: float) -> None:
 
 
 def freeze_category_10k(scale: float) -> None:
-    from django.conf import settings
-
     from freezes.models import FreezeLine
     from freezes.scope import Scope
     from freezes.services.freezing import freeze_create
 
-    settings.DEBUG = False
     data = _build(scaled(2_000, scale, minimum=100), scaled(1_000, scale, minimum=20), "CAT")
     user = data["user"]
     _warm()
@@ -324,7 +348,7 @@ def freeze_category_10k(scale: float) -> None:
             operator_id=user.pk,
         )
     app_units = sum(FreezeLine.objects.filter(freeze=freeze).values_list("quantity", flat=True))
-    assert app_units == baseline_units, (app_units, baseline_units)
+    _check_freeze(freeze, baseline_units)
     report(
         "freeze_category_10k",
         app_time,

@@ -35,7 +35,7 @@ from pathlib import Path
 from django.db import connection, transaction
 from django.db.models.functions import Upper
 
-from bench.common import peak_rss_mib, report, scaled, timed
+from bench.common import check, peak_rss_mib, report, scaled, timed
 
 BATCH = 2000
 BRANDS = 50
@@ -103,8 +103,8 @@ def _truncate() -> None:
         cursor.execute("TRUNCATE inventory_goods RESTART IDENTITY CASCADE")
 
 
-def _existing(count: int, brands: list[str], paths: list[str]) -> None:
-    """``count`` goods as the upsert sheet finds them (not timed)."""
+def _existing(count: int, brands: list[str], paths: list[str]) -> set[int]:
+    """``count`` goods as the upsert sheet finds them (not timed); returns their ids."""
     from inventory.models import Goods
 
     _truncate()
@@ -118,6 +118,26 @@ def _existing(count: int, brands: list[str], paths: list[str]) -> None:
             batch = []
     if batch:
         Goods.objects.bulk_create(batch)
+    return set(Goods.objects.values_list("pk", flat=True))
+
+
+def _check_upsert(existing: set[int], count: int, side: str) -> None:
+    """Counted in the database: the existing goods were updated in place (same ids, new names),
+    the others created, none twice."""
+    from inventory.models import Goods
+
+    rows = list(Goods.objects.values_list("pk", "name"))
+    updated = sum(1 for pk, name in rows if pk in existing and name.startswith("Renamed "))
+    created = sum(1 for pk, _name in rows if pk not in existing)
+    check(len(rows) == count, f"{side}: {len(rows)} goods after the upsert, {count} expected")
+    check(
+        updated == len(existing),
+        f"{side}: {updated} of {len(existing)} existing goods updated",
+    )
+    check(
+        created == count - len(existing),
+        f"{side}: {created} goods created, {count - len(existing)} expected",
+    )
 
 
 # --- the plain baseline -------------------------------------------------------------------------
@@ -207,7 +227,9 @@ def _child_env() -> dict[str, str]:
     return env
 
 
-def _in_subprocess(*args: str) -> dict:
+def _in_subprocess(*args: str, inspect=None) -> dict:
+    """Run ``python -m bench.import_goods <args>``; ``inspect(result, media_dir)`` runs on its
+    JSON result before its media folder is removed (to read back a file it wrote)."""
     connection.close()  # the child must see committed data only
     media = tempfile.mkdtemp(prefix="bench-media-")
     done = subprocess.run(  # noqa: S603 - our own interpreter and module, fixed arguments
@@ -218,10 +240,16 @@ def _in_subprocess(*args: str) -> dict:
         check=False,
         cwd=Path(__file__).resolve().parent.parent,
     )
-    shutil.rmtree(media, ignore_errors=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"bench child failed:\n{done.stdout}\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    try:
+        if done.returncode != 0:
+            raise RuntimeError(f"bench child failed:\n{done.stdout}\n{done.stderr}")
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        check(result.get("debug") is False, "a benchmark child process ran with DEBUG on")
+        if inspect is not None:
+            inspect(result, Path(media))
+        return result
+    finally:
+        shutil.rmtree(media, ignore_errors=True)
 
 
 def _child(argv: list[str]) -> None:
@@ -269,7 +297,11 @@ def _child(argv: list[str]) -> None:
         result["export"] = time.perf_counter() - started
         result["rows"] = record.row_count
         result["bytes"] = record.size
+        result["file"] = record.file.name
+    from django.conf import settings
+
     result["peak_mib"] = _high_water_mib()
+    result["debug"] = settings.DEBUG
     print(json.dumps(result))
 
 
@@ -300,11 +332,36 @@ def _new_goods_run(scale: float, *, dry_only: bool) -> tuple[int, float, dict]:
         path = _sheet(Path(directory), "goods.xlsx", (_row(i, brands, paths) for i in range(count)))
         _truncate()
         baseline, imported = timed(lambda: plain_import(path))
-        assert imported == count
+        check(imported == count, f"baseline read {imported} rows of {count}")
+        _check_written(count, "baseline")
         _truncate()
         result = _in_subprocess("dry" if dry_only else "import", str(path))
+        _check_written(0 if dry_only else count, "dry run" if dry_only else "app")
     _truncate()
     return count, baseline, result
+
+
+def _check_written(expected: int, side: str) -> None:
+    """The goods in the database are the sheet's rows (a dry run writes none)."""
+    from inventory.models import Goods
+
+    written = Goods.objects.count()
+    check(written == expected, f"{side}: {written} goods in the database, {expected} expected")
+    if expected:
+        sample = Goods.objects.filter(sku=f"SKU-{expected - 1:07d}").values_list(
+            "name", "brand__name", "category__name"
+        )
+        check(
+            list(sample)
+            == [
+                (
+                    f"Goods {expected - 1} bench item",
+                    f"Brand {(expected - 1) % BRANDS:02d}",
+                    f"Child {((expected - 1) % (ROOTS * CHILDREN)) % CHILDREN}",
+                )
+            ],
+            f"{side}: the last row was written as {list(sample)}",
+        )
 
 
 def import_goods_100k(scale: float) -> None:
@@ -346,11 +403,13 @@ def import_goods_100k_upsert(scale: float) -> None:
     rows += [_row(i, brands, paths) for i in range(half, count)]
     with tempfile.TemporaryDirectory() as directory:
         path = _sheet(Path(directory), "upsert.xlsx", rows)
-        _existing(half, brands, paths)
+        existing = _existing(half, brands, paths)
         baseline, imported = timed(lambda: plain_import(path, upsert=True))
-        assert imported == count
-        _existing(half, brands, paths)
+        check(imported == count, f"baseline read {imported} rows of {count}")
+        _check_upsert(existing, count, "baseline")
+        existing = _existing(half, brands, paths)
         result = _in_subprocess("import", str(path))
+        _check_upsert(existing, count, "app")
     _truncate()
     app = result["commit"]
     report(
@@ -395,15 +454,30 @@ def plain_export(path: Path) -> int:
     return count
 
 
+def _rows_in(path: Path) -> int:
+    """Data rows (header excluded) of an xlsx file, read back with calamine."""
+    from python_calamine import CalamineWorkbook
+
+    workbook = CalamineWorkbook.from_path(str(path))
+    rows = workbook.get_sheet_by_index(0).to_python()
+    return sum(1 for row in rows[1:] if any(cell not in ("", None) for cell in row))
+
+
 def export_goods_100k(scale: float) -> None:
     count = scaled(100_000, scale)
     brands, paths = _catalogue()
     _existing(count, brands, paths)
     with tempfile.TemporaryDirectory() as directory:
         baseline, exported = timed(lambda: plain_export(Path(directory) / "plain.xlsx"))
-    assert exported == count
-    result = _in_subprocess("export", "-")
-    assert result["rows"] == count
+        check(_rows_in(Path(directory) / "plain.xlsx") == count, "baseline file row count")
+    check(exported == count, f"baseline exported {exported} rows of {count}")
+
+    def read_back(result: dict, media: Path) -> None:
+        rows = _rows_in(media / result["file"])
+        check(rows == count, f"the exported file holds {rows} goods rows, {count} expected")
+        check(result["rows"] == count, f"the export history says {result['rows']} rows")
+
+    result = _in_subprocess("export", "-", inspect=read_back)
     _truncate()
     report(
         "export_goods_100k",

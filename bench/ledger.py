@@ -23,7 +23,7 @@ import time
 
 from django.db import connections
 
-from bench.common import raw_connection, report, scaled
+from bench.common import check, raw_connection, report, scaled
 
 WORKERS = 4
 GOODS_PER_WORKER = 50
@@ -167,10 +167,31 @@ def _hot_plan(pair: tuple[int, int], operations: int, offset: int) -> list[list]
     return plan
 
 
-def ledger_post_distinct(scale: float) -> None:
-    from django.conf import settings
+def _check_distinct(side: str, pairs: list[tuple[int, int]], plan: list[list], units: int) -> None:
+    """Every balance lost exactly the units shipped from it, each shipment is one movement, and
+    the ledger still reconciles: read from the database, not from the workers' own counts."""
+    from collections import Counter
 
-    settings.DEBUG = False
+    from inventory.models import StockBalance, StockMovement
+
+    shipped = Counter(pair[1] for tasks in plan for _n, pair in tasks)
+    balance_ids = [balance_id for _goods, balance_id in pairs]
+    on_hand = dict(StockBalance.objects.filter(pk__in=balance_ids).values_list("pk", "on_hand"))
+    wrong = [pk for pk in balance_ids if on_hand.get(pk) != units - shipped[pk]]
+    check(
+        not wrong,
+        f"{side}: {len(wrong)} of {len(balance_ids)} balances hold the wrong quantity "
+        f"(e.g. balance {wrong[:1]}: {on_hand.get(wrong[0]) if wrong else ''}, "
+        f"expected {units - shipped[wrong[0]] if wrong else ''})",
+    )
+    movements = StockMovement.objects.filter(
+        balance_id__in=balance_ids, kind="out_order_shipment"
+    ).count()
+    operations = sum(shipped.values())
+    check(movements == operations, f"{side}: {movements} shipment movements, {operations} posted")
+
+
+def ledger_post_distinct(scale: float) -> None:
     operations = scaled(20_000, scale, minimum=200)
     world = _world()
     goods_count = WORKERS * GOODS_PER_WORKER
@@ -187,6 +208,7 @@ def ledger_post_distinct(scale: float) -> None:
             failures += errors
             if ok != operations or refused:
                 failures.append(f"{side}: {ok} posted, {refused} refused of {operations}")
+            _check_distinct(side, pairs, plan, units)
             best[side] = min(best[side], elapsed)
     report(
         "ledger_post_distinct",
@@ -199,15 +221,13 @@ def ledger_post_distinct(scale: float) -> None:
         failures=len(failures),
     )
     for failure in failures[:5]:
-        print(f"  failure: {failure}")
+        check(False, f"posting failed: {failure}")
+    check(not failures, f"{len(failures)} postings failed or were refused")
 
 
 def ledger_post_hot(scale: float) -> None:
-    from django.conf import settings
-
     from inventory.models import StockBalance, StockMovement
 
-    settings.DEBUG = False
     operations = scaled(20_000, scale, minimum=200)
     world = _world()
     short = max(1, operations // 200)  # 100 at full size
@@ -221,6 +241,7 @@ def ledger_post_hot(scale: float) -> None:
             offset += operations
             elapsed, ok, refused, errors = _run(worker, plan, world, f"hot-{side}")
             balance = StockBalance.objects.get(pk=pair[1])
+            check(balance.on_hand >= 0, f"{side}: on_hand went below zero: {balance.on_hand}")
             shipped = StockMovement.objects.filter(
                 balance_id=pair[1], kind="out_order_shipment"
             ).count()
@@ -248,7 +269,7 @@ def ledger_post_hot(scale: float) -> None:
         oversell=0 if not oversold else "FAILED",
     )
     for line in oversold:
-        print(f"  oversell check failed: {line}")
+        check(False, f"oversell or unexpected failure: {line}")
 
 
 BENCHMARKS = {"ledger_post_distinct": ledger_post_distinct, "ledger_post_hot": ledger_post_hot}

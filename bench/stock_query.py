@@ -18,13 +18,14 @@ Runs with DEBUG off, as in production (Django's debug cursor would log every app
 
 from __future__ import annotations
 
+import re
 import statistics
 import time
 
 from django.db import connection
 from django.test import Client
 
-from bench.common import raw_connection, report, scaled
+from bench.common import check, raw_connection, report, scaled
 
 WAREHOUSES = 3
 BINS_PER_ZONE = 100
@@ -195,12 +196,8 @@ def _median_time(fn, repeat: int) -> float:
 
 
 def stock_query_page(scale: float) -> None:
-    from django.conf import settings
-
     from inventory.filters_stock import StockFilter
     from inventory.selectors import stock as selectors
-
-    settings.DEBUG = False  # as in production: no per-query debug log on the app side
 
     goods_count = scaled(100_000, scale, minimum=400)
     data = _build(goods_count, scaled(1_000_000, scale, minimum=1_000))
@@ -223,7 +220,10 @@ def stock_query_page(scale: float) -> None:
             return cursor.fetchall()
 
         app_rows, raw_rows = app(), baseline()
-        assert [r.balance_id for r in app_rows] == [r[0] for r in raw_rows[:50]]
+        check(
+            [r.balance_id for r in app_rows] == [r[0] for r in raw_rows[:50]],
+            "the app's first page differs from the raw query's",
+        )
         app_time = _median_time(app, REPEAT)
         baseline_time = _median_time(baseline, REPEAT)
         raw.rollback()
@@ -253,6 +253,7 @@ def stock_query_page(scale: float) -> None:
         deep_movement = cursor.fetchone()
     stock_url = "/inventory/stock/"
     deep_cursor = selectors.encode_cursor(deep_key)
+    _check_deep_pages(client, params, warehouse.pk, deep_key, deep_cursor, deep_movement, selectors)
     first_page = _median_time(lambda: _get(client, stock_url, params), 15)
     deep_page = _median_time(lambda: _get(client, stock_url, {**params, "cursor": deep_cursor}), 15)
     ledger_cursor = selectors.encode_cursor((deep_movement[0].isoformat(), deep_movement[1]))
@@ -276,9 +277,60 @@ def stock_query_page(scale: float) -> None:
     )
 
 
-def _get(client: Client, url: str, params: dict) -> None:
+def _get(client: Client, url: str, params: dict):
     response = client.get(url, params)
     assert response.status_code == 200, response.status_code
+    return response
+
+
+STOCK_ROW_SKU = re.compile(r'<tr data-sku="([^"]+)"')
+LEDGER_ROW_SKU = re.compile(r">(SKU\d{7})</a></td>")
+
+
+def _check_deep_pages(
+    client, params, warehouse_id, deep_key, deep_cursor, deep_movement, selectors
+):
+    """The deep pages the timing reads hold exactly the rows the raw keyset query returns after
+    that cursor (a broken cursor would show the first page, which would look fast)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT g.sku FROM inventory_stockbalance b
+            JOIN inventory_goods g ON g.id = b.goods_id
+            JOIN warehouses_bin bn ON bn.id = b.bin_id
+            JOIN warehouses_zone z ON z.id = bn.zone_id
+            WHERE b.warehouse_id = %s AND z.type = 'storage' AND b.on_hand > 0
+              AND (g.sku, b.id) > (%s, %s)
+            ORDER BY g.sku, b.id LIMIT %s
+            """,
+            [warehouse_id, deep_key[0], deep_key[1], selectors.STOCK_PAGE],
+        )
+        expected_stock = [sku for (sku,) in cursor.fetchall()]
+        cursor.execute(
+            """
+            SELECT g.sku FROM inventory_stockmovement m
+            JOIN inventory_goods g ON g.id = m.goods_id
+            WHERE (m.created_at, m.id) < (%s, %s)
+            ORDER BY m.created_at DESC, m.id DESC LIMIT %s
+            """,
+            [deep_movement[0], deep_movement[1], selectors.LEDGER_PAGE],
+        )
+        expected_ledger = [sku for (sku,) in cursor.fetchall()]
+    html = _get(client, "/inventory/stock/", {**params, "cursor": deep_cursor}).content.decode()
+    shown = STOCK_ROW_SKU.findall(html)
+    check(
+        len(expected_stock) == selectors.STOCK_PAGE and shown == expected_stock,
+        f"the deep stock page shows {shown[:2]}...{shown[-1:]} ({len(shown)} rows), the keyset "
+        f"query {expected_stock[:2]}...{expected_stock[-1:]} ({len(expected_stock)} rows)",
+    )
+    ledger_cursor = selectors.encode_cursor((deep_movement[0].isoformat(), deep_movement[1]))
+    html = _get(client, "/inventory/ledger/", {"cursor": ledger_cursor}).content.decode()
+    shown = LEDGER_ROW_SKU.findall(html)
+    check(
+        len(expected_ledger) == selectors.LEDGER_PAGE and shown == expected_ledger,
+        f"the deep ledger page shows {shown[:2]}...{shown[-1:]} ({len(shown)} rows), the keyset "
+        f"query {expected_ledger[:2]}...{expected_ledger[-1:]} ({len(expected_ledger)} rows)",
+    )
 
 
 BENCHMARKS = {"stock_query_page": stock_query_page}

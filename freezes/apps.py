@@ -10,9 +10,19 @@ class FreezesConfig(AppConfig):
         # The ledger calls these inside its postings: rules and sticky freezes freeze arrivals
         # before the receipt commits; frozen units leaving through other documents are recorded
         # on the freeze lines; the stock query links frozen quantities to their freezes.
+        from freezes.models import Reason
         from freezes.services import receipts
+        from inventory.reasons import register_reasons
 
         receipts.register()
+        # Movement reasons are stored as codes and shown as labels (inventory.reasons).
+        register_reasons(
+            {
+                **dict(Reason.choices),
+                "auto_release": _("automatic release"),
+                "qc_passed": _("QC passed"),
+            }
+        )
         # wms: the job sweeper requeues freeze jobs whose worker died.
         from freezes.services import jobs
         from wms.jobs import register_job_kind

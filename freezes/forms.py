@@ -14,6 +14,7 @@ from freezes.scope import Scope
 from freezes.services.freezing import SHIP_OUT_KINDS
 from inventory import ledger
 from inventory.models import Batch, Brand, Category, Goods
+from inventory.selectors.goods import goods_by_code
 from warehouses.models import Bin, Warehouse
 from wms.forms import DomainErrorFormMixin
 
@@ -97,7 +98,7 @@ class FreezeForm(DomainErrorFormMixin, forms.Form):
         sku = (self.cleaned_data.get("goods") or "").strip()
         if not sku:
             return None
-        goods = Goods.objects.filter(sku__iexact=sku).first()
+        goods = goods_by_code(sku, barcode=False)
         if goods is None:
             raise forms.ValidationError(_("No goods has the SKU %(sku)s.") % {"sku": sku})
         return goods

@@ -27,6 +27,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wms.choices import badges
 
@@ -168,7 +169,7 @@ class Freeze(models.Model):
 
     @badges(active="frozen", closed="off")
     class Status(models.TextChoices):
-        ACTIVE = "active", _("Active")
+        ACTIVE = "active", pgettext_lazy("freeze status", "Active")
         CLOSED = "closed", _("Closed")
 
     reason = models.CharField(_("reason"), max_length=32, choices=Reason.choices)

@@ -1,7 +1,9 @@
 """Reads of the freezes app shared by screens, exports, reports and the stock query hook.
 
 Each selector returns what its template needs with the related rows loaded (a constant number
-of queries, whatever the number of rows); views never query in loops.
+of queries, whatever the number of rows); views never query the ORM themselves. The screens'
+selectors take the acting ``user`` so scoping has one place to live (every role that may view
+freezes sees all of them today; the views check the permissions).
 """
 
 from __future__ import annotations
@@ -31,7 +33,9 @@ from django.utils import timezone
 from freezes.models import (
     Freeze,
     FreezeEvent,
+    FreezeJob,
     FreezeLine,
+    FreezeRule,
     QualityInspection,
     Reason,
     ReleaseRequest,
@@ -55,14 +59,17 @@ def ageing_days_default() -> int:
 # --------------------------------------------------------------------------------------------
 
 
-def frozen_links(balance_ids: list[int]) -> dict[int, str]:
+def frozen_links(balance_ids: list[int], *, user) -> dict[int, str]:
     """The stock query's frozen-stock links (``inventory.hooks.register_frozen_link``): for each
-    balance, the page listing the freezes that hold it. No query."""
+    balance, the page listing the freezes that hold it; none for a user who may not view
+    freezes (the stock pages then fetch nothing they would be refused). No query."""
+    if user is None or not user.has_perm("freezes.view_freeze"):
+        return {}
     base = reverse("freezes:balance-holds")
     return {pk: f"{base}?balance={pk}" for pk in balance_ids}
 
 
-def balance_holds(balance_ids: Iterable[int]) -> dict[int, list[FreezeLine]]:
+def balance_holds(*, user, balance_ids: Iterable[int]) -> dict[int, list[FreezeLine]]:
     """The held lines of active freezes on each balance, oldest freeze first, with the freeze,
     who froze it (or the rule) and the balance's goods, bin and batch (one query)."""
     lines = (
@@ -91,7 +98,7 @@ class HistoryRow:
     freeze: Freeze | None
 
 
-def balance_freeze_history(balance_id: int, limit: int = 200) -> list[HistoryRow]:
+def balance_freeze_history(*, user, balance_id: int, limit: int = 200) -> list[HistoryRow]:
     """Who froze and released the stock of one balance, when and why: the ledger's freeze,
     release and from-frozen movements on it, newest first, with their freezes (two queries)."""
     movements = list(
@@ -133,12 +140,14 @@ class Preview:
         return self.balances == 0
 
 
-def scope_balance_count(scope: Scope) -> int:
+def scope_balance_count(*, user, scope: Scope) -> int:
     """How many balances with stock the scope covers (one COUNT)."""
     return balances_in_scope(scope).count()
 
 
-def freeze_preview(scope: Scope, quantity: int | None, limit: int = PREVIEW_ROWS) -> Preview:
+def freeze_preview(
+    *, user, scope: Scope, quantity: int | None, limit: int = PREVIEW_ROWS
+) -> Preview:
     """What a freeze of ``scope`` would hold now: totals over every matching balance, and the
     first ``limit`` rows first-expiry-first-out with the units each would give (three queries).
     The freeze itself re-checks everything under the row locks."""
@@ -181,7 +190,7 @@ def freeze_preview(scope: Scope, quantity: int | None, limit: int = PREVIEW_ROWS
 # --------------------------------------------------------------------------------------------
 
 
-def freeze_list() -> QuerySet:
+def freeze_list(*, user) -> QuerySet:
     """Freezes newest first, with held units (``held_units``), lines still holding
     (``held_lines``), and the rows their list shows."""
     return (
@@ -209,7 +218,7 @@ def freeze_list() -> QuerySet:
     )
 
 
-def freeze_get(pk: int) -> Freeze | None:
+def freeze_get(*, user, pk: int) -> Freeze | None:
     return (
         Freeze.objects.select_related(
             "created_by", "rule", "warehouse", "goods", "batch", "bin", "category", "brand"
@@ -233,7 +242,7 @@ class FreezeDetail:
     pending_request: bool
 
 
-def freeze_detail(freeze: Freeze) -> FreezeDetail:
+def freeze_detail(*, user, freeze: Freeze) -> FreezeDetail:
     """Everything the freeze page shows (five queries)."""
     lines = list(
         FreezeLine.objects.filter(freeze=freeze)
@@ -269,7 +278,7 @@ def freeze_detail(freeze: Freeze) -> FreezeDetail:
     )
 
 
-def frozen_stock_lines(now: datetime.datetime | None = None) -> QuerySet:
+def frozen_stock_lines(*, user, now: datetime.datetime | None = None) -> QuerySet:
     """Held lines of active freezes, the rows of the frozen-stock list and its export:
     ``held_qty`` and ``age`` annotated, goods, category, brand, warehouse, bin, batch, freeze,
     its author and rule loaded."""
@@ -295,6 +304,30 @@ def frozen_stock_lines(now: datetime.datetime | None = None) -> QuerySet:
     )
 
 
+def freeze_job_get(*, user, pk: int) -> FreezeJob | None:
+    """A background freeze job with its freeze and author, or None (one query)."""
+    return FreezeJob.objects.select_related("freeze", "created_by").filter(pk=pk).first()
+
+
+def rule_list(*, user) -> list[FreezeRule]:
+    """Auto-freeze rules, switched-on first, by name, with warehouse, who switched them on and
+    their categories (two queries)."""
+    return list(
+        FreezeRule.objects.select_related("warehouse", "activated_by")
+        .prefetch_related("categories")
+        .order_by("-is_active", "name", "pk")
+    )
+
+
+def rule_get(*, user, pk: int) -> FreezeRule | None:
+    """One rule with its warehouse, author and who switched it on, or None (one query)."""
+    return (
+        FreezeRule.objects.select_related("warehouse", "created_by", "activated_by")
+        .filter(pk=pk)
+        .first()
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # Approver queue
 # --------------------------------------------------------------------------------------------
@@ -308,7 +341,7 @@ class QueueRow:
     why_not: str
 
 
-def release_queue(user) -> list[QueueRow]:
+def release_queue(*, user) -> list[QueueRow]:
     """Pending release requests, oldest first, each with what its freeze holds now and whether
     ``user`` may decide it (not their own request, not stock they froze) — three queries."""
     from django.utils.translation import gettext as _
@@ -340,6 +373,20 @@ def release_queue(user) -> list[QueueRow]:
             held_now = request.line.held
         rows.append(QueueRow(request, held_now, not why_not, why_not))
     return rows
+
+
+def release_request_get(*, user, pk: int) -> ReleaseRequest | None:
+    """One release request with its freeze and requester, or None (one query)."""
+    return ReleaseRequest.objects.select_related("freeze", "requested_by").filter(pk=pk).first()
+
+
+def release_recent(*, user, limit: int = 20) -> list[ReleaseRequest]:
+    """The latest decided (or withdrawn) release requests, newest decision first (one query)."""
+    return list(
+        ReleaseRequest.objects.exclude(status=ReleaseRequest.Status.PENDING)
+        .select_related("freeze", "requested_by", "decided_by")
+        .order_by("-decided_at", "-pk")[:limit]
+    )
 
 
 def _held_by_freeze(freeze_ids: Iterable[int]) -> dict[int, int]:
@@ -424,7 +471,7 @@ AGE_BUCKETS = ((7, "0-7"), (30, "8-30"), (90, "31-90"), (None, "90+"))
 
 
 def dashboard(
-    *, ageing_days: int, now: datetime.datetime | None = None, top: int = 10
+    *, user, ageing_days: int, now: datetime.datetime | None = None, top: int = 10
 ) -> Dashboard:
     """Totals and distribution of frozen stock (by warehouse, reason, category, age in days)
     and the freezes held longer than ``ageing_days``, oldest first. Aggregates in SQL: a fixed
@@ -500,7 +547,7 @@ def dashboard(
         lambda row: row["label"],
     )
     cutoff = now - datetime.timedelta(days=ageing_days)
-    ageing = freeze_list().filter(status=Freeze.Status.ACTIVE, created_at__lt=cutoff)
+    ageing = freeze_list(user=user).filter(status=Freeze.Status.ACTIVE, created_at__lt=cutoff)
     ageing = ageing.filter(held_units__gt=0)
     return Dashboard(
         ageing_days=ageing_days,

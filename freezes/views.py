@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from freezes import selectors, tasks
@@ -33,7 +34,7 @@ from freezes.forms import (
     RuleForm,
     ShipOutForm,
 )
-from freezes.models import Freeze, FreezeJob, FreezeRule, Reason, ReleaseRequest
+from freezes.models import Freeze, FreezeJob, FreezeRule, Reason
 from freezes.services import freezing, jobs, release, rules
 from inventory.exceptions import StockError
 from wms.http import View, parse_id, permission, respond
@@ -45,8 +46,8 @@ PER_PAGE = 50
 MAX_BALANCES = 100
 
 
-def _freeze_or_404(pk: int) -> Freeze:
-    freeze = selectors.freeze_get(pk)
+def _freeze_or_404(request: HttpRequest, pk: int) -> Freeze:
+    freeze = selectors.freeze_get(user=request.user, pk=pk)
     if freeze is None:
         raise Http404
     return freeze
@@ -55,7 +56,7 @@ def _freeze_or_404(pk: int) -> Freeze:
 def _with_freeze(view: View) -> View:
     @wraps(view)
     def wrapper(request: HttpRequest, pk: int, *args, **kwargs) -> HttpResponse:
-        return view(request, _freeze_or_404(pk), *args, **kwargs)
+        return view(request, _freeze_or_404(request, pk), *args, **kwargs)
 
     return wrapper
 
@@ -79,7 +80,7 @@ def _ageing_days(request: HttpRequest) -> tuple[AgeingForm, int]:
 @permission("freezes.view_freeze")
 @require_http_methods(["GET"])
 def freeze_list_view(request: HttpRequest) -> HttpResponse:
-    filterset = FreezeFilter(request.GET or None, queryset=selectors.freeze_list())
+    filterset = FreezeFilter(request.GET or None, queryset=selectors.freeze_list(user=request.user))
     valid = not filterset.is_bound or filterset.is_valid()
     queryset = filterset.qs if valid else filterset.queryset.none()
     page = _page(request, queryset, 25)
@@ -119,11 +120,13 @@ def freeze_create_view(request: HttpRequest) -> HttpResponse:
     if "confirm" not in request.POST or form.cleaned_data["digest"] != digest:
         if "confirm" in request.POST:
             messages.warning(request, _("The selection changed: check the preview again."))
-        context["preview"] = selectors.freeze_preview(scope, quantity)
+        context["preview"] = selectors.freeze_preview(
+            user=request.user, scope=scope, quantity=quantity
+        )
         context["digest"] = digest
         return respond(request, "freezes/freeze_form.html", context, partial="form")
     data = form.cleaned_data
-    total = selectors.scope_balance_count(scope)
+    total = selectors.scope_balance_count(user=request.user, scope=scope)
     if total > jobs.background_threshold():
         return _freeze_in_background(request, form, context, scope, total, digest)
     try:
@@ -140,7 +143,9 @@ def freeze_create_view(request: HttpRequest) -> HttpResponse:
         )
     except StockError as error:
         form.add_domain_error(error)
-        context["preview"] = selectors.freeze_preview(scope, quantity)
+        context["preview"] = selectors.freeze_preview(
+            user=request.user, scope=scope, quantity=quantity
+        )
         context["digest"] = digest
         return respond(request, "freezes/freeze_form.html", context, partial="form", status=422)
     messages.success(request, _("%(freeze)s created.") % {"freeze": freeze.number})
@@ -172,7 +177,9 @@ def _freeze_in_background(
         )
     except StockError as error:
         form.add_domain_error(error)
-        context["preview"] = selectors.freeze_preview(scope, data["quantity"])
+        context["preview"] = selectors.freeze_preview(
+            user=request.user, scope=scope, quantity=data["quantity"]
+        )
         context["digest"] = digest
         return respond(request, "freezes/freeze_form.html", context, partial="form", status=422)
     url = reverse("freezes:freeze-job", args=[job.pk])
@@ -188,7 +195,7 @@ def _freeze_in_background(
 def freeze_job_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Progress of a large freeze made in the background; polled by htmx while it runs, sent
     on to the freeze when done."""
-    job = FreezeJob.objects.select_related("freeze", "created_by").filter(pk=pk).first()
+    job = selectors.freeze_job_get(user=request.user, pk=pk)
     if job is None:
         raise Http404
     if request.htmx and job.status == FreezeJob.Status.DONE and job.freeze_id:
@@ -202,7 +209,7 @@ def freeze_job_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET"])
 @_with_freeze
 def freeze_detail_view(request: HttpRequest, freeze: Freeze) -> HttpResponse:
-    detail = selectors.freeze_detail(freeze)
+    detail = selectors.freeze_detail(user=request.user, freeze=freeze)
     context = {
         "freeze": freeze,
         "detail": detail,
@@ -341,7 +348,7 @@ def freeze_ship_out_view(request: HttpRequest, freeze: Freeze) -> HttpResponse:
 @permission("freezes.add_qualityinspection")
 @require_http_methods(["GET", "POST"])
 def inspection_create_view(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    freeze = _freeze_or_404(pk) if pk is not None else None
+    freeze = _freeze_or_404(request, pk) if pk is not None else None
     back = reverse("freezes:freeze-detail", args=[pk]) if freeze else reverse("freezes:freeze-list")
     title = _("QC result for %(freeze)s") if freeze else _("QC result for a batch")
     button = _("Record result")
@@ -390,7 +397,9 @@ def _frozen_filterset(request: HttpRequest) -> tuple[FrozenStockFilter, bool]:
     params.pop("cursor", None)
     params.pop("days", None)
     params.pop("format", None)
-    filterset = FrozenStockFilter(params or None, queryset=selectors.frozen_stock_lines())
+    filterset = FrozenStockFilter(
+        params or None, queryset=selectors.frozen_stock_lines(user=request.user)
+    )
     valid = not filterset.is_bound or filterset.is_valid()
     return filterset, valid
 
@@ -425,22 +434,23 @@ def frozen_stock_view(request: HttpRequest) -> HttpResponse:
     )
 
 
+# Lazy: the header is rendered per request, in the user's language.
 EXPORT_COLUMNS = [
-    ("freeze", _("Freeze")),
-    ("reason", _("Reason")),
-    ("sku", _("SKU")),
-    ("goods", _("Goods")),
-    ("category", _("Category")),
-    ("brand", _("Brand")),
-    ("warehouse", _("Warehouse")),
-    ("bin", _("Bin")),
-    ("batch", _("Batch")),
-    ("expiry", _("Expiry date")),
-    ("held", _("Frozen units")),
-    ("frozen_at", _("Frozen at")),
-    ("frozen_by", _("Frozen by")),
-    ("age_days", _("Days held")),
-    ("note", _("Note")),
+    ("freeze", gettext_lazy("Freeze")),
+    ("reason", gettext_lazy("Reason")),
+    ("sku", gettext_lazy("SKU")),
+    ("goods", gettext_lazy("Goods")),
+    ("category", gettext_lazy("Category")),
+    ("brand", gettext_lazy("Brand")),
+    ("warehouse", gettext_lazy("Warehouse")),
+    ("bin", gettext_lazy("Bin")),
+    ("batch", gettext_lazy("Batch")),
+    ("expiry", gettext_lazy("Expiry date")),
+    ("held", gettext_lazy("Frozen units")),
+    ("frozen_at", gettext_lazy("Frozen at")),
+    ("frozen_by", gettext_lazy("Frozen by")),
+    ("age_days", gettext_lazy("Days held")),
+    ("note", gettext_lazy("Note")),
 ]
 
 
@@ -496,7 +506,7 @@ def frozen_stock_export_view(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET"])
 def dashboard_view(request: HttpRequest) -> HttpResponse:
     ageing_form, days = _ageing_days(request)
-    board = selectors.dashboard(ageing_days=days)
+    board = selectors.dashboard(user=request.user, ageing_days=days)
     context = {"board": board, "ageing_form": ageing_form, "days": days}
     return respond(request, "freezes/dashboard.html", context)
 
@@ -517,9 +527,11 @@ def balance_holds_view(request: HttpRequest) -> HttpResponse:
             partial="holds",
             status=422,
         )
-    holds = selectors.balance_holds(ids)
+    holds = selectors.balance_holds(user=request.user, balance_ids=ids)
     rows = [(pk, holds.get(pk, [])) for pk in ids]
-    history = selectors.balance_freeze_history(ids[0]) if len(ids) == 1 and not request.htmx else []
+    history = []
+    if len(ids) == 1 and not request.htmx:
+        history = selectors.balance_freeze_history(user=request.user, balance_id=ids[0])
     single = len(ids) == 1 and not request.htmx  # inside a stock row the row names the stock
     context = {"rows": rows, "history": history, "single": single, "error": ""}
     return respond(request, "freezes/balance_holds.html", context, partial="holds")
@@ -531,12 +543,8 @@ def balance_holds_view(request: HttpRequest) -> HttpResponse:
 @permission("freezes.view_releaserequest")
 @require_http_methods(["GET"])
 def release_queue_view(request: HttpRequest) -> HttpResponse:
-    rows = selectors.release_queue(request.user)
-    recent = list(
-        ReleaseRequest.objects.exclude(status=ReleaseRequest.Status.PENDING)
-        .select_related("freeze", "requested_by", "decided_by")
-        .order_by("-decided_at", "-pk")[:20]
-    )
+    rows = selectors.release_queue(user=request.user)
+    recent = selectors.release_recent(user=request.user)
     context = {
         "rows": rows,
         "recent": recent,
@@ -548,9 +556,7 @@ def release_queue_view(request: HttpRequest) -> HttpResponse:
 @permission("freezes.approve_release")
 @require_POST
 def release_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
-    release_request = (
-        ReleaseRequest.objects.select_related("freeze", "requested_by").filter(pk=pk).first()
-    )
+    release_request = selectors.release_request_get(user=request.user, pk=pk)
     if release_request is None:
         raise Http404
     form = DecisionForm(request.POST)
@@ -598,7 +604,7 @@ def release_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
 @permission("freezes.request_release")
 @require_POST
 def release_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
-    release_request = ReleaseRequest.objects.select_related("freeze").filter(pk=pk).first()
+    release_request = selectors.release_request_get(user=request.user, pk=pk)
     if release_request is None:
         raise Http404
     try:
@@ -613,12 +619,8 @@ def release_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
 # --- rules ----------------------------------------------------------------------------------
 
 
-def _rule_or_404(pk: int) -> FreezeRule:
-    rule = (
-        FreezeRule.objects.select_related("warehouse", "created_by", "activated_by")
-        .filter(pk=pk)
-        .first()
-    )
+def _rule_or_404(request: HttpRequest, pk: int) -> FreezeRule:
+    rule = selectors.rule_get(user=request.user, pk=pk)
     if rule is None:
         raise Http404
     return rule
@@ -627,11 +629,7 @@ def _rule_or_404(pk: int) -> FreezeRule:
 @permission("freezes.view_freezerule")
 @require_http_methods(["GET"])
 def rule_list_view(request: HttpRequest) -> HttpResponse:
-    rules_list = list(
-        FreezeRule.objects.select_related("warehouse", "activated_by")
-        .prefetch_related("categories")
-        .order_by("-is_active", "name", "pk")
-    )
+    rules_list = selectors.rule_list(user=request.user)
     return respond(request, "freezes/rule_list.html", {"rules": rules_list})
 
 
@@ -660,7 +658,7 @@ def rule_create_view(request: HttpRequest) -> HttpResponse:
 @permission("freezes.change_freezerule")
 @require_http_methods(["GET", "POST"])
 def rule_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
-    rule = _rule_or_404(pk)
+    rule = _rule_or_404(request, pk)
     back = reverse("freezes:rule-list")
     title = _("Rule “%(name)s”") % {"name": rule.name}
     intro = str(rule.get_kind_display())
@@ -683,7 +681,7 @@ def rule_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def rule_activate_view(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: the dry run (what the rule would freeze now); POST: switch it on."""
-    rule = _rule_or_404(pk)
+    rule = _rule_or_404(request, pk)
     if request.method == "POST":
         try:
             rules.rule_set_active(rule=rule, operator=request.user, active=True)
@@ -699,7 +697,7 @@ def rule_activate_view(request: HttpRequest, pk: int) -> HttpResponse:
 @permission("freezes.change_freezerule")
 @require_POST
 def rule_deactivate_view(request: HttpRequest, pk: int) -> HttpResponse:
-    rule = _rule_or_404(pk)
+    rule = _rule_or_404(request, pk)
     rules.rule_set_active(rule=rule, operator=request.user, active=False)
     messages.success(
         request,
@@ -713,7 +711,7 @@ def rule_deactivate_view(request: HttpRequest, pk: int) -> HttpResponse:
 def rule_run_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Run a switched-on near-expiry rule now, in the background, instead of waiting for the
     daily task."""
-    rule = _rule_or_404(pk)
+    rule = _rule_or_404(request, pk)
     if not rule.is_active or rule.kind != FreezeRule.Kind.NEAR_EXPIRY:
         messages.error(request, _("Only a switched-on near-expiry rule can be run."))
         return redirect("freezes:rule-list")

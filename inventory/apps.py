@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 
@@ -13,6 +14,13 @@ class InventoryConfig(AppConfig):
         from warehouses import hooks as warehouse_hooks
 
         warehouse_hooks.register_bin_deactivation_guard(stock_selectors.bins_holding_stock)
+
+        # The only-writer guard on every connection while developing (``make run``: the
+        # server, the worker, the demo loader); see inventory/writer_guard.py.
+        if settings.WMS_LEDGER_GUARD:
+            from inventory import writer_guard
+
+            writer_guard.install()
         warehouse_hooks.register_bin_contents_provider(stock_selectors.bin_stock_contents)
         # wms: the job sweeper requeues import jobs whose worker died.
         from inventory.imports import jobs as import_jobs

@@ -10,6 +10,7 @@ import django_filters
 from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from inventory.selectors.goods import CategoryTree, goods_search
 
@@ -88,5 +89,5 @@ class GoodsFilter(django_filters.FilterSet):
                 continue
             form_field = self.form.fields[name]
             shown = dict(getattr(form_field, "choices", ())).get(value, value)
-            parts.append(f"{form_field.label}: {shown}")
-        return "; ".join(parts)
+            parts.append(f"{form_field.label}{pgettext('label separator', ': ')}{shown}")
+        return pgettext("list separator", "; ").join(parts)

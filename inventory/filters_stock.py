@@ -23,7 +23,7 @@ from inventory.models import (
     StockMovement,
     StockTransfer,
 )
-from inventory.selectors.goods import category_descendant_ids
+from inventory.selectors.goods import category_descendant_ids, goods_with_code
 from warehouses.models import Warehouse, Zone
 from wms.http import parse_id
 
@@ -187,16 +187,9 @@ class MovementFilter(django_filters.FilterSet):
         fields: list[str] = []
 
     def filter_goods(self, queryset, name, value):
-        from inventory.models import Goods
-
-        value = (value or "").strip()
-        if not value:
+        if not (value or "").strip():
             return queryset
-        ids = list(
-            Goods.objects.filter(Q(sku__iexact=value) | Q(barcode=value)).values_list(
-                "pk", flat=True
-            )[:10]
-        )
+        ids = list(goods_with_code(value).values_list("pk", flat=True))
         return queryset.filter(goods_id__in=ids)
 
     def filter_document(self, queryset, name, value):
@@ -255,7 +248,8 @@ class SheetFilter(django_filters.FilterSet):
     def __init__(self, *args, type_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.filters["type"].extra["choices"] = type_choices
-        self.form.fields["type"].choices = [("", _("All types")), *type_choices]
+        # The field puts the filter's empty label ("All types") first itself.
+        self.form.fields["type"].choices = type_choices
 
     def filter_number(self, queryset, name, value):
         number = parse_id("".join(ch for ch in (value or "") if ch.isdigit()))

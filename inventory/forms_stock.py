@@ -11,11 +11,11 @@ from __future__ import annotations
 import uuid
 
 from django import forms
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from inventory.ledger import MAX_QUANTITY
-from inventory.models import Batch, Goods, InboundSheet, OutboundSheet
+from inventory.models import Batch, InboundSheet, OutboundSheet
+from inventory.selectors.goods import goods_by_code
 from warehouses.models import Bin, Warehouse
 from wms.forms import DomainErrorFormMixin
 
@@ -31,18 +31,6 @@ def _quantity_field(label=None, minimum: int = 1) -> forms.IntegerField:
 
 def _active_warehouses():
     return Warehouse.objects.filter(is_active=True).order_by("priority", "code")
-
-
-def find_goods(text: str) -> Goods | None:
-    text = (text or "").strip()
-    if not text:
-        return None
-    return (
-        Goods.objects.filter(Q(sku__iexact=text) | Q(barcode=text))
-        .select_related("category", "brand")
-        .order_by("pk")
-        .first()
-    )
 
 
 def find_bin(warehouse_id: int, code: str) -> Bin | None:
@@ -71,7 +59,7 @@ class GoodsField(forms.CharField):
         value = super().clean(value)
         if not value:
             return None
-        goods = find_goods(value)
+        goods = goods_by_code(value)
         if goods is None:
             raise forms.ValidationError(
                 _("No goods with SKU or barcode %(v)s."), params={"v": value}

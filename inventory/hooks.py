@@ -33,9 +33,11 @@ ledger (so they are never available, with or without a hook), then calls ``apply
 units frozen again per balance while it holds those balances' locks (give them back to whatever
 held them). Both run inside the reversal's transaction; raising refuses the reversal.
 
-``frozen_link``: one optional callable ``fn(balance_ids: list[int]) -> dict[int, str]`` giving,
-for balances with frozen stock on a page of the stock query, the URL listing the freezes that
-hold them (the freezes app registers it; until then frozen quantities show without a link).
+``frozen_link``: one optional callable ``fn(balance_ids: list[int], *, user) -> dict[int, str]``
+giving, for balances with frozen stock on a page of the stock query, the URL listing the freezes
+that hold them, for a ``user`` allowed to open it (the freezes app registers it; until then, and
+for users who may not see freezes, frozen quantities show without a link, and the page fetches
+nothing it would be refused).
 """
 
 from __future__ import annotations
@@ -98,7 +100,7 @@ class FrozenReturn:
 
 InTransactionHook = Callable[[PostingEvent], None]
 AfterCommitHook = Callable[[PostingEvent], None]
-FrozenLink = Callable[[list[int]], dict[int, str]]
+FrozenLink = Callable[..., dict[int, str]]
 
 in_transaction_hooks: list[tuple[InTransactionHook, frozenset[str] | None]] = []
 after_commit_hooks: list[AfterCommitHook] = []
@@ -158,11 +160,12 @@ def frozen_return_apply(ret: FrozenReturn) -> None:
         apply(ret)
 
 
-def frozen_links(balance_ids: list[int]) -> dict[int, str]:
-    """URLs of the freezes holding each balance, from the registered provider (or none)."""
+def frozen_links(balance_ids: list[int], *, user) -> dict[int, str]:
+    """URLs of the freezes holding each balance that ``user`` may open, from the registered
+    provider (or none)."""
     if not _frozen_link or not balance_ids:
         return {}
-    return dict(_frozen_link[0](list(balance_ids)) or {})
+    return dict(_frozen_link[0](list(balance_ids), user=user) or {})
 
 
 @contextmanager

@@ -6,8 +6,9 @@ import logging
 from celery import shared_task
 from django.db import OperationalError
 
-from inventory.imports import jobs
+from inventory.imports import jobs, retention
 from wms.celery import TASK_RETRY
+from wms.locks import advisory_lock
 
 logger = logging.getLogger(__name__)
 
@@ -34,3 +35,14 @@ def import_job_commit_task(job_id: int) -> None:
     except Exception as error:
         logger.exception("import job %s: the commit failed", job_id)
         jobs.import_job_fail(job_id=job_id, message=str(error))
+
+
+@shared_task(name="inventory.remove_expired_files", **TASK_RETRY)
+def expired_files_remove_task() -> dict:
+    """Remove uploaded sheets and export files past WMS_FILE_RETENTION_DAYS (daily)."""
+    with advisory_lock("inventory.remove_expired_files") as acquired:
+        if not acquired:
+            logger.info("inventory.remove_expired_files: another run holds the lock; skipped")
+            return {}
+        removed = retention.expired_files_remove()
+    return {"uploads": removed.uploads, "exports": removed.exports, "orphans": removed.orphans}

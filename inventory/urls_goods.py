@@ -29,6 +29,11 @@ urlpatterns: list = [
     path("imports/<int:pk>/", views.import_job_view, name="import-job"),
     path("imports/<int:pk>/commit/", views.import_job_commit_view, name="import-job-commit"),
     path(
+        "imports/<int:pk>/create-missing/",
+        views.import_job_create_missing_view,
+        name="import-job-create-missing",
+    ),
+    path(
         "imports/templates/<slug:resource>.xlsx", views.import_template_view, name="import-template"
     ),
     path("exports/", views.export_history_view, name="export-history"),

@@ -24,7 +24,8 @@ Two registries:
     with a constant number of queries.
 
 ``bin_contents_providers``
-    Callables ``(bin_ids: list[int]) -> dict[int, dict[str, object]]``. For the bins on one page
+    Callables ``(bin_ids: list[int], *, user) -> dict[int, dict[str, object]]`` (``user``: who
+    looks, so a provider shows only what that user may open). For the bins on one page
     of the bin lookup, return per bin id an ordered mapping of label to value (e.g.
     ``{"SKU-001 Phone": 12, "SKU-002 Case": 3}``); labels are shown as given (translate them),
     values through ``str``. Called once per page, never per row, so answer with a constant number
@@ -35,11 +36,13 @@ Two registries:
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
+from django.utils.translation import pgettext
+
 if TYPE_CHECKING:
     from warehouses.models import Bin
 
 BinDeactivationGuard = Callable[[list["Bin"]], Mapping[int, str]]
-BinContentsProvider = Callable[[list[int]], Mapping[int, Mapping[str, object]]]
+BinContentsProvider = Callable[..., Mapping[int, Mapping[str, object]]]
 
 bin_deactivation_guards: list[BinDeactivationGuard] = []
 bin_contents_providers: list[BinContentsProvider] = []
@@ -80,15 +83,16 @@ def bin_deactivation_refusals(bins: list["Bin"]) -> dict[int, str]:
     for guard in list(bin_deactivation_guards):
         for bin_id, reason in (guard(list(bins)) or {}).items():
             reasons.setdefault(bin_id, []).append(str(reason))
-    return {bin_id: "; ".join(messages) for bin_id, messages in reasons.items()}
+    separator = pgettext("list separator", "; ")
+    return {bin_id: separator.join(messages) for bin_id, messages in reasons.items()}
 
 
-def bin_contents(bin_ids: list[int]) -> dict[int, list[tuple[str, object]]]:
+def bin_contents(bin_ids: list[int], *, user) -> dict[int, list[tuple[str, object]]]:
     """What each bin holds, as ``(label, value)`` pairs from every provider; one call each."""
     if not bin_ids or not bin_contents_providers:
         return {}
     contents: dict[int, list[tuple[str, object]]] = {}
     for provider in list(bin_contents_providers):
-        for bin_id, pairs in (provider(list(bin_ids)) or {}).items():
+        for bin_id, pairs in (provider(list(bin_ids), user=user) or {}).items():
             contents.setdefault(bin_id, []).extend((str(k), v) for k, v in pairs.items())
     return contents

@@ -98,4 +98,4 @@ def bin_lookup(
 def bin_contents(*, user: AnyUser, bins: list[Bin]) -> dict[int, list[tuple[str, object]]]:
     """What each bin holds, from the providers registered in ``warehouses.hooks`` (one call per
     provider for the whole list); empty when no provider is registered."""
-    return hooks.bin_contents([b.pk for b in bins])
+    return hooks.bin_contents([b.pk for b in bins], user=user)

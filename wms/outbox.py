@@ -37,7 +37,9 @@ from wms.models import TaskOutbox
 logger = logging.getLogger(__name__)
 
 #: A row older than this is taken to be stranded (its own after-commit send failed or never ran).
-DRAIN_AFTER = datetime.timedelta(seconds=20)
+#: Short is safe: a send and a drain never both send a row (the row lock, SKIP LOCKED); the wait
+#: only keeps the drain from doing the work of sends about to happen.
+DRAIN_AFTER = datetime.timedelta(seconds=5)
 #: How hard one send tries before the row is left for the drain (seconds overall, about).
 _PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 

@@ -150,6 +150,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 WMS_UPLOAD_MAX_BYTES = int(os.environ.get("WMS_UPLOAD_MAX_BYTES", str(50 * 1024 * 1024)))
 WMS_IMPORT_MAX_ROWS = int(os.environ.get("WMS_IMPORT_MAX_ROWS", "200000"))
+# Uploaded sheets and export files are removed after this many days (daily task).
+WMS_FILE_RETENTION_DAYS = int(os.environ.get("WMS_FILE_RETENTION_DAYS", "30"))
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 # Off: the library only strips a leading "=" and turns numbers into text; every export goes
@@ -197,6 +199,12 @@ CELERY_BEAT_SCHEDULE: dict = {
     "wms-drain-outbox": {
         "task": "wms.drain_outbox",
         "schedule": timedelta(seconds=WMS_SWEEP_SECONDS),
+    },
+    # inventory: every day at 03:15, remove uploaded sheets and export files older than
+    # WMS_FILE_RETENTION_DAYS (the export history then shows "expired").
+    "inventory-remove-expired-files": {
+        "task": "inventory.remove_expired_files",
+        "schedule": crontab(hour=3, minute=15),
     },
     # channels_sync: every 5 seconds, one stock push per shop with goods waiting in the outbox.
     "channels-drain-outbox": {"task": "channels_sync.drain_outbox", "schedule": 5.0},
@@ -276,6 +284,9 @@ if not DEBUG:
 
 # --- Health checks --------------------------------------------------------------------------
 WMS_HEALTH_BROKER_TIMEOUT = float(os.environ.get("WMS_HEALTH_BROKER_TIMEOUT", "2"))
+# The only-writer guard (inventory/writer_guard.py): refuse any write to stock balances or
+# movements that does not come from inventory.ledger. On while developing; tests always have it.
+WMS_LEDGER_GUARD = env_bool("WMS_LEDGER_GUARD", DEBUG)
 
 # --- Platform credentials (channels_sync) ---------------------------------------------------
 # Fernet keys, comma-separated, newest first: the first encrypts, all decrypt, so a key is

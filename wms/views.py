@@ -1,6 +1,7 @@
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -28,3 +29,10 @@ def healthz_view(request: HttpRequest) -> JsonResponse:
         "broker": {"ok": broker_ok, "detail": broker_detail if broker_ok else "unreachable"},
     }
     return JsonResponse(body, status=200 if ok else 503)
+
+
+@require_GET
+def favicon_view(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on every page the layout does not cover (the admin, files):
+    send them to our own icon."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))

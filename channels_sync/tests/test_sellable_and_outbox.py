@@ -106,3 +106,24 @@ def test_mark_goods_dirty_coalesces_with_pending_rows():
     mark_goods_dirty([goods.pk, goods.pk])
     mark_goods_dirty([goods.pk], shop_ids=[shop.pk])
     assert OutboxItem.objects.filter(goods=goods, shop=shop).count() == 1
+
+
+def test_credentials_are_encrypted_at_rest_and_rotate_to_a_new_key(settings):
+    from cryptography.fernet import Fernet
+    from django.core.management import call_command
+    from django.db import connection
+
+    from channels_sync.models import Shop
+
+    shop = ShopFactory(credentials={"access_token": "shpat_very_secret"})
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT credentials FROM channels_sync_shop WHERE id = %s", [shop.pk])
+        stored = cursor.fetchone()[0]
+    assert "shpat_very_secret" not in stored
+    assert "shpat_very_secret" not in repr(Shop.objects.get(pk=shop.pk).credentials)
+    old = settings.WMS_FIELD_KEY
+    new = Fernet.generate_key().decode()
+    settings.WMS_FIELD_KEY = f"{new},{old}"
+    call_command("shop_credentials_rotate", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    settings.WMS_FIELD_KEY = new
+    assert Shop.objects.get(pk=shop.pk).credentials["access_token"] == "shpat_very_secret"

@@ -23,6 +23,7 @@ from inventory import ledger
 from inventory.exceptions import InvalidQuantity
 from inventory.locks import lock_balances
 from inventory.models import DocumentType, StockMovement
+from inventory.reasons import reason as reason_code
 
 Kind = StockMovement.Kind
 
@@ -33,9 +34,10 @@ def document(freeze: Freeze) -> ledger.Document:
 
 
 def ledger_reason(freeze: Freeze, text: str = "") -> str:
-    """The reason stored on the freeze's movements: its reason code and a short text."""
-    text = (text or "").strip()
-    return f"{freeze.reason}: {text}"[: ledger.REASON_MAX] if text else freeze.reason
+    """The reason stored on the freeze's movements: its reason code and a detail (a code such
+    as ``auto_release``, a document number, a rule's name or a person's words), never
+    translated text (``inventory.reasons``)."""
+    return reason_code(freeze.reason, text)[: ledger.REASON_MAX]
 
 
 def check_active(freeze: Freeze) -> None:

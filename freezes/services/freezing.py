@@ -60,13 +60,6 @@ def check_scope(scope: Scope) -> None:
             )
 
 
-def _check_quantity(quantity: int | None) -> None:
-    if quantity is None:
-        return
-    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
-        raise InvalidQuantity(_("The quantity to freeze must be a whole number above zero."))
-
-
 def check_request(
     *,
     scope: Scope,
@@ -81,7 +74,8 @@ def check_request(
     check_scope(scope)
     if reason not in Reason.values:
         raise InvalidInput(_("Choose a reason for the freeze."))
-    _check_quantity(quantity)
+    if quantity is not None:
+        ledger.check_quantity(quantity)
     if release_at is not None and release_at <= now:
         raise InvalidInput(_("The automatic release time must be in the future."))
     note = (note or "").strip()
@@ -355,8 +349,7 @@ def freeze_ship_out(
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(_("Give a reason for taking the frozen stock out."))
-    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
-        raise InvalidQuantity(_("Quantities must be whole numbers greater than zero."))
+    ledger.check_quantity(quantity)
     if line.freeze_id != freeze.pk:
         raise InvalidInput(_("This line belongs to another freeze."))
     with transaction.atomic():
@@ -388,7 +381,7 @@ def freeze_ship_out(
             operator=operator,
             reason=common.ledger_reason(locked, reason),
             allow_expired=True,
-            override_reason=_("frozen stock taken out"),
+            override_reason="frozen_taken_out",
         )
         FreezeLine.objects.filter(pk=row.pk).update(shipped=F("shipped") + quantity)
         event = common.add_event(

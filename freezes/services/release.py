@@ -22,6 +22,7 @@ from freezes.models import (
 )
 from freezes.services import common
 from freezes.services.freezing import APPROVE_PERMISSION
+from inventory import ledger
 from inventory.exceptions import InvalidInput, InvalidQuantity
 from inventory.locks import lock_balances
 
@@ -50,10 +51,8 @@ def release_request_create(
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(_("Say why the stock should be released."))
-    if quantity is not None and (
-        isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0
-    ):
-        raise InvalidQuantity(_("Quantities must be whole numbers greater than zero."))
+    if quantity is not None:
+        ledger.check_quantity(quantity)
     if line is not None and line.freeze_id != freeze.pk:
         raise InvalidInput(_("This line belongs to another freeze."))
     with transaction.atomic():
@@ -311,7 +310,7 @@ def _release_at_time(freeze_id: int, *, now: datetime.datetime) -> int:
         lines = common.lock_lines(freeze)
         take = common.allocate(lines, None)
         released = common.release_lines(
-            freeze, lines=lines, take=take, actor=None, reason_text=_("automatic release")
+            freeze, lines=lines, take=take, actor=None, reason_text="auto_release"
         )
         common.add_event(
             freeze,
@@ -404,8 +403,7 @@ def inspection_record(
     if result not in QualityInspection.Result.values:
         raise InvalidInput(_("Choose the QC result: pass, fail or partial."))
     for value in (passed, failed):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise InvalidQuantity(_("Quantities must be whole numbers, 0 or more."))
+        ledger.check_quantity(value, minimum=0)
     if result == QualityInspection.Result.PARTIAL and (passed <= 0 or failed <= 0):
         raise InvalidInput(_("A partial result needs both the passed and the failed quantity."))
     note = (note or "").strip()
@@ -499,7 +497,7 @@ def _release_on_qc(freeze: Freeze, batch, quantity: int | None, inspector, inspe
     held = sum(line.held for line in lines)
     take = common.allocate(lines, None if quantity is None else min(quantity, held))
     released = common.release_lines(
-        freeze, lines=lines, take=take, actor=inspector, reason_text=_("QC passed")
+        freeze, lines=lines, take=take, actor=inspector, reason_text="qc_passed"
     )
     if released:
         common.add_event(

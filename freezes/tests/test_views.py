@@ -475,12 +475,12 @@ def test_the_stock_query_loads_reason_time_and_operator_for_each_frozen_row(
     assert "Damaged" in fragment and "staff" in fragment
 
 
-def test_frozen_links_point_each_balance_at_its_holds_page(world):
+def test_frozen_links_point_each_balance_at_its_holds_page(world, make_user):
     # given
     from inventory import hooks
 
     # when
-    links = hooks.frozen_links([5, 7])
+    links = hooks.frozen_links([5, 7], user=make_user("staff"))
 
     # then
     assert links == {
@@ -594,6 +594,33 @@ def test_a_decision_never_redirects_to_another_site(client, world, make_user):
     # then
     assert response.status_code == 302
     assert response["Location"] == reverse("freezes:release-queue")
+
+
+def test_stock_pages_fetch_no_freeze_details_for_a_channel_operator(client, world, make_user):
+    # given: frozen stock, and a user who may see stock but not freezes (channel operator)
+    frozen = receive(world.snack, world.bin, 10)
+    freeze_create(
+        scope=Scope(goods_id=world.snack.pk), reason="damaged", operator=make_user("staff")
+    )
+    operator = make_user("channel")
+    _client(client, operator)
+    holds = reverse("freezes:balance-holds")
+
+    # when
+    pages = {
+        "stock query": client.get(reverse("inventory:stock-query")),
+        "stock card": client.get(reverse("inventory:stock-card", args=[world.snack.pk])),
+    }
+
+    # then: the pages render, show the frozen units in blue, and neither link to nor fetch the
+    # freezes page the operator would be refused (a bare 403 inside the stock query)
+    assert not operator.has_perm("freezes.view_freeze")
+    assert client.get(holds, {"balance": frozen.pk}).status_code == 403
+    for name, page in pages.items():
+        assert page.status_code == 200, name
+        text = page.content.decode()
+        assert holds not in text, name
+        assert "frozen" in text, name
 
 
 @pytest.mark.parametrize("kind", [kind for kind, _label in FreezeRule.Kind.choices])

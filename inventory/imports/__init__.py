@@ -16,6 +16,8 @@ widgets.py    import-export widgets that accept real spreadsheet cells and escap
 registry.py   ``@register``; ``registry.get(key)``, ``importable_by(user)``, ``exportable_by(user)``.
 jobs.py       the persisted flow: upload -> check (dry run, preview) -> commit, with the Celery path.
 exports.py    ``export_create(...)`` (file + export history), the fast xlsx/csv writers.
+retention.py  ``expired_files_remove()``: uploaded sheets and export files older than
+              ``WMS_FILE_RETENTION_DAYS`` are deleted (daily task); the history says "expired".
 templates.py  ``build_template(resource)``: the downloadable template with its notes sheet.
 formats.py    ``WmsXLSX``/``WmsCSV``: import-export formats for the admin, same checks and writers.
 goods.py, shopify.py   the catalogue's resources (goods, combo_components, batches, shopify_products).

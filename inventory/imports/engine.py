@@ -76,6 +76,10 @@ class ImportReport:
     notes: list[str] = field(default_factory=list)
     samples: list[dict] = field(default_factory=list)
     written: bool = False
+    #: Names the sheet uses that do not exist yet ({"brands": [...], "categories": [...]}),
+    #: which the user may have created with the import; ``created``: those this run created.
+    missing: dict = field(default_factory=dict)
+    created: dict = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -107,6 +111,8 @@ class ImportReport:
             "notes": self.notes,
             "samples": self.samples,
             "written": self.written,
+            "missing": self.missing,
+            "created": self.created,
         }
 
     @classmethod

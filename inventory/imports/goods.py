@@ -9,7 +9,9 @@ through the bulk engine. Rules beyond the model's own:
   zero-padded digit SKUs (``00045``): in both cases Excel has turned the code into a number and
   dropped its zeros. Numeric SKUs that collide with nothing are accepted as text ("123").
 * A barcode belongs to one goods; a barcode whose leading zero was lost is refused on update.
-* Brands and categories must exist (categories by path "Drinks > Beer" or a unique name).
+* Brands and categories must exist (categories by path "Drinks > Beer" or a unique name); the
+  names that do not are listed in the report (``missing``), and the user may have them created
+  with the import (``create_missing``, see ``jobs.import_job_create_missing``).
 """
 
 from __future__ import annotations
@@ -166,11 +168,25 @@ class GoodsResource(BulkModelResource):
     def key_attributes(self) -> tuple[str, ...]:
         return ("sku",)
 
+    #: Brands and category paths the user agreed to create with this import (``ImportJob.
+    #: create_missing``): created first, in the import's own transaction (all or nothing).
+    create_missing: dict | None = None
+
     def begin_import(self, ctx: ImportContext) -> None:
         super().begin_import(ctx)
         ctx.state["barcodes"] = {}
         ctx.state["numeric_skus"] = []
         ctx.state["zero_padded"] = {}
+        if self.create_missing:
+            from inventory.services.goods import catalogue_names_create
+
+            ctx.report.created = catalogue_names_create(
+                brands=list(self.create_missing.get("brands", [])),
+                categories=list(self.create_missing.get("categories", [])),
+            )
+        for name in ("brand", "category"):
+            if name in self.fields:
+                self.fields[name].widget.load()
 
     def key_for(self, row: SheetRow, ctx: ImportContext):
         sku = row.values["sku"]
@@ -313,6 +329,12 @@ class GoodsResource(BulkModelResource):
                     )
                     % {"value": sku, "row": padded[0], "padded": padded[1]},
                 )
+        brands = categories = []
+        if "brand" in self.fields and "category" in self.fields:
+            brands = sorted(self.fields["brand"].widget.missing.values(), key=str.casefold)
+            categories = self.fields["category"].widget.missing_paths()
+        if brands or categories:
+            ctx.report.missing = {"brands": brands, "categories": categories}
         super().finish_import(ctx)
 
     # --- export -------------------------------------------------------------------------------

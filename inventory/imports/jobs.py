@@ -7,6 +7,8 @@ Services (each one transaction, or a dry run that writes nothing but the job row
   ``CHECK_TASK`` after commit (over ``WMS_IMPORT_BACKGROUND_ROWS``, default 2,000).
 * ``import_job_check(job_id)``: the dry run; the job ends READY (no errors), INVALID (row errors,
   listed in ``job.preview``) or REFUSED (the file as a whole, ``job.message``).
+* ``import_job_create_missing(job, user)``: the user agrees to create the brands and categories
+  the sheet names but which do not exist; the job is checked again, creating them first.
 * ``import_job_commit(job, user)``: from READY only (compare-and-set, so a double click commits
   once): commits at once or queues ``COMMIT_TASK``.
 * ``import_job_run_commit(job_id)``: the commit itself. The rows are re-checked while they are
@@ -139,6 +141,8 @@ def _run(job: ImportJob, *, dry_run: bool) -> ImportReport:
     try:
         with translation.override(job.language or settings.LANGUAGE_CODE):
             try:
+                if not job.file.name:
+                    raise FileNotFoundError(job.pk)  # removed after WMS_FILE_RETENTION_DAYS
                 sheet = open_sheet(default_storage.path(job.file.name), job.original_name)
             except ImportRefused as refusal:
                 report = ImportReport(resource=job.resource, dry_run=dry_run)
@@ -148,9 +152,10 @@ def _run(job: ImportJob, *, dry_run: bool) -> ImportReport:
                 report = ImportReport(resource=job.resource, dry_run=dry_run)
                 report.refused = _("The uploaded file is no longer on the server; upload it again.")
                 return report
-            return run_import(
-                resource_class(), sheet, dry_run=dry_run, user=job.user, progress=progress
-            )
+            resource = resource_class()
+            if job.create_missing:
+                resource.create_missing = job.create_missing
+            return run_import(resource, sheet, dry_run=dry_run, user=job.user, progress=progress)
     finally:
         progress.close()
 
@@ -198,6 +203,41 @@ def import_job_check(*, job_id: int) -> ImportJob | None:
     return job
 
 
+def import_job_create_missing(*, job: ImportJob, user) -> ImportJob:
+    """The user agrees to create the brands and categories the checked sheet names but which do
+    not exist (``job.preview["missing"]``): they are stored on the job and the sheet is checked
+    again, now creating them first inside the import's transaction (so the commit writes them
+    together with the goods, all or nothing). Raises ImportRefused when nothing is missing, the
+    job is not waiting for corrections, or the user may not add brands or categories."""
+    missing = (job.preview or {}).get("missing") or {}
+    brands, categories = list(missing.get("brands", [])), list(missing.get("categories", []))
+    if not brands and not categories:
+        raise ImportRefused(_("This sheet names no missing brand or category."))
+    needed = (["inventory.add_brand"] if brands else []) + (
+        ["inventory.add_category"] if categories else []
+    )
+    if not user.has_perms(needed):
+        raise ImportRefused(_("You may not add brands or categories: ask a warehouse manager."))
+    moved = ImportJob.objects.filter(
+        pk=job.pk, status__in=[ImportJob.Status.INVALID, ImportJob.Status.READY]
+    ).update(
+        status=ImportJob.Status.QUEUED,
+        create_missing={"brands": brands, "categories": categories},
+        attempts=0,
+        heartbeat_at=None,
+        progress_rows=0,
+        updated_at=timezone.now(),
+        finished_at=None,
+    )
+    if not moved:
+        raise ImportRefused(_("This import is not waiting for corrections any more."))
+    job.refresh_from_db()
+    if job.in_background:
+        enqueue_on_commit(CHECK_TASK, job.pk)
+        return job
+    return import_job_check(job_id=job.pk) or job
+
+
 def import_job_commit(*, job: ImportJob, user) -> ImportJob:
     """Ask for the commit of a checked job. Only a READY job moves (compare-and-set, so a double
     submit commits once); big files are committed by ``import_job_commit_task`` after this
@@ -205,6 +245,8 @@ def import_job_commit(*, job: ImportJob, user) -> ImportJob:
     is not ready."""
     moved = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.READY).update(
         status=ImportJob.Status.COMMITTING,
+        attempts=0,  # counted per step: the commit gets its own MAX_ATTEMPTS takes
+        heartbeat_at=None,
         progress_rows=0,
         updated_at=timezone.now(),
         finished_at=None,

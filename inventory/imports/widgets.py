@@ -20,6 +20,7 @@ import unicodedata
 from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from import_export import widgets
 
 from wms.spreadsheets import FORMULA_TRIGGERS, export_value
@@ -274,6 +275,9 @@ class NameWidget(widgets.ForeignKeyWidget):
         super().__init__(model, field=field)
         self.label = label
         self.cache: dict[str, int] | None = None
+        #: Names looked up and not found (casefolded -> as first written), for the preview's
+        #: offer to create them.
+        self.missing: dict[str, str] = {}
 
     def load(self) -> None:
         self.cache = {
@@ -289,6 +293,7 @@ class NameWidget(widgets.ForeignKeyWidget):
             self.load()
         pk = self.cache.get(text.casefold())
         if pk is None:
+            self.missing.setdefault(text.casefold(), text)
             raise ValueError(_("'%(value)s' does not exist") % {"value": text})
         return pk
 
@@ -334,9 +339,26 @@ class CategoryWidget(NameWidget):
         self.cache = cache
 
     @classmethod
+    def parts(cls, text: str) -> list[str]:
+        """The names of a path as written ("Drinks > Beer" or "Drinks/Beer")."""
+        return [part for part in (p.strip() for p in re.split(r"\s*[>/]\s*", text)) if part]
+
+    @classmethod
     def _norm(cls, text: str) -> str:
-        parts = [part.strip() for part in re.split(r"\s*[>/]\s*", text)]
-        return cls.SEPARATOR.join(part for part in parts if part).casefold()
+        return cls.SEPARATOR.join(cls.parts(text)).casefold()
+
+    def missing_paths(self) -> list[str]:
+        """The category paths to create so that every missing name resolves: each missing path
+        and its missing ancestors (a single name is a new top-level category), sorted."""
+        existing = {self._norm(path) for path in self.paths.values()}
+        wanted: dict[str, str] = {}
+        for text in self.missing.values():
+            names = self.parts(text)
+            for end in range(1, len(names) + 1):
+                path = self.SEPARATOR.join(names[:end])
+                if self._norm(path) not in existing:
+                    wanted.setdefault(self._norm(path), path)
+        return sorted(wanted.values(), key=lambda path: (path.casefold(), path))
 
     def clean(self, value, row=None, **kwargs) -> int | None:
         text = _SPACES.sub(" ", cell_text(value))
@@ -350,8 +372,12 @@ class CategoryWidget(NameWidget):
             if key in self.ambiguous:
                 raise ValueError(
                     _("'%(value)s' is ambiguous; write the full path: %(paths)s")
-                    % {"value": text, "paths": "; ".join(self.ambiguous[key])}
+                    % {
+                        "value": text,
+                        "paths": pgettext("list separator", "; ").join(self.ambiguous[key]),
+                    }
                 )
+            self.missing.setdefault(key, self.SEPARATOR.join(self.parts(text)))
             raise ValueError(_("'%(value)s' does not exist") % {"value": text})
         return pk
 

@@ -52,6 +52,7 @@ and never its modules, which are its internals:
 * ``writes``: the SQL writes (balance rows, the locked commit, movements, hooks).
 """
 
+from inventory.ledger.checks import check_quantity
 from inventory.ledger.holds import (
     freeze,
     freeze_all_available,
@@ -100,6 +101,7 @@ __all__ = [
     "Posting",
     "Receipt",
     "adjust",
+    "check_quantity",
     "freeze",
     "freeze_all_available",
     "freeze_fefo",

@@ -38,13 +38,20 @@ def check_lines(lines: Sequence) -> None:
         raise InvalidInput(_("Nothing to post: add at least one line."))
 
 
-def check_quantity(quantity: object) -> None:
-    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
-        raise InvalidQuantity(_("Quantities must be whole numbers greater than zero."))
+def check_quantity(quantity: object, *, minimum: int = 1) -> int:
+    """The one quantity check of the product (public as ``inventory.ledger.check_quantity``):
+    ``quantity`` must be a whole number (``bool`` is not one) from ``minimum`` (1, or 0 for a
+    count or a received/inspected quantity) to ``MAX_QUANTITY``. Returns it; raises
+    ``InvalidQuantity`` with one of two messages (below the minimum, above the maximum)."""
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < minimum:
+        if minimum > 0:
+            raise InvalidQuantity(_("Quantities must be whole numbers greater than zero."))
+        raise InvalidQuantity(_("Quantities must be whole numbers, 0 or more."))
     if quantity > MAX_QUANTITY:
         raise InvalidQuantity(
             _("A quantity may not exceed %(max)s units.") % {"max": f"{MAX_QUANTITY:,}"}
         )
+    return quantity
 
 
 def clean_reason(reason: str) -> str:

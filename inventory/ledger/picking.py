@@ -18,6 +18,7 @@ from inventory.ledger.checks import GoodsInfo
 from inventory.ledger.values import Change, Document, Pick, Posting
 from inventory.ledger.writes import FAST_PATH_COLUMNS, fire, insert_movements, replay_refused
 from inventory.models import Batch, StockBalance, StockMovement
+from inventory.reasons import reason as reason_code
 
 
 @dataclass(frozen=True)
@@ -123,11 +124,7 @@ def allocate_pick(
                 frozen=-take if source == "frozen" else 0,
                 reserved=-take if source == "reserved" else 0,
                 from_bin_id=row.bin_id,
-                note=(
-                    _("expired batch shipped: %(reason)s") % {"reason": override_reason}
-                    if expired
-                    else ""
-                ),
+                note=reason_code("expired_shipped", override_reason) if expired else "",
             )
         )
     if remaining:

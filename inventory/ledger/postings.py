@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from inventory.exceptions import InsufficientStock, InvalidInput, InvalidQuantity, NotAllowed
+from inventory.exceptions import InsufficientStock, InvalidInput, NotAllowed
 from inventory.ledger.checks import (
     check_batches,
     check_bins_active_locked,
@@ -31,7 +31,6 @@ from inventory.ledger.picking import allocate_pick, issue_candidates, issue_one_
 from inventory.ledger.values import (
     FROM_FROZEN_KINDS,
     ISSUE_KINDS,
-    MAX_QUANTITY,
     RECEIVE_KINDS,
     Change,
     Count,
@@ -286,12 +285,7 @@ def adjust(
     check_lines(lines)
     seen = set()
     for line in lines:
-        if isinstance(line.counted, bool) or not isinstance(line.counted, int) or line.counted < 0:
-            raise InvalidQuantity(_("A counted quantity must be a whole number, 0 or more."))
-        if line.counted > MAX_QUANTITY:
-            raise InvalidQuantity(
-                _("A quantity may not exceed %(max)s units.") % {"max": f"{MAX_QUANTITY:,}"}
-            )
+        check_quantity(line.counted, minimum=0)
         identity = (line.goods_id, line.bin_id, line.batch_id)
         if identity in seen:
             raise InvalidInput(_("The same goods, bin and batch is counted twice."))

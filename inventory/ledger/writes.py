@@ -18,6 +18,7 @@ from inventory.exceptions import AlreadyPosted, InvalidQuantity, NotAllowed
 from inventory.ledger.checks import BinInfo
 from inventory.ledger.values import ON_HAND_LIMIT, REASON_MAX, Change, Document, Kind, Posting
 from inventory.models import StockBalance, StockMovement
+from inventory.reasons import join_reasons
 
 #: Columns the fast path writes, in order; a test checks they are every column of the table.
 FAST_PATH_COLUMNS = (
@@ -162,9 +163,8 @@ def write_balances(rows: list[StockBalance]) -> None:
 
 
 def join_reason(reason: str, note: str) -> str:
-    if not note:
-        return reason
-    return f"{reason} · {note}"[:REASON_MAX] if reason else note[:REASON_MAX]
+    """The posting's reason and a movement's own note (codes, ``inventory.reasons``)."""
+    return join_reasons(reason, note)[:REASON_MAX]
 
 
 @contextmanager

@@ -4,6 +4,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wms.choices import badges
 
@@ -210,7 +211,7 @@ class ImportJob(models.Model):
         REFUSED = "refused", _("File refused")
         COMMITTING = "committing", _("Importing")
         DONE = "done", _("Imported")
-        FAILED = "failed", _("Failed")
+        FAILED = "failed", pgettext_lazy("import job status", "Failed")
 
     RUNNING = (Status.QUEUED, Status.CHECKING, Status.COMMITTING)
 
@@ -236,6 +237,9 @@ class ImportJob(models.Model):
     message = models.TextField(_("message"), blank=True, default="")
     preview = models.JSONField(_("preview"), null=True, blank=True)
     result = models.JSONField(_("result"), null=True, blank=True)
+    #: Brands and category paths the user agreed to create with the import (goods sheets):
+    #: {"brands": [...], "categories": [...]}; empty when none.
+    create_missing = models.JSONField(_("create missing names"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
@@ -299,3 +303,8 @@ class ExportRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resource} · {self.file_name}"
+
+    @property
+    def is_expired(self) -> bool:
+        """The file was removed after ``WMS_FILE_RETENTION_DAYS`` (the row stays as history)."""
+        return not self.file

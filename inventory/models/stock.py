@@ -32,7 +32,9 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
+from inventory.reasons import reason_label
 from wms.choices import badges
 
 # --------------------------------------------------------------------------------------------
@@ -158,7 +160,7 @@ class StockMovement(models.Model):
         TRANSFER_IN = "transfer_in", _("Transfer in")
         COUNT_GAIN = "count_gain", _("Count adjustment: gain")
         COUNT_LOSS = "count_loss", _("Count adjustment: loss")
-        FREEZE = "freeze", _("Freeze")
+        FREEZE = "freeze", pgettext_lazy("movement kind", "Freeze")
         UNFREEZE = "unfreeze", _("Release (unfreeze)")
         RESERVE = "reserve", _("Reserve")
         UNRESERVE = "unreserve", _("Unreserve")
@@ -267,6 +269,11 @@ class StockMovement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.quantity} of {self.goods_id} ({self.document_ref})"
+
+    @property
+    def reason_display(self) -> str:
+        """The reason in the active language: codes shown as labels (``inventory.reasons``)."""
+        return reason_label(self.reason)
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,7 +1,12 @@
 """Reads of the goods catalogue for screens, exports and the API.
 
 Every list selector returns a fixed number of queries whatever the page size: relations come
-with ``select_related``/``prefetch_related``, the category tree is one query.
+with ``select_related``/``prefetch_related``, the category tree is one query. The catalogue is
+the same for every user (stores scope stock, not goods), so these selectors take no user; the
+import and export history ones do.
+
+A goods typed or scanned by a person (a SKU or a barcode) is found in one place:
+``goods_with_code`` / ``goods_by_code``.
 """
 
 from __future__ import annotations
@@ -108,6 +113,16 @@ def brand_choices() -> list[tuple[int, str]]:
     return list(Brand.objects.order_by("name").values_list("pk", "name"))
 
 
+def category_get(pk: int) -> Category | None:
+    """One category, or None."""
+    return Category.objects.filter(pk=pk).first()
+
+
+def brand_get(pk: int) -> Brand | None:
+    """One brand, or None."""
+    return Brand.objects.filter(pk=pk).first()
+
+
 def goods_queryset() -> QuerySet[Goods]:
     """Goods as the list and the exports show them (brand joined; categories from the tree)."""
     return Goods.objects.select_related("brand")
@@ -163,12 +178,28 @@ def batch_get(goods: Goods, pk: int) -> Batch | None:
     return Batch.objects.select_related("goods").filter(goods=goods, pk=pk).first()
 
 
-def goods_for_combo(sku: str) -> Goods | None:
-    """The goods with this SKU (case-insensitive), for the combo editor."""
-    sku = " ".join((sku or "").split())
-    if not sku:
-        return None
-    return Goods.objects.filter(sku__iexact=sku).first()
+def goods_with_code(code: str, *, barcode: bool = True) -> QuerySet[Goods]:
+    """Goods whose SKU is ``code`` (any case; spaces trimmed and collapsed as the catalogue
+    stores SKUs) or, with ``barcode``, whose barcode is exactly ``code``. Empty for a blank
+    code. SKUs and barcodes are unique, so this is at most two goods."""
+    code = " ".join((code or "").split())
+    if not code:
+        return Goods.objects.none()
+    condition = Q(sku__iexact=code)
+    if barcode:
+        condition |= Q(barcode=code)
+    return Goods.objects.filter(condition)
+
+
+def goods_by_code(code: str, *, barcode: bool = True) -> Goods | None:
+    """The goods a person means by ``code`` (see ``goods_with_code``), with its category and
+    brand, or None (one query). A SKU that is also another goods' barcode finds the older."""
+    return (
+        goods_with_code(code, barcode=barcode)
+        .select_related("category", "brand")
+        .order_by("pk")
+        .first()
+    )
 
 
 def import_jobs_for(user, *, limit: int = 50) -> list[ImportJob]:

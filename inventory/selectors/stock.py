@@ -63,7 +63,9 @@ def bins_holding_stock(bins: list) -> dict[int, str]:
     }
 
 
-def bin_stock_contents(bin_ids: list[int], limit: int = 20) -> dict[int, dict[str, object]]:
+def bin_stock_contents(
+    bin_ids: list[int], *, user, limit: int = 20
+) -> dict[int, dict[str, object]]:
     """Bin lookup provider: per bin, "SKU name (batch)" -> on hand, with frozen units in blue
     linking to the freezes that hold them (whose reason, time and operator the page loads
     lazily), for the stock it holds (one query for the page, plus the frozen-link provider's).
@@ -75,7 +77,7 @@ def bin_stock_contents(bin_ids: list[int], limit: int = 20) -> dict[int, dict[st
             "pk", "bin_id", "goods__sku", "goods__name", "batch__batch_no", "on_hand", "frozen"
         )
     )
-    links = hooks.frozen_links([row[0] for row in rows if row[6]])
+    links = hooks.frozen_links([row[0] for row in rows if row[6]], user=user)
     out: dict[int, dict[str, object]] = defaultdict(dict)
     extra: dict[int, int] = defaultdict(int)
     for balance_id, bin_id, sku, name, batch_no, on_hand, frozen in rows:
@@ -315,10 +317,10 @@ def stock_page(
             ("batch_key", "batch__batch_no", "batch__expiry_date"),
             frozen_groups_only,
         )
-    return _balance_page(queryset, cursor, limit)
+    return _balance_page(queryset, cursor, limit, user)
 
 
-def _balance_page(queryset: QuerySet, cursor: str | None, limit: int) -> KeysetPage:
+def _balance_page(queryset: QuerySet, cursor: str | None, limit: int, user) -> KeysetPage:
     """Per-balance rows read as plain values (no model instances: the page is a few hundred
     cells, and building six model objects per row would cost more than the query)."""
     page = keyset_page(
@@ -346,7 +348,7 @@ def _balance_page(queryset: QuerySet, cursor: str | None, limit: int) -> KeysetP
         key_of=lambda r: (r[2], r[0]),
     )
     frozen = [r[0] for r in page.rows if r[13]]
-    links = hooks.frozen_links(frozen) if frozen else {}
+    links = hooks.frozen_links(frozen, user=user) if frozen else {}
     zone_types = dict(Zone.Type.choices)
     page.rows = [
         StockRow(

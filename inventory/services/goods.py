@@ -358,3 +358,49 @@ def batch_update(
             % {"sku": batch.goods.sku, "batch": batch_no}
         ) from error
     return batch
+
+
+def catalogue_names_create(*, brands: list[str], categories: list[str]) -> dict[str, list[str]]:
+    """Create the brands and category paths a goods sheet names (the import's "create the
+    missing brands and categories"), inside the caller's transaction so they commit or roll back
+    with the sheet. Names are matched case-insensitively: one that exists by now is used, not
+    created again. A path "Drinks > Beer" creates each missing level under its parent. Returns
+    what it created (``{"brands": [...], "categories": [paths]}``). Raises ``InvalidGoods`` for
+    a name longer than the field allows."""
+    created: dict[str, list[str]] = {"brands": [], "categories": []}
+    limit = Brand._meta.get_field("name").max_length
+    with transaction.atomic():
+        existing = {name.casefold() for name in Brand.objects.values_list("name", flat=True)}
+        for name in brands:
+            name = " ".join(name.split())
+            if not name or name.casefold() in existing:
+                continue
+            if len(name) > limit:
+                raise InvalidGoods(
+                    _("The brand name %(name)s is longer than %(limit)s characters.")
+                    % {"name": name, "limit": limit}
+                )
+            Brand.objects.create(name=name)
+            existing.add(name.casefold())
+            created["brands"].append(name)
+        children: dict[tuple[int | None, str], int] = {
+            (parent_id, name.casefold()): pk
+            for pk, parent_id, name in Category.objects.values_list("pk", "parent_id", "name")
+        }
+        for path in categories:
+            parent_id, names = None, []
+            for name in (part.strip() for part in path.split(">")):
+                if not name:
+                    continue
+                names.append(name)
+                pk = children.get((parent_id, name.casefold()))
+                if pk is None:
+                    if len(name) > Category._meta.get_field("name").max_length:
+                        raise InvalidGoods(
+                            _("The category name %(name)s is too long.") % {"name": name}
+                        )
+                    pk = Category.objects.create(name=name, parent_id=parent_id).pk
+                    children[(parent_id, name.casefold())] = pk
+                    created["categories"].append(" > ".join(names))
+                parent_id = pk
+    return created

@@ -45,6 +45,7 @@ from inventory.models import (
     StockTransfer,
     StockTransferLine,
 )
+from inventory.reasons import reason as reason_code
 from warehouses.models import Bin, Warehouse
 
 Kind = StockMovement.Kind
@@ -70,12 +71,6 @@ def _document(doc) -> ledger.Document:
         StockCount: DocumentType.COUNT,
     }[type(doc)]
     return ledger.Document(type=kind, id=doc.pk, ref=doc.number)
-
-
-def _check_positive(quantity: object) -> int:
-    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
-        raise InvalidQuantity(_("Quantities must be whole numbers greater than zero."))
-    return quantity
 
 
 def _check_bin(bin: Bin, warehouse_id: int, *, must_be_active: bool = True) -> None:
@@ -193,7 +188,7 @@ def inbound_line_add(
     finds or creates that batch (``batch_for_line``) in the same transaction, so a refused line
     leaves no new batch behind. Refuses inactive goods or bin, a bin of another warehouse, a
     batch of another goods, a non-positive quantity, a posted sheet."""
-    _check_positive(quantity)
+    ledger.check_quantity(quantity)
     if not goods.is_active:
         raise NotAllowed(_("Goods %(sku)s is inactive.") % {"sku": goods.sku})
     _check_batch(batch, goods)
@@ -294,7 +289,7 @@ def inbound_sheet_import(
     if not lines:
         raise InvalidInput(_("The sheet has no lines."))
     for line in lines:
-        _check_positive(line.quantity)
+        ledger.check_quantity(line.quantity)
     with transaction.atomic():
         sheet = inbound_sheet_create(
             warehouse=warehouse, type=type, user=user, reference=reference, note=note
@@ -418,11 +413,10 @@ def inbound_sheet_reverse(*, sheet_id: int, user, reason: str) -> InboundSheet:
             ),
             document=_document(reversal),
             operator=user,
-            reason=_("Reversal of %(doc)s: %(reason)s")
-            % {"doc": original.number, "reason": reason},
+            reason=reason_code("reversal", f"{original.number}: {reason}"),
             idempotency_key=f"inbound-{original.pk}-reverse",
             allow_expired=True,
-            override_reason=_("reversal of a receipt"),
+            override_reason="receipt_reversal",
         )
         return reversal
 
@@ -522,7 +516,7 @@ def outbound_line_add(
     """Add a line to a draft outbound sheet (locks the sheet row). ``bin`` and ``batch`` are
     optional (first-expiry-first-out picks the rest at posting). ``from_frozen`` only on purchase
     returns and scrap/other sheets."""
-    _check_positive(quantity)
+    ledger.check_quantity(quantity)
     _check_batch(batch, goods)
     with transaction.atomic():
         sheet = _locked_draft(OutboundSheet, sheet.pk)
@@ -659,7 +653,7 @@ def outbound_sheet_reverse(*, sheet_id: int, user, reason: str) -> OutboundSheet
         takes_frozen = any(row["frozen"] for row in shipped)
         if takes_frozen:
             hooks.frozen_return_prepare(back_frozen)
-        text = _("Reversal of %(doc)s: %(reason)s") % {"doc": original.number, "reason": reason}
+        text = reason_code("reversal", f"{original.number}: {reason}")
         posting = ledger.receive(
             kind=Kind.OUTBOUND_REVERSAL,
             lines=[
@@ -729,7 +723,7 @@ def bin_transfer(
     transfer document and its two movements. ``idempotency_key`` (the form's token) makes a
     double submit post once (AlreadyPosted). Raises InsufficientStock, NotAllowed (bins of two
     warehouses, inactive destination), InvalidInput (same bin)."""
-    _check_positive(quantity)
+    ledger.check_quantity(quantity)
     _check_batch(batch, goods)
     if from_bin.warehouse_id != to_bin.warehouse_id:
         raise NotAllowed(
@@ -806,7 +800,7 @@ def warehouse_transfer_line_add(
     batch: Batch | None = None,
 ) -> StockTransferLine:
     """Add a line (goods, batch, source bin, quantity) to a draft warehouse transfer."""
-    _check_positive(quantity)
+    ledger.check_quantity(quantity)
     _check_batch(batch, goods)
     if goods.is_combo:
         raise NotAllowed(_("A combo goods holds no stock: transfer its components."))
@@ -914,12 +908,7 @@ def warehouse_transfer_receive(
         receipts = []
         for line in lines:
             item = by_line[line.pk]
-            if (
-                isinstance(item.quantity, bool)
-                or not isinstance(item.quantity, int)
-                or item.quantity < 0
-            ):
-                raise InvalidQuantity(_("Received quantities must be whole numbers, 0 or more."))
+            ledger.check_quantity(item.quantity, minimum=0)
             if item.quantity > line.quantity:
                 raise InvalidQuantity(
                     _(
@@ -985,8 +974,7 @@ def count_line_set(
     *, count: StockCount, goods: Goods, bin: Bin, counted: int, batch: Batch | None = None
 ) -> StockCountLine:
     """Record (or correct) the counted quantity of a goods/batch in a bin on a draft count."""
-    if isinstance(counted, bool) or not isinstance(counted, int) or counted < 0:
-        raise InvalidQuantity(_("A counted quantity must be a whole number, 0 or more."))
+    ledger.check_quantity(counted, minimum=0)
     _check_batch(batch, goods)
     if goods.is_combo:
         raise NotAllowed(_("A combo goods holds no stock: count its components."))

@@ -15,7 +15,6 @@ from inventory.imports.files import open_sheet
 from inventory.models import Goods
 from inventory.tests.factories import BrandFactory, CategoryFactory, GoodsFactory
 from inventory.tests.test_import_support import (
-    GOODS_HEADER,
     csv_bytes,
     import_file,
     inline_row,
@@ -161,10 +160,10 @@ def test_refuses_a_zip_whose_directory_lies_about_sizes(tmp_path, settings):
             content[position + 24 : position + 28] = (100).to_bytes(4, "little")
         position = content.find(b"PK\x01\x02", position + 4)
     # when
-    report = import_file(write(tmp_path, "liar.xlsx", bytes(content)))
-    # then: the entry is inflated and checked, never trusted
-    assert report.refused
-    assert Goods.objects.count() == 0
+    message = _refused(tmp_path, "liar.xlsx", bytes(content))
+    # then: the declared size is not trusted: reading stops there, the entry's CRC-32 does not
+    # match what was read, and the workbook is refused as damaged (nothing is inflated past it)
+    assert "The workbook is damaged or incomplete" in message
 
 
 def test_refuses_too_many_zip_entries(tmp_path, settings):
@@ -446,6 +445,8 @@ def test_csv_multi_line_cells_keep_record_numbers(tmp_path):
 
 
 def test_open_sheet_refuses_before_reading(tmp_path):
-    with pytest.raises(ImportRefused):
+    with pytest.raises(ImportRefused) as refused:
         open_sheet(str(write(tmp_path, "x.xls", b"whatever")), "x.xls")
-    assert GOODS_HEADER[0] == "sku"
+    assert str(refused.value) == (
+        ".xls files cannot be imported: save the sheet as Excel Workbook (.xlsx) or CSV."
+    )

@@ -5,7 +5,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from inventory import ledger
+from inventory import ledger, writer_guard
 from inventory.models import StockMovement
 from inventory.tests.factories import GoodsFactory, receive_stock
 from warehouses.tests.factories import BinFactory
@@ -33,7 +33,7 @@ def test_reconcile_prints_each_drifting_row_and_exits_non_zero(capsys):
     bin_a = BinFactory(code="R-01")
     goods = GoodsFactory(sku="DRIFT-1")
     balance = receive_stock(goods, bin_a, 9)
-    with connection.cursor() as cursor:
+    with writer_guard.allowed("simulated corruption"), connection.cursor() as cursor:
         cursor.execute(
             "UPDATE inventory_stockbalance SET on_hand = 12, reserved = 1 WHERE id = %s",
             [balance.pk],
@@ -57,7 +57,7 @@ def test_reconcile_reports_a_movement_filed_under_the_wrong_goods(capsys):
     goods, other = GoodsFactory(), GoodsFactory()
     receive_stock(goods, bin_a, 1)
     movement = StockMovement.objects.get()
-    with connection.cursor() as cursor:
+    with writer_guard.allowed("simulated corruption"), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute("ALTER TABLE inventory_stockmovement DISABLE TRIGGER USER")
@@ -87,6 +87,7 @@ def test_movements_cannot_be_updated_or_deleted_on_postgresql():
         "DELETE FROM inventory_stockmovement",
     ):
         with (
+            writer_guard.allowed("proving the database itself refuses it"),
             pytest.raises(DatabaseError, match="append-only"),
             transaction.atomic(),
             connection.cursor() as cursor,

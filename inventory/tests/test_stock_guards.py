@@ -43,8 +43,9 @@ def test_a_bin_holding_stock_cannot_be_deactivated():
     assert not bin_a.is_active
 
 
-def test_the_bin_lookup_shows_what_each_bin_holds():
+def test_the_bin_lookup_shows_what_each_bin_holds(make_user):
     # given
+    manager = make_user("manager")
     bin_a = BinFactory()
     tea = GoodsFactory(sku="TEA-9", name="Tea")
     balance = receive_stock(tea, bin_a, 8, batch=BatchFactory(goods=tea, batch_no="L7"))
@@ -52,14 +53,14 @@ def test_the_bin_lookup_shows_what_each_bin_holds():
     empty = BinFactory()
 
     # when
-    contents = warehouse_hooks.bin_contents([bin_a.pk, empty.pk])
+    contents = warehouse_hooks.bin_contents([bin_a.pk, empty.pk], user=manager)
 
     # then: frozen units in blue, linked to the freezes holding them (reason, time and
     # operator load from there)
     [(label, value)] = contents.pop(bin_a.pk)
     assert contents == {}
     assert label == "TEA-9 Tea (L7)"
-    holds_url = hooks.frozen_links([balance.pk])[balance.pk]
+    holds_url = hooks.frozen_links([balance.pk], user=manager)[balance.pk]
     assert value == (
         f'8 <a class="frozen" href="{holds_url}">(frozen 3)</a>'
         f'<span hx-get="{holds_url}" hx-trigger="revealed" hx-swap="outerHTML"></span>'
@@ -76,7 +77,7 @@ def test_bin_contents_cost_one_query_for_a_whole_page(django_assert_num_queries)
     from inventory.selectors.stock import bin_stock_contents
 
     with django_assert_num_queries(1):
-        assert len(bin_stock_contents([b.pk for b in bins])) == 5
+        assert len(bin_stock_contents([b.pk for b in bins], user=None)) == 5
 
 
 def test_goods_with_stock_cannot_be_deleted():

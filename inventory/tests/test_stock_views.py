@@ -413,7 +413,7 @@ def test_frozen_quantities_link_to_the_freezes_holding_them(client, staff, bins,
     ledger.freeze(holds=[ledger.Hold(balance.pk, 4)], document=ledger.Document("other"))
     asked = []
 
-    def links(ids):
+    def links(ids, *, user):
         asked.append(ids)
         return {pk: f"/freezes/holds/?balance={pk}" for pk in ids}
 

@@ -29,11 +29,11 @@ from inventory.forms_goods import (
     GoodsForm,
     ImportUploadForm,
 )
-from inventory.imports import exports, jobs, registry
+from inventory.imports import exports, jobs, registry, retention
 from inventory.imports.engine import ImportReport
 from inventory.imports.errors import ImportRefused
 from inventory.imports.templates import build_template
-from inventory.models import Brand, Category, Goods, ImportJob
+from inventory.models import Goods, ImportJob
 from inventory.selectors import goods as selectors
 from inventory.services import goods as services
 from wms.http import View, permission, respond
@@ -120,10 +120,8 @@ def _goods_form(request: HttpRequest, data=None, initial=None) -> GoodsForm:
 
 def _goods_fields(form: GoodsForm) -> dict:
     data = dict(form.cleaned_data)
-    data["category"] = (
-        Category.objects.filter(pk=data["category"]).first() if data["category"] else None
-    )
-    data["brand"] = Brand.objects.filter(pk=data["brand"]).first() if data["brand"] else None
+    data["category"] = selectors.category_get(data["category"]) if data["category"] else None
+    data["brand"] = selectors.brand_get(data["brand"]) if data["brand"] else None
     return data
 
 
@@ -234,7 +232,7 @@ def goods_combo_view(request: HttpRequest, goods: Goods) -> HttpResponse:
         )
     form = ComboComponentForm(request.POST)
     if form.is_valid():
-        component = selectors.goods_for_combo(form.cleaned_data["component_sku"])
+        component = selectors.goods_by_code(form.cleaned_data["component_sku"], barcode=False)
         if component is None:
             form.add_error(
                 "component_sku",
@@ -390,6 +388,9 @@ def _job_context(request: HttpRequest, job: ImportJob) -> dict:
         and job.status
         in (ImportJob.Status.INVALID, ImportJob.Status.REFUSED, ImportJob.Status.FAILED),
         "upload_form": ImportUploadForm(user=request.user, initial={"resource": job.resource}),
+        "can_create_missing": can_import
+        and job.status == ImportJob.Status.INVALID
+        and bool(preview and preview.missing),
     }
 
 
@@ -424,6 +425,24 @@ def import_job_commit_view(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Import finished: every row was written."))
         elif not job.is_running:
             messages.error(request, _("Nothing was imported: the file has errors now, see below."))
+    return redirect("inventory:import-job", pk=job.pk)
+
+
+@login_required
+@require_POST
+def import_job_create_missing_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Create the brands and categories the sheet names but which do not exist, with the import
+    (the sheet is checked again; they are written only when the import is committed)."""
+    job = selectors.import_job_get(request.user, pk)
+    if job is None:
+        raise Http404
+    resource_class = registry.get(job.resource)
+    if resource_class is None or not registry.can_import(request.user, resource_class):
+        raise PermissionDenied
+    try:
+        job = jobs.import_job_create_missing(job=job, user=request.user)
+    except ImportRefused as refusal:
+        messages.error(request, str(refusal))
     return redirect("inventory:import-job", pk=job.pk)
 
 
@@ -482,6 +501,11 @@ def export_create_view(request: HttpRequest) -> HttpResponse:
 
 
 def _download(record) -> FileResponse:
+    if record.is_expired:
+        raise Http404(
+            _("This export has expired: its file was removed after %(days)s days. Export again.")
+            % {"days": retention.retention_days()}
+        )
     path = Path(default_storage.path(record.file.name))
     if not path.exists():
         raise Http404(_("The file of this export is no longer on the server."))

@@ -10,11 +10,13 @@ errors (status 422) or messages; nothing is written then. Lists are keyset-pagin
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import (
     Http404,
     HttpRequest,
@@ -23,7 +25,9 @@ from django.http import (
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from inventory.exceptions import StockError
@@ -54,6 +58,7 @@ from inventory.models import (
     StockTransferLine,
 )
 from inventory.selectors import stock as selectors
+from inventory.selectors.goods import goods_get
 from inventory.services import stock as services
 from wms.http import View, parse_id, permission, respond
 from wms.writers import export_response
@@ -232,7 +237,7 @@ def ledger_export_view(request: HttpRequest) -> HttpResponse:
                 m.frozen_delta,
                 m.reserved_delta,
                 m.operator.get_username() if m.operator_id else "",
-                m.reason,
+                m.reason_display,
             ]
 
     return export_response(fmt, "ledger", header, rows())
@@ -241,7 +246,9 @@ def ledger_export_view(request: HttpRequest) -> HttpResponse:
 @permission("inventory.view_stockbalance")
 @require_GET
 def stock_card_view(request: HttpRequest, pk: int) -> HttpResponse:
-    goods = get_object_or_404(Goods.objects.select_related("category", "brand"), pk=pk)
+    goods = goods_get(pk)
+    if goods is None:
+        raise Http404
     summary = selectors.goods_stock_summary(user=request.user, goods=goods)
     warehouse_id = parse_id(request.GET.get("warehouse"))
     history = selectors.stock_card(
@@ -280,40 +287,65 @@ def stock_goods_section_view(request: HttpRequest, pk: int) -> HttpResponse:
 # Inbound and outbound sheets
 # --------------------------------------------------------------------------------------------
 
-SHEETS = {
-    "inbound": {
-        "model": InboundSheet,
-        "line_model": InboundLine,
-        "form": InboundSheetForm,
-        "line_form": InboundLineForm,
-        "queryset": selectors.inbound_sheets,
-        "document_type": DocumentType.INBOUND,
-        "list_url": "inventory:inbound-list",
-        "detail_url": "inventory:inbound-detail",
-        "title": _("Inbound sheets"),
-        "create": services.inbound_sheet_create,
-        "post": services.inbound_sheet_post,
-        "reverse": services.inbound_sheet_reverse,
-        "delete": services.inbound_sheet_delete,
-        "line_remove": services.inbound_line_remove,
-    },
-    "outbound": {
-        "model": OutboundSheet,
-        "line_model": OutboundLine,
-        "form": OutboundSheetForm,
-        "line_form": OutboundLineForm,
-        "queryset": selectors.outbound_sheets,
-        "document_type": DocumentType.OUTBOUND,
-        "list_url": "inventory:outbound-list",
-        "detail_url": "inventory:outbound-detail",
-        "title": _("Outbound sheets"),
-        "create": services.outbound_sheet_create,
-        "post": services.outbound_sheet_post,
-        "reverse": services.outbound_sheet_reverse,
-        "delete": services.outbound_sheet_delete,
-        "line_remove": services.outbound_line_remove,
-    },
-}
+StrOrPromise = str | Promise
+
+
+@dataclass(frozen=True, slots=True)
+class SheetKind:
+    """One direction of stock sheets (inbound or outbound): what the shared sheet views need.
+    Titles are lazy, so each request renders them in its own language."""
+
+    direction: str
+    model: type[InboundSheet] | type[OutboundSheet]
+    line_model: type[InboundLine] | type[OutboundLine]
+    queryset: Callable[..., QuerySet]
+    document_type: str
+    title: StrOrPromise
+    new_title: StrOrPromise
+    create: Callable[..., object]
+    post: Callable[..., object]
+    reverse: Callable[..., object]
+    delete: Callable[..., object]
+    line_remove: Callable[..., object]
+
+    @property
+    def list_url(self) -> str:
+        return f"inventory:{self.direction}-list"
+
+    @property
+    def detail_url(self) -> str:
+        return f"inventory:{self.direction}-detail"
+
+
+INBOUND = SheetKind(
+    direction="inbound",
+    model=InboundSheet,
+    line_model=InboundLine,
+    queryset=selectors.inbound_sheets,
+    document_type=DocumentType.INBOUND,
+    title=gettext_lazy("Inbound sheets"),
+    new_title=gettext_lazy("New inbound sheet"),
+    create=services.inbound_sheet_create,
+    post=services.inbound_sheet_post,
+    reverse=services.inbound_sheet_reverse,
+    delete=services.inbound_sheet_delete,
+    line_remove=services.inbound_line_remove,
+)
+OUTBOUND = SheetKind(
+    direction="outbound",
+    model=OutboundSheet,
+    line_model=OutboundLine,
+    queryset=selectors.outbound_sheets,
+    document_type=DocumentType.OUTBOUND,
+    title=gettext_lazy("Outbound sheets"),
+    new_title=gettext_lazy("New outbound sheet"),
+    create=services.outbound_sheet_create,
+    post=services.outbound_sheet_post,
+    reverse=services.outbound_sheet_reverse,
+    delete=services.outbound_sheet_delete,
+    line_remove=services.outbound_line_remove,
+)
+SHEET_KINDS: dict[str, SheetKind] = {kind.direction: kind for kind in (INBOUND, OUTBOUND)}
 
 
 def _perm(direction: str, action: str) -> str:
@@ -331,7 +363,7 @@ def _sheet_view(action: str) -> Callable[[View], View]:
     def decorator(view: View) -> View:
         @wraps(view)
         def wrapper(request: HttpRequest, *args, direction: str, **kwargs) -> HttpResponse:
-            if direction not in SHEETS:
+            if direction not in SHEET_KINDS:
                 raise Http404
             _check(request, _perm(direction, action))
             return view(request, *args, direction=direction, **kwargs)
@@ -344,11 +376,11 @@ def _sheet_view(action: str) -> Callable[[View], View]:
 @_sheet_view("view")
 @require_GET
 def sheet_list_view(request: HttpRequest, direction: str) -> HttpResponse:
-    config = SHEETS[direction]
+    kind = SHEET_KINDS[direction]
     filterset = SheetFilter(
         request.GET or None,
-        queryset=config["queryset"](user=request.user),
-        type_choices=config["model"].Type.choices,
+        queryset=kind.queryset(user=request.user),
+        type_choices=kind.model.Type.choices,
     )
     valid = not filterset.is_bound or filterset.is_valid()
     page = (
@@ -356,7 +388,7 @@ def sheet_list_view(request: HttpRequest, direction: str) -> HttpResponse:
         if valid
         else None
     )
-    context = {"filterset": filterset, "page": page, "direction": direction, "config": config}
+    context = {"filterset": filterset, "page": page, "direction": direction, "kind": kind}
     return respond(
         request,
         "inventory/sheet_list.html",
@@ -377,12 +409,12 @@ def _sheet_form(direction: str, request: HttpRequest, data=None):
 @_sheet_view("add")
 @require_http_methods(["GET", "POST"])
 def sheet_create_view(request: HttpRequest, direction: str) -> HttpResponse:
-    config = SHEETS[direction]
+    kind = SHEET_KINDS[direction]
     form = _sheet_form(direction, request, request.POST or None)
     if request.method == "POST":
         if form.is_valid():
             try:
-                sheet = config["create"](user=request.user, **form.cleaned_data)
+                sheet = kind.create(user=request.user, **form.cleaned_data)
             except StockError as error:
                 form.add_domain_error(error)
             else:
@@ -391,13 +423,13 @@ def sheet_create_view(request: HttpRequest, direction: str) -> HttpResponse:
         return respond(
             request,
             "inventory/sheet_form.html",
-            {"form": form, "direction": direction, "config": config},
+            {"form": form, "direction": direction, "kind": kind},
             status=422,
         )
     return respond(
         request,
         "inventory/sheet_form.html",
-        {"form": form, "direction": direction, "config": config},
+        {"form": form, "direction": direction, "kind": kind},
     )
 
 
@@ -412,19 +444,19 @@ def _line_form(direction: str, sheet, data=None):
 
 
 def _sheet_context(request: HttpRequest, direction: str, pk: int, line_form=None) -> dict:
-    config = SHEETS[direction]
-    sheet = selectors.sheet_get(user=request.user, model=config["model"], pk=pk)
+    kind = SHEET_KINDS[direction]
+    sheet = selectors.sheet_get(user=request.user, model=kind.model, pk=pk)
     if sheet is None:
         raise Http404
     movements = []
     if not sheet.is_draft:
         movements = selectors.document_movements(
-            user=request.user, document_type=config["document_type"], document_id=sheet.pk
+            user=request.user, document_type=kind.document_type, document_id=sheet.pk
         )
     return {
         "sheet": sheet,
         "direction": direction,
-        "config": config,
+        "kind": kind,
         "movements": movements,
         "line_form": line_form or (_line_form(direction, sheet) if sheet.is_draft else None),
         "can_edit": sheet.is_draft and request.user.has_perm(_perm(direction, "change")),
@@ -442,8 +474,8 @@ def sheet_detail_view(request: HttpRequest, direction: str, pk: int) -> HttpResp
 @_sheet_view("change")
 @require_POST
 def sheet_line_add_view(request: HttpRequest, direction: str, pk: int) -> HttpResponse:
-    config = SHEETS[direction]
-    sheet = get_object_or_404(config["model"], pk=pk)
+    kind = SHEET_KINDS[direction]
+    sheet = get_object_or_404(kind.model, pk=pk)
     form = _line_form(direction, sheet, request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -484,10 +516,10 @@ def sheet_line_add_view(request: HttpRequest, direction: str, pk: int) -> HttpRe
 def sheet_line_remove_view(
     request: HttpRequest, direction: str, pk: int, line: int
 ) -> HttpResponse:
-    config = SHEETS[direction]
-    found = get_object_or_404(config["line_model"], pk=line, sheet_id=pk)
+    kind = SHEET_KINDS[direction]
+    found = get_object_or_404(kind.line_model, pk=line, sheet_id=pk)
     try:
-        config["line_remove"](line=found)
+        kind.line_remove(line=found)
     except StockError as error:
         messages.error(request, str(error))
     if request.htmx:
@@ -500,10 +532,10 @@ def sheet_line_remove_view(
 @require_POST
 def sheet_post_view(request: HttpRequest, direction: str, pk: int) -> HttpResponse:
     _check(request, "inventory.post_sheet")
-    config = SHEETS[direction]
-    get_object_or_404(config["model"], pk=pk)
+    kind = SHEET_KINDS[direction]
+    get_object_or_404(kind.model, pk=pk)
     try:
-        sheet = config["post"](sheet_id=pk, user=request.user)
+        sheet = kind.post(sheet_id=pk, user=request.user)
     except StockError as error:
         messages.error(request, str(error))
     else:
@@ -517,12 +549,12 @@ def sheet_post_view(request: HttpRequest, direction: str, pk: int) -> HttpRespon
 @require_http_methods(["GET", "POST"])
 def sheet_reverse_view(request: HttpRequest, direction: str, pk: int) -> HttpResponse:
     _check(request, "inventory.post_sheet")
-    config = SHEETS[direction]
-    sheet = get_object_or_404(config["queryset"](user=request.user), pk=pk)
+    kind = SHEET_KINDS[direction]
+    sheet = get_object_or_404(kind.queryset(user=request.user), pk=pk)
     form = ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            reversal = config["reverse"](
+            reversal = kind.reverse(
                 sheet_id=pk, user=request.user, reason=form.cleaned_data["reason"]
             )
         except StockError as error:
@@ -538,7 +570,7 @@ def sheet_reverse_view(request: HttpRequest, direction: str, pk: int) -> HttpRes
     return respond(
         request,
         "inventory/sheet_reverse.html",
-        {"sheet": sheet, "form": form, "direction": direction, "config": config},
+        {"sheet": sheet, "form": form, "direction": direction, "kind": kind},
         status=status,
     )
 
@@ -546,10 +578,10 @@ def sheet_reverse_view(request: HttpRequest, direction: str, pk: int) -> HttpRes
 @_sheet_view("delete")
 @require_POST
 def sheet_delete_view(request: HttpRequest, direction: str, pk: int) -> HttpResponse:
-    config = SHEETS[direction]
-    sheet = get_object_or_404(config["model"], pk=pk)
+    kind = SHEET_KINDS[direction]
+    sheet = get_object_or_404(kind.model, pk=pk)
     try:
-        config["delete"](sheet=sheet)
+        kind.delete(sheet=sheet)
     except StockError as error:
         messages.error(request, str(error))
         return redirect(f"inventory:{direction}-detail", pk=pk)

@@ -30,7 +30,7 @@ def provider_calls():
     """A registered contents provider; unregistered after."""
     calls: list[list[int]] = []
 
-    def stock_in_bins(bin_ids):
+    def stock_in_bins(bin_ids, *, user):
         calls.append(list(bin_ids))
         return {bin_id: {"SKU-1 Phone": 12, "SKU-2 Case": 3} for bin_id in bin_ids[:1]}
 
