@@ -190,3 +190,16 @@ def login_as(page, make_user):
         return user
 
     return _login
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a request in Chinese (LocaleMiddleware
+    activates the language for the thread and never deactivates it) must not leak into the
+    messages the next test on the same worker asserts."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

@@ -5,3 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class AllocationConfig(AppConfig):
     name = "allocation"
     verbose_name = _("Store allocation")
+
+    def ready(self) -> None:
+        # the store sales resource registers itself with the import engine
+        from allocation import imports  # noqa: F401

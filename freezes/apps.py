@@ -28,3 +28,14 @@ class FreezesConfig(AppConfig):
         from wms.jobs import register_job_kind
 
         register_job_kind(jobs.job_kind())
+
+        # The scan box opens freeze numbers (FRZ-000004).
+        from freezes import scan
+
+        scan.register()
+
+        # The home page of work lists release requests, ageing freezes and near-expiry stock.
+        from freezes.work import freezes_work
+        from wms.work import register_work_provider
+
+        register_work_provider(freezes_work)

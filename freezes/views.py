@@ -38,6 +38,7 @@ from freezes.models import Freeze, FreezeJob, FreezeRule, Reason
 from freezes.services import freezing, jobs, release, rules
 from inventory.exceptions import StockError
 from wms.http import View, parse_id, permission, respond
+from wms.jobs import MAX_ATTEMPTS
 from wms.outbox import enqueue_on_commit
 from wms.pagination import KeysetPage, keyset_page, keyset_rows
 from wms.writers import export_response
@@ -202,7 +203,8 @@ def freeze_job_view(request: HttpRequest, pk: int) -> HttpResponse:
         response = HttpResponse(status=204)
         response["HX-Redirect"] = reverse("freezes:freeze-detail", args=[job.freeze_id])
         return response
-    return respond(request, "freezes/freeze_job.html", {"job": job}, partial="status")
+    context = {"job": job, "max_attempts": MAX_ATTEMPTS}
+    return respond(request, "freezes/freeze_job.html", context, partial="status")
 
 
 @permission("freezes.view_freeze")

@@ -22,8 +22,15 @@ class InventoryConfig(AppConfig):
 
             writer_guard.install()
         warehouse_hooks.register_bin_contents_provider(stock_selectors.bin_stock_contents)
+        warehouse_hooks.register_bin_search_provider(stock_selectors.bins_holding_goods)
         # wms: the job sweeper requeues import jobs whose worker died.
         from inventory.imports import jobs as import_jobs
         from wms.jobs import register_job_kind
 
         register_job_kind(import_jobs.job_kind())
+
+        # The home page of work lists drafts left open and imports never committed.
+        from inventory.work import inventory_work
+        from wms.work import register_work_provider
+
+        register_work_provider(inventory_work)

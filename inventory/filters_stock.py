@@ -244,6 +244,12 @@ class SheetFilter(django_filters.FilterSet):
     reference = django_filters.CharFilter(
         field_name="reference", lookup_expr="icontains", label=_("Reference")
     )
+    created_before = django_filters.DateFilter(
+        field_name="created_at",
+        lookup_expr="date__lt",
+        label=_("Created before"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
 
     def __init__(self, *args, type_choices=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -13,11 +13,20 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from inventory.codes import (
+    CodeError,
+    GS1Data,
+    gtin_forms,
+    looks_like_gs1,
+    normalize_scan,
+    parse_gs1,
+)
 from inventory.ledger import MAX_QUANTITY
-from inventory.models import Batch, InboundSheet, OutboundSheet
+from inventory.models import Batch, Goods, InboundSheet, OutboundSheet
 from inventory.selectors.goods import goods_by_code
 from warehouses.models import Bin, Warehouse
 from wms.forms import DomainErrorFormMixin
+from wms.widgets import PickerWidget
 
 
 def _quantity_field(label=None, minimum: int = 1) -> forms.IntegerField:
@@ -44,12 +53,25 @@ def find_bin(warehouse_id: int, code: str) -> Bin | None:
     )
 
 
+def scanned_gs1(text: str) -> GS1Data | None:
+    """The GS1 element string a scanner typed into a goods field (GTIN, batch, expiry), or None
+    when the text is a plain SKU or barcode or cannot be read as GS1."""
+    text = normalize_scan(text)
+    if not text or not looks_like_gs1(text):
+        return None
+    try:
+        return parse_gs1(text)
+    except CodeError:
+        return None
+
+
 class GoodsField(forms.CharField):
-    """A goods typed as its SKU or barcode."""
+    """A goods typed as its SKU or barcode, or scanned as a GS1-128 label (its GTIN names the
+    goods; the forms take its batch and expiry too, see ``_WarehouseBound``)."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("label", _("Goods (SKU or barcode)"))
-        kwargs.setdefault("max_length", 64)
+        kwargs.setdefault("max_length", 200)
         kwargs.setdefault(
             "widget", forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"})
         )
@@ -59,6 +81,15 @@ class GoodsField(forms.CharField):
         value = super().clean(value)
         if not value:
             return None
+        gs1 = scanned_gs1(value)
+        if gs1 is not None and gs1.gtin:
+            goods = Goods.objects.filter(barcode__in=gtin_forms(gs1.gtin)).first()
+            if goods is None:
+                raise forms.ValidationError(
+                    _("No goods with the barcode %(v)s (GTIN of the scanned label)."),
+                    params={"v": gs1.gtin},
+                )
+            return goods
         goods = goods_by_code(value)
         if goods is None:
             raise forms.ValidationError(
@@ -75,6 +106,39 @@ class _WarehouseBound(DomainErrorFormMixin, forms.Form):
     def __init__(self, *args, warehouse_id: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.warehouse_id = warehouse_id
+        self._use_pickers()
+
+    def clean(self):
+        cleaned = super().clean()
+        self._fill_from_gs1(cleaned)
+        return cleaned
+
+    def _fill_from_gs1(self, cleaned: dict) -> None:
+        """A GS1-128 label scanned into the goods field fills an empty batch number (10) and an
+        empty expiry date (17), so one scan names goods, batch and expiry."""
+        gs1 = scanned_gs1(self.data.get(self.add_prefix("goods"), "")) if self.is_bound else None
+        if gs1 is None:
+            return
+        if gs1.batch and "batch_no" in self.fields and not cleaned.get("batch_no"):
+            cleaned["batch_no"] = gs1.batch
+        if gs1.expiry and "expiry_date" in self.fields and not cleaned.get("expiry_date"):
+            cleaned["expiry_date"] = gs1.expiry
+
+    def _use_pickers(self) -> None:
+        """Goods, bins and batches search as you type (wms.widgets.PickerWidget); the fields
+        still take a typed or scanned code. Bins are limited to the form's warehouse (fixed, or
+        the warehouse chosen in the form), batches to the goods typed in the form."""
+        warehouse = self["warehouse"].auto_id if "warehouse" in self.fields else self.warehouse_id
+        if "goods" in self.fields:
+            attrs = self.fields["goods"].widget.attrs
+            self.fields["goods"].widget = PickerWidget("goods", attrs=attrs)
+        for name in self.bin_fields:
+            if warehouse:
+                self.fields[name].widget = PickerWidget("bin", params={"warehouse": warehouse})
+        if "batch_no" in self.fields and "goods" in self.fields:
+            self.fields["batch_no"].widget = PickerWidget(
+                "batch", params={"sku": self["goods"].auto_id}
+            )
 
     def _resolve_bins(self, cleaned: dict) -> None:
         for name in self.bin_fields:

@@ -3,6 +3,12 @@
 The lock order, the same in every posting, is what makes concurrent postings deadlock-free:
 
 1. the document row (a sheet, transfer or count; compare-and-set or ``lock_document``);
+1b. the goods rows a posting puts stock on, ``FOR KEY SHARE`` in primary-key order in one
+   statement (``lock_goods_shared``), and ``is_combo`` re-read under that lock: the combo
+   editor and the combo import take ``FOR UPDATE`` on a goods (``lock_goods``) before turning it
+   into a combo, so either the posting waits and then sees a combo, or the editor waits and then
+   sees the stock (a combo holds none). ``KEY SHARE`` does not block ordinary goods edits (an
+   ``UPDATE`` of other columns) nor other postings;
 2. missing balance rows are inserted, sorted by (goods, bin, batch), so two postings creating the
    same rows wait for each other in the same order;
 3. destination bins, ``FOR SHARE`` in primary-key order (``lock_bins_shared``): a bin being
@@ -28,7 +34,7 @@ from collections.abc import Iterable
 
 from django.db import connection, models
 
-from inventory.models import StockBalance
+from inventory.models import Goods, StockBalance
 
 
 def lock_balances(ids: Iterable[int]) -> dict[int, StockBalance]:
@@ -86,3 +92,34 @@ def lock_bins_shared(ids: Iterable[int]) -> dict[int, bool]:
 def lock_document(model: type[models.Model], pk: int) -> models.Model | None:
     """Lock one document row (``FOR UPDATE``) and return it fresh, or None when it is gone."""
     return model._default_manager.select_for_update(of=("self",)).filter(pk=pk).first()
+
+
+def lock_goods_shared(ids: Iterable[int]) -> dict[int, tuple[str, bool, bool]]:
+    """Take ``FOR KEY SHARE`` on the goods rows ``ids`` in primary-key order (one statement) and
+    return ``{goods_id: (sku, is_active, is_combo)}`` as read under the lock. Postings that put
+    stock on goods hold it until commit, so no goods becomes a combo meanwhile."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    if connection.vendor != "postgresql":
+        rows = Goods.objects.filter(pk__in=wanted).values_list("pk", "sku", "is_active", "is_combo")
+        return {pk: (sku, is_active, is_combo) for pk, sku, is_active, is_combo in rows}
+    table = connection.ops.quote_name(Goods._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, sku, is_active, is_combo FROM {table} WHERE id = ANY(%s::bigint[]) "
+            f"ORDER BY id FOR KEY SHARE",
+            [wanted],
+        )
+        return {pk: (sku, is_active, is_combo) for pk, sku, is_active, is_combo in cursor}
+
+
+def lock_goods(ids: Iterable[int]) -> dict[int, Goods]:
+    """Lock the goods rows ``ids`` ``FOR UPDATE`` in primary-key order (evaluated at once) and
+    return them fresh by id: what changes ``is_combo`` takes first (the combo editor, the combo
+    import), so it waits for postings holding ``lock_goods_shared`` and they wait for it."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = Goods.objects.select_for_update(of=("self",)).filter(pk__in=wanted).order_by("pk")
+    return {row.pk: row for row in rows}

@@ -5,8 +5,9 @@ STYLE.md, "The stock rule": only ``inventory.ledger`` (a module, or the package
 the database driver, where every write is visible (ORM calls, bulk operations, related managers,
 admin actions, raw SQL alike): ``connection.execute_wrapper`` runs :func:`guard` around every
 statement. A statement that INSERTs, UPDATEs, DELETEs, COPYs, MERGEs or TRUNCATEs one of the two
-tables is refused with :class:`LedgerBypass` unless a frame of the calling stack belongs to the
-ledger. Statements that do not name the two tables cost one substring test; the stack is walked
+tables is refused with :class:`LedgerBypass` unless the innermost project code that issued it
+(the first frame that is not Django's or the driver's) belongs to the ledger: a hook the ledger
+calls during a posting is not the ledger. Statements that do not name the two tables cost one substring test; the stack is walked
 only for a write on them.
 
 Where it runs:
@@ -19,8 +20,8 @@ Where it runs:
 
 Allowances, each for a reason:
 
-* ``django.db.migrations``: schema changes and data migrations run once, reviewed like code,
-  before any stock exists that a write could bypass;
+* ``django.db.migrations`` and the apps' ``migrations`` modules: schema changes and data
+  migrations run once, reviewed like code, before any stock exists that a write could bypass;
 * ``django.core.management.commands.flush``: ``manage.py flush`` and the test framework's
   teardown of transactional tests empty every table (TRUNCATE), they move no stock;
 * :func:`allowed`: a test that corrupts balances on purpose (to prove ``wms_reconcile`` sees
@@ -42,6 +43,8 @@ from django.db.backends.signals import connection_created
 TABLES = ("inventory_stockbalance", "inventory_stockmovement")
 LEDGER_MODULE = "inventory.ledger"
 ALLOWED_MODULES = ("django.db.migrations", "django.core.management.commands.flush")
+# Frames passed over on the way to the code that issued a statement.
+LIBRARIES = ("django.", "psycopg", "contextlib", "functools", "inventory.writer_guard")
 
 _TABLE = r'(?:"?public"?\.)?"?(?:inventory_stockbalance|inventory_stockmovement)\b'
 # Anywhere in the statement, so ``WITH moved AS (UPDATE ...)`` and multi-table TRUNCATE count.
@@ -69,6 +72,9 @@ def is_ledger_write(sql: str) -> bool:
 
 
 def _from_the_ledger_or_allowed() -> bool:
+    """The innermost frame of project code (below it only Django, the driver and this module)
+    decides: the ledger may write, nobody else. So a hook the ledger calls inside a posting
+    (freezes, channel sync...) is refused like any other code if it writes the tables itself."""
     if getattr(_state, "allowed", 0):
         return True
     frame = sys._getframe(2)
@@ -76,18 +82,20 @@ def _from_the_ledger_or_allowed() -> bool:
         module = frame.f_globals.get("__name__", "")
         if module == LEDGER_MODULE or module.startswith(LEDGER_MODULE + "."):
             return True
-        if module.startswith(ALLOWED_MODULES):
+        if module.startswith(ALLOWED_MODULES) or ".migrations." in module:
             return True
+        if not module.startswith(LIBRARIES):
+            return False
         frame = frame.f_back
     return False
 
 
 def _issuer() -> str:
     """The innermost project frame that is not Django's or ours: who wrote, for the message."""
-    frame = sys._getframe(3)
+    frame = sys._getframe(2)
     while frame is not None:
         module = frame.f_globals.get("__name__", "")
-        if not module.startswith(("django.", "inventory.writer_guard", "psycopg", "contextlib")):
+        if not module.startswith(LIBRARIES):
             return f"{module} ({frame.f_code.co_filename}:{frame.f_lineno})"
         frame = frame.f_back
     return "<unknown>"

@@ -229,6 +229,31 @@ def test_the_ledger_module_or_package_may_write():
 
 
 @pytest.mark.django_db
+def test_a_hook_the_ledger_calls_may_not_write_the_tables_itself():
+    # given: a hook of another app, run by the ledger inside a posting, that writes directly
+    from inventory import hooks, ledger
+
+    stray = _module_in(
+        "channels_sync.hooks_stray",
+        STRAY_UPDATE.replace("def run():", "def run(event):"),
+    )
+    goods, bin_ = GoodsFactory(), BinFactory()
+
+    # when / then: the posting is refused as a whole
+    with (
+        hooks.registered(in_transaction=stray.run),
+        pytest.raises(writer_guard.LedgerBypass, match="channels_sync.hooks_stray"),
+    ):
+        ledger.receive(
+            kind="in_purchase",
+            lines=[ledger.Receipt(goods.pk, bin_.pk, 5)],
+            document=ledger.Document(type="other", ref="HOOK"),
+        )
+    assert not StockBalance.objects.filter(goods=goods, on_hand__gt=0).exists()
+    assert len(writer_guard.take_violations()) == 1
+
+
+@pytest.mark.django_db
 def test_a_module_merely_named_like_the_ledger_may_not_write():
     # given
     stray = _module_in("inventory.ledgerish", STRAY_UPDATE)

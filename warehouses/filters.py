@@ -38,9 +38,13 @@ class WarehouseFilter(django_filters.FilterSet):
 class BinLookupFilter(django_filters.FilterSet):
     code = django_filters.CharFilter(
         method="filter_code",
-        label=_("Bin code"),
+        label=_("Bin or goods"),
         widget=forms.TextInput(
-            attrs={"type": "search", "placeholder": _("Starts with, e.g. A-01"), "autofocus": True}
+            attrs={
+                "type": "search",
+                "placeholder": _("Bin code, or goods SKU, barcode or name"),
+                "autofocus": True,
+            }
         ),
     )
     warehouse = django_filters.ModelChoiceFilter(
@@ -64,4 +68,9 @@ class BinLookupFilter(django_filters.FilterSet):
         fields: list[str] = []
 
     def filter_code(self, queryset, name, value):
-        return queryset.code_starts_with(value)
+        """Bins whose code starts with the text, or holding goods matching it (in the chosen
+        warehouse): ``warehouses.selectors.bin_search``."""
+        from warehouses.selectors import bin_search
+
+        warehouse = self.form.cleaned_data.get("warehouse")
+        return bin_search(queryset, value, warehouse_id=warehouse.pk if warehouse else None)

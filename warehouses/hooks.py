@@ -9,7 +9,7 @@ Apps higher up (``inventory``) register from their ``AppConfig.ready()``::
             hooks.register_bin_deactivation_guard(bins_holding_stock)
             hooks.register_bin_contents_provider(bin_stock_summary)
 
-Two registries:
+Three registries:
 
 ``bin_deactivation_guards``
     Callables ``(bins: list[Bin]) -> dict[int, str]``. Given bins about to be deactivated, return
@@ -31,9 +31,16 @@ Two registries:
     values through ``str``. Called once per page, never per row, so answer with a constant number
     of queries. Bins missing from the answer show nothing. With several providers, each bin's
     pairs are shown in registration order.
+
+``bin_search_providers``
+    Callables ``(text: str, warehouse_id: int | None) -> Iterable[int]``. For the bin lookup's
+    search box, the ids of bins whose contents match ``text`` (inventory: bins holding stock of
+    goods with that SKU prefix, barcode or name), within ``warehouse_id`` when given. One query
+    per call, whatever the number of bins; the lookup shows those bins beside the bins whose code
+    starts with ``text``.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from django.utils.translation import pgettext
@@ -43,9 +50,11 @@ if TYPE_CHECKING:
 
 BinDeactivationGuard = Callable[[list["Bin"]], Mapping[int, str]]
 BinContentsProvider = Callable[..., Mapping[int, Mapping[str, object]]]
+BinSearchProvider = Callable[[str, int | None], Iterable[int]]
 
 bin_deactivation_guards: list[BinDeactivationGuard] = []
 bin_contents_providers: list[BinContentsProvider] = []
+bin_search_providers: list[BinSearchProvider] = []
 
 
 def register_bin_deactivation_guard(guard: BinDeactivationGuard) -> BinDeactivationGuard:
@@ -96,3 +105,25 @@ def bin_contents(bin_ids: list[int], *, user) -> dict[int, list[tuple[str, objec
         for bin_id, pairs in (provider(list(bin_ids), user=user) or {}).items():
             contents.setdefault(bin_id, []).extend((str(k), v) for k, v in pairs.items())
     return contents
+
+
+def register_bin_search_provider(provider: BinSearchProvider) -> BinSearchProvider:
+    """Add ``provider`` once (registering twice is harmless); returns it."""
+    if provider not in bin_search_providers:
+        bin_search_providers.append(provider)
+    return provider
+
+
+def unregister_bin_search_provider(provider: BinSearchProvider) -> None:
+    if provider in bin_search_providers:
+        bin_search_providers.remove(provider)
+
+
+def bins_matching(text: str, warehouse_id: int | None = None) -> set[int]:
+    """Ids of bins whose contents match ``text``, from every provider; one call each."""
+    if not text or not bin_search_providers:
+        return set()
+    found: set[int] = set()
+    for provider in list(bin_search_providers):
+        found.update(provider(text, warehouse_id) or ())
+    return found

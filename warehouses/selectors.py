@@ -8,7 +8,18 @@ need, so a page costs a constant number of queries however many rows it shows.
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    Count,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
 from warehouses import hooks
@@ -75,6 +86,7 @@ def bin_lookup(
     *,
     user: AnyUser,
     code: str = "",
+    search: str = "",
     warehouse: Warehouse | int | None = None,
     zone_type: str = "",
     is_active: bool | None = None,
@@ -82,10 +94,14 @@ def bin_lookup(
     """Bins with their warehouse and zone, ordered by warehouse code then bin code (one query
     per ``wms.pagination.keyset_page``, plus the count).
 
-    ``code``: bins whose code starts with it, any case. ``warehouse``: a warehouse or its id.
-    ``zone_type``: ``Zone.Type`` value, empty for any. ``is_active``: None for both.
+    ``code``: bins whose code starts with it, any case. ``search``: the search box (see
+    ``bin_search``): bins whose code starts with it, or that hold goods matching it.
+    ``warehouse``: a warehouse or its id. ``zone_type``: ``Zone.Type`` value, empty for any.
+    ``is_active``: None for both.
     """
     queryset = Bin.objects.select_related("warehouse", "zone").code_starts_with(code)
+    if search:
+        queryset = bin_search(queryset, search, warehouse_id=getattr(warehouse, "pk", warehouse))
     if warehouse is not None:
         queryset = queryset.filter(warehouse=warehouse)
     if zone_type:
@@ -93,6 +109,27 @@ def bin_lookup(
     if is_active is not None:
         queryset = queryset.filter(is_active=is_active)
     return queryset.order_by("warehouse__code", "code", "pk")
+
+
+def bin_search(queryset: QuerySet[Bin], text: str, *, warehouse_id: int | None = None):
+    """The bins of ``queryset`` whose code starts with ``text`` (any case; the prefix index) or
+    whose contents match it (``warehouses.hooks.bins_matching``: the goods SKU, barcode or name
+    of the stock they hold, within ``warehouse_id`` when given). One query for the providers;
+    the bin ids they give travel as one array parameter (``id = ANY(...)``), so the page and its
+    count stay one indexed query each whatever the number of matches."""
+    text = " ".join((text or "").split())
+    if not text:
+        return queryset
+    condition = Q(code__istartswith=text)
+    ids = sorted(hooks.bins_matching(text, warehouse_id))
+    if ids and connection.vendor == "postgresql":
+        table = connection.ops.quote_name(Bin._meta.db_table)
+        # Constant SQL (the model's quoted table name); the ids travel as one parameter.
+        any_id = RawSQL(f"{table}.id = ANY(%s::bigint[])", [ids], output_field=BooleanField())  # noqa: S611
+        condition |= Q(any_id)
+    elif ids:
+        condition |= Q(pk__in=ids)
+    return queryset.filter(condition)
 
 
 def bin_contents(*, user: AnyUser, bins: list[Bin]) -> dict[int, list[tuple[str, object]]]:

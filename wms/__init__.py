@@ -24,6 +24,12 @@ sideways from another app. Each module's docstring is its API.
 * ``wms.http``: ``permission(*perms)``, ``respond(request, template, context, partial=...)``,
   ``parse_id``.
 * ``wms.admin``: the read-only admin base for the ledger and audit tables.
+* Background work (helper ``worker``; see each docstring): ``wms.locks`` (``advisory_key``,
+  ``advisory_lock``, ``advisory_xact_lock``, ``advisory_lock_is_free``), ``wms.jobs``
+  (``JobProgress``, ``job_claim``, ``JobKind``, ``register_job_kind``, ``jobs_sweep``),
+  ``wms.outbox`` (``enqueue_on_commit(task_name, *args)``, ``task_by_name``, ``outbox_drain``),
+  ``wms.celery`` (``app``, ``TASK_RETRY``, ``RETRY_BACKOFF_MAX``, ``MAX_RETRIES``,
+  ``VISIBILITY_TIMEOUT``).
 * Templates: ``partials/form_fields.html`` (a whole form: ``{% include ... with form=f %}``),
   ``partials/form_field.html`` (one field in a custom layout), ``partials/pagination.html`` (a
   ``KeysetPage``: ``with target="results"``), ``partials/status_badge.html`` (via the tag).

@@ -1,9 +1,14 @@
-"""Health probes for /healthz: the database and the Celery broker, each with a short timeout."""
+"""Health probes for /healthz: the database and the Celery broker, each with a short timeout, and
+the heartbeat of background work (worker and beat)."""
 
 import logging
+import os
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 
@@ -30,3 +35,54 @@ def broker_status() -> tuple[bool, str]:
         logger.warning("healthz broker down", extra={"error": str(exc)})
         return False, str(exc) or exc.__class__.__name__
     return True, str(transport)
+
+
+# --- background work: the heartbeat -------------------------------------------------------------
+
+HEARTBEAT = "background"
+# Beat sends the heartbeat every HEARTBEAT_SECONDS; four missed beats mean it is stopped.
+HEARTBEAT_SECONDS = int(os.environ.get("WMS_HEARTBEAT_SECONDS", "30"))
+STALE_AFTER = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class BackgroundStatus:
+    ok: bool
+    seen_at: datetime | None
+
+    @property
+    def age_seconds(self) -> int | None:
+        if self.seen_at is None:
+            return None
+        return max(0, int((timezone.now() - self.seen_at).total_seconds()))
+
+    def as_dict(self) -> dict:
+        return {
+            "ok": self.ok,
+            "last_seen": self.seen_at.isoformat() if self.seen_at else None,
+            "age_seconds": self.age_seconds,
+        }
+
+
+def heartbeat_record(*, now: datetime | None = None) -> None:
+    """Stamp the heartbeat (one upsert statement)."""
+    from wms.models import Heartbeat
+
+    Heartbeat.objects.bulk_create(
+        [Heartbeat(name=HEARTBEAT, seen_at=now or timezone.now())],
+        update_conflicts=True,
+        unique_fields=["name"],
+        update_fields=["seen_at"],
+    )
+
+
+def background_status(*, now: datetime | None = None) -> BackgroundStatus:
+    """Whether the worker and beat ran the heartbeat within the last two minutes (one query).
+    Never seen (a new install before its first beat) counts as stopped."""
+    from wms.models import Heartbeat
+
+    seen_at = Heartbeat.objects.filter(name=HEARTBEAT).values_list("seen_at", flat=True).first()
+    now = now or timezone.now()
+    return BackgroundStatus(
+        ok=seen_at is not None and now - seen_at <= STALE_AFTER, seen_at=seen_at
+    )

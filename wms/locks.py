@@ -28,7 +28,7 @@ import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from django.db import connection
+from django.db import Error, connection
 
 
 def advisory_key(name: str) -> int:
@@ -61,7 +61,16 @@ def advisory_lock(name: str) -> Iterator[bool]:
         yield acquired
     finally:
         if acquired:
-            _select("SELECT pg_advisory_unlock(%s)", key)
+            _unlock(key)
+
+
+def _unlock(key: int) -> None:
+    try:
+        _select("SELECT pg_advisory_unlock(%s)", key)
+    except Error:
+        if connection.is_usable():
+            raise
+        # The connection was lost inside the block, and its session locks with it.
 
 
 def advisory_xact_lock(name: str, *, wait: bool = True) -> bool:

@@ -137,6 +137,48 @@ for _group, _goods_permissions in {
     ROLES[_group] = [*ROLES[_group], *_goods_permissions]
 
 
+# allocation: store managers grab for their own stores (Store.objects.for_user), follow their
+# requests and orders, receive orders and file returns; warehouse managers run everything.
+_ALLOCATION_STORE = [
+    "allocation.grab",
+    "allocation.view_store",
+    "allocation.view_grabwindow",
+    "allocation.view_grabrequest",
+    "allocation.view_replenishmentorder",
+    "allocation.receive_order",
+    "allocation.view_storereturn",
+    "allocation.add_storereturn",
+    "allocation.view_storesales",
+    "allocation.add_storesales",
+]
+_ALLOCATION_MANAGE = [
+    "allocation.view_all_stores",
+    "allocation.add_store",
+    "allocation.change_store",
+    "allocation.view_policy",
+    "allocation.add_policy",
+    "allocation.change_policy",
+    "allocation.manage_windows",
+    "allocation.view_grabdecision",
+    "allocation.ship_order",
+    "allocation.receive_return",
+]
+for _group, _allocation_permissions in {
+    WAREHOUSE_MANAGER: [*_ALLOCATION_STORE, *_ALLOCATION_MANAGE],
+    WAREHOUSE_STAFF: [
+        "allocation.view_all_stores",
+        "allocation.view_store",
+        "allocation.view_grabwindow",
+        "allocation.view_replenishmentorder",
+        "allocation.view_storereturn",
+        "allocation.ship_order",
+        "allocation.receive_return",
+    ],
+    STORE_MANAGER: _ALLOCATION_STORE,
+}.items():
+    ROLES[_group] = [*ROLES[_group], *_allocation_permissions]
+
+
 def sync_roles(apps) -> None:
     """Create the role groups and set their permissions. Safe to run any number of times.
 

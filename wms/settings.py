@@ -56,6 +56,10 @@ INSTALLED_APPS = [
     "freezes.apps.FreezesConfig",
     "allocation.apps.AllocationConfig",
     "channels_sync.apps.ChannelsSyncConfig",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api.apps.ApiConfig",
 ]
 
 MIDDLEWARE = [
@@ -125,7 +129,7 @@ AXES_VERBOSE = False
 # --- I18N -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "api" / "locale"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
@@ -200,12 +204,21 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "wms.drain_outbox",
         "schedule": timedelta(seconds=WMS_SWEEP_SECONDS),
     },
+    # wms: every 30 seconds, the heartbeat of background work; staff are warned when it stops
+    # (wms.health: not seen for two minutes).
+    "wms-heartbeat": {
+        "task": "wms.heartbeat",
+        "schedule": timedelta(seconds=int(os.environ.get("WMS_HEARTBEAT_SECONDS", "30"))),
+    },
     # inventory: every day at 03:15, remove uploaded sheets and export files older than
     # WMS_FILE_RETENTION_DAYS (the export history then shows "expired").
     "inventory-remove-expired-files": {
         "task": "inventory.remove_expired_files",
         "schedule": crontab(hour=3, minute=15),
     },
+    # allocation: every minute, open grab windows whose time has come and close (share, make
+    # orders, unreserve the rest) those past their closing time; under an advisory lock.
+    "allocation-windows-due": {"task": "allocation.windows_due", "schedule": timedelta(minutes=1)},
     # channels_sync: every 5 seconds, one stock push per shop with goods waiting in the outbox.
     "channels-drain-outbox": {"task": "channels_sync.drain_outbox", "schedule": 5.0},
     # channels_sync: every night at 03:10, push every matched listing (corrects drift).
@@ -229,6 +242,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "channels_sync.fulfilment_reports_due",
         "schedule": 60.0,
     },
+    # api: every minute, send webhook deliveries that are due (retries, lost messages).
+    "api-sweep-webhooks": {"task": "api.sweep_webhooks", "schedule": timedelta(minutes=1)},
 }
 # Platform I/O runs on its own queues (a slow platform never delays freeze jobs).
 CELERY_TASK_ROUTES = {
@@ -294,3 +309,56 @@ WMS_LEDGER_GUARD = env_bool("WMS_LEDGER_GUARD", DEBUG)
 _DEV_FIELD_KEY = "d21zLWRldi1vbmx5LWZpZWxkLWtleS0wMDAwMDAwMDA="  # noqa: S105 - laptop default only
 # Without DEBUG there is no default: saving or reading credentials refuses until it is set.
 WMS_FIELD_KEY = os.environ.get("WMS_FIELD_KEY", _DEV_FIELD_KEY if DEBUG else "")
+
+# --- REST API (api app) ---------------------------------------------------------------------
+# Requests per token (or session user) and minute; 429 with Retry-After beyond it. The count
+# lives in the default cache: configure a shared cache (Redis) when running several processes.
+WMS_API_RATE = os.environ.get("WMS_API_RATE", "600/min")
+WMS_WEBHOOKS_ALLOW_HTTP = env_bool("WMS_WEBHOOKS_ALLOW_HTTP", False)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.ActionPermissions"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.CursorPage",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "WMS API",
+    "DESCRIPTION": (
+        "Goods, warehouses, stock, documents and freezes of the WMS, for ERPs and scripts. "
+        "Authenticate with `Authorization: Bearer <token>` (tokens on /api/tokens/). Errors "
+        "are `{code, message, fields}`. Lists are cursor pages (`next`). Postings accept an "
+        "`Idempotency-Key` header."
+    ),
+    "VERSION": "1.0.0",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Several models name their choices "status" / "type": one clear name each.
+    "ENUM_NAME_OVERRIDES": {
+        "DocumentStatusEnum": "inventory.models.DocumentStatus",
+        "TransferStatusEnum": "inventory.models.StockTransfer.Status",
+        "FreezeStatusEnum": "freezes.models.Freeze.Status",
+        "ReleaseRequestStatusEnum": "freezes.models.ReleaseRequest.Status",
+        "WebhookDeliveryStatusEnum": "api.models.WebhookDelivery.Status",
+        "InboundSheetTypeEnum": "inventory.models.InboundSheet.Type",
+        "OutboundSheetTypeEnum": "inventory.models.OutboundSheet.Type",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.postprocess",
+    ],
+}

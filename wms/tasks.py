@@ -1,12 +1,13 @@
 """Celery tasks of the shared base: the job sweeper and the outbox drain (thin, periodic, each
-under an advisory lock so an overlapping tick or a second beat does nothing). Both also run
-when a worker starts (``wms.celery``), so a worker coming back recovers at once."""
+under an advisory lock so an overlapping tick or a second beat does nothing; both also run when a
+worker starts, ``wms.celery``, so a worker coming back recovers at once), and the heartbeat of
+background work (``wms.health``)."""
 
 import logging
 
 from celery import shared_task
 
-from wms import jobs, outbox
+from wms import health, jobs, outbox
 from wms.celery import TASK_RETRY
 from wms.locks import advisory_lock
 
@@ -31,3 +32,10 @@ def outbox_drain_task() -> int:
             logger.info("wms.drain_outbox: another run holds the lock; skipped")
             return 0
         return outbox.outbox_drain()
+
+
+@shared_task(name="wms.heartbeat", ignore_result=True)
+def heartbeat_task() -> None:
+    """Stamp the heartbeat of background work (``wms.health``); sent by beat every 30 seconds,
+    run by any worker. Safe to run twice (it only moves a timestamp)."""
+    health.heartbeat_record()

@@ -5,18 +5,25 @@ from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from wms import health
+from wms import health, work
 
 
 @login_required
 def home_view(request: HttpRequest) -> HttpResponse:
-    return render(request, "wms/home.html")
+    """The home page of work: what waits for this user (each app's provider in wms/work.py,
+    one indexed COUNT per item), then the links of the menu."""
+    context = {
+        "work": work.work_for(request.user),
+        "background": health.background_status(),
+    }
+    return render(request, "wms/home.html", context)
 
 
 @never_cache
 @require_GET
 def healthz_view(request: HttpRequest) -> JsonResponse:
-    """Liveness for load balancers: 200 when the database and the broker answer, 503 otherwise.
+    """Liveness for load balancers: 200 when the database and the broker answer, 503 otherwise;
+    ``background`` says whether the worker and beat were seen in the last two minutes.
 
     Public on purpose (no login), and says nothing beyond up/down and the backend names.
     """
@@ -28,6 +35,10 @@ def healthz_view(request: HttpRequest) -> JsonResponse:
         "database": {"ok": db_ok, "detail": db_detail if db_ok else "unreachable"},
         "broker": {"ok": broker_ok, "detail": broker_detail if broker_ok else "unreachable"},
     }
+    # Background work (worker + beat) is reported, not part of the status: a load balancer
+    # must keep serving pages while the worker is down.
+    if db_ok:
+        body["background"] = health.background_status().as_dict()
     return JsonResponse(body, status=200 if ok else 503)
 
 

@@ -16,6 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from freezes import hooks
 from freezes.exceptions import FreezeClosed
 from freezes.locks import lock_freeze_exclusive
 from freezes.models import Freeze, FreezeEvent, FreezeLine, FreezeRule, ReleaseRequest
@@ -60,7 +61,7 @@ def add_event(
     inspection=None,
     now: datetime.datetime | None = None,
 ) -> FreezeEvent:
-    return FreezeEvent.objects.create(
+    event = FreezeEvent.objects.create(
         freeze=freeze,
         kind=kind,
         actor_id=getattr(actor, "pk", actor),
@@ -73,6 +74,8 @@ def add_event(
         inspection=inspection,
         created_at=now or timezone.now(),
     )
+    hooks.fire(event)
+    return event
 
 
 # --------------------------------------------------------------------------------------------

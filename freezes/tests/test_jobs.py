@@ -359,3 +359,25 @@ def test_the_sweeper_ends_a_job_on_the_freeze_its_worker_made_before_dying(
     job.refresh_from_db()
     assert (job.status, job.freeze_id) == (FreezeJob.Status.DONE, made.pk)
     assert Freeze.objects.count() == 1
+
+
+def test_the_job_page_says_a_job_left_by_a_dead_worker_is_run_again(
+    client, world, make_user, django_capture_on_commit_callbacks
+):
+    # given: the sweeper requeued a job whose worker died (its task not run yet)
+    from wms.jobs import jobs_sweep
+
+    clerk = make_user("staff")
+    with django_capture_on_commit_callbacks(execute=False):
+        job = _job(world, clerk, "t-page")
+    _left_by_a_dead_worker(job)
+    with django_capture_on_commit_callbacks(execute=False):
+        jobs_sweep()
+    client.force_login(clerk)
+
+    # when
+    page = client.get(reverse("freezes:freeze-job", args=[job.pk])).content.decode()
+
+    # then
+    assert "being run again (attempt 2 of 3)" in page
+    assert 'hx-trigger="every 1s"' in page

@@ -501,6 +501,12 @@ class ComboComponentResource(_GoodsRefsMixin, BulkModelResource):
         from inventory.selectors.stock import goods_with_stock
 
         first_rows = ctx.state.get("first_rows", {})
+        if not ctx.dry_run:
+            from inventory.locks import lock_goods
+
+            # As the editor: receipts holding these goods (KEY SHARE) commit first, so the
+            # stock check below sees their stock; later receipts see the combo.
+            lock_goods(first_rows)
         becoming = Goods.objects.filter(pk__in=list(first_rows), is_combo=False).values_list(
             "pk", flat=True
         )

@@ -330,11 +330,16 @@ def import_job_recover(*, job: ImportJob, give_up: bool) -> None:
         return
     if job.status == ImportJob.Status.CHECKING:
         ImportJob.objects.filter(pk=job.pk).update(
-            status=ImportJob.Status.QUEUED, heartbeat_at=None, updated_at=timezone.now()
+            status=ImportJob.Status.QUEUED,
+            heartbeat_at=None,
+            progress_rows=0,
+            updated_at=timezone.now(),
         )
         enqueue_on_commit(CHECK_TASK, job.pk)
         return
-    ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=None, updated_at=timezone.now())
+    ImportJob.objects.filter(pk=job.pk).update(
+        heartbeat_at=None, progress_rows=0, updated_at=timezone.now()
+    )
     enqueue_on_commit(COMMIT_TASK, job.pk)
 
 

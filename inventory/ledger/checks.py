@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from inventory.exceptions import AlreadyPosted, InvalidInput, InvalidQuantity, NotAllowed
 from inventory.ledger.values import KEY_MAX, MAX_QUANTITY, REASON_MAX
-from inventory.locks import lock_bins_shared
+from inventory.locks import lock_bins_shared, lock_goods_shared
 from inventory.models import Batch, Goods, StockMovement
 
 
@@ -82,6 +82,16 @@ def load_goods(ids: Iterable[int]) -> dict[int, GoodsInfo]:
             "pk", "sku", "is_active", "is_combo"
         )
     }
+    if len(found) != len(wanted):
+        raise InvalidInput(_("Unknown goods."))
+    return found
+
+
+def load_goods_locked(ids: Iterable[int]) -> dict[int, GoodsInfo]:
+    """``load_goods`` inside the posting's transaction, under ``FOR KEY SHARE`` on the goods rows
+    (``inventory.locks.lock_goods_shared``): what it returns cannot change until commit."""
+    wanted = set(ids)
+    found = {pk: GoodsInfo(*info) for pk, info in lock_goods_shared(wanted).items()}
     if len(found) != len(wanted):
         raise InvalidInput(_("Unknown goods."))
     return found

@@ -25,8 +25,9 @@ from inventory.ledger.checks import (
     goods_label,
     load_bins,
     load_goods,
+    load_goods_locked,
 )
-from inventory.ledger.combos import expand_combo_picks, expand_combo_receipts
+from inventory.ledger.combos import expand_combos, lock_receipt_goods
 from inventory.ledger.picking import allocate_pick, issue_candidates, issue_one_balance
 from inventory.ledger.values import (
     FROM_FROZEN_KINDS,
@@ -57,7 +58,9 @@ def receive(
 ) -> Posting:
     """Put stock into bins (inbound purchase, sales return, outbound reversal, transfer in).
 
-    Combo lines receive their components (a combo line cannot name a batch). Raises
+    Combo lines receive their components (a combo line cannot name a batch); the goods rows are
+    held ``FOR KEY SHARE`` and ``is_combo`` re-read under that lock, so no goods becomes a combo
+    while stock is put on it (``combos.lock_receipt_goods``). Raises
     ``InvalidQuantity`` (quantity not a positive integer), ``InvalidInput`` (batch of another
     goods, bad kind), ``NotAllowed`` (inactive goods or bin, a bin outside ``warehouse_id``),
     ``AlreadyPosted``. Creates missing balance rows, share-locks the bins, locks the balances in
@@ -67,7 +70,7 @@ def receive(
     for line in lines:
         check_quantity(line.quantity)
     goods = load_goods({line.goods_id for line in lines})
-    lines = expand_combo_receipts(lines, goods)
+    named, lines = lines, expand_combos(lines, goods)
     goods.update(load_goods({line.goods_id for line in lines} - goods.keys()))
     if kind != Kind.OUTBOUND_REVERSAL:
         check_goods_active(goods, {line.goods_id for line in lines})
@@ -78,6 +81,7 @@ def receive(
     reason = clean_reason(reason)
 
     with transaction.atomic():
+        lines = lock_receipt_goods(named, lines, check_active=kind != Kind.OUTBOUND_REVERSAL)
         check_bins_active_locked({line.bin_id for line in lines}, bins)
         keys = [(line.goods_id, line.bin_id, line.batch_id) for line in lines]
         ids = ensure_balances(keys, bins)
@@ -150,7 +154,7 @@ def issue(
         )
 
     goods = load_goods({line.goods_id for line in lines})
-    lines = expand_combo_picks(lines, goods)
+    lines = expand_combos(lines, goods)
     goods.update(load_goods({line.goods_id for line in lines} - goods.keys()))
     if key:
         check_key_unused(key)
@@ -220,6 +224,9 @@ def transfer(
         check_key_unused(key)
 
     with transaction.atomic():
+        locked_goods = load_goods_locked(goods.keys())  # no goods becomes a combo meanwhile
+        check_goods_active(locked_goods, locked_goods.keys())
+        check_not_combo(locked_goods)
         check_bins_active_locked({m.to_bin_id for m in moves}, bins)
         sources = existing_balances([(m.goods_id, m.from_bin_id, m.batch_id) for m in moves])
         destinations = ensure_balances([(m.goods_id, m.to_bin_id, m.batch_id) for m in moves], bins)
@@ -300,6 +307,7 @@ def adjust(
         check_key_unused(key)
 
     with transaction.atomic():
+        check_not_combo(load_goods_locked(goods.keys()))  # no goods becomes a combo meanwhile
         active = lock_bins_shared({line.bin_id for line in lines})
         keys = [(line.goods_id, line.bin_id, line.batch_id) for line in lines]
         ids = existing_balances(keys)

@@ -357,7 +357,15 @@ class InboundSheet(_Sheet):
         verbose_name = _("inbound sheet")
         verbose_name_plural = _("inbound sheets")
         ordering = ["-id"]
-        indexes = [models.Index(fields=["warehouse", "status", "id"], name="inbound_wh_idx")]
+        indexes = [
+            models.Index(fields=["warehouse", "status", "id"], name="inbound_wh_idx"),
+            # the home page counts drafts left open (wms/work.py)
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status=DocumentStatus.DRAFT),
+                name="inbound_draft_age_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.number
@@ -436,7 +444,15 @@ class OutboundSheet(_Sheet):
         verbose_name = _("outbound sheet")
         verbose_name_plural = _("outbound sheets")
         ordering = ["-id"]
-        indexes = [models.Index(fields=["warehouse", "status", "id"], name="outbound_wh_idx")]
+        indexes = [
+            models.Index(fields=["warehouse", "status", "id"], name="outbound_wh_idx"),
+            # the home page counts drafts left open (wms/work.py)
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status=DocumentStatus.DRAFT),
+                name="outbound_draft_age_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.number

@@ -91,6 +91,22 @@ def bin_stock_contents(
     return dict(out)
 
 
+def bins_holding_goods(text: str, warehouse_id: int | None = None) -> list[int]:
+    """Bin lookup search provider (``warehouses.hooks``): ids of the bins holding stock (on hand
+    above zero) of goods whose SKU starts with ``text``, whose barcode is ``text`` or whose name
+    contains it, any case; within ``warehouse_id`` when given. One query."""
+    text = " ".join((text or "").split())
+    if not text:
+        return []
+    goods = Goods.objects.filter(
+        Q(sku__istartswith=text) | Q(barcode=text) | Q(name__icontains=text)
+    ).values("pk")
+    rows = StockBalance.objects.filter(on_hand__gt=0, goods_id__in=goods)
+    if warehouse_id is not None:
+        rows = rows.filter(warehouse_id=warehouse_id)
+    return list(rows.order_by().values_list("bin_id", flat=True).distinct())
+
+
 def _bin_line_value(on_hand: int, frozen: int, frozen_url: str) -> str:
     if not frozen:
         return str(on_hand)

@@ -26,6 +26,7 @@ from inventory.exceptions import (
     DuplicateSku,
     InvalidGoods,
 )
+from inventory.locks import lock_goods
 from inventory.models import Batch, Brand, Category, ComboComponent, Goods
 from inventory.selectors.stock import goods_has_stock
 from wms.locks import advisory_xact_lock
@@ -218,9 +219,12 @@ def _contains(start_ids: set[int], target_id: int) -> bool:
 
 def combo_component_set(*, combo: Goods, component: Goods, quantity: int) -> ComboComponent:
     """Put ``quantity`` x ``component`` into ``combo`` (add the line or change its quantity); the
-    goods becomes a combo. Locks the combo graph; raises ComboLoop when the combo would contain
-    itself directly or through another combo, InvalidGoods for a quantity below 1 and when a
-    goods that still holds stock would become a combo (the ledger keeps no stock on combos)."""
+    goods becomes a combo. Locks the combo graph, then the combo's goods row ``FOR UPDATE``
+    (``inventory.locks.lock_goods``: a receipt putting stock on it holds ``FOR KEY SHARE`` until
+    it commits, so the stock check below sees that stock) and re-reads it; raises ComboLoop when
+    the combo would contain itself directly or through another combo, InvalidGoods for a
+    quantity below 1 and when a goods that still holds stock would become a combo (the ledger
+    keeps no stock on combos)."""
     if quantity is None or quantity < 1:
         raise InvalidGoods(
             _("The quantity must be a whole number of at least 1."), field="quantity"
@@ -229,6 +233,7 @@ def combo_component_set(*, combo: Goods, component: Goods, quantity: int) -> Com
         raise ComboLoop(_("A combo cannot contain itself."))
     with transaction.atomic():
         combo_graph_lock()
+        combo.is_combo = lock_goods([combo.pk])[combo.pk].is_combo
         if not combo.is_combo and goods_has_stock(combo.pk):
             raise InvalidGoods(
                 _(
@@ -259,6 +264,7 @@ def combo_component_remove(*, combo: Goods, component: Goods) -> None:
     again."""
     with transaction.atomic():
         combo_graph_lock()
+        lock_goods([combo.pk])  # receipts expanding this combo finish first (KEY SHARE)
         ComboComponent.objects.filter(combo=combo, component=component).delete()
         combo_flags_refresh(goods_ids=[combo.pk])
         combo.is_combo = ComboComponent.objects.filter(combo=combo).exists()

@@ -37,6 +37,7 @@ from inventory.models import Goods, ImportJob
 from inventory.selectors import goods as selectors
 from inventory.services import goods as services
 from wms.http import View, permission, respond
+from wms.jobs import MAX_ATTEMPTS
 
 GOODS_PER_PAGE = 50
 
@@ -391,6 +392,7 @@ def _job_context(request: HttpRequest, job: ImportJob) -> dict:
         "can_create_missing": can_import
         and job.status == ImportJob.Status.INVALID
         and bool(preview and preview.missing),
+        "max_attempts": MAX_ATTEMPTS,
     }
 
 

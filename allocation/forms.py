@@ -1,0 +1,161 @@
+"""Forms of the allocation screens: parsing only; the services decide."""
+
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from allocation.models import GrabWindow, Policy, Store, StoreReturn
+from inventory.models import Goods
+from warehouses.models import Bin, Warehouse
+from wms.forms import DomainErrorFormMixin
+
+OFFER_ROWS = 5
+
+
+class GrabForm(DomainErrorFormMixin, forms.Form):
+    store = forms.ModelChoiceField(queryset=Store.objects.none(), label=_("Store"))
+    goods = forms.TypedChoiceField(coerce=int, label=_("Goods"))
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=1_000_000)
+    client_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, stores, pools, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["store"].queryset = Store.objects.filter(pk__in=[s.pk for s in stores])
+        if len(stores) == 1:
+            self.fields["store"].initial = stores[0].pk
+        self.fields["goods"].choices = [
+            (p.goods_id, f"{p.goods.sku} {p.goods.name}") for p in pools
+        ]
+        self.fields["quantity"].widget.attrs.update({"inputmode": "numeric", "pattern": "[0-9]*"})
+
+
+class WindowForm(DomainErrorFormMixin, forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    warehouse = forms.ModelChoiceField(
+        queryset=Warehouse.objects.filter(is_active=True), label=_("Source warehouse")
+    )
+    policy = forms.ModelChoiceField(
+        queryset=Policy.objects.filter(is_active=True), label=_("Policy")
+    )
+    mode = forms.ChoiceField(choices=GrabWindow.Mode.choices, label=_("Mode"))
+    opens_at = forms.DateTimeField(
+        label=_("Opens at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    closes_at = forms.DateTimeField(
+        label=_("Closes at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    scope = forms.ChoiceField(choices=GrabWindow.Scope.choices, label=_("Eligible stores"))
+    stores = forms.ModelMultipleChoiceField(
+        queryset=Store.objects.filter(is_active=True), required=False, label=_("Stores")
+    )
+    store_group = forms.CharField(required=False, max_length=60, label=_("Store group"))
+    recurs = forms.BooleanField(required=False, label=_("Repeat with the policy's cycle"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        now = timezone.localtime().replace(second=0, microsecond=0)
+        self.fields["opens_at"].initial = now.strftime("%Y-%m-%dT%H:%M")
+        self.fields["closes_at"].initial = (now + datetime.timedelta(minutes=30)).strftime(
+            "%Y-%m-%dT%H:%M"
+        )
+        goods = Goods.objects.filter(is_active=True, is_combo=False).order_by("sku")
+        for i in range(OFFER_ROWS):
+            self.fields[f"goods_{i}"] = forms.ModelChoiceField(
+                queryset=goods, required=False, label=_("Goods")
+            )
+            self.fields[f"quantity_{i}"] = forms.IntegerField(
+                required=False, min_value=1, max_value=10_000_000, label=_("Quantity offered")
+            )
+
+    def offer_rows(self):
+        return [(self[f"goods_{i}"], self[f"quantity_{i}"]) for i in range(OFFER_ROWS)]
+
+    def offers(self) -> list[tuple]:
+        out = []
+        for i in range(OFFER_ROWS):
+            goods = self.cleaned_data.get(f"goods_{i}")
+            quantity = self.cleaned_data.get(f"quantity_{i}")
+            if goods and quantity:
+                out.append((goods, quantity))
+            elif goods or quantity:
+                self.add_error(f"quantity_{i}", _("Give both the goods and its quantity."))
+        return out
+
+
+class PolicyForm(forms.ModelForm):
+    class Meta:
+        model = Policy
+        fields = [
+            "name",
+            "priority",
+            "lookback_days",
+            "share",
+            "cycle",
+            "weekdays",
+            "min_sales",
+            "max_days_of_cover",
+            "max_unreceived_days",
+            "cap_per_goods",
+            "cap_per_window",
+            "is_active",
+        ]
+
+
+class StoreForm(forms.ModelForm):
+    class Meta:
+        model = Store
+        fields = [
+            "code",
+            "name",
+            "address",
+            "latitude",
+            "longitude",
+            "contact_name",
+            "phone",
+            "opening_hours",
+            "group",
+            "fixed_rank",
+            "is_active",
+        ]
+
+
+class RankingForm(forms.Form):
+    goods = forms.ModelChoiceField(
+        queryset=Goods.objects.filter(is_active=True).order_by("sku"), label=_("Goods")
+    )
+
+
+class ReturnForm(forms.Form):
+    reason = forms.ChoiceField(choices=StoreReturn.Reason.choices, label=_("Reason"))
+    note = forms.CharField(required=False, max_length=255, label=_("Note"))
+
+
+class ReceiveReturnForm(DomainErrorFormMixin, forms.Form):
+    bin = forms.ModelChoiceField(queryset=Bin.objects.none(), label=_("Bin"))
+
+    def __init__(self, *args, warehouse_id: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["bin"].queryset = Bin.objects.filter(
+            warehouse_id=warehouse_id, is_active=True
+        ).order_by("code")
+
+
+class SalesEntryForm(DomainErrorFormMixin, forms.Form):
+    store = forms.ModelChoiceField(queryset=Store.objects.none(), label=_("Store"))
+    goods = forms.ModelChoiceField(
+        queryset=Goods.objects.filter(is_active=True).order_by("sku"), label=_("Goods")
+    )
+    day = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
+    units_sold = forms.IntegerField(label=_("Units sold"), min_value=0, max_value=10_000_000)
+    on_hand = forms.IntegerField(
+        label=_("Store on hand"), min_value=0, max_value=10_000_000, required=False
+    )
+
+    def __init__(self, *args, stores, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["store"].queryset = stores
+        self.fields["day"].initial = timezone.localdate()

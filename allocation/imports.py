@@ -1,0 +1,207 @@
+"""Store sales import (门店销售导入) through the project's import engine (``inventory.imports``):
+one row per store, goods and day with the units sold and, optionally, the store's on-hand.
+
+Dry run, row errors and all-or-nothing come from the engine; the template is downloadable from
+the import screen (``/inventory/imports/templates/store_sales.xlsx``). Rows stream in batches of
+``batch_size``: each batch is checked with at most two queries (stores are loaded once, through
+``Store.objects.for_user`` so a store manager imports only his own stores' sales; SKUs are looked
+up once each) and written with one ``INSERT ... ON CONFLICT DO UPDATE`` (a day imported again
+replaces its figures). Across the file a (store, goods, day) may appear once; the keys seen are
+kept packed in one integer each (a set), so a million rows never sit in memory as rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from django.db import connection
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from import_export.fields import Field
+
+from allocation.models import Store, StoreSales
+from inventory.imports.engine import ImportContext, SheetResource, SheetRow
+from inventory.imports.goods import goods_by_sku_key
+from inventory.imports.registry import register
+from inventory.imports.widgets import CodeWidget, DateWidget, IntegerWidget
+
+MAX_UNITS = 10_000_000
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+_PLAIN_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,63}\Z")
+# what Excel may have turned into a number ("6.90123E+12"): left to the widget to refuse
+_NUMBER_LIKE = re.compile(r"[0-9.]+[eE][+-]?[0-9]+\Z")
+_CODES = frozenset({"store", "sku"})
+OLDEST = dt.date(2000, 1, 1)
+
+
+def _pack(store_id: int, goods_id: int, day: dt.date) -> int:
+    return (store_id << 44) | (goods_id << 20) | day.toordinal()
+
+
+@register
+class StoreSalesResource(SheetResource):
+    import_key = "store_sales"
+    import_label = gettext_lazy("Store sales")
+    import_permissions = ("allocation.add_storesales",)
+    export_permissions = ()
+    required_columns = ("store", "sku", "day", "units_sold")
+    required_values = ("store", "sku", "day", "units_sold")
+    batch_size = 5000
+    column_labels = {
+        "store": gettext_lazy("Store code"),
+        "sku": gettext_lazy("SKU"),
+        "day": gettext_lazy("Day"),
+        "units_sold": gettext_lazy("Units sold"),
+        "on_hand": gettext_lazy("Store on hand"),
+    }
+    column_aliases = {
+        "store": ("门店", "门店编码", "store"),
+        "sku": ("货品编码", "商品编码"),
+        "day": ("日期", "销售日期", "date"),
+        "units_sold": ("销量", "销售数量", "sold"),
+        "on_hand": ("门店库存", "库存", "stock"),
+    }
+    column_notes = {
+        "store": gettext_lazy("Required. The code of one of your stores."),
+        "sku": gettext_lazy("Required. The SKU of an existing goods."),
+        "day": gettext_lazy("Required. A date (YYYY-MM-DD or an Excel date), not in the future."),
+        "units_sold": gettext_lazy("Required. A whole number, zero or more."),
+        "on_hand": gettext_lazy("Optional. The store's own stock that day, zero or more."),
+    }
+    example_row = {
+        "store": "EXAMPLE-STORE",
+        "sku": "EXAMPLE-0001",
+        "day": dt.date(2024, 5, 1),
+        "units_sold": 12,
+        "on_hand": 30,
+    }
+
+    store = Field(attribute="store", column_name="store", widget=CodeWidget())
+    sku = Field(attribute="sku", column_name="sku", widget=CodeWidget())
+    day = Field(attribute="day", column_name="day", widget=DateWidget())
+    units_sold = Field(attribute="units_sold", column_name="units_sold", widget=IntegerWidget())
+    on_hand = Field(attribute="on_hand", column_name="on_hand", widget=IntegerWidget())
+
+    class Meta:
+        name = gettext_lazy("Store sales")
+
+    def clean_row(self, row: SheetRow, ctx: ImportContext, fields: dict) -> None:
+        """The widgets' cleaning, with a fast path for the cells a sales export is made of:
+        plain codes, ASCII digits and ISO dates are read directly; anything else (Excel numbers
+        and dates, other date spellings, bad cells and their messages) goes through the
+        widgets, so the result and the errors are the widgets' own."""
+        values = row.values
+        slow = None
+        for key, value in row.raw.items():
+            if type(value) is str:
+                if key in _CODES:
+                    if _PLAIN_CODE.match(value) and not _NUMBER_LIKE.match(value):
+                        values[key] = value
+                        continue
+                elif key == "day":
+                    if len(value) == 10 and _ISO_DATE.match(value):
+                        try:
+                            values[key] = dt.date.fromisoformat(value)
+                            continue
+                        except ValueError:
+                            pass
+                elif 0 < len(value) <= 9 and value.isascii() and value.isdigit():
+                    values[key] = int(value)
+                    continue
+            if slow is None:
+                slow = {}
+            slow[key] = fields[key]
+        if slow:
+            super().clean_row(row, ctx, slow)
+
+    def begin_import(self, ctx: ImportContext) -> None:
+        stores = Store.objects.all() if ctx.user is None else Store.objects.for_user(ctx.user)
+        ctx.state["stores"] = {code.upper(): pk for pk, code in stores.values_list("pk", "code")}
+        ctx.state["goods"] = {}
+        ctx.state["seen"] = set()
+        ctx.state["today"] = timezone.localdate()
+
+    def validate_batch(self, rows: list[SheetRow], ctx: ImportContext) -> None:
+        goods = ctx.state["goods"]
+        wanted = sorted({row.values["sku"].upper() for row in rows if row.ok} - goods.keys())
+        found = goods_by_sku_key(wanted)
+        for key in wanted:
+            goods[key] = found[key][0] if key in found else None
+        stores, seen, today = ctx.state["stores"], ctx.state["seen"], ctx.state["today"]
+        for row in rows:
+            if not row.ok:
+                continue
+            values = row.values
+            store_id = stores.get(values["store"].upper())
+            if store_id is None:
+                ctx.error(
+                    row,
+                    "store",
+                    _("'%(code)s' is not one of your stores") % {"code": values["store"]},
+                )
+                continue
+            goods_id = goods.get(values["sku"].upper())
+            if goods_id is None:
+                ctx.error(row, "sku", _("'%(sku)s' does not exist") % {"sku": values["sku"]})
+                continue
+            day = values["day"]
+            if day > today or day < OLDEST:
+                ctx.error(row, "day", _("%(day)s is in the future or too old") % {"day": day})
+                continue
+            for key in ("units_sold", "on_hand"):
+                number = values.get(key)
+                if number is not None and not 0 <= number <= MAX_UNITS:
+                    ctx.error(row, key, _("must be between 0 and %(max)s") % {"max": MAX_UNITS})
+            if not row.ok:
+                continue
+            packed = _pack(store_id, goods_id, day)
+            if packed in seen:
+                ctx.error(row, "day", _("this store, goods and day are on an earlier row"))
+                continue
+            seen.add(packed)
+            row.key = (store_id, goods_id, day)
+
+    def write_batch(self, rows: list[SheetRow], ctx: ImportContext) -> None:
+        if not rows:
+            return
+        stores = [row.key[0] for row in rows]
+        goods = [row.key[1] for row in rows]
+        days = [row.key[2] for row in rows]
+        sold = [row.values["units_sold"] for row in rows]
+        on_hand = [row.values.get("on_hand") for row in rows]
+        table = StoreSales._meta.db_table
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                # new days (the usual case) are plain inserts; only a batch that touches days
+                # already stored pays for ON CONFLICT (a row written meanwhile by someone else
+                # makes the insert fail and the whole import roll back, never half-written)
+                cursor.execute(
+                    f"SELECT EXISTS (SELECT 1 FROM {table} WHERE store_id = ANY(%s) "  # noqa: S608
+                    "AND goods_id = ANY(%s) AND day BETWEEN %s AND %s)",
+                    [sorted(set(stores)), sorted(set(goods)), min(days), max(days)],
+                )
+                overlap = cursor.fetchone()[0]
+                cursor.execute(
+                    f"INSERT INTO {table} (store_id, goods_id, day, units_sold, on_hand) "  # noqa: S608
+                    "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::date[], %s::int[], "
+                    "%s::int[])"
+                    + (
+                        " ON CONFLICT (store_id, goods_id, day) DO UPDATE SET "
+                        "units_sold = EXCLUDED.units_sold, on_hand = EXCLUDED.on_hand"
+                        if overlap
+                        else ""
+                    ),
+                    [stores, goods, days, sold, on_hand],
+                )
+            return
+        StoreSales.objects.bulk_create(
+            [
+                StoreSales(store_id=s, goods_id=g, day=d, units_sold=u, on_hand=h)
+                for s, g, d, u, h in zip(stores, goods, days, sold, on_hand, strict=True)
+            ],
+            update_conflicts=True,
+            unique_fields=["store", "goods", "day"],
+            update_fields=["units_sold", "on_hand"],
+        )

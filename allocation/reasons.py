@@ -1,0 +1,56 @@
+"""Why a grab request was answered as it was: stored as a code with its figures (history tables
+keep codes, not translated text) and shown to the store manager in his language."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+GRANTED = "granted"
+PARTIAL_LEFT = "partial_left"
+PARTIAL_CAP = "partial_cap"
+PARTIAL_SHARE = "partial_share"
+EXHAUSTED = "exhausted"
+INACTIVE = "inactive"
+NOT_ELIGIBLE_SCOPE = "not_in_scope"
+LOW_SALES = "low_sales"
+COVER_HIGH = "cover_high"
+UNRECEIVED = "unreceived"
+WINDOW_CAP = "window_cap"
+NO_SHARE = "no_share"
+CANCELLED = "cancelled"
+WINDOW_CANCELLED = "window_cancelled"
+
+
+def reason_text(code: str, params: dict | None) -> str:
+    """The sentence for a reason code (empty for none)."""
+    p = params or {}
+    texts = {
+        GRANTED: lambda: _("Granted in full."),
+        PARTIAL_LEFT: lambda: _("Only %(left)s were left in the pool.") % p,
+        PARTIAL_CAP: lambda: _("Capped at %(cap)s units per store for this goods.") % p,
+        PARTIAL_SHARE: lambda: _("Your share of the pool at the close (%(method)s).") % p,
+        EXHAUSTED: lambda: _("Nothing is left in the pool."),
+        INACTIVE: lambda: _("The store is inactive."),
+        NOT_ELIGIBLE_SCOPE: lambda: _("This window is not open to this store."),
+        LOW_SALES: lambda: (
+            _("Sales in the last %(days)s days were %(sales)s, below the minimum of %(minimum)s.")
+            % p
+        ),
+        COVER_HIGH: lambda: (
+            _("The store has %(cover)s days of cover; only stores below %(limit)s may grab.") % p
+        ),
+        UNRECEIVED: lambda: (
+            _("Order %(order)s has not been received for more than %(days)s days.") % p
+        ),
+        WINDOW_CAP: lambda: _("The store has reached its cap of %(cap)s units in this window.") % p,
+        NO_SHARE: lambda: _("Stores ahead in the ranking took the whole pool (%(method)s).") % p,
+        CANCELLED: lambda: _("Cancelled by the store."),
+        WINDOW_CANCELLED: lambda: _("The window was cancelled."),
+    }
+    make = texts.get(code)
+    if make is None:
+        return code
+    try:
+        return make()
+    except (KeyError, TypeError, ValueError):
+        return code

@@ -1,0 +1,282 @@
+"""Grab windows: create (and open at once when due), open (reserve each pool in the ledger,
+first-expiry-first), cancel (unreserve everything, answer live requests), and the next window
+of a recurring one."""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from allocation import reasons
+from allocation.exceptions import AllocationError, InvalidQuantity, InvalidState, NotAllowed
+from allocation.models import GrabPool, GrabPoolLine, GrabRequest, GrabWindow, Policy, Store
+from inventory import ledger
+from inventory.models import Goods, StockBalance
+
+DOCUMENT_TYPE = "grab_window"
+MAX_OFFER = 10_000_000
+
+
+@dataclass(frozen=True)
+class Offer:
+    goods: Goods
+    quantity: int
+
+
+def document(window: GrabWindow) -> ledger.Document:
+    return ledger.Document(type=DOCUMENT_TYPE, id=window.pk, ref=window.ref)
+
+
+def window_create(
+    *,
+    name: str,
+    warehouse,
+    policy: Policy,
+    mode: str,
+    opens_at: datetime.datetime,
+    closes_at: datetime.datetime,
+    scope: str,
+    offers: Sequence[Offer],
+    user,
+    stores: Sequence[Store] = (),
+    store_group: str = "",
+    recurs: bool = False,
+    seed: int | None = None,
+) -> GrabWindow:
+    """Create a window with its pools; when ``opens_at`` has come, open it in the same
+    transaction (reserving the stock; ``InsufficientStock`` refuses the whole window). Raises
+    AllocationError for bad times, an empty or repeated goods list, a bad quantity, an
+    inactive warehouse or goods, an empty store list or group."""
+    now = timezone.now()
+    name = (name or "").strip()
+    if not name:
+        raise AllocationError(_("Give the window a name."), field="name")
+    if mode not in GrabWindow.Mode.values:
+        raise AllocationError(_("Choose first come or priority at close."), field="mode")
+    if closes_at <= opens_at:
+        raise AllocationError(_("The window must close after it opens."), field="closes_at")
+    if closes_at <= now:
+        raise AllocationError(_("The closing time has already passed."), field="closes_at")
+    if not warehouse.is_active:
+        raise NotAllowed(_("Warehouse %(code)s is inactive.") % {"code": warehouse.code})
+    if not offers:
+        raise AllocationError(_("Offer at least one goods."), field="offers")
+    seen = set()
+    for offer in offers:
+        if offer.goods.pk in seen:
+            raise AllocationError(
+                _("%(sku)s is offered twice.") % {"sku": offer.goods.sku}, field="offers"
+            )
+        seen.add(offer.goods.pk)
+        check_quantity(offer.quantity, limit=MAX_OFFER)
+        if not offer.goods.is_active or offer.goods.is_combo:
+            raise NotAllowed(
+                _("%(sku)s cannot be offered: it is inactive or a combo.")
+                % {"sku": offer.goods.sku}
+            )
+    if scope == GrabWindow.Scope.LIST and not stores:
+        raise AllocationError(_("Choose the stores that may grab."), field="stores")
+    if scope == GrabWindow.Scope.GROUP and not store_group.strip():
+        raise AllocationError(_("Name the store group that may grab."), field="store_group")
+    with transaction.atomic():
+        window = GrabWindow.objects.create(
+            name=name,
+            warehouse=warehouse,
+            policy=policy,
+            mode=mode,
+            opens_at=opens_at,
+            closes_at=closes_at,
+            scope=scope,
+            store_group=store_group.strip() if scope == GrabWindow.Scope.GROUP else "",
+            seed=seed if seed is not None else secrets.randbelow(2**31),
+            recurs=recurs,
+            created_by=user,
+        )
+        if scope == GrabWindow.Scope.LIST:
+            window.stores.set(stores)
+        GrabPool.objects.bulk_create(
+            [GrabPool(window=window, goods=o.goods, offered=o.quantity) for o in offers]
+        )
+        if opens_at <= now:
+            window_open(window_id=window.pk, user=user, strict=True)
+            window.refresh_from_db()
+        return window
+
+
+def check_quantity(quantity: object, *, limit: int = MAX_OFFER, field: str = "quantity") -> int:
+    if isinstance(quantity, bool) or not isinstance(quantity, int):
+        raise InvalidQuantity(_("Enter a whole number of units."), field=field)
+    if quantity <= 0:
+        raise InvalidQuantity(_("Enter a quantity above zero."), field=field)
+    if quantity > limit:
+        raise InvalidQuantity(_("At most %(n)s units.") % {"n": limit}, field=field)
+    return quantity
+
+
+def window_open(*, window_id: int, user=None, strict: bool = False) -> GrabWindow:
+    """Open a scheduled window: reserve each pool's quantity in the source warehouse,
+    first-expiry-first over unexpired balances (``ledger.reserve_fefo``), record which balances
+    hold it, mark the pools open. ``strict`` raises ``InsufficientStock`` when a pool cannot be
+    filled; otherwise (the beat task) the pool offers what could be reserved, and a window with
+    nothing at all is cancelled. Idempotent: an already open window is returned unchanged.
+    Locks the window row, then the ledger locks the balances."""
+    with transaction.atomic():
+        window = GrabWindow.objects.select_for_update().get(pk=window_id)
+        if window.status != GrabWindow.Status.SCHEDULED:
+            return window
+        today = timezone.localdate()
+        lines = []
+        pools = list(window.pools.select_for_update().order_by("pk"))
+        for pool in pools:
+            balance_ids = list(
+                StockBalance.objects.filter(
+                    warehouse_id=window.warehouse_id, goods_id=pool.goods_id, on_hand__gt=0
+                )
+                .filter(
+                    Q(batch__isnull=True)
+                    | Q(batch__expiry_date__isnull=True)
+                    | Q(batch__expiry_date__gte=today)
+                )
+                .values_list("pk", flat=True)
+            )
+            free = (
+                sum(max(b.available, 0) for b in StockBalance.objects.filter(pk__in=balance_ids))
+                if not strict
+                else pool.offered
+            )
+            quantity = min(pool.offered, free)
+            if quantity <= 0:
+                pool.offered = 0
+                continue
+            posting = ledger.reserve_fefo(
+                balance_ids=balance_ids,
+                quantity=quantity,
+                document=document(window),
+                operator=user,
+                reason=window.name[:200],
+                idempotency_key=f"grab-window-{window.pk}-open-{pool.pk}",
+            )
+            for balance_id, units in posting.quantities().items():
+                lines.append(GrabPoolLine(pool=pool, balance_id=balance_id, quantity=units))
+            pool.offered = quantity
+        if not lines:
+            if strict:
+                raise NotAllowed(_("Nothing of the offered goods is available to reserve."))
+            window.status = GrabWindow.Status.CANCELLED
+            window.closed_at = timezone.now()
+            window.save(update_fields=["status", "closed_at"])
+            return window
+        GrabPoolLine.objects.bulk_create(lines)
+        for pool in pools:
+            pool.is_open = pool.offered > 0
+        GrabPool.objects.bulk_update(pools, ["offered", "is_open"])
+        window.status = GrabWindow.Status.OPEN
+        window.opened_at = timezone.now()
+        window.save(update_fields=["status", "opened_at"])
+        return window
+
+
+def release_pool_lines(window: GrabWindow, user, key_suffix: str) -> None:
+    """Unreserve what the pools still hold beyond what went to orders (one ledger posting) and
+    record it on the pool lines. Caller holds the window row lock."""
+    lines = list(
+        GrabPoolLine.objects.filter(pool__window=window)
+        .select_for_update(of=("self",))
+        .order_by("pk")
+    )
+    holds = []
+    for line in lines:
+        rest = line.quantity - line.assigned - line.released
+        if rest > 0:
+            holds.append(ledger.Hold(balance_id=line.balance_id, quantity=rest))
+            line.released += rest
+    if holds:
+        ledger.unreserve(
+            holds=holds,
+            document=document(window),
+            operator=user,
+            reason=window.name[:200],
+            idempotency_key=f"grab-window-{window.pk}-{key_suffix}",
+        )
+        GrabPoolLine.objects.bulk_update(lines, ["released"])
+
+
+def window_cancel(*, window_id: int, user) -> GrabWindow:
+    """Cancel an upcoming or open window: unreserve its stock, answer live requests as refused
+    (window cancelled). A closed window is refused (its orders exist); a cancelled one is
+    returned unchanged."""
+    with transaction.atomic():
+        window = GrabWindow.objects.select_for_update().get(pk=window_id)
+        if window.status == GrabWindow.Status.CANCELLED:
+            return window
+        if window.status == GrabWindow.Status.CLOSED:
+            raise InvalidState(_("This window is closed: cancel its orders instead."))
+        list(window.pools.select_for_update().order_by("pk"))
+        window.pools.update(is_open=False)
+        now = timezone.now()
+        GrabRequest.objects.filter(window=window, status__in=GrabRequest.ACTIVE).update(
+            status=GrabRequest.Status.REFUSED,
+            granted=0,
+            reason_code=reasons.WINDOW_CANCELLED,
+            reason_params={},
+            answered_at=now,
+        )
+        window.pools.update(granted=0)
+        release_pool_lines(window, user, "cancel")
+        window.status = GrabWindow.Status.CANCELLED
+        window.closed_at = now
+        window.save(update_fields=["status", "closed_at"])
+        return window
+
+
+def next_opening(window: GrabWindow) -> datetime.datetime | None:
+    """When the next window of a recurring one opens, by the policy's cycle (None on demand)."""
+    policy = window.policy
+    if policy.cycle == Policy.Cycle.DAILY:
+        return window.opens_at + datetime.timedelta(days=1)
+    if policy.cycle == Policy.Cycle.WEEKLY:
+        days = policy.weekday_list() or [window.opens_at.weekday()]
+        for step in range(1, 8):
+            candidate = window.opens_at + datetime.timedelta(days=step)
+            if candidate.weekday() in days:
+                return candidate
+    return None
+
+
+def window_schedule_next(window: GrabWindow) -> GrabWindow | None:
+    """The next window of a recurring one (same pools, times shifted by the cycle), scheduled;
+    None when it does not recur or already has its next one. Caller holds the window lock."""
+    if not window.recurs or window.next_window_id:
+        return None
+    opens = next_opening(window)
+    if opens is None:
+        return None
+    shift = opens - window.opens_at
+    nxt = GrabWindow.objects.create(
+        name=window.name,
+        warehouse_id=window.warehouse_id,
+        policy_id=window.policy_id,
+        mode=window.mode,
+        opens_at=opens,
+        closes_at=window.closes_at + shift,
+        scope=window.scope,
+        store_group=window.store_group,
+        seed=secrets.randbelow(2**31),
+        recurs=True,
+        created_by_id=window.created_by_id,
+    )
+    if window.scope == GrabWindow.Scope.LIST:
+        nxt.stores.set(window.stores.all())
+    GrabPool.objects.bulk_create(
+        [GrabPool(window=nxt, goods_id=p.goods_id, offered=p.offered) for p in window.pools.all()]
+    )
+    window.next_window = nxt
+    window.save(update_fields=["next_window"])
+    return nxt

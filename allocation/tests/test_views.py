@@ -1,0 +1,153 @@
+"""The screens: a store manager grabs from his phone, follows requests and orders, receives and
+files a return; the warehouse opens, closes, picks, ships and receives; another store's
+manager gets 404 on every URL of an object that is not his."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from allocation.models import GrabRequest, GrabWindow, ReplenishmentOrder, StoreReturn
+from allocation.services import close, grabs, orders, returns
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_store_manager_grabs_on_the_phone_screens(client, world):
+    window = world.open_window()
+    client.force_login(world.alice)
+    home = client.get(reverse("allocation:grab-home"))
+    assert home.status_code == 200 and b"Monday tea" in home.content
+    partial = client.get(reverse("allocation:grab-home"), HTTP_HX_REQUEST="true")
+    assert b"every 5s" in partial.content and b"<html" not in partial.content
+    page = client.get(reverse("allocation:grab", args=[window.pk]))
+    assert page.status_code == 200
+    key = page.context["form"].initial["client_key"]
+    data = {"store": world.store_a.pk, "goods": world.goods.pk, "quantity": 30, "client_key": key}
+    response = client.post(reverse("allocation:grab", args=[window.pk]), data)
+    assert response.status_code == 302
+    client.post(reverse("allocation:grab", args=[window.pk]), data)  # double tap
+    assert GrabRequest.objects.get().granted == 30
+    bad = client.post(reverse("allocation:grab", args=[window.pk]), {**data, "quantity": "0"})
+    assert bad.status_code == 422
+    requests = client.get(reverse("allocation:my-requests"))
+    assert b"30" in requests.content
+
+
+def test_the_warehouse_closes_picks_ships_and_the_store_receives_and_returns(client, world):
+    window = world.open_window()
+    grabs.grab_request_submit(
+        user=world.alice, store=world.store_a, window=window, goods_id=world.goods.pk, quantity=20
+    )
+    client.force_login(world.manager)
+    assert client.get(reverse("allocation:window-detail", args=[window.pk])).status_code == 200
+    client.post(reverse("allocation:window-close", args=[window.pk]))
+    order = ReplenishmentOrder.objects.get()
+    assert client.get(reverse("allocation:window-pick-list", args=[window.pk])).status_code == 200
+    client.post(reverse("allocation:order-pick", args=[order.pk]))
+    assert client.get(reverse("allocation:order-pick-list", args=[order.pk])).status_code == 200
+    client.post(reverse("allocation:order-ship", args=[order.pk]))
+    report = client.get(reverse("allocation:window-report", args=[window.pk]))
+    assert b"100.0%" in report.content
+    assert (
+        client.get(
+            reverse("allocation:window-report", args=[window.pk]) + "?format=csv"
+        ).status_code
+        == 200
+    )
+    client.force_login(world.alice)
+    line = order.lines.first()
+    client.post(
+        reverse("allocation:order-receive", args=[order.pk]),
+        {f"received_{line.pk}": str(line.quantity - 1), f"damaged_{line.pk}": "0"},
+    )
+    order.refresh_from_db()
+    assert order.status == ReplenishmentOrder.Status.RECEIVED
+    client.post(
+        reverse("allocation:return-file", args=[order.pk]),
+        {f"return_{line.pk}": "2", "reason": "damaged", "note": "box crushed"},
+    )
+    store_return = StoreReturn.objects.get()
+    client.force_login(world.manager)
+    response = client.post(
+        reverse("allocation:return-receive", args=[store_return.pk]), {"bin": world.bin.pk}
+    )
+    assert response.status_code == 302
+    store_return.refresh_from_db()
+    assert store_return.status == StoreReturn.Status.RECEIVED
+
+
+def test_every_url_of_another_stores_data_is_404(client, world):
+    window = world.open_window(scope=GrabWindow.Scope.LIST, stores=[world.store_b])
+    request = grabs.grab_request_submit(
+        user=world.bob, store=world.store_b, window=window, goods_id=world.goods.pk, quantity=5
+    )
+    close.window_close(window_id=window.pk)
+    order = ReplenishmentOrder.objects.get()
+    orders.order_ship(order_id=order.pk, user=world.manager)
+    orders.order_receive(order_id=order.pk, user=world.bob, received={})
+    line = order.lines.first()
+    store_return = returns.return_file(
+        user=world.bob, order_id=order.pk, lines={line.pk: 1}, reason="surplus"
+    )
+    client.force_login(world.alice)
+    gets = [
+        reverse("allocation:grab", args=[window.pk]),
+        reverse("allocation:order-detail", args=[order.pk]),
+    ]
+    for url in gets:
+        assert client.get(url).status_code == 404, url
+    posts = [
+        reverse("allocation:request-cancel", args=[request.pk]),
+        reverse("allocation:order-receive", args=[order.pk]),
+        reverse("allocation:return-file", args=[order.pk]),
+    ]
+    for url in posts:
+        assert client.post(url, {"reason": "surplus"}).status_code == 404, url
+    # warehouse-only screens are forbidden to a store manager
+    for url in [
+        reverse("allocation:window-detail", args=[window.pk]),
+        reverse("allocation:window-report", args=[window.pk]),
+        reverse("allocation:order-pick-list", args=[order.pk]),
+        reverse("allocation:return-receive", args=[store_return.pk]),
+        reverse("allocation:window-create"),
+    ]:
+        assert client.get(url).status_code == 403, url
+    assert b"B01" not in client.get(reverse("allocation:order-list")).content
+    assert b"B01" not in client.get(reverse("allocation:my-requests")).content
+    assert client.get(reverse("allocation:grab", args=["99999999999999999999"])).status_code == 404
+
+
+def test_the_window_form_opens_a_window_and_refuses_bad_input(client, world):
+    client.force_login(world.manager)
+    now = timezone.localtime()
+    data = {
+        "name": "Flash",
+        "warehouse": world.warehouse.pk,
+        "policy": world.policy.pk,
+        "mode": "first_come",
+        "opens_at": (now - datetime.timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M"),
+        "closes_at": (now + datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+        "scope": "all",
+        "goods_0": world.goods.pk,
+        "quantity_0": "500",
+    }
+    response = client.post(reverse("allocation:window-create"), data)
+    assert response.status_code == 422 and not GrabWindow.objects.exists()
+    data["quantity_0"] = "50"
+    response = client.post(reverse("allocation:window-create"), data)
+    assert response.status_code == 302
+    assert GrabWindow.objects.get().status == GrabWindow.Status.OPEN
+    for url in [
+        "allocation:window-list",
+        "allocation:store-list",
+        "allocation:policy-list",
+        "allocation:return-list",
+        "allocation:order-list",
+    ]:
+        assert client.get(reverse(url)).status_code == 200, url
+    ranking = client.get(
+        reverse("allocation:policy-detail", args=[world.policy.pk]), {"goods": world.goods.pk}
+    )
+    assert b"A01" in ranking.content

@@ -1,0 +1,62 @@
+"""Pagination: every list is a cursor page ``{"next": url|null, "previous": url|null,
+"results": [...]}``; ``?limit=`` (1-500, default 50). A larger limit is refused (400), not
+clamped, so a script learns its mistake.
+
+* ``CursorPage``: DRF's cursor pagination over a queryset, newest first (``-pk``).
+* ``keyset_response``: the stock selectors' own keyset pages (``wms.pagination.KeysetPage``) (the balances and movements
+  screens page the same way, so the API and the screens agree on order and cost).
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+
+def page_limit(request) -> int:
+    raw = request.query_params.get("limit")
+    if raw in (None, ""):
+        return DEFAULT_LIMIT
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_LIMIT:
+        raise ValidationError(
+            {"limit": [_("Ask for 1 to %(max)s rows per page.") % {"max": MAX_LIMIT}]}
+        )
+    return int(raw)
+
+
+class CursorPage(CursorPagination):
+    ordering = "-pk"
+    page_size = DEFAULT_LIMIT
+    page_size_query_param = "limit"
+    max_page_size = MAX_LIMIT
+
+    def get_page_size(self, request) -> int:
+        return page_limit(request)
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["results"],
+            "properties": {
+                "next": {"type": ["string", "null"], "format": "uri"},
+                "previous": {"type": ["string", "null"], "format": "uri"},
+                "results": schema,
+            },
+        }
+
+
+def keyset_response(request, page, data: list) -> Response:
+    url = request.build_absolute_uri()
+    next_url = replace_query_param(url, "cursor", page.next_cursor) if page.next_cursor else None
+    previous = None
+    if getattr(page, "previous_cursor", None):
+        previous = replace_query_param(url, "cursor", page.previous_cursor)
+    elif not page.is_first:
+        previous = remove_query_param(url, "cursor")
+    return Response({"next": next_url, "previous": previous, "results": data})

@@ -1,0 +1,30 @@
+"""API v1 routes: ``/api/v1/<resource>/``."""
+
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from api.v1 import catalogue, freezes, stock, webhooks
+
+router = SimpleRouter()
+router.register("goods", catalogue.GoodsViewSet, basename="goods")
+router.register("categories", catalogue.CategoryViewSet, basename="category")
+router.register("brands", catalogue.BrandViewSet, basename="brand")
+router.register("warehouses", catalogue.WarehouseViewSet, basename="warehouse")
+router.register("zones", catalogue.ZoneViewSet, basename="zone")
+router.register("bins", catalogue.BinViewSet, basename="bin")
+router.register("inbound-sheets", stock.InboundSheetViewSet, basename="inbound-sheet")
+router.register("outbound-sheets", stock.OutboundSheetViewSet, basename="outbound-sheet")
+router.register("receipts", stock.ReceiptViewSet, basename="receipt")
+router.register("shipments", stock.ShipmentViewSet, basename="shipment")
+router.register("transfers", stock.TransferViewSet, basename="transfer")
+router.register("counts", stock.CountViewSet, basename="count")
+router.register("freezes", freezes.FreezeViewSet, basename="freeze")
+router.register("freeze-events", freezes.FreezeEventViewSet, basename="freeze-event")
+router.register("release-requests", freezes.ReleaseRequestViewSet, basename="release-request")
+router.register("webhooks", webhooks.SubscriptionViewSet, basename="webhook")
+
+urlpatterns = [
+    path("balances/", stock.BalanceView.as_view(), name="balance-list"),
+    path("movements/", stock.MovementView.as_view(), name="movement-list"),
+    *router.urls,
+]

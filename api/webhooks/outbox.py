@@ -1,0 +1,147 @@
+"""The webhook outbox: ``publish(event, payload)`` writes one ``WebhookDelivery`` per active
+subscription to ``event``, inside the caller's transaction, and queues the sends after commit.
+A rolled-back posting leaves no delivery; a broker outage delays sends (the sweeper picks up
+pending rows every minute), never loses them.
+
+Wired from ``ApiConfig.ready()``: an in-transaction ledger hook (``stock.changed`` for every
+posting) and a freezes event hook (``freeze.created``, ``freeze.released``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from functools import partial
+
+from django.db import transaction
+from django.utils import timezone
+
+from api.models import WebhookDelivery, WebhookSubscription
+from api.webhooks import events
+
+RELEASE_KINDS = frozenset({"released", "released_at_time", "released_on_qc", "released_outside"})
+
+
+def _queue(ids: list[int]) -> None:
+    """Send the deliveries' tasks (after commit). The deliveries are themselves the durable
+    outbox: when the broker is down nothing is lost, ``api.sweep_webhooks`` sends them."""
+    from wms.outbox import task_by_name
+
+    task = task_by_name("api.deliver_webhook")
+    for delivery_id in ids:
+        try:
+            task.delay(delivery_id)
+        except Exception:  # noqa: BLE001 - broker down: the sweeper sends it later
+            return
+
+
+def subscribers(event: str) -> list[int]:
+    """Active subscriptions to ``event`` (one small query; filtered here so it also runs on
+    SQLite, which has no JSON containment)."""
+    return [
+        pk
+        for pk, wanted in WebhookSubscription.objects.filter(is_active=True).values_list(
+            "pk", "events"
+        )
+        if event in (wanted or [])
+    ]
+
+
+def publish(event: str, payload: dict) -> list[int]:
+    """Write the deliveries of ``event`` for its subscribers (in the current transaction) and
+    queue their sends after commit. Returns the delivery ids."""
+    targets = subscribers(event)
+    if not targets:
+        return []
+    now = timezone.now()
+    event_id = uuid.uuid4()
+    rows = WebhookDelivery.objects.bulk_create(
+        [
+            WebhookDelivery(
+                subscription_id=pk,
+                event=event,
+                event_id=event_id,
+                payload=payload,
+                next_attempt_at=now,
+                created_at=now,
+            )
+            for pk in targets
+        ]
+    )
+    ids = [row.pk for row in rows]
+    transaction.on_commit(partial(_queue, ids), robust=True)
+    return ids
+
+
+def on_posting(event) -> None:
+    """Ledger in-transaction hook: ``stock.changed`` with every movement of the posting."""
+    if not subscribers(events.STOCK_CHANGED):
+        return
+    from inventory.models import Goods
+
+    goods_ids = sorted({m.goods_id for m in event.movements})
+    skus = dict(Goods.objects.filter(pk__in=goods_ids).values_list("pk", "sku"))
+    publish(
+        events.STOCK_CHANGED,
+        {
+            "document_type": event.document_type,
+            "document_id": event.document_id,
+            "document_ref": event.document_ref,
+            "operator_id": event.operator_id,
+            "movements": [
+                {
+                    "id": m.pk,
+                    "kind": m.kind,
+                    "goods_id": m.goods_id,
+                    "sku": skus.get(m.goods_id, ""),
+                    "warehouse_id": m.warehouse_id,
+                    "bin_id": m.bin_id,
+                    "batch_id": m.batch_id,
+                    "on_hand_delta": m.on_hand_delta,
+                    "frozen_delta": m.frozen_delta,
+                    "reserved_delta": m.reserved_delta,
+                }
+                for m in event.movements
+            ],
+        },
+    )
+
+
+def on_freeze_event(event) -> None:
+    """Freezes event hook: ``freeze.created`` and ``freeze.released`` (any way of release)."""
+    if event.kind == "created":
+        code = events.FREEZE_CREATED
+    elif event.kind in RELEASE_KINDS:
+        code = events.FREEZE_RELEASED
+    else:
+        return
+    freeze = event.freeze
+    publish(
+        code,
+        {
+            "freeze_id": freeze.pk,
+            "freeze_number": freeze.number,
+            "step": event.kind,
+            "reason": freeze.reason,
+            "quantity": event.quantity,
+            "actor_id": event.actor_id,
+            "comment": event.comment,
+            "status": freeze.status,
+            "scope": {
+                "warehouse": freeze.warehouse_id,
+                "goods": freeze.goods_id,
+                "batch": freeze.batch_id,
+                "bin": freeze.bin_id,
+                "category": freeze.category_id,
+                "brand": freeze.brand_id,
+            },
+            "at": event.created_at.isoformat(),
+        },
+    )
+
+
+def register() -> None:
+    from freezes import hooks as freeze_hooks
+    from inventory import hooks as ledger_hooks
+
+    ledger_hooks.register_in_transaction(on_posting)
+    freeze_hooks.register_event_hook(on_freeze_event)
