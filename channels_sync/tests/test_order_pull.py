@@ -218,3 +218,14 @@ def test_webhook_verified_by_hmac_reserves_within_the_request_and_dedupes_with_t
     assert Order.objects.get().status == Order.Status.CANCELLED
     assert reserved(goods["A"]) == 0
     assert OrderPull.objects.filter(trigger="webhook").count() == 3
+
+
+def test_an_order_with_more_lines_than_a_page_holds_is_read_whole(fake_shop_orders):
+    skus = tuple(f"S{n:02d}" for n in range(23))
+    shop, *_rest, goods = order_world(fake_shop_orders, skus=skus, melbourne=0)
+    fake_shop_orders.add_order([(sku, 1) for sku in skus], address=SYDNEY_ADDRESS)
+    pull = orders_pull(shop.pk, source=source(shop))
+    assert pull.new == 1
+    order = Order.objects.get()
+    assert order.lines.count() == 23 and order.status == Order.Status.RESERVED
+    assert sum(reserved(g) for g in goods.values()) == 23
