@@ -125,3 +125,11 @@ class CarrierForm(forms.ModelForm):
             if value:
                 values[name] = value
         return {k: v for k, v in values.items() if k in names}
+
+
+class OrderSettingsForm(forms.ModelForm):
+    class Meta:
+        from channels_sync.models import ShopOrderSettings
+
+        model = ShopOrderSettings
+        fields = ["pull_interval_minutes", "when_short"]

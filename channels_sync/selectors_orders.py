@@ -213,3 +213,12 @@ def safety_stock_suggestions(*, days: int = 28, limit: int = 20) -> list[dict]:
             }
         )
     return out
+
+
+def order_settings_list() -> list:
+    """(shop, its order settings or defaults) for every active shop with order pull on."""
+    from channels_sync.models import ShopOrderSettings
+
+    shops = list(Shop.objects.filter(is_active=True, is_order_pull_enabled=True).order_by("name"))
+    rows = {r.shop_id: r for r in ShopOrderSettings.objects.filter(shop__in=shops)}
+    return [(shop, rows.get(shop.pk) or ShopOrderSettings(shop=shop)) for shop in shops]

@@ -63,4 +63,9 @@ urlpatterns += [
     path("logistics-rules/", views_orders.rule_list_view, name="rule-list"),
     path("logistics-rules/<int:pk>/toggle/", views_orders.rule_toggle_view, name="rule-toggle"),
     path("carriers/", views_orders.carrier_list_view, name="carrier-list"),
+    path(
+        "orders/settings/<int:shop_pk>/",
+        views_orders.order_settings_view,
+        name="order-settings",
+    ),
 ]

@@ -112,6 +112,7 @@ def order_list_view(request: HttpRequest) -> HttpResponse:
         "form": form,
         "orders": page,
         "pull_form": PullForm(prefix="pull"),
+        "shop_settings": selectors_orders.order_settings_list(),
         "next_before": page[-1].pk if more and page else None,
         "query": query.urlencode(),
     }
@@ -268,3 +269,20 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
         else 28
     )
     return respond(request, "channels_sync/order_metrics.html", context)
+
+
+@permission("channels_sync.change_shop")
+@require_http_methods(["POST"])
+def order_settings_view(request: HttpRequest, shop_pk: int) -> HttpResponse:
+    from channels_sync.forms_orders import OrderSettingsForm
+    from channels_sync.models import ShopOrderSettings
+
+    shop = get_object_or_404(Shop, pk=shop_pk)
+    row, _created = ShopOrderSettings.objects.get_or_create(shop=shop)
+    form = OrderSettingsForm(request.POST, instance=row)
+    if form.is_valid():
+        form.save()
+        messages.success(request, _("Order settings of %(shop)s saved.") % {"shop": shop.name})
+    else:
+        messages.error(request, _("Pull every (minutes) must be a whole number of at least 1."))
+    return redirect("channels_sync:order-list")

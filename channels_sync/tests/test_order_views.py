@@ -121,3 +121,18 @@ def test_clerk_without_permission_gets_403(client, django_user_model, flow):
     ids = list(Order.objects.values_list("pk", flat=True))
     assert client.post(reverse("channels_sync:order-confirm"), {"orders": ids}).status_code == 403
     assert set(Order.objects.values_list("status", flat=True)) == {"reserved"}
+
+
+def test_order_pull_settings_are_edited_on_the_orders_screen(client, operator, flow):
+    from channels_sync.models import ShopOrderSettings
+
+    shop, _fake = flow
+    client.force_login(operator)
+    assert "Order pull settings" in client.get(reverse("channels_sync:order-list")).content.decode()
+    url = reverse("channels_sync:order-settings", args=[shop.pk])
+    client.post(url, {"pull_interval_minutes": 5, "when_short": "split"})
+    row = ShopOrderSettings.objects.get(shop=shop)
+    assert (row.pull_interval_minutes, row.when_short) == (5, "split")
+    client.post(url, {"pull_interval_minutes": 0, "when_short": "split"})
+    row.refresh_from_db()
+    assert row.pull_interval_minutes == 5
