@@ -75,7 +75,6 @@ def order_pull_10k(scale: float) -> None:
     from django.conf import settings
 
     from channels_sync import hooks as channel_hooks
-    from channels_sync import order_hooks
     from channels_sync.adapters.orders import order_source_for
     from channels_sync.adapters.shopify import ENDPOINT
     from channels_sync.adapters.shopify_orders import ORDERS_QUERY, PAGE_SIZE, parse_order
@@ -89,7 +88,6 @@ def order_pull_10k(scale: float) -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     settings.DEBUG = False
     hooks.unregister_after_commit(channel_hooks.push_soon_after_posting)
-    order_hooks.unregister()
     count = scaled(10_000, scale, minimum=300)
     random.seed(12)
     failures: list[str] = []
@@ -264,7 +262,6 @@ def order_route_10k(scale: float) -> None:
     from django.utils import timezone
 
     from channels_sync import hooks as channel_hooks
-    from channels_sync import order_hooks
     from channels_sync.models import Order, OrderLine
     from channels_sync.services.routing import order_route, routing_context
     from inventory import hooks
@@ -272,7 +269,6 @@ def order_route_10k(scale: float) -> None:
 
     settings.DEBUG = False
     hooks.unregister_after_commit(channel_hooks.push_soon_after_posting)
-    order_hooks.unregister()
     count = scaled(10_000, scale, minimum=300)
     random.seed(21)
     failures: list[str] = []

@@ -12,7 +12,3 @@ class ChannelsSyncConfig(AppConfig):
         from channels_sync import hooks
 
         hooks.register()
-        # Stock arriving routes short orders again (issue 12).
-        from channels_sync import order_hooks
-
-        order_hooks.register()

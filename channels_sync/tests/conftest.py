@@ -9,15 +9,12 @@ def _local_platforms_only(settings):
     """Tests never talk to a real platform; pushes run when a test calls them, not after every
     posting's commit (``push_after_commit`` turns that back on)."""
     from channels_sync import hooks as channel_hooks
-    from channels_sync import order_hooks
     from inventory import hooks
 
     settings.CHANNELS_LOCAL_ONLY = True
     hooks.unregister_after_commit(channel_hooks.push_soon_after_posting)
-    order_hooks.unregister()
     yield
     hooks.register_after_commit(channel_hooks.push_soon_after_posting)
-    order_hooks.register()
 
 
 @pytest.fixture

@@ -1,5 +1,4 @@
 import pytest
-from django.core.cache import cache
 
 from channels_sync.models import BindingException, Order, ShopOrderSettings
 from channels_sync.selectors import listing_sellable
@@ -68,18 +67,15 @@ def test_short_policy_reserves_nothing_then_reroutes_when_stock_arrives(fake_sho
     assert reserved(goods["A"]) == 15
 
 
-def test_stock_arriving_reroutes_short_orders_through_the_after_commit_hook(fake_shop_orders):
-    from channels_sync import order_hooks
+def test_the_minute_beat_reroutes_short_orders_once_stock_arrived(fake_shop_orders):
+    from channels_sync.tasks import short_orders_reroute_task
 
     shop, _syd, _mel, bin_syd, _bin_mel, goods = order_world(fake_shop_orders, melbourne=0)
     fake_shop_orders.add_order([("A", 12)], address=SYDNEY)
     orders_pull(shop.pk, source=source(shop))
-    cache.delete("channels_sync:reroute-soon")
-    order_hooks.register()
-    try:
-        receive_stock(goods["A"], bin_syd, 2)  # eager task in tests: runs after commit
-    finally:
-        order_hooks.unregister()
+    assert short_orders_reroute_task.delay().get() == 0
+    receive_stock(goods["A"], bin_syd, 2)
+    assert short_orders_reroute_task.delay().get() == 1
     assert Order.objects.get().status == Order.Status.RESERVED
 
 
