@@ -106,10 +106,10 @@ def queue_push_soon(shop_ids: Iterable[int] | None = None) -> None:
 
 
 def register() -> None:
+    """Only the in-transaction hook is registered: the beat's drain (every 5 seconds) sends the
+    rows; ``push_soon_after_posting`` is there for a deployment that wants lower latency."""
     hooks.register_in_transaction(outbox_on_posting)
-    hooks.register_after_commit(push_soon_after_posting)
 
 
 def unregister() -> None:
     hooks.unregister_in_transaction(outbox_on_posting)
-    hooks.unregister_after_commit(push_soon_after_posting)

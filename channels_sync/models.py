@@ -68,7 +68,7 @@ class Shop(models.Model):
         permissions = [
             ("push_stock", _("Can push stock to platforms")),
             ("sync_products", _("Can sync products and match listings")),
-            ("change_binding", _("Can request binding changes")),
+            ("request_binding_change", _("Can request binding changes")),
             ("confirm_binding", _("Can confirm binding changes (supervisor)")),
         ]
         constraints = [

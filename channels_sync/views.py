@@ -351,7 +351,7 @@ def _proposed(request: HttpRequest, shop: Shop):
     raise ChannelError(_("Unknown change."))
 
 
-@permission("channels_sync.change_binding")
+@permission("channels_sync.request_binding_change")
 @require_http_methods(["POST"])
 def binding_propose_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Without ``confirm``: the preview (sellable before/after per listing). With it: save."""
@@ -401,7 +401,7 @@ def binding_decide_view(request: HttpRequest, pk: int, change_pk: int) -> HttpRe
     return redirect("channels_sync:bindings", pk=pk)
 
 
-@permission("channels_sync.change_binding")
+@permission("channels_sync.request_binding_change")
 @require_http_methods(["POST"])
 def binding_rollback_view(request: HttpRequest, pk: int, change_pk: int) -> HttpResponse:
     change = get_object_or_404(BindingChange, pk=change_pk, shop_id=pk)

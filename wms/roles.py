@@ -222,7 +222,7 @@ _CHANNEL_WORK = [
     "channels_sync.change_shop",
     "channels_sync.push_stock",
     "channels_sync.sync_products",
-    "channels_sync.change_binding",
+    "channels_sync.request_binding_change",
 ]
 for _group, _channel_permissions in {
     CHANNEL_OPERATOR: [*_CHANNEL_VIEW, *_CHANNEL_WORK],

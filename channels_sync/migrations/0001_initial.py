@@ -278,7 +278,7 @@ class Migration(migrations.Migration):
                 "permissions": [
                     ("push_stock", "Can push stock to platforms"),
                     ("sync_products", "Can sync products and match listings"),
-                    ("change_binding", "Can request binding changes"),
+                    ("request_binding_change", "Can request binding changes"),
                     ("confirm_binding", "Can confirm binding changes (supervisor)"),
                 ],
                 "constraints": [

@@ -98,7 +98,7 @@ def binding_change_request(
     *, shop: Shop, after: BindingState, action: str, summary: str, user, rollback_of=None
 ) -> BindingChange:
     """Record (and, without review, apply) a change of the shop's bindings. Locks the shop."""
-    if not user.has_perm("channels_sync.change_binding"):
+    if not user.has_perm("channels_sync.request_binding_change"):
         raise NotAllowed()
     _check_valid(after)
     with transaction.atomic():

@@ -8,21 +8,15 @@ from channels_sync.fakes.shopify import FakeShopify
 def _local_platforms_only(settings):
     """Tests never talk to a real platform; pushes run when a test calls them, not after every
     posting's commit (``push_after_commit`` turns that back on)."""
+    from django.utils import translation
+
     from channels_sync import hooks as channel_hooks
     from inventory import hooks
 
     settings.CHANNELS_LOCAL_ONLY = True
     hooks.unregister_after_commit(channel_hooks.push_soon_after_posting)
     yield
-    hooks.register_after_commit(channel_hooks.push_soon_after_posting)
-
-
-@pytest.fixture
-def push_after_commit():
-    from channels_sync import hooks as channel_hooks
-    from inventory import hooks
-
-    hooks.register_after_commit(channel_hooks.push_soon_after_posting)
+    translation.activate(settings.LANGUAGE_CODE)  # a zh-hans page must not leak into later tests
 
 
 @pytest.fixture
