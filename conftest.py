@@ -111,6 +111,17 @@ def only_the_ledger_writes_stock():
         )
 
 
+@pytest.fixture(autouse=True)
+def default_language_after_each_test():
+    """A request in Chinese leaves the thread's language active (the test client, unlike a
+    server, never resets it): give the next test the default language back."""
+    yield
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture(scope="session")
 def chromium():
     """One headless Debian Chromium per test process, driven by Playwright (no browser download)."""

@@ -120,7 +120,23 @@ class StoreForm(forms.ModelForm):
             "group",
             "fixed_rank",
             "is_active",
+            "managers",
         ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from django.contrib.auth import get_user_model
+
+        managers = self.fields["managers"]
+        managers.queryset = get_user_model().objects.filter(is_active=True).order_by("username")
+        managers.required = False
+        managers.label_from_instance = _user_label
+
+
+def _user_label(user) -> str:
+    """A user in a choice list: the login and, after it, the name or e-mail that tells who."""
+    who = user.get_full_name() or user.email
+    return f"{user.get_username()} · {who}" if who else user.get_username()
 
 
 class RankingForm(forms.Form):

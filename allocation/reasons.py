@@ -54,3 +54,16 @@ def reason_text(code: str, params: dict | None) -> str:
         return make()
     except (KeyError, TypeError, ValueError):
         return code
+
+
+def rule_label(code: str) -> str:
+    """The rule a decision applied, in the reader's language (decisions store the code)."""
+    from allocation.models import Policy
+
+    labels = {
+        "first_come": _("First come"),
+        "eligibility": _("Eligibility"),
+        "window_cap": _("Cap per store and window"),
+        **{value: str(label) for value, label in Policy.Share.choices},
+    }
+    return labels.get(code, code)

@@ -3,10 +3,11 @@ scopes through ``Store.objects.for_user`` (another store's row reads as missing:
 
 from __future__ import annotations
 
+import datetime
 import statistics
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, Sum
+from django.db.models import Count, Max, Prefetch, Q, Sum
 from django.utils import timezone
 
 from allocation.models import (
@@ -16,6 +17,7 @@ from allocation.models import (
     ReplenishmentOrder,
     Store,
     StoreReturn,
+    StoreSales,
 )
 from allocation.reasons import reason_text
 from allocation.services import stores as store_figures
@@ -230,3 +232,80 @@ def ranking(policy, goods, user) -> list[dict]:
     for rank, row in enumerate(rows, 1):
         row["rank"] = rank
     return rows
+
+
+def window_decisions(window: GrabWindow, limit: int = 500) -> list:
+    """The append-only decisions of a window's requests: rule, figures, result (newest last)."""
+    from allocation.models import GrabDecision
+    from allocation.reasons import rule_label
+
+    results = dict(GrabRequest.Status.choices)
+    rows = list(
+        GrabDecision.objects.filter(request__window=window)
+        .select_related("request__store", "request__pool__goods")
+        .order_by("pk")[:limit]
+    )
+    for row in rows:
+        row.rule_label = rule_label(row.rule)
+        row.result_label = results.get(row.result, row.result)
+    return rows
+
+
+def store_report(user, *, days: int = 90) -> list[dict]:
+    """Per store (in the user's scope) over the last ``days``: requests, requests granted (in
+    full or part), units asked and granted, fill rate (granted / asked units), and the days of
+    cover today (store on-hand over average daily sales of the last 28 days, all goods)."""
+    since = timezone.now() - datetime.timedelta(days=days)
+    stores = list(Store.objects.for_user(user).order_by("code"))
+    ids = [s.pk for s in stores]
+    rows = {
+        r["store_id"]: r
+        for r in GrabRequest.objects.filter(store_id__in=ids, created_at__gte=since)
+        .exclude(status=GrabRequest.Status.CANCELLED)
+        .values("store_id")
+        .annotate(
+            requests=Count("pk"),
+            granted_requests=Count("pk", filter=Q(granted__gt=0)),
+            asked=Sum("quantity"),
+            units=Sum("granted"),
+        )
+    }
+    today = timezone.localdate()
+    sold = dict(
+        StoreSales.objects.filter(
+            store_id__in=ids, day__gte=today - datetime.timedelta(days=28), day__lt=today
+        )
+        .values("store_id")
+        .annotate(n=Sum("units_sold"))
+        .values_list("store_id", "n")
+    )
+    latest_day = dict(
+        StoreSales.objects.filter(store_id__in=ids, on_hand__isnull=False)
+        .values("store_id")
+        .annotate(day=Max("day"))
+        .values_list("store_id", "day")
+    )
+    on_hand: dict[int, int] = {}
+    for store_id, day in latest_day.items():
+        on_hand[store_id] = (
+            StoreSales.objects.filter(store_id=store_id, day=day).aggregate(n=Sum("on_hand"))["n"]
+            or 0
+        )
+    out = []
+    for store in stores:
+        r = rows.get(store.pk, {})
+        asked, units = r.get("asked") or 0, r.get("units") or 0
+        daily = (sold.get(store.pk) or 0) / 28
+        stock = on_hand.get(store.pk)
+        out.append(
+            {
+                "store": store,
+                "requests": r.get("requests", 0),
+                "granted_requests": r.get("granted_requests", 0),
+                "asked": asked,
+                "units": units,
+                "fill_rate": round(100 * units / asked, 1) if asked else None,
+                "cover": round(stock / daily, 1) if stock is not None and daily > 0 else None,
+            }
+        )
+    return out

@@ -27,9 +27,12 @@ urlpatterns = [
     path("windows/<str:pk>/pick-list/", views.window_pick_list_view, name="window-pick-list"),
     path("windows/<str:pk>/report/", views.window_report_view, name="window-report"),
     path("sales/", views.sales_entry_view, name="sales-entry"),
+    path("reports/stores/", views.store_report_view, name="store-report"),
     path("stores/", views.store_list_view, name="store-list"),
     path("stores/new/", views.store_create_view, name="store-create"),
+    path("stores/<str:pk>/edit/", views.store_edit_view, name="store-edit"),
     path("policies/", views.policy_list_view, name="policy-list"),
     path("policies/new/", views.policy_create_view, name="policy-create"),
     path("policies/<str:pk>/", views.policy_detail_view, name="policy-detail"),
+    path("policies/<str:pk>/edit/", views.policy_edit_view, name="policy-edit"),
 ]

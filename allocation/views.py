@@ -380,7 +380,12 @@ def window_report_view(request: HttpRequest, pk: str) -> HttpResponse:
     report = selectors.window_report(window)
     if request.GET.get("format") == "csv":
         return _report_csv(window, report)
-    return respond(request, "allocation/window_report.html", {"window": window, "report": report})
+    context = {
+        "window": window,
+        "report": report,
+        "decisions": selectors.window_decisions(window),
+    }
+    return respond(request, "allocation/window_report.html", context)
 
 
 def _report_csv(window, report) -> HttpResponse:
@@ -505,3 +510,60 @@ def sales_entry_view(request: HttpRequest) -> HttpResponse:
         .order_by("-day", "-pk")[:20]
     )
     return respond(request, "allocation/sales_entry.html", {"form": form, "recent": recent})
+
+
+@permission("allocation.change_store")
+@require_http_methods(["GET", "POST"])
+def store_edit_view(request: HttpRequest, pk: str) -> HttpResponse:
+    store = get_object_or_404(Store.objects.for_user(request.user), pk=_id(pk))
+    form = StoreForm(request.POST or None, instance=store)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Store %(code)s saved.") % {"code": store.code})
+        return redirect("allocation:store-list")
+    context = {"form": form, "title": f"{store.code} {store.name}"}
+    return respond(
+        request, "allocation/simple_form.html", context, status=422 if form.errors else 200
+    )
+
+
+@permission("allocation.change_policy")
+@require_http_methods(["GET", "POST"])
+def policy_edit_view(request: HttpRequest, pk: str) -> HttpResponse:
+    policy = get_object_or_404(Policy, pk=_id(pk))
+    form = PolicyForm(request.POST or None, instance=policy)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Policy saved."))
+        return redirect("allocation:policy-detail", pk=policy.pk)
+    context = {"form": form, "title": policy.name}
+    return respond(
+        request, "allocation/simple_form.html", context, status=422 if form.errors else 200
+    )
+
+
+@permission("allocation.view_grabrequest")
+def store_report_view(request: HttpRequest) -> HttpResponse:
+    """Per store over the last 90 days: requests, grants, fill rate, days of cover (my stores
+    for a store manager); CSV with ?format=csv."""
+    rows = selectors.store_report(request.user)
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="store-report.csv"'
+        writer = csv.writer(response)
+        writer.writerow(
+            [_("Store"), _("Requests"), _("Granted"), _("Requested"), _("Units"), _("Fill rate")]
+        )
+        for row in rows:
+            writer.writerow(
+                [
+                    escape_formula(row["store"].code),
+                    row["requests"],
+                    row["granted_requests"],
+                    row["asked"],
+                    row["units"],
+                    row["fill_rate"] if row["fill_rate"] is not None else "",
+                ]
+            )
+        return response
+    return respond(request, "allocation/store_report.html", {"rows": rows})

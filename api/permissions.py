@@ -36,6 +36,14 @@ class ActionPermissions(BasePermission):
         user = request.user
         if not user or not user.is_authenticated:
             return False
+        action_map = getattr(view, "action_map", None)
+        handled = (
+            request.method.lower() in action_map
+            if action_map is not None
+            else hasattr(view, request.method.lower())
+        )
+        if not handled:
+            return True  # no such method here: DRF answers 405, not 403
         perms = required_perms(view, request)
         if perms is None:
             return False

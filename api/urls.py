@@ -1,7 +1,7 @@
 """``/api/``: v1 endpoints, the OpenAPI schema and its docs, and the screens of the API app
 (tokens on the profile, webhook subscriptions and deliveries)."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from api import views
@@ -22,4 +22,6 @@ urlpatterns = [
         views.delivery_redeliver_view,
         name="delivery-redeliver",
     ),
+    # Anything else under /api/v1/ is a 404 in the API's own error body, not an HTML page.
+    re_path(r"^v1/", views.api_not_found_view),
 ]

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from api import tokens
@@ -126,3 +127,11 @@ def delivery_redeliver_view(request: HttpRequest, pk: int) -> HttpResponse:
     webhooks.delivery_redeliver(delivery=found)
     messages.success(request, _("Delivery queued again."))
     return redirect("api:webhook-detail", pk=found.subscription_id)
+
+
+@csrf_exempt  # writes nothing; a POST to a wrong address must get the JSON 404, not a CSRF page
+def api_not_found_view(request: HttpRequest) -> JsonResponse:
+    """An unknown ``/api/v1/`` address (a malformed id, a typo): the API's 404 body."""
+    from api.errors import error_body
+
+    return JsonResponse(error_body("not_found", _("Not found.")), status=404)

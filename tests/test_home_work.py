@@ -92,9 +92,10 @@ def test_the_two_person_rule_holds_on_the_count(client, world, make_user):
     assert counts(client)["release_requests"] == 2
 
 
-def test_a_store_manager_sees_no_work_items(client, make_user):
+def test_a_store_manager_sees_no_stock_or_freeze_work(client, make_user):
+    # (a store manager may import store sales, so his own imports are listed)
     client.force_login(make_user("store"))
-    assert counts(client) == {}
+    assert set(counts(client)) <= {"imports_not_committed", "imports_failed"}
 
 
 def test_links_open_the_filtered_lists(client, world):

@@ -6,8 +6,9 @@ killed as a whole (parent, pool children and beat: the process group) with SIGKI
 kill or a lost node would; the test then checks what a user would see, and that a worker coming
 back brings the job to an end within two minutes, writing nothing twice.
 
-They share one Redis database, so they run one after the other on one xdist worker
-(``xdist_group``; CI uses ``--dist loadgroup``).
+Each test has its own redis-server on a random local port (started and stopped by the test),
+so nothing else running beside it can take its messages; they are also marked
+``xdist_group("real_worker")`` so that, where xdist groups them, they run one after the other.
 """
 
 from __future__ import annotations
@@ -70,8 +71,22 @@ def wait_for(predicate, *, timeout: float, what: str, worker: RealWorker | None 
         if worker is not None and worker.process.poll() is not None:
             pytest.fail(f"the worker exited while waiting for {what}:\n{worker.log()}")
         time.sleep(0.05)
-    pytest.fail(
-        f"timed out after {timeout}s waiting for {what}:\n" + (worker.log() if worker else "")
+    log = worker.log() if worker else ""
+    pytest.fail(f"timed out after {timeout}s waiting for {what}:\n{_state()}\n{log}")
+
+
+def _state() -> str:
+    """What the database and the broker hold, for failure messages."""
+    broker = celery_app.conf.broker_url
+    try:
+        queued = redis.Redis.from_url(broker, socket_connect_timeout=1).llen("celery")
+    except redis.RedisError as error:
+        queued = error
+    return (
+        f"outbox={list(TaskOutbox.objects.values_list('task', 'args', 'attempts', 'last_error'))} "
+        f"freeze_jobs={list(FreezeJob.objects.values_list('pk', 'status', 'done', 'attempts'))} "
+        f"import_jobs={list(ImportJob.objects.values_list('pk', 'status', 'progress_rows'))} "
+        f"broker={broker} queued={queued} eager={celery_app.conf.task_always_eager}"
     )
 
 
@@ -157,17 +172,20 @@ class RealWorker:
 
 
 @pytest.fixture
-def start_worker(tmp_path, settings, monkeypatch):
-    """``start_worker()`` starts a real worker on the test broker (or ``broker_url``); every
-    worker is killed at the end. The test process publishes for real (not eagerly)."""
+def start_worker(tmp_path, settings, monkeypatch, own_redis):
+    """``start_worker()`` starts a real worker on this test's own redis-server (``own_redis``);
+    every worker is killed at the end. The test process publishes for real (not eagerly).
+
+    A private Redis per test, not a shared database number: no other test's worker can take
+    this test's messages, whatever runs beside it (pytest-xdist 3.8's ``loadgroup`` does not
+    group tests under pytest 9, so ``xdist_group`` alone cannot be relied on)."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
-    redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
     monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
     started: list[RealWorker] = []
 
-    def start(*, broker_url: str | None = None) -> RealWorker:
+    def start() -> RealWorker:
         worker = RealWorker(
-            broker_url=broker_url or settings.CELERY_BROKER_URL,
+            broker_url=own_redis.url,
             media_root=tmp_path / "media",
             directory=tmp_path,
             name=f"worker{len(started) + 1}",
@@ -409,7 +427,7 @@ def test_with_redis_down_stock_posts_healthz_says_so_and_queued_work_runs_when_i
     from freezes.tests.conftest import receive
 
     settings.FREEZES_BACKGROUND_BALANCES = 3
-    worker = start_worker(broker_url=own_redis.url)
+    worker = start_worker()
     clerk = make_user("manager")
     client.force_login(clerk)
     source = BinFactory(code="A-01")

@@ -17,7 +17,7 @@ from allocation.tasks import windows_due_task
 from allocation.tests.factories import PolicyFactory, StoreFactory
 from inventory.models import StockBalance
 from inventory.tests.factories import GoodsFactory, receive_stock
-from tests.test_real_worker import start_worker, wait_for  # noqa: F401 (fixture)
+from tests.test_real_worker import own_redis, start_worker, wait_for  # noqa: F401 (fixtures)
 from warehouses.tests.factories import BinFactory
 
 pytestmark = [
@@ -28,7 +28,7 @@ pytestmark = [
 ]
 
 
-def test_a_real_worker_closes_a_due_window_once(make_user, settings, start_worker):  # noqa: F811
+def test_a_real_worker_closes_a_due_window_once(make_user, own_redis, start_worker):  # noqa: F811
     # given: an at-close window with two requests, whose closing time has passed
     bin = BinFactory()
     goods = GoodsFactory()
@@ -67,7 +67,7 @@ def test_a_real_worker_closes_a_due_window_once(make_user, settings, start_worke
     windows_due_task.delay()
     windows_due_task.delay()
 
-    queue = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    queue = redis.Redis.from_url(own_redis.url)
     wait_for(lambda: queue.llen("celery") == 0, timeout=30, what="the reruns", worker=worker)
     time.sleep(2)  # let the last delivered run finish
 

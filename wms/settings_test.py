@@ -4,6 +4,26 @@ import os
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API beside the ORM
 
+
+def _broker_per_test_process(url: str, worker: str) -> str:
+    """One Redis database per pytest-xdist process (gw0 keeps N, gw1 takes N-1, ...), so the
+    real Celery workers that two test processes start at the same time never take each other's
+    messages. pytest-xdist's ``loadgroup`` does not group tests under pytest 9, so
+    ``xdist_group`` alone cannot keep them apart."""
+    if not url.startswith("redis://") or not worker.startswith("gw"):
+        return url
+    base, _, number = url.rpartition("/")
+    if not number.isdigit() or not base.count("/") >= 2:
+        return url
+    return f"{base}/{(int(number) - int(worker[2:])) % 16}"
+
+
+if os.environ.get("CELERY_BROKER_URL"):
+    # Set in the environment too: worker subprocesses and tests read it from there.
+    os.environ["CELERY_BROKER_URL"] = _broker_per_test_process(
+        os.environ["CELERY_BROKER_URL"], os.environ.get("PYTEST_XDIST_WORKER", "")
+    )
+
 from wms.settings import *  # noqa: E402,F403
 from wms.settings import STORAGES  # noqa: E402
 

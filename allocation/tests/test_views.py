@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from allocation.models import GrabRequest, GrabWindow, ReplenishmentOrder, StoreReturn
-from allocation.services import close, grabs, orders, returns
+from allocation.services import close, grabs, orders, returns, windows
 
 pytestmark = pytest.mark.django_db
 
@@ -151,3 +151,54 @@ def test_the_window_form_opens_a_window_and_refuses_bad_input(client, world):
         reverse("allocation:policy-detail", args=[world.policy.pk]), {"goods": world.goods.pk}
     )
     assert b"A01" in ranking.content
+
+
+def test_stores_get_managers_and_policies_are_edited_on_screens(client, world):
+    client.force_login(world.manager)
+    url = reverse("allocation:store-edit", args=[world.store_a.pk])
+    assert client.get(url).status_code == 200
+    data = {"code": "A01", "name": "Renamed", "managers": [world.alice.pk, world.bob.pk]}
+    assert client.post(url, data).status_code == 302
+    assert set(world.store_a.managers.values_list("username", flat=True)) == {"alice", "bob"}
+    url = reverse("allocation:policy-edit", args=[world.policy.pk])
+    data = {"name": "Weekly", "priority": "fixed_rank", "lookback_days": 14, "share": "lottery"}
+    data |= {"cycle": "weekly", "weekdays": "0", "min_sales": 0, "is_active": "on"}
+    assert client.post(url, data).status_code == 302
+    world.policy.refresh_from_db()
+    assert (world.policy.share, world.policy.lookback_days) == ("lottery", 14)
+    client.force_login(world.alice)
+    assert client.get(reverse("allocation:store-edit", args=[world.store_a.pk])).status_code == 403
+
+
+def test_the_reports_explain_every_decision_and_follow_stores_over_time(client, world):
+    window = world.open_window(offers=[windows.Offer(world.goods, 10)])
+    grabs.grab_request_submit(
+        user=world.alice, store=world.store_a, window=window, goods_id=world.goods.pk, quantity=8
+    )
+    grabs.grab_request_submit(
+        user=world.bob, store=world.store_b, window=window, goods_id=world.goods.pk, quantity=8
+    )
+    client.force_login(world.manager)
+    page = client.get(reverse("allocation:window-report", args=[window.pk]))
+    assert b"left_before=10" in page.content and b"Only 2 were left" in page.content
+    page = client.get(reverse("allocation:store-report"))
+    assert b"A01" in page.content and b"62.5%" not in page.content
+    rows = {row["store"].code: row for row in page.context["rows"]}
+    assert (rows["A01"]["fill_rate"], rows["B01"]["fill_rate"]) == (100.0, 25.0)
+    client.force_login(world.alice)
+    rows = client.get(reverse("allocation:store-report")).context["rows"]
+    assert [row["store"].code for row in rows] == ["A01"]
+    csv_page = client.get(reverse("allocation:store-report") + "?format=csv")
+    assert b"B01" not in csv_page.content
+
+
+def test_a_recurring_window_schedules_the_next_one_at_its_close(world):
+    world.policy.cycle = "daily"
+    world.policy.save()
+    window = world.open_window(recurs=True)
+    close.window_close(window_id=window.pk)
+    window.refresh_from_db()
+    nxt = window.next_window
+    assert nxt.status == GrabWindow.Status.SCHEDULED
+    assert nxt.opens_at - window.opens_at == datetime.timedelta(days=1)
+    assert list(nxt.pools.values_list("goods_id", "offered")) == [(world.goods.pk, 100)]

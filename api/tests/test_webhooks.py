@@ -217,6 +217,8 @@ def test_screen_creates_a_subscription_and_refuses_bad_input(client, make_user, 
     assert "新建订阅" in zh and "库存变动" in zh
 
 
+# One real worker at a time on the shared Redis (CI: --dist loadgroup).
+@pytest.mark.xdist_group("real_worker")
 @pytest.mark.redis
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)

@@ -12,6 +12,7 @@ from wms.http import parse_id
 
 
 class ApiViewSet(viewsets.GenericViewSet):
+    lookup_value_converter = "int"
     permission_classes = [ActionPermissions]
     pagination_class = CursorPage
     required_perms: dict[str, tuple[str, ...]] = {}

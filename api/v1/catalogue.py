@@ -21,6 +21,7 @@ from inventory.selectors import goods as goods_selectors
 from inventory.services import goods as goods_services
 from warehouses import selectors as warehouse_selectors
 from warehouses.models import Warehouse, Zone
+from wms.http import parse_id
 
 GOODS_EXAMPLE = OpenApiExample(
     "Lipstick",
@@ -143,11 +144,11 @@ class GoodsViewSet(ApiViewSet):
     @action(
         detail=True,
         methods=["delete"],
-        url_path=r"components/(?P<component_id>[0-9]{1,18})",
+        url_path="components/<int:component_id>",
     )
     def component_remove(self, request, pk=None, component_id=None):
         goods = self._goods()
-        component = goods_selectors.goods_get(int(component_id))
+        component = goods_selectors.goods_get(parse_id(component_id) or 0)
         if component is None:
             raise Http404
         goods_services.combo_component_remove(combo=goods, component=component)
@@ -246,8 +247,6 @@ class ZoneViewSet(ApiViewSet):
         queryset = Zone.objects.all()
         warehouse = self.request.query_params.get("warehouse")
         if warehouse is not None:
-            from wms.http import parse_id
-
             queryset = queryset.filter(warehouse_id=parse_id(warehouse) or 0)
         return queryset
 
@@ -272,7 +271,6 @@ class BinViewSet(ApiViewSet):
     required_perms = {"list": ("warehouses.view_bin",)}
 
     def get_queryset(self):
-        from wms.http import parse_id
 
         params = self.request.query_params
         warehouse = params.get("warehouse")

@@ -81,7 +81,7 @@ class FreezeViewSet(ApiViewSet):
     }
 
     def _freeze(self) -> Freeze:
-        freeze = selectors.freeze_get(self.object_id())
+        freeze = selectors.freeze_get(user=self.request.user, pk=self.object_id())
         if freeze is None:
             raise Http404
         return freeze
@@ -91,7 +91,7 @@ class FreezeViewSet(ApiViewSet):
         return Response(s.FreezeDetailSerializer(freeze).data, status=code)
 
     def list(self, request):
-        queryset = Freeze.objects.all()
+        queryset = selectors.freeze_list(user=request.user)
         wanted = request.query_params.get("status")
         if wanted in Freeze.Status.values:
             queryset = queryset.filter(status=wanted)
@@ -123,7 +123,9 @@ class FreezeViewSet(ApiViewSet):
         data = self.parse(s.PreviewInput)
         scope = _scope(data["scope"])
         freezing.check_scope(scope)
-        preview = selectors.freeze_preview(scope, data["quantity"])
+        preview = selectors.freeze_preview(
+            user=request.user, scope=scope, quantity=data["quantity"]
+        )
         rows = [
             {
                 "balance_id": row["balance"].pk,

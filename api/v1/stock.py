@@ -34,6 +34,7 @@ from inventory.models import (
 )
 from inventory.selectors import stock as selectors
 from inventory.services import stock as services
+from wms.http import parse_id
 
 CURSOR = OpenApiParameter("cursor", str, description="The `next` link's cursor.")
 LIMIT = OpenApiParameter(
@@ -208,10 +209,10 @@ class _SheetViewSet(ApiViewSet):
         self._add_line(sheet, self.parse(self.line_input))
         return self._out(sheet.pk, status.HTTP_201_CREATED)
 
-    @action(detail=True, methods=["delete"], url_path=r"lines/(?P<line_id>[0-9]{1,18})")
+    @action(detail=True, methods=["delete"], url_path="lines/<int:line_id>")
     def line_remove(self, request, pk=None, line_id=None):
         sheet = self._sheet()
-        line = self.line_model.objects.filter(pk=int(line_id), sheet_id=sheet.pk).first()
+        line = self.line_model.objects.filter(pk=parse_id(line_id) or 0, sheet_id=sheet.pk).first()
         if line is None:
             raise Http404
         remove = (
@@ -562,10 +563,12 @@ class TransferViewSet(ApiViewSet):
         return self._out(transfer.pk, status.HTTP_201_CREATED)
 
     @extend_schema(summary="Remove a transfer line", description="From a draft.", request=None)
-    @action(detail=True, methods=["delete"], url_path=r"lines/(?P<line_id>[0-9]{1,18})")
+    @action(detail=True, methods=["delete"], url_path="lines/<int:line_id>")
     def line_remove(self, request, pk=None, line_id=None):
         transfer = self._transfer()
-        line = StockTransferLine.objects.filter(pk=int(line_id), transfer_id=transfer.pk).first()
+        line = StockTransferLine.objects.filter(
+            pk=parse_id(line_id) or 0, transfer_id=transfer.pk
+        ).first()
         if line is None:
             raise Http404
         services.warehouse_transfer_line_remove(line=line)
@@ -692,10 +695,10 @@ class CountViewSet(ApiViewSet):
         return self._out(count.pk, status.HTTP_201_CREATED)
 
     @extend_schema(summary="Remove a count line", description="From a draft.", request=None)
-    @action(detail=True, methods=["delete"], url_path=r"lines/(?P<line_id>[0-9]{1,18})")
+    @action(detail=True, methods=["delete"], url_path="lines/<int:line_id>")
     def line_remove(self, request, pk=None, line_id=None):
         count = self._count()
-        line = StockCountLine.objects.filter(pk=int(line_id), count_id=count.pk).first()
+        line = StockCountLine.objects.filter(pk=parse_id(line_id) or 0, count_id=count.pk).first()
         if line is None:
             raise Http404
         services.count_line_remove(line=line)

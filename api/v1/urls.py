@@ -5,7 +5,7 @@ from rest_framework.routers import SimpleRouter
 
 from api.v1 import catalogue, freezes, stock, webhooks
 
-router = SimpleRouter()
+router = SimpleRouter(use_regex_path=False)
 router.register("goods", catalogue.GoodsViewSet, basename="goods")
 router.register("categories", catalogue.CategoryViewSet, basename="category")
 router.register("brands", catalogue.BrandViewSet, basename="brand")

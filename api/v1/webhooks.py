@@ -13,6 +13,7 @@ from api.serializers_base import StrictSerializer
 from api.v1.base import ApiViewSet
 from api.webhooks import delivery as services
 from api.webhooks import events
+from wms.http import parse_id
 
 PERM = "api.manage_webhooks"
 
@@ -129,12 +130,10 @@ class SubscriptionViewSet(ApiViewSet):
         request=None,
         responses={200: DeliverySerializer},
     )
-    @action(
-        detail=True, methods=["post"], url_path=r"deliveries/(?P<delivery_id>[0-9]{1,18})/redeliver"
-    )
+    @action(detail=True, methods=["post"], url_path="deliveries/<int:delivery_id>/redeliver")
     def redeliver(self, request, pk=None, delivery_id=None):
         subscription = self._subscription()
-        found = subscription.deliveries.filter(pk=int(delivery_id)).first()
+        found = subscription.deliveries.filter(pk=parse_id(delivery_id) or 0).first()
         if found is None:
             raise Http404
         return Response(DeliverySerializer(services.delivery_redeliver(delivery=found)).data)

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from inventory import printing
 from inventory.models import Batch, DocumentType, Goods, OutboundSheet, StockBalance
 from inventory.selectors import stock as stock_selectors
-from warehouses.models import Bin
+from warehouses.models import Bin, Warehouse
 from wms.http import parse_id, permission
 
 MAX_LABELS = 2000
 SIZES = {"50x30", "100x150", "a4"}
+SIZES_SHOWN = [("50x30", "50 × 30 mm"), ("100x150", "100 × 150 mm"), ("a4", "A4 (24)")]
 
 
 def _pdf(content: bytes, filename: str) -> HttpResponse:
@@ -33,7 +34,8 @@ def _size(request: HttpRequest, default: str = "50x30") -> str:
 @require_GET
 def bin_labels_view(request: HttpRequest) -> HttpResponse:
     """``?bin=<id>`` one bin, or ``?warehouse=<id>&code=<prefix>`` the warehouse's active bins
-    whose code starts with it (at most 2,000, in code order); ``size`` 50x30, 100x150 or a4."""
+    whose code starts with it (at most 2,000, in code order); ``size`` 50x30, 100x150 or a4.
+    Without either, a page to choose the warehouse, the code prefix and the size."""
     bin_id = parse_id(request.GET.get("bin"))
     warehouse_id = parse_id(request.GET.get("warehouse"))
     bins = Bin.objects.select_related("warehouse")
@@ -45,7 +47,12 @@ def bin_labels_view(request: HttpRequest) -> HttpResponse:
         if prefix:
             bins = bins.filter(code__istartswith=prefix)
     else:
-        raise Http404
+        warehouses = Warehouse.objects.filter(is_active=True).order_by("priority", "code")
+        return render(
+            request,
+            "inventory/floor/bin_labels.html",
+            {"warehouses": warehouses, "sizes": SIZES_SHOWN},
+        )
     rows = list(bins.order_by("code", "pk")[:MAX_LABELS])
     if not rows:
         raise Http404

@@ -67,6 +67,8 @@ def test_beat_sends_the_heartbeat_every_30_seconds(settings):
     assert 4 * entry["schedule"] <= health.STALE_AFTER
 
 
+# One real worker at a time on the shared Redis (CI: --dist loadgroup).
+@pytest.mark.xdist_group("real_worker")
 @pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
