@@ -8,6 +8,8 @@ import os
 os.environ["DEBUG"] = "0"
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-never-used-to-serve-anything-0123456789")
 os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
+# Shops and carriers store credentials encrypted; a bench-only key (never a real one).
+os.environ.setdefault("WMS_FIELD_KEY", "YmVuY2gtb25seS1maWVsZC1rZXktMDAwMDAwMDAwMCE=")
 
 from wms.settings import *  # noqa: E402,F403
 from wms.settings import DEBUG, STORAGES  # noqa: E402

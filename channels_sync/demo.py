@@ -21,4 +21,7 @@ def load() -> list[str]:
             "requires_review": True,
         },
     )
-    return [f"demo shop {'created' if created else 'kept'}: {shop.name} -> {shop.api_base_url}"]
+    lines = [f"demo shop {'created' if created else 'kept'}: {shop.name} -> {shop.api_base_url}"]
+    from channels_sync.demo_orders import load_orders
+
+    return lines + load_orders(shop, port)

@@ -92,3 +92,88 @@ def incremental_product_sync_task() -> int:
             except Exception:  # noqa: BLE001 - one shop's refusal must not stop the others
                 logger.info("product sync not started", extra={"shop": shop.pk})
         return started
+
+
+# -- orders (issue 12) ------------------------------------------------------------------------
+
+
+@shared_task(name="channels_sync.orders_pull", **TASK_RETRY)
+def orders_pull_task(shop_id: int, trigger: str = "schedule") -> dict:
+    from channels_sync.services.orders import orders_pull
+
+    pull = orders_pull(shop_id, trigger=trigger)
+    if pull is None:
+        return {"skipped": True}
+    return {"status": pull.status, "new": pull.new, "updated": pull.updated, "failed": pull.failed}
+
+
+@shared_task(name="channels_sync.orders_pull_due", **TASK_RETRY)
+def orders_pull_due_task() -> int:
+    """Every minute (beat): queue a pull for each shop whose own interval has passed."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from channels_sync.models import Shop, ShopOrderSettings
+
+    with advisory_lock("channels_sync.orders_pull_due") as acquired:
+        if not acquired:
+            return 0
+        now = timezone.now()
+        queued = 0
+        for shop in Shop.objects.filter(is_active=True, is_order_pull_enabled=True):
+            row, _created = ShopOrderSettings.objects.get_or_create(shop=shop)
+            last = row.last_pull_started_at
+            if last is None or last + timedelta(minutes=row.pull_interval_minutes) <= now:
+                ShopOrderSettings.objects.filter(pk=row.pk).update(last_pull_started_at=now)
+                orders_pull_task.delay(shop.pk)
+                queued += 1
+        return queued
+
+
+@shared_task(name="channels_sync.reroute_short_orders", **TASK_RETRY)
+def short_orders_reroute_task() -> int:
+    from channels_sync.services.orders import short_orders_reroute
+
+    with advisory_lock("channels_sync.reroute_short_orders") as acquired:
+        if not acquired:
+            return 0
+        return short_orders_reroute()
+
+
+@shared_task(name="channels_sync.shipment_book", **TASK_RETRY)
+def shipment_book_task(shipment_id: int) -> str:
+    from channels_sync.services.shipping import shipment_book
+
+    shipment = shipment_book(shipment_id)
+    return shipment.status if shipment else "gone"
+
+
+@shared_task(name="channels_sync.fulfilment_report", **TASK_RETRY)
+def fulfilment_report_task(shipment_id: int) -> str:
+    from channels_sync.services.shipping import fulfilment_report
+
+    return fulfilment_report(shipment_id)
+
+
+@shared_task(name="channels_sync.fulfilment_reports_due", **TASK_RETRY)
+def fulfilment_reports_due_task() -> int:
+    """Every minute (beat): report fulfilments still pending (the platform was down)."""
+    from channels_sync.models import Shipment
+    from channels_sync.services.shipping import fulfilment_report
+
+    with advisory_lock("channels_sync.fulfilment_reports_due") as acquired:
+        if not acquired:
+            return 0
+        ids = list(Shipment.objects.filter(report_status="pending").values_list("pk", flat=True))
+        for pk in ids:
+            fulfilment_report(pk)
+        return len(ids)
+
+
+@shared_task(name="channels_sync.tracking_pull", **TASK_RETRY)
+def tracking_pull_task() -> int:
+    from channels_sync.services.shipping import tracking_pull
+
+    with advisory_lock("channels_sync.tracking_pull") as acquired:
+        return tracking_pull() if acquired else 0

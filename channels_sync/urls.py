@@ -40,3 +40,32 @@ urlpatterns = [
     path("sync-log/", views.sync_log_view, name="sync-log"),
     path("sync-log/<int:record_pk>/retry/", views.sync_retry_view, name="sync-retry"),
 ]
+
+# -- orders (issue 12) ------------------------------------------------------------------------
+from channels_sync import views_orders  # noqa: E402
+
+urlpatterns += [
+    path(
+        "webhooks/shopify/<int:shop_pk>/orders/",
+        views_orders.order_webhook_view,
+        name="order-webhook",
+    ),
+]
+
+urlpatterns += [
+    path("orders/", views_orders.order_list_view, name="order-list"),
+    path("orders/<int:pk>/", views_orders.order_detail_view, name="order-detail"),
+    path("orders/confirm/", views_orders.order_confirm_view, name="order-confirm"),
+    path("orders/pull/", views_orders.orders_pull_view, name="orders-pull"),
+    path("orders/metrics/", views_orders.metrics_view, name="order-metrics"),
+    path("shipments/<int:pk>/label/", views_orders.shipment_label_view, name="shipment-label"),
+    path("shipments/<int:pk>/retry/", views_orders.shipment_retry_view, name="shipment-retry"),
+    path("logistics-rules/", views_orders.rule_list_view, name="rule-list"),
+    path("logistics-rules/<int:pk>/toggle/", views_orders.rule_toggle_view, name="rule-toggle"),
+    path("carriers/", views_orders.carrier_list_view, name="carrier-list"),
+    path(
+        "orders/settings/<int:shop_pk>/",
+        views_orders.order_settings_view,
+        name="order-settings",
+    ),
+]

@@ -229,3 +229,22 @@ for _group, _channel_permissions in {
     WAREHOUSE_MANAGER: [*_CHANNEL_VIEW, "channels_sync.confirm_binding"],
 }.items():
     ROLES[_group] = [*ROLES[_group], *_channel_permissions]
+
+# channels_sync orders (issue 12): channel operators and warehouse managers see orders and
+# confirm them (book, ship); channel operators keep logistics rules and carriers.
+_ORDER_VIEW = [
+    f"channels_sync.view_{model}"
+    for model in ("order", "orderpull", "logisticsrule", "carrier", "shipment")
+]
+_ORDER_WORK = [
+    "channels_sync.confirm_order",
+    "channels_sync.add_logisticsrule",
+    "channels_sync.change_logisticsrule",
+    "channels_sync.add_carrier",
+    "channels_sync.change_carrier",
+]
+for _group, _order_permissions in {
+    CHANNEL_OPERATOR: [*_ORDER_VIEW, *_ORDER_WORK],
+    WAREHOUSE_MANAGER: [*_ORDER_VIEW, "channels_sync.confirm_order"],
+}.items():
+    ROLES[_group] = [*ROLES[_group], *_order_permissions]

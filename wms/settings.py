@@ -231,6 +231,17 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "channels_sync.incremental_product_sync",
         "schedule": crontab(minute=20),
     },
+    # channels_sync orders: every minute, pull orders of each shop whose interval (15 minutes
+    # by default, per shop) has passed; and route short orders again once stock arrived.
+    "channels-orders-pull-due": {"task": "channels_sync.orders_pull_due", "schedule": 60.0},
+    "channels-reroute-short": {"task": "channels_sync.reroute_short_orders", "schedule": 60.0},
+    # channels_sync orders: every 30 minutes, tracking events of shipped orders until delivered.
+    "channels-tracking-pull": {"task": "channels_sync.tracking_pull", "schedule": 1800.0},
+    # channels_sync orders: every minute, fulfilment reports a platform outage left pending.
+    "channels-fulfilment-reports": {
+        "task": "channels_sync.fulfilment_reports_due",
+        "schedule": 60.0,
+    },
     # api: every minute, send webhook deliveries that are due (retries, lost messages).
     "api-sweep-webhooks": {"task": "api.sweep_webhooks", "schedule": timedelta(minutes=1)},
 }
@@ -241,6 +252,13 @@ CELERY_TASK_ROUTES = {
     "channels_sync.nightly_full_push": {"queue": "sync_push"},
     "channels_sync.product_sync": {"queue": "sync_pull"},
     "channels_sync.incremental_product_sync": {"queue": "sync_pull"},
+    "channels_sync.orders_pull": {"queue": "sync_pull"},
+    "channels_sync.orders_pull_due": {"queue": "sync_pull"},
+    "channels_sync.reroute_short_orders": {"queue": "sync_pull"},
+    "channels_sync.shipment_book": {"queue": "sync_push"},
+    "channels_sync.fulfilment_report": {"queue": "sync_push"},
+    "channels_sync.tracking_pull": {"queue": "sync_pull"},
+    "channels_sync.fulfilment_reports_due": {"queue": "sync_push"},
 }
 
 # --- Logging: structured JSON to stdout -----------------------------------------------------

@@ -17,10 +17,17 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--demo", action="store_true", help="seed the demo shop's products")
     args = parser.parse_args(argv)
+    from channels_sync.fakes.auspost import FakeAusPost
     from channels_sync.fakes.demo import DEMO_TOKEN, seed
-    from channels_sync.fakes.shopify import FakeShopify
+    from channels_sync.fakes.shopify_orders import FakeShopifyOrders
 
-    fake = FakeShopify(token=DEMO_TOKEN if args.demo else "shpat_test")
+    # The demo shop makes two new orders on every order pull; the same process answers the
+    # Australia Post API (paths /shipping/v1/... and /_files/...) for the demo carrier.
+    fake = FakeShopifyOrders(
+        token=DEMO_TOKEN if args.demo else "shpat_test",
+        demo_orders_per_pull=2 if args.demo else 0,
+    )
+    carrier = FakeAusPost()
     if args.demo:
         seed(fake)
 
@@ -28,6 +35,14 @@ def main(argv: list[str]) -> int:
         request = Request(environ)
         if request.path == "/_fake/state":
             body = {v.sku or v.barcode: fake.levels.get(v.item_id) for v in fake.variants.values()}
+            return Response(json.dumps(body), mimetype="application/json")(environ, start_response)
+        if request.path.startswith(("/shipping/", "/_files/")):
+            return carrier(environ, start_response)
+        if request.path == "/_fake/orders":
+            body = {
+                o.name: {"fulfilled": [f["tracking"] for f in o.fulfillments]}
+                for o in fake.orders.values()
+            }
             return Response(json.dumps(body), mimetype="application/json")(environ, start_response)
         return fake(environ, start_response)
 

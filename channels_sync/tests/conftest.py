@@ -29,3 +29,36 @@ def fake_shopify():
 
 def no_sleep(_seconds: float) -> None:
     return None
+
+
+@pytest.fixture
+def fake_shop_orders():
+    from channels_sync.fakes.shopify_orders import FakeShopifyOrders
+
+    fake = FakeShopifyOrders(restore_rate=1_000_000.0)
+    with FakeServer(fake) as server:
+        fake.url = server.url
+        yield fake
+
+
+@pytest.fixture
+def fake_auspost():
+    from channels_sync.fakes.auspost import FakeAusPost
+
+    fake = FakeAusPost()
+    with FakeServer(fake) as server:
+        fake.url = server.url
+        yield fake
+
+
+@pytest.fixture
+def auspost_carrier(fake_auspost):
+    from channels_sync.models import Carrier
+
+    return Carrier.objects.create(
+        kind="auspost",
+        name="Australia Post eParcel",
+        api_base_url=fake_auspost.url,
+        credentials={"api_key": "ap_key", "password": "ap_pass", "account_number": "1234567890"},
+        default_service="7E55",
+    )

@@ -1,0 +1,94 @@
+"""Orders on platforms: what an adapter returns (``PlatformOrder``), and the order half of the
+adapter interface (``OrderSource``: ``iter_order_pages(since)``, ``report_fulfilment``).
+
+``order_source_for(shop)`` picks the platform's implementation; platforms without one raise
+``ChannelError`` (a clear message on the screen, nothing pulled).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class PlatformOrderLine:
+    line_ref: str
+    variant_ref: str
+    sku: str
+    title: str
+    quantity: int
+    price: Decimal
+
+
+@dataclass(frozen=True)
+class PlatformOrder:
+    order_ref: str
+    name: str
+    updated_at: datetime
+    placed_at: datetime | None
+    cancelled: bool
+    customer_name: str
+    customer_email: str
+    ship_name: str
+    address1: str
+    address2: str
+    city: str
+    state: str
+    postcode: str
+    country: str
+    total: Decimal
+    currency: str
+    lines: tuple[PlatformOrderLine, ...] = field(default_factory=tuple)
+
+    def fingerprint(self) -> str:
+        """A hash of what the order says (not when): two equal versions hash the same."""
+        data = asdict(self)
+        data.pop("updated_at")
+        return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class FulfilmentResult:
+    fulfilment_ref: str
+    already_reported: bool = False
+
+
+class OrderSource(ABC):
+    @abstractmethod
+    def iter_order_pages(self, since: datetime | None) -> Iterator[list[PlatformOrder]]:
+        """Orders created or updated at or after ``since`` (all when None), page by page."""
+
+    @abstractmethod
+    def report_fulfilment(
+        self, *, order_ref: str, carrier: str, tracking_number: str, tracking_url: str = ""
+    ) -> FulfilmentResult:
+        """Mark the order fulfilled on the platform with its tracking; safe to call twice (a
+        fulfilment already carrying ``tracking_number`` is not created again)."""
+
+    def close(self) -> None:
+        self.adapter.close()
+
+    @property
+    def calls(self) -> int:
+        return self.adapter.calls
+
+
+def order_source_for(shop, **client_options) -> OrderSource:
+    from django.utils.translation import gettext as _
+
+    from channels_sync.exceptions import ChannelError
+
+    if shop.platform == "shopify":
+        from channels_sync.adapters.shopify_orders import ShopifyOrders
+
+        return ShopifyOrders(shop, **client_options)
+    raise ChannelError(
+        _("Order pull is not available for %(platform)s shops yet.")
+        % {"platform": shop.get_platform_display()}
+    )
