@@ -61,14 +61,17 @@ BASELINE = {
 
 
 def _populate(goods_count: int):
+    from django.apps import apps
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
     from freezes.models import Freeze, FreezeLine, Reason, ReleaseRequest
     from inventory.models import Batch, Goods, ImportJob, InboundSheet, OutboundSheet
     from warehouses.models import Bin, Warehouse, Zone
-    from wms.roles import WAREHOUSE_MANAGER, WAREHOUSE_STAFF
+    from wms.roles import WAREHOUSE_MANAGER, WAREHOUSE_STAFF, sync_roles
 
+    # Benchmarks before this one empty every table (groups too): put the roles back.
+    sync_roles(apps)
     users = get_user_model().objects
     manager = users.create_user("bench-manager")
     manager.groups.add(Group.objects.get(name=WAREHOUSE_MANAGER))
