@@ -197,9 +197,11 @@ def _barcode_forms(code: str) -> list[str]:
     return gtin_forms(code) or [code]
 
 
-def goods_by_code(code: str) -> list[tuple[Goods, str]]:
+def goods_scanned(code: str) -> list[tuple[Goods, str]]:
     """Goods whose SKU is ``code`` (any case) or whose barcode is ``code`` in any of its GTIN
-    spellings, as (goods, "sku" | "barcode"): one query on the unique SKU and barcode indexes."""
+    spellings, as (goods, "sku" | "barcode"): one query on the unique SKU and barcode indexes.
+    The scanner's variant of ``inventory.selectors.goods.goods_by_code`` (which a typed field
+    uses): a scan may spell one GTIN several ways and must say how each hit matched."""
     code = normalize_scan(code)
     if not code or len(code) > 64:
         return []
@@ -285,7 +287,7 @@ def code_resolve(*, user, code: str, warehouse: Warehouse | int | None = None) -
         return result
 
     if user.has_perm("inventory.view_goods"):
-        result.hits.extend(GoodsHit(goods=goods, via=via) for goods, via in goods_by_code(text))
+        result.hits.extend(GoodsHit(goods=goods, via=via) for goods, via in goods_scanned(text))
     if user.has_perm("warehouses.view_bin"):
         result.hits.extend(BinHit(bin=bin_) for bin_ in bins_by_code(text, warehouse=warehouse))
     if not result.hits:

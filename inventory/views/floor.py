@@ -85,7 +85,7 @@ def lookup_view(request: HttpRequest, kind: str) -> HttpResponse:
     elif kind == "batch":
         goods_id = parse_id(request.GET.get("goods"))
         if goods_id is None and request.GET.get("sku"):
-            found = scan_selectors.goods_by_code(request.GET["sku"])
+            found = scan_selectors.goods_scanned(request.GET["sku"])
             goods_id = found[0][0].pk if found else None
         page = lookup.batch_lookup(**params, goods=goods_id) if goods_id else None
     else:
