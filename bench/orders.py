@@ -2,16 +2,20 @@
 
 ``order_pull_10k``: pull 10,000 orders from the local Shopify fake (cursor pages of 25, the
 most a 1,000-point query allows with ten line items each, shopify.dev rate limits) with the
-upsert, routing and one ledger reservation per order, against a raw baseline that fetches the
-same pages with the same client library and bulk-inserts the same order and line rows with
-psycopg in the same run. Checks: every order stored once, reserved, the reserved units equal
-the ordered units; exits non-zero otherwise. Memory: peak RSS after the first 10 and 100 pages
-(flat when it does not grow with the pages).
+upsert, routing and reservation, set-based per page (one upsert statement with the lines, one
+ledger posting reserving for the page's orders, one statement for allocations, orders and
+history), against a raw baseline that fetches the same pages with the same client library and
+bulk-inserts the same order and line rows with psycopg in the same run. Checks: every order
+stored once, reserved, the reserved units equal the ordered units; exits non-zero otherwise.
+Memory: peak RSS after the first 10 and 100 pages (flat when it does not grow with the
+pages). ``BENCH_SHOW_QUERIES=1`` prints the statements of the pull by kind (count, seconds).
 
-``order_route_10k``: route 10,000 stored orders (1-4 lines) across 5 bound warehouses: orders/s,
-the queries per order for a 1-line and a 4-line order (must be equal), against a plain psycopg
-loop doing one conditional ``UPDATE ... reserved + n WHERE available >= n`` per line. Checks
-every order reserved and the reserved units; exits non-zero otherwise.
+``order_route_10k``: route 10,000 stored orders (1-4 lines) across 5 bound warehouses in
+batches of 25 (a pull's page; one transaction and one ledger posting each): orders/s, the
+queries per order for a batch of 1-line orders and for a batch of 4-line orders (must be
+equal), against a plain psycopg loop doing one conditional ``UPDATE ... reserved + n WHERE
+available >= n`` per line and a commit per order. Checks every order reserved and the reserved
+units; exits non-zero otherwise.
 """
 
 from __future__ import annotations
@@ -19,11 +23,25 @@ from __future__ import annotations
 import os
 import random
 import time
+from collections import defaultdict
 from decimal import Decimal
+from functools import partial
 
 from bench.common import peak_rss_mib, raw_connection, report, scaled
 
 SKUS = 40
+ROUTE_BATCH = 25
+
+
+def _count_statements(statements, execute, sql, params, many, context):
+    """``connection.execute_wrapper``: count and time the statements by their first words."""
+    start = time.perf_counter()
+    try:
+        return execute(sql, params, many, context)
+    finally:
+        entry = statements[" ".join(sql.split()[:4])[:60]]
+        entry[0] += 1
+        entry[1] += time.perf_counter() - start
 
 
 def _world(warehouses: int, stock_each: int):
@@ -73,6 +91,7 @@ def order_pull_10k(scale: float) -> None:
 
     import httpx
     from django.conf import settings
+    from django.db import connection
 
     from channels_sync import hooks as channel_hooks
     from channels_sync.adapters.orders import order_source_for
@@ -129,10 +148,15 @@ def order_pull_10k(scale: float) -> None:
                     marks[n] = peak_rss_mib()
 
         source.iter_order_pages = counted
+        statements: dict[str, list] = defaultdict(lambda: [0, 0.0])
         start = time.perf_counter()
-        pull = orders_pull(shop.pk, trigger="manual", source=source)
+        with connection.execute_wrapper(partial(_count_statements, statements)):
+            pull = orders_pull(shop.pk, trigger="manual", source=source)
         app_time = time.perf_counter() - start
         source.close()
+        if os.environ.get("BENCH_SHOW_QUERIES"):
+            for kind, (n, seconds) in sorted(statements.items(), key=lambda kv: -kv[1][1]):
+                print(f"  {n:6d} {seconds:8.3f}s  {kind}")
 
         # -- baseline: the same pages with httpx, the same rows bulk-inserted with psycopg ---
         from psycopg2.extras import execute_values
@@ -244,6 +268,9 @@ def order_pull_10k(scale: float) -> None:
         orders=count,
         pages=pull.pages if pull else 0,
         page_size=PAGE_SIZE,
+        statements_per_page=f"{sum(n for n, _s in statements.values()) / max(pull.pages, 1):.1f}"
+        if pull
+        else 0,
         orders_per_s=f"{count / app_time:.0f}",
         rss_mib_10_pages=f"{marks.get(10, 0):.0f}",
         rss_mib_100_pages=f"{marks.get(100, 0):.0f}",
@@ -263,7 +290,7 @@ def order_route_10k(scale: float) -> None:
 
     from channels_sync import hooks as channel_hooks
     from channels_sync.models import Order, OrderLine
-    from channels_sync.services.routing import order_route, routing_context
+    from channels_sync.services.routing import orders_route, routing_context
     from inventory import hooks
     from inventory.models import StockBalance
 
@@ -291,7 +318,8 @@ def order_route_10k(scale: float) -> None:
     lines = []
     units = 0
     for i, o in enumerate(orders):
-        n = 1 if i == 0 else 4 if i == 1 else random.randint(1, 4)
+        # the first batch has 1 line per order, the second 4, the others 1 to 4
+        n = 1 if i < ROUTE_BATCH else 4 if i < 2 * ROUTE_BATCH else random.randint(1, 4)
         for j, g in enumerate(random.sample(goods, n)):
             q = random.randint(1, 2)
             units += q
@@ -303,17 +331,19 @@ def order_route_10k(scale: float) -> None:
     context = routing_context(shop)
     queries = []
     start = time.perf_counter()
-    for i, o in enumerate(orders):
-        if i < 2:
+    for n, first in enumerate(range(0, len(orders), ROUTE_BATCH)):
+        batch = orders[first : first + ROUTE_BATCH]
+        batch_lines = {o.pk: by_order[o.pk] for o in batch}
+        if n < 2:  # measured: each with a fresh context (its combos read once, as a pull does)
             with CaptureQueriesContext(connection) as captured, transaction.atomic():
-                order_route(order=o, lines=by_order[o.pk], context=context)
+                orders_route(orders=batch, lines=batch_lines, context=routing_context(shop))
             queries.append(len(captured.captured_queries))
             if os.environ.get("BENCH_SHOW_QUERIES"):
                 for q in captured.captured_queries:
                     print(q["time"], q["sql"][:150])
             continue
         with transaction.atomic():
-            order_route(order=o, lines=by_order[o.pk], context=context)
+            orders_route(orders=batch, lines=batch_lines, context=context)
     app_time = time.perf_counter() - start
 
     # -- baseline: a plain loop, one conditional UPDATE per line and a commit per order, on a
@@ -353,7 +383,9 @@ def order_route_10k(scale: float) -> None:
     if held != units:
         failures.append(f"reserved {held} units, ordered {units}")
     if len(set(queries)) != 1:
-        failures.append(f"queries per order differ: 1 line {queries[0]}, 4 lines {queries[1]}")
+        failures.append(
+            f"queries per batch differ: 1-line orders {queries[0]}, 4-line orders {queries[1]}"
+        )
     report(
         "order_route_10k",
         app_time,
@@ -361,8 +393,10 @@ def order_route_10k(scale: float) -> None:
         orders=count,
         warehouses=len(bins),
         orders_per_s=f"{count / app_time:.0f}",
-        queries_1_line=queries[0],
-        queries_4_lines=queries[1],
+        batch=ROUTE_BATCH,
+        queries_per_batch_1_line=queries[0],
+        queries_per_batch_4_lines=queries[1],
+        queries_per_order=f"{queries[1] / ROUTE_BATCH:.2f}",
         check="ok" if not failures else "FAILED",
     )
     if failures:

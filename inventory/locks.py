@@ -49,6 +49,31 @@ def lock_balances(ids: Iterable[int]) -> dict[int, StockBalance]:
     return {row.pk: row for row in rows}
 
 
+def lock_balances_in(
+    ids: Iterable[int], *, goods_ids: Iterable[int] = (), warehouse_ids: Iterable[int] = ()
+) -> dict[int, StockBalance]:
+    """Lock, like ``lock_balances`` (``FOR UPDATE OF`` the balance table, primary-key order, one
+    statement), the balances ``ids`` and every balance of ``goods_ids`` in ``warehouse_ids``;
+    return them by id with their batch loaded (its expiry date, for first-expiry-first-out
+    choices made under the lock). A set-based reservation (``ledger.reserve_many``) locks
+    its candidates this way without reading them first."""
+    wanted = sorted(set(ids))
+    goods = sorted(set(goods_ids))
+    warehouses = sorted(set(warehouse_ids))
+    scope = models.Q(pk__in=wanted) if wanted else models.Q(pk__in=[])
+    if goods and warehouses:
+        scope |= models.Q(goods_id__in=goods, warehouse_id__in=warehouses)
+    if not wanted and not (goods and warehouses):
+        return {}
+    rows = (
+        StockBalance.objects.select_for_update(of=("self",))
+        .select_related("batch")
+        .filter(scope)
+        .order_by("pk")
+    )
+    return {row.pk: row for row in rows}
+
+
 def lock_balances_bulk(ids: Iterable[int]) -> int:
     """Lock the balance rows ``ids`` ``FOR UPDATE`` in primary-key order in one statement, like
     ``lock_balances``, without loading them (a set-based posting reads and writes them in SQL

@@ -11,7 +11,7 @@ import hashlib
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
 
@@ -47,10 +47,18 @@ class PlatformOrder:
     lines: tuple[PlatformOrderLine, ...] = field(default_factory=tuple)
 
     def fingerprint(self) -> str:
-        """A hash of what the order says (not when): two equal versions hash the same."""
-        data = asdict(self)
-        data.pop("updated_at")
+        """A hash of what the order says (not when): two equal versions hash the same. The
+        JSON of ``dataclasses.asdict`` without ``updated_at``, built directly (``asdict``
+        deep-copies every value: a pull hashes thousands of orders)."""
+        data = {f: getattr(self, f) for f in _ORDER_FIELDS}
+        data["lines"] = [{f: getattr(li, f) for f in _LINE_FIELDS} for li in self.lines]
         return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+_ORDER_FIELDS = tuple(
+    f.name for f in fields(PlatformOrder) if f.name not in ("updated_at", "lines")
+)
+_LINE_FIELDS = tuple(f.name for f in fields(PlatformOrderLine))
 
 
 @dataclass(frozen=True)

@@ -1,62 +1,45 @@
-"""Order pull and upsert (订单下载): the 15-minute pull, the manual pull and the webhook fast
-path all end in ``order_upsert``.
-
-``order_upsert(shop=..., incoming=..., context=...)`` — contract (one transaction):
-- Locks the order row of (shop, platform order id) (``SELECT ... FOR UPDATE``; a new order is
-  inserted with ``ON CONFLICT DO NOTHING`` semantics through the unique constraint, then
-  locked), so two pulls, or a pull and a webhook, of the same order serialise on that row.
-- An incoming version older than the stored ``platform_updated_at`` changes nothing
-  ("unchanged"), nor does an equal one saying the same (its ``fingerprint``): a repeated or
-  overlapping pull never goes back in time nor duplicates anything.
-- New: lines are matched to listings (variant id) and their goods, the weight is computed from
-  the goods, and the order is routed (``routing.order_route``: one reservation).
-- Cancelled on the platform: an order not shipped yet releases its reservation and is
-  CANCELLED; a shipped one keeps its state and says so in its message.
-- Edited (line quantities changed) before confirming: the reservation is released and the
-  order routed again with its new lines; after confirming, the edit is recorded, not applied.
-Returns "new", "updated" or "unchanged".
+"""Order pull (订单下载): the 15-minute pull, the manual pull and the webhook fast path all
+write through ``order_pages.orders_upsert_page`` (a page of orders set-based; see there for
+the upsert, never going back in time, cancellations and edits).
 
 ``orders_pull(shop_id, trigger=...)`` — under the advisory lock ``channels_sync.orders_pull:
 <shop>`` (a second caller returns None at once). Fetches the orders updated since the last
-successful pull minus ``OVERLAP`` page by page, upserts each order in its own transaction (one
-failing order is counted and the rest go on), and records an ``OrderPull`` (new, updated,
-unchanged, failed). The cursor moves to the pull's start time only when every order succeeded,
-so the next run fetches the failed ones again.
+successful pull minus ``OVERLAP`` page by page and writes each page in one transaction (the
+page's orders, lines, reservations and history, with the pull's progress); a page that fails
+is written again order by order, so one failing order is counted and the rest go on. Records
+an ``OrderPull`` (new, updated, unchanged, failed). The cursor moves to the pull's start time
+only when every order succeeded, so the next run fetches the failed ones again. The listings,
+goods and combos the pages name are read once per pull (``LineResolver``, the routing
+context).
+
+``short_orders_reroute()`` routes SHORT orders again, a shop's batch at a time, in one posting.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from dataclasses import dataclass, field
 from datetime import timedelta
-from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from channels_sync.adapters.orders import OrderSource, PlatformOrder, order_source_for
-from channels_sync.models import (
-    Listing,
-    Order,
-    OrderEvent,
-    OrderLine,
-    OrderPull,
-    Shop,
-    ShopOrderSettings,
+from channels_sync.models import Order, OrderLine, OrderPull, Shop, ShopOrderSettings
+from channels_sync.services.order_pages import (
+    LineResolver,
+    order_upsert,
+    orders_upsert_page,
 )
-from channels_sync.services.routing import (
-    RoutingContext,
-    order_release,
-    order_route,
-    routing_context,
-)
-from inventory.models import Goods
+from channels_sync.services.routing import RoutingContext, orders_route, routing_context
 from wms.locks import advisory_lock
 
 logger = logging.getLogger(__name__)
 
 OVERLAP = timedelta(minutes=5)
-NOT_SHIPPED = {Order.Status.PENDING, Order.Status.RESERVED, Order.Status.SHORT}
+REROUTE_BATCH = 50
+PROGRESS_EVERY = 1.0  # seconds between two writes of a running pull's counts
 
 
 def order_settings(shop: Shop) -> ShopOrderSettings:
@@ -64,147 +47,27 @@ def order_settings(shop: Shop) -> ShopOrderSettings:
     return row
 
 
-def _order_fields(incoming: PlatformOrder) -> dict:
-    return {
-        "name": incoming.name[:100],
-        "platform_updated_at": incoming.updated_at,
-        "placed_at": incoming.placed_at,
-        "customer_name": incoming.customer_name[:200],
-        "customer_email": incoming.customer_email[:254],
-        "ship_name": incoming.ship_name[:200],
-        "address1": incoming.address1[:255],
-        "address2": incoming.address2[:255],
-        "city": incoming.city[:120],
-        "state": incoming.state[:60],
-        "postcode": incoming.postcode[:20],
-        "country": incoming.country[:2].upper(),
-        "total": incoming.total,
-        "currency": incoming.currency[:3],
-        "fingerprint": incoming.fingerprint(),
-    }
+@dataclass
+class PullRun:
+    """One pull's running state: its record, counts, errors, the routing context and line
+    resolver kept for all its pages, and when its progress was last written."""
 
-
-def _lines_for(shop: Shop, order: Order, incoming: PlatformOrder) -> list[OrderLine]:
-    variants = {line.variant_ref for line in incoming.lines if line.variant_ref}
-    skus = {line.sku for line in incoming.lines if line.sku}
-    listings = list(
-        Listing.objects.filter(shop=shop, variant_ref__in=sorted(variants)).values_list(
-            "pk", "variant_ref", "goods_id"
-        )
+    pull: OrderPull
+    context: RoutingContext
+    resolver: LineResolver
+    counts: dict[str, int] = field(
+        default_factory=lambda: {"new": 0, "updated": 0, "unchanged": 0, "failed": 0}
     )
-    by_variant = {v: (pk, goods) for pk, v, goods in listings}
-    goods_by_sku = dict(
-        Goods.objects.filter(sku__in=sorted(skus), is_active=True).values_list("sku", "pk")
-    )
-    rows = []
-    for line in incoming.lines:
-        listing_id, goods_id = by_variant.get(line.variant_ref, (None, None))
-        if goods_id is None and listing_id is None:
-            goods_id = goods_by_sku.get(line.sku)  # no listing synced yet: the SKU decides
-        rows.append(
-            OrderLine(
-                order=order,
-                line_ref=line.line_ref,
-                listing_id=listing_id,
-                goods_id=goods_id,
-                sku=line.sku[:200],
-                title=line.title,
-                quantity=max(0, line.quantity),
-                price=line.price,
-            )
-        )
-    return rows
+    errors: list[str] = field(default_factory=list)
+    progress_at: float = 0.0
 
-
-def _weight(lines: list[OrderLine]) -> Decimal:
-    weights = dict(
-        Goods.objects.filter(pk__in=sorted({li.goods_id for li in lines if li.goods_id}))
-        .exclude(weight__isnull=True)
-        .values_list("pk", "weight")
-    )
-    return sum((weights.get(li.goods_id, Decimal(0)) * li.quantity for li in lines), Decimal(0))
-
-
-def _lock_or_create(shop: Shop, incoming: PlatformOrder) -> tuple[Order, bool]:
-    existing = (
-        Order.objects.select_for_update()
-        .filter(shop=shop, platform_order_id=incoming.order_ref)
-        .first()
-    )
-    if existing is not None:
-        return existing, False
-    try:
-        with transaction.atomic():
-            order = Order.objects.create(
-                shop=shop, platform_order_id=incoming.order_ref, **_order_fields(incoming)
-            )
-        return order, True
-    except IntegrityError:  # created by a concurrent pull or webhook since our read
-        return Order.objects.select_for_update().get(
-            shop=shop, platform_order_id=incoming.order_ref
-        ), False
-
-
-def order_upsert(
-    *, shop: Shop, incoming: PlatformOrder, context: RoutingContext | None = None
-) -> str:
-    with transaction.atomic():
-        order, created = _lock_or_create(shop, incoming)
-        if created:
-            lines = _lines_for(shop, order, incoming)
-            OrderLine.objects.bulk_create(lines)
-            order.weight = _weight(lines)
-            Order.objects.filter(pk=order.pk).update(weight=order.weight)
-            OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.PULLED)
-            if incoming.cancelled:
-                Order.objects.filter(pk=order.pk).update(
-                    status=Order.Status.CANCELLED, cancelled_on_platform=True
-                )
-            else:
-                order_route(order=order, lines=lines, context=context or routing_context(shop))
-            return "new"
-        if incoming.updated_at < order.platform_updated_at:
-            return "unchanged"
-        fingerprint = incoming.fingerprint()
-        if fingerprint == order.fingerprint:
-            return "unchanged"
-        _apply_update(shop, order, incoming, context)
-        return "updated"
-
-
-def _apply_update(shop, order: Order, incoming: PlatformOrder, context) -> None:
-    fields = _order_fields(incoming)
-    Order.objects.filter(pk=order.pk).update(**fields)
-    for key, value in fields.items():
-        setattr(order, key, value)
-    OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.UPDATED)
-    if incoming.cancelled and not order.cancelled_on_platform:
-        Order.objects.filter(pk=order.pk).update(cancelled_on_platform=True)
-        if order.status in NOT_SHIPPED:
-            order_release(order=order, reason="cancelled on the platform")
-            Order.objects.filter(pk=order.pk).update(status=Order.Status.CANCELLED)
-            OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.CANCELLED)
-        else:
-            note = _("Cancelled on the platform after it was confirmed: stop the parcel.")
-            Order.objects.filter(pk=order.pk).update(message=note)
-            OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.CANCELLED, message=note)
-        return
-    if incoming.cancelled:
-        return
-    current = {li.line_ref: li.quantity for li in order.lines.all()}
-    wanted = {li.line_ref: max(0, li.quantity) for li in incoming.lines}
-    if current == wanted:
-        return
-    if order.status not in NOT_SHIPPED:
-        note = _("Edited on the platform after it was confirmed; the shipment was not changed.")
-        Order.objects.filter(pk=order.pk).update(message=note)
-        return
-    order_release(order=order, reason="edited on the platform")
-    OrderLine.objects.filter(order=order).delete()
-    lines = _lines_for(shop, order, incoming)
-    OrderLine.objects.bulk_create(lines)
-    Order.objects.filter(pk=order.pk).update(weight=_weight(lines), status=Order.Status.PENDING)
-    order_route(order=order, lines=lines, context=context or routing_context(shop))
+    def progress(self) -> None:
+        """Write the pull's counts for the sync-log screen, at most every
+        ``PROGRESS_EVERY`` seconds (inside the page's transaction: no extra commit)."""
+        now = time.monotonic()
+        if now - self.progress_at >= PROGRESS_EVERY:
+            self.progress_at = now
+            OrderPull.objects.filter(pk=self.pull.pk).update(pages=self.pull.pages, **self.counts)
 
 
 def orders_pull(
@@ -221,46 +84,68 @@ def orders_pull(
         ShopOrderSettings.objects.filter(pk=settings_row.pk).update(last_pull_started_at=started)
         since = settings_row.last_pull_at - OVERLAP if settings_row.last_pull_at else None
         pull = OrderPull.objects.create(shop=shop, trigger=trigger, since=since)
+        run = PullRun(pull, routing_context(shop), LineResolver(shop))
         own = source is None
-        counts = {"new": 0, "updated": 0, "unchanged": 0, "failed": 0}
-        errors: list[str] = []
         try:
             source = source or order_source_for(shop)
-            context = routing_context(shop)
             for page in source.iter_order_pages(since):
                 pull.pages += 1
-                # One transaction per page (one commit), one savepoint per order: a failing
-                # order rolls back alone; the page's row locks are held only while its
-                # already-fetched orders are written (no network inside).
-                with transaction.atomic():
-                    for incoming in page:
-                        try:
-                            result = order_upsert(shop=shop, incoming=incoming, context=context)
-                            counts[result] += 1
-                        except Exception as exc:  # noqa: BLE001 - one bad order must not stop the pull
-                            counts["failed"] += 1
-                            errors.append(f"{incoming.name or incoming.order_ref}: {exc}"[:300])
-                            logger.warning("order not saved", extra={"order": incoming.order_ref})
-                    OrderPull.objects.filter(pk=pull.pk).update(pages=pull.pages, **counts)
+                _pull_page(run, page)
         except Exception as exc:  # noqa: BLE001 - recorded on the pull; the next run retries
-            errors.insert(0, str(exc)[:500])
+            run.errors.insert(0, str(exc)[:500])
             status = OrderPull.Status.FAILED
         else:
-            status = OrderPull.Status.FAILED if counts["failed"] else OrderPull.Status.DONE
-            if not counts["failed"]:
+            status = OrderPull.Status.FAILED if run.counts["failed"] else OrderPull.Status.DONE
+            if not run.counts["failed"]:
                 ShopOrderSettings.objects.filter(pk=settings_row.pk).update(last_pull_at=started)
         finally:
             if own and source is not None:
                 source.close()
         OrderPull.objects.filter(pk=pull.pk).update(
             status=status,
-            message="\n".join(errors[:20]),
+            message="\n".join(run.errors[:20]),
             finished_at=timezone.now(),
             pages=pull.pages,
-            **counts,
+            **run.counts,
         )
         pull.refresh_from_db()
         return pull
+
+
+def _pull_page(run: PullRun, page: list[PlatformOrder]) -> None:
+    """One page in one transaction (the page's order and balance locks are held only while its
+    already-fetched orders are written: no network inside). When the page fails it is written
+    again order by order, so one bad order is counted and the rest go on."""
+    shop = run.pull.shop
+    ref = f"pull {run.pull.pk} p{run.pull.pages}"
+    before = dict(run.counts)
+    try:
+        with transaction.atomic():
+            done = orders_upsert_page(
+                shop=shop, page=page, context=run.context, resolver=run.resolver, ref=ref
+            )
+            for key in ("new", "updated", "unchanged"):
+                run.counts[key] += getattr(done, key)
+            run.progress()
+        return
+    except Exception:  # noqa: BLE001 - retried order by order just below
+        run.counts.update(before)
+        logger.warning(
+            "order page failed, retried order by order", extra={"ref": ref}, exc_info=True
+        )
+    for incoming in page:
+        try:
+            done = orders_upsert_page(
+                shop=shop, page=[incoming], context=run.context, resolver=run.resolver, ref=ref
+            )
+        except Exception as exc:  # noqa: BLE001 - one bad order must not stop the pull
+            run.counts["failed"] += 1
+            run.errors.append(f"{incoming.name or incoming.order_ref}: {exc}"[:300])
+            logger.warning("order not saved", extra={"order": incoming.order_ref})
+            continue
+        for key in ("new", "updated", "unchanged"):
+            run.counts[key] += getattr(done, key)
+    run.progress()
 
 
 def order_webhook_receive(*, shop: Shop, incoming: PlatformOrder) -> OrderPull:
@@ -274,27 +159,39 @@ def order_webhook_receive(*, shop: Shop, incoming: PlatformOrder) -> OrderPull:
 
 
 def short_orders_reroute(*, goods_ids: list[int] | None = None, limit: int = 200) -> int:
-    """Route SHORT orders again (oldest first), each in its own transaction with its row locked
-    (``SKIP LOCKED``: a pull holding one is left alone). Returns how many got reserved."""
+    """Route SHORT orders again, oldest first (the older takes the stock first), per shop in
+    batches of ``REROUTE_BATCH``: each batch one transaction, its order rows locked in
+    primary-key order with ``SKIP LOCKED`` (a pull holding one leaves it for the next run),
+    routed in one posting (``routing.orders_route``). Returns how many got reserved."""
     ids = Order.objects.filter(status=Order.Status.SHORT, cancelled_on_platform=False)
     if goods_ids:
         ids = ids.filter(lines__goods_id__in=list(goods_ids))
-    ids = list(ids.order_by("pk").values_list("pk", flat=True).distinct()[:limit])
-    contexts: dict[int, RoutingContext] = {}
+    rows = list(ids.order_by("pk").values_list("pk", "shop_id").distinct()[:limit])
+    by_shop: dict[int, list[int]] = {}
+    for pk, shop_id in rows:
+        by_shop.setdefault(shop_id, []).append(pk)
     reserved = 0
-    for pk in ids:
-        with transaction.atomic():
-            order = (
-                Order.objects.select_for_update(skip_locked=True)
-                .select_related("shop")
-                .filter(pk=pk, status=Order.Status.SHORT)
-                .first()
-            )
-            if order is None:
-                continue
-            if order.shop_id not in contexts:
-                contexts[order.shop_id] = routing_context(order.shop)
-            lines = list(order.lines.all())
-            if order_route(order=order, lines=lines, context=contexts[order.shop_id]) == "reserved":
-                reserved += 1
+    for shop_id, pks in sorted(by_shop.items()):
+        shop = Shop.objects.filter(pk=shop_id).first()
+        if shop is None:
+            continue
+        context = routing_context(shop)
+        for start in range(0, len(pks), REROUTE_BATCH):
+            with transaction.atomic():
+                orders = list(
+                    Order.objects.select_for_update(skip_locked=True)
+                    .filter(pk__in=pks[start : start + REROUTE_BATCH], status=Order.Status.SHORT)
+                    .order_by("pk")
+                )
+                if not orders:
+                    continue
+                lines: dict[int, list[OrderLine]] = {o.pk: [] for o in orders}
+                for line in OrderLine.objects.filter(order_id__in=[o.pk for o in orders]).order_by(
+                    "pk"
+                ):
+                    lines[line.order_id].append(line)
+                result = orders_route(
+                    orders=orders, lines=lines, context=context, batch_ref="reroute short"
+                )
+                reserved += sum(1 for s in result.statuses.values() if s == Order.Status.RESERVED)
     return reserved

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from channels_sync.models import Order, OrderPull, ShopOrderSettings
-from channels_sync.services import orders as order_services
+from channels_sync.services import order_pages
 from channels_sync.services.orders import orders_pull
 from channels_sync.tests.order_helpers import order_world, reserved, source
 from inventory.models import StockMovement
@@ -56,23 +56,27 @@ def test_same_order_in_two_overlapping_pulls_is_one_order_one_reservation(fake_s
 def test_pull_crashing_half_way_then_rerun_leaves_one_order_one_reservation(
     fake_shop_orders, monkeypatch
 ):
+    # given: routing the second order crashes (the whole page is then retried order by order)
     shop, _syd, _mel, *_rest, goods = order_world(fake_shop_orders)
     for _n in range(3):
         fake_shop_orders.add_order([("A", 1)], address=SYDNEY_ADDRESS)
-    real = order_services.order_upsert
-    calls = {"n": 0}
+    real = order_pages.orders_route
 
     def crash_on_second(**kwargs):
-        calls["n"] += 1
-        if calls["n"] == 2:
+        if any(o.name == "#5002" for o in kwargs["orders"]):
             raise RuntimeError("worker died")
         return real(**kwargs)
 
-    monkeypatch.setattr(order_services, "order_upsert", crash_on_second)
+    # when
+    monkeypatch.setattr(order_pages, "orders_route", crash_on_second)
     crashed = orders_pull(shop.pk, source=source(shop))
+
+    # then: the other two are stored and reserved, the second is not stored at all
     assert crashed.status == "failed" and crashed.failed == 1 and crashed.new == 2
+    assert "#5002: worker died" in crashed.message
+    assert not Order.objects.filter(name="#5002").exists()
     assert ShopOrderSettings.objects.get(shop=shop).last_pull_at is None  # cursor not moved
-    monkeypatch.setattr(order_services, "order_upsert", real)
+    monkeypatch.setattr(order_pages, "orders_route", real)
     rerun = orders_pull(shop.pk, source=source(shop))
     assert (rerun.status, rerun.new, rerun.unchanged) == ("done", 1, 2)
     assert Order.objects.count() == 3
@@ -87,7 +91,7 @@ def test_an_older_version_never_overwrites_a_newer_one(fake_shop_orders):
     fake_shop_orders.edit_order(order.number, sku="A", quantity=1)
     orders_pull(shop.pk, source=source(shop))
     assert reserved(goods["A"]) == 1
-    result = order_services.order_upsert(shop=shop, incoming=old_page[0])
+    result = order_pages.order_upsert(shop=shop, incoming=old_page[0])
     assert result == "unchanged"
     assert Order.objects.get().lines.get().quantity == 1
     assert reserved(goods["A"]) == 1
@@ -119,7 +123,7 @@ def test_order_moving_between_pages_while_paging_is_not_duplicated(fake_shop_ord
     rest = [o for page in pages for o in page]
     assert len(first) == 25 and len(rest) == 126
     for incoming in first + rest:
-        order_services.order_upsert(shop=shop, incoming=incoming)
+        order_pages.order_upsert(shop=shop, incoming=incoming)
     assert Order.objects.count() == 150
     assert reserved(goods["A"]) == 151
 

@@ -111,26 +111,43 @@ def test_unmatched_line_makes_the_order_short_with_a_clear_message(fake_shop_ord
     assert order.status == Order.Status.SHORT and "NOT-IN-WMS" in order.message
 
 
-def test_routing_takes_a_constant_number_of_queries_per_order(
-    fake_shop_orders, django_assert_num_queries, monkeypatch
+def test_routing_a_batch_takes_the_same_queries_whatever_its_orders_and_lines(
+    fake_shop_orders, django_assert_num_queries
 ):
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
 
-    from channels_sync.services import orders as order_services
-    from channels_sync.services.routing import order_route
+    from channels_sync.models import OrderLine
+    from channels_sync.services.routing import orders_route
 
-    shop, *_rest = order_world(fake_shop_orders, skus=("A", "B", "C", "D"))
+    # given: orders stored but not routed yet (a short policy with no stock: all SHORT)
+    shop, *_rest = order_world(fake_shop_orders, skus=("A", "B", "C", "D"), sydney=0, melbourne=0)
     fake_shop_orders.add_order([("A", 1)], address=SYDNEY)
     fake_shop_orders.add_order([("A", 1), ("B", 1), ("C", 2), ("D", 1)], address=PERTH)
-    monkeypatch.setattr(order_services, "order_route", lambda **kwargs: "pending")
-    for incoming in next(source(shop).iter_order_pages(None)):
-        order_services.order_upsert(shop=shop, incoming=incoming)
+    fake_shop_orders.add_order([("B", 1), ("C", 1)], address=SHANGHAI)
+    fake_shop_orders.add_order([("D", 3)], address=PERTH)
+    orders_pull(shop.pk, source=source(shop))
+    _syd, _mel, bin_syd, bin_mel, goods = _rest
+    for g in goods.values():
+        receive_stock(g, bin_syd, 10)
+        receive_stock(g, bin_mel, 10)
     context = routing_context(shop)
-    one_line, four_lines = Order.objects.order_by("pk")
-    lines = list(one_line.lines.all())
+    one, *three = Order.objects.order_by("pk")
+
+    def lines_of(orders):
+        return {o.pk: list(OrderLine.objects.filter(order=o)) for o in orders}
+
+    # when: a batch of one 1-line order, then a batch of three orders of 1 to 4 lines
+    single = lines_of([one])
     with CaptureQueriesContext(connection) as captured, transaction.atomic():
-        assert order_route(order=one_line, lines=lines, context=context) == "reserved"
-    lines = list(four_lines.lines.all())
+        orders_route(orders=[one], lines=single, context=context)
+    batch = lines_of(three)
     with django_assert_num_queries(len(captured.captured_queries)), transaction.atomic():
-        assert order_route(order=four_lines, lines=lines, context=context) == "reserved"
+        result = orders_route(orders=three, lines=batch, context=context)
+
+    # then
+    assert set(result.statuses.values()) == {"reserved"}
+    assert Order.objects.filter(status="reserved").count() == 4
+    # begin, combos, the posting's lock, balances, movements, its two hooks, the routing
+    # write (allocations, orders, history), commit
+    assert len(captured.captured_queries) <= 9

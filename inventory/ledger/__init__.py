@@ -45,7 +45,9 @@ and never its modules, which are its internals:
 * ``values``: the value types, the kinds each posting accepts and the quantity limits;
 * ``postings``: ``receive``, ``issue``, ``transfer``, ``adjust``;
 * ``holds``: ``freeze``, ``unfreeze``, ``reserve``, ``unreserve``, ``freeze_fefo``,
-  ``reserve_fefo``, ``freeze_all_available``;
+  ``reserve_fefo``, ``freeze_all_available``, ``reserve_many`` (one posting for many documents:
+  a page of shop orders released and reserved under one ordered lock, the reservations planned
+  on the locked quantities, one movement insert, the hooks fired once);
 * ``picking``: first-expiry-first-out allocation of picks and the one-balance fast path;
 * ``combos``: combo lines expanded into their components;
 * ``checks``: input validation before anything is written;
@@ -59,6 +61,7 @@ from inventory.ledger.holds import (
     freeze_fefo,
     reserve,
     reserve_fefo,
+    reserve_many,
     unfreeze,
     unreserve,
 )
@@ -71,8 +74,10 @@ from inventory.ledger.values import (
     ON_HAND_LIMIT,
     REASON_MAX,
     RECEIVE_KINDS,
+    BalanceInfo,
     Count,
     Document,
+    DocumentHolds,
     Hold,
     Kind,
     Move,
@@ -92,8 +97,10 @@ __all__ = [
     "ON_HAND_LIMIT",
     "REASON_MAX",
     "RECEIVE_KINDS",
+    "BalanceInfo",
     "Count",
     "Document",
+    "DocumentHolds",
     "Hold",
     "Kind",
     "Move",
@@ -109,6 +116,7 @@ __all__ = [
     "receive",
     "reserve",
     "reserve_fefo",
+    "reserve_many",
     "transfer",
     "unfreeze",
     "unreserve",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -20,9 +20,17 @@ from inventory.ledger.checks import (
     clean_reason,
     sku_of,
 )
-from inventory.ledger.values import Change, Document, Hold, Kind, Posting
-from inventory.ledger.writes import commit, fire, freeze_locked_sql
-from inventory.locks import lock_balances, lock_balances_bulk
+from inventory.ledger.values import (
+    BalanceInfo,
+    Change,
+    Document,
+    DocumentHolds,
+    Hold,
+    Kind,
+    Posting,
+)
+from inventory.ledger.writes import Group, commit, commit_groups, fire, freeze_locked_sql
+from inventory.locks import lock_balances, lock_balances_bulk, lock_balances_in
 from inventory.models import StockBalance, StockMovement
 
 
@@ -127,6 +135,140 @@ def unreserve(
 ) -> Posting:
     """Give reserved units back (reserved -> available); as ``unfreeze``."""
     return hold(holds, "reserved", -1, Kind.UNRESERVE, document, operator, reason, idempotency_key)
+
+
+def reserve_many(
+    *,
+    plan: Callable[[dict[int, int], dict[int, BalanceInfo]], Sequence[DocumentHolds]],
+    balance_ids: Iterable[int] = (),
+    goods_ids: Iterable[int] = (),
+    warehouse_ids: Iterable[int] = (),
+    releases: Sequence[DocumentHolds] = (),
+    document: Document,
+    operator=None,
+    reason: str = "",
+) -> tuple[list[Posting], list[Posting]]:
+    """Release and reserve for many documents (a page of shop orders) in ONE posting, the
+    reservations planned on quantities read under the locks.
+
+    Locks, ``FOR UPDATE`` in primary-key order in one statement (``locks.lock_balances_in``;
+    the callers' document rows, e.g. the orders, are locked before, as the lock order says):
+    ``balance_ids``, every balance of ``goods_ids`` in ``warehouse_ids`` (the candidates,
+    found by the lock itself, not read before), and every balance named in ``releases``. Then:
+
+    1. ``releases`` (``unreserve``, reserved -> available): every hold names its quantity, at
+       most what the balance holds reserved (``InvalidQuantity`` otherwise);
+    2. ``plan(available, balances)`` is called once with ``{balance id: available units}``
+       of the locked rows after the releases (a fresh dict the planner may use as a running
+       tally) and ``{balance id: BalanceInfo}`` (goods, warehouse, bin, batch and its expiry),
+       and returns the documents to reserve for, each ``DocumentHolds`` with positive
+       quantities on locked balances only, in the order they take the stock; a document with
+       no holds is skipped. The planner decides (nearest warehouse, short...) but writes
+       nothing and locks nothing;
+    3. every planned hold is checked against the running availability (``InsufficientStock``,
+       ``InvalidInput`` for a balance not locked);
+    4. the balances and every movement (``unreserve`` then ``reserve``; each names its own
+       document, the document's idempotency key on its first movement) are written in one
+       statement on PostgreSQL (``writes.write_and_insert``), and the hooks fire once for the whole posting with
+       ``document`` (the batch, e.g. a pull's page). A key used before (or twice) is refused
+       by the unique index: ``AlreadyPosted``.
+
+    Nothing is written when any check fails; runs in the caller's transaction without a
+    savepoint, so on any error the caller's transaction must be rolled back (let the error out
+    of its atomic block). Returns the postings of ``releases`` and of the planned documents, in
+    their order (empty postings for documents without holds); nothing is written or fired when
+    there is nothing to hold or release."""
+    reason = clean_reason(reason)
+    for entry in releases:
+        for item in entry.holds:
+            if item.quantity is None:
+                raise InvalidQuantity(_("Say how many units to release."))
+            check_quantity(item.quantity)
+    named = set(balance_ids) | {h.balance_id for entry in releases for h in entry.holds}
+    with transaction.atomic(savepoint=False):
+        locked = lock_balances_in(named, goods_ids=goods_ids, warehouse_ids=warehouse_ids)
+        if not named <= locked.keys():
+            raise InvalidInput(_("Unknown balance."))
+        groups: list[Group] = []
+        reserved = {pk: row.reserved for pk, row in locked.items()}
+        available = {pk: row.available for pk, row in locked.items()}
+        for entry in releases:
+            changes = []
+            for item in entry.holds:
+                if item.quantity > reserved[item.balance_id]:
+                    raise InvalidQuantity(
+                        _(
+                            "Cannot release %(requested)s units of %(goods)s: only "
+                            "%(held)s are %(what)s on that balance."
+                        )
+                        % {
+                            "requested": item.quantity,
+                            "goods": sku_of(locked[item.balance_id].goods_id),
+                            "held": max(reserved[item.balance_id], 0),
+                            "what": _("reserved"),
+                        }
+                    )
+                reserved[item.balance_id] -= item.quantity
+                available[item.balance_id] += item.quantity
+                changes.append(
+                    Change(
+                        balance_id=item.balance_id,
+                        kind=Kind.UNRESERVE,
+                        quantity=item.quantity,
+                        reserved=-item.quantity,
+                    )
+                )
+            groups.append(_group(entry, changes, reason))
+        info = {
+            pk: BalanceInfo(
+                goods_id=row.goods_id,
+                warehouse_id=row.warehouse_id,
+                bin_id=row.bin_id,
+                batch_id=row.batch_id,
+                expiry_date=row.batch.expiry_date if row.batch_id else None,
+            )
+            for pk, row in locked.items()
+        }
+        planned = list(plan(dict(available), info))
+        for entry in planned:
+            changes = []
+            for item in entry.holds:
+                if item.balance_id not in locked:
+                    raise InvalidInput(_("Unknown balance."))
+                check_quantity(item.quantity)
+                if item.quantity > available[item.balance_id]:
+                    raise InsufficientStock(
+                        requested=item.quantity,
+                        available=max(available[item.balance_id], 0),
+                        goods_label=sku_of(locked[item.balance_id].goods_id),
+                    )
+                available[item.balance_id] -= item.quantity
+                changes.append(
+                    Change(
+                        balance_id=item.balance_id,
+                        kind=Kind.RESERVE,
+                        quantity=item.quantity,
+                        reserved=item.quantity,
+                    )
+                )
+            groups.append(_group(entry, changes, reason))
+        written = [g for g in groups if g.changes]
+        postings = iter(
+            commit_groups(written, locked, document, operator, one_statement=True)
+            if written
+            else []
+        )
+        out = [next(postings) if g.changes else Posting(movements=[]) for g in groups]
+        return out[: len(releases)], out[len(releases) :]
+
+
+def _group(entry: DocumentHolds, changes: list[Change], reason: str) -> Group:
+    return Group(
+        document=entry.document,
+        changes=changes,
+        reason=clean_reason(entry.reason) or reason,
+        key=clean_key(entry.idempotency_key),
+    )
 
 
 def freeze_fefo(

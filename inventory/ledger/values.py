@@ -4,6 +4,7 @@ posting accepts and the quantity limits; ``Change`` is the internal unit a posti
 
 from __future__ import annotations
 
+import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -111,6 +112,29 @@ class Hold:
 
     balance_id: int
     quantity: int | None = None
+
+
+@dataclass(frozen=True)
+class DocumentHolds:
+    """One document's holds inside a posting that reserves or releases for many documents at
+    once (``reserve_many``): every movement names ``document``; ``idempotency_key`` goes on the
+    document's first movement; ``reason`` (optional) is that document's own reason."""
+
+    document: Document
+    holds: tuple[Hold, ...]
+    idempotency_key: str | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class BalanceInfo:
+    """What a planner (``reserve_many``) may know of a locked balance besides its quantity."""
+
+    goods_id: int
+    warehouse_id: int
+    bin_id: int
+    batch_id: int | None
+    expiry_date: datetime.date | None
 
 
 @dataclass

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from django.db import IntegrityError, connection
 from django.utils import timezone
@@ -90,13 +91,42 @@ def commit(
 ) -> Posting:
     """Apply ``changes`` to the locked rows, check the laws, write balances and movements, fire
     the hooks. Must run inside the posting's atomic block, with every balance locked."""
+    return commit_groups([Group(document, changes, reason, key)], locked, document, operator)[0]
+
+
+@dataclass
+class Group:
+    """One document's changes inside a posting that writes several documents at once
+    (``holds.hold_many``); a plain posting is one group."""
+
+    document: Document
+    changes: list[Change]
+    reason: str
+    key: str | None
+
+
+def commit_groups(
+    groups: list[Group],
+    locked: dict[int, StockBalance],
+    event_document: Document,
+    operator,
+    *,
+    one_statement: bool = False,
+) -> list[Posting]:
+    """Apply every group's changes to the locked rows, check the laws once, write the balances
+    in one statement and every movement in one insert (each group's first movement carries its
+    idempotency key and every movement its group's document), then fire the hooks once with
+    ``event_document``. With ``one_statement`` (on PostgreSQL) the balance write and the
+    movement insert are one statement (``write_and_insert``). Must run inside the posting's
+    atomic block, every balance locked."""
     touched: dict[int, StockBalance] = {}
-    for change in changes:
-        row = locked[change.balance_id]
-        row.on_hand += change.on_hand
-        row.frozen += change.frozen
-        row.reserved += change.reserved
-        touched[row.pk] = row
+    for group in groups:
+        for change in group.changes:
+            row = locked[change.balance_id]
+            row.on_hand += change.on_hand
+            row.frozen += change.frozen
+            row.reserved += change.reserved
+            touched[row.pk] = row
     for row in touched.values():
         if row.on_hand > ON_HAND_LIMIT:
             raise InvalidQuantity(_("That many units do not fit in one balance row."))
@@ -104,38 +134,84 @@ def commit(
             raise NotAllowed(
                 _("This posting would leave frozen or reserved units above on hand stock.")
             )
-    write_balances(list(touched.values()))
+    combined = one_statement and connection.vendor == "postgresql"
+    if not combined:
+        write_balances(list(touched.values()))
     now = timezone.now()
     operator_id = getattr(operator, "pk", operator)
-    movements = []
-    for change in changes:
-        row = locked[change.balance_id]
-        movements.append(
-            StockMovement(
-                kind=change.kind,
-                balance_id=row.pk,
-                goods_id=row.goods_id,
-                warehouse_id=row.warehouse_id,
-                bin_id=row.bin_id,
-                batch_id=row.batch_id,
-                from_bin_id=change.from_bin_id,
-                to_bin_id=change.to_bin_id,
-                quantity=change.quantity,
-                on_hand_delta=change.on_hand,
-                frozen_delta=change.frozen,
-                reserved_delta=change.reserved,
-                document_type=document.type,
-                document_id=document.id,
-                document_ref=document.ref[:40],
-                operator_id=operator_id,
-                reason=join_reason(reason, change.note),
-                idempotency_key=key if not movements else None,
-                created_at=now,
+    postings = []
+    movements: list[StockMovement] = []
+    for group in groups:
+        document = group.document
+        own: list[StockMovement] = []
+        for change in group.changes:
+            row = locked[change.balance_id]
+            own.append(
+                StockMovement(
+                    kind=change.kind,
+                    balance_id=row.pk,
+                    goods_id=row.goods_id,
+                    warehouse_id=row.warehouse_id,
+                    bin_id=row.bin_id,
+                    batch_id=row.batch_id,
+                    from_bin_id=change.from_bin_id,
+                    to_bin_id=change.to_bin_id,
+                    quantity=change.quantity,
+                    on_hand_delta=change.on_hand,
+                    frozen_delta=change.frozen,
+                    reserved_delta=change.reserved,
+                    document_type=document.type,
+                    document_id=document.id,
+                    document_ref=document.ref[:40],
+                    operator_id=operator_id,
+                    reason=join_reason(group.reason, change.note),
+                    idempotency_key=group.key if not own else None,
+                    created_at=now,
+                )
             )
-        )
-    insert_movements(movements)
-    fire(movements, document, operator_id)
-    return Posting(movements=movements)
+        movements.extend(own)
+        postings.append(Posting(movements=own))
+    if combined:
+        write_and_insert(list(touched.values()), movements)
+    else:
+        insert_movements(movements)
+    fire(movements, event_document, operator_id)
+    return postings
+
+
+def write_and_insert(rows: list[StockBalance], movements: list[StockMovement]) -> None:
+    """PostgreSQL: write the quantities of the locked ``rows`` and insert ``movements`` in ONE
+    statement (the balance ``UPDATE ... FROM unnest`` as a data-modifying CTE, the movements
+    ``INSERT ... SELECT FROM unnest ... ORDER BY`` their position, ``RETURNING id`` in that
+    order, set on the objects). One round trip for a set-based posting of many documents; a
+    replayed idempotency key raises ``AlreadyPosted`` as ``insert_movements`` does."""
+    rows = sorted(rows, key=lambda row: row.pk)
+    balance = connection.ops.quote_name(StockBalance._meta.db_table)
+    movement = connection.ops.quote_name(StockMovement._meta.db_table)
+    fields = [f for f in StockMovement._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(f.column for f in fields)
+    arrays = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in fields)
+    sql = (
+        f"WITH b AS (UPDATE {balance} SET on_hand = v.on_hand, frozen = v.frozen, "
+        f"reserved = v.reserved FROM unnest(%s::bigint[], %s::integer[], %s::integer[], "
+        f"%s::integer[]) AS v(id, on_hand, frozen, reserved) WHERE {balance}.id = v.id) "
+        f"INSERT INTO {movement} ({columns}) SELECT {columns} FROM unnest({arrays}) "
+        f"WITH ORDINALITY AS m({columns}, n) ORDER BY m.n RETURNING id"
+    )
+    params = [
+        [row.pk for row in rows],
+        [row.on_hand for row in rows],
+        [row.frozen for row in rows],
+        [row.reserved for row in rows],
+        *([getattr(m, f.attname) for m in movements] for f in fields),
+    ]
+    with replay_refused(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = [pk for (pk,) in cursor.fetchall()]
+    for m, pk in zip(movements, ids, strict=True):
+        m.pk = pk
+        m._state.adding = False
+        m._state.db = connection.alias
 
 
 def write_balances(rows: list[StockBalance]) -> None:
