@@ -61,6 +61,20 @@ _ORDER_FIELDS = tuple(
 _LINE_FIELDS = tuple(f.name for f in fields(PlatformOrderLine))
 
 
+def parse_time(value: str | None) -> datetime | None:
+    """An ISO 8601 time as the platforms send it (``Z`` or an offset), or None."""
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def carrier_code(carrier: str, codes: dict[str, str], default: str) -> str:
+    """A platform's code for our carrier label (``Australia Post``, ``4PX``, ``Aramex
+    (Fastway)``): the first key found in the lower-cased label, else ``default``."""
+    label = (carrier or "").lower()
+    return next((code for key, code in codes.items() if key in label), default)
+
+
 @dataclass(frozen=True)
 class FulfilmentResult:
     fulfilment_ref: str
@@ -68,6 +82,16 @@ class FulfilmentResult:
 
 
 class OrderSource(ABC):
+    #: True when the platform's order list leaves out orders that stopped being open (Kogan
+    #: lists only orders waiting for dispatch): the pull then re-reads, with ``recheck``, the
+    #: local open orders it did not see, so a cancellation is not missed.
+    rechecks_missing: bool = False
+
+    def recheck(self, order_refs: list[str]) -> Iterator[list[PlatformOrder]]:
+        """The current version of each of ``order_refs``, page by page (platforms whose list
+        already carries every change return nothing)."""
+        return iter(())
+
     @abstractmethod
     def iter_order_pages(self, since: datetime | None) -> Iterator[list[PlatformOrder]]:
         """Orders created or updated at or after ``since`` (all when None), page by page."""
@@ -96,6 +120,18 @@ def order_source_for(shop, **client_options) -> OrderSource:
         from channels_sync.adapters.shopify_orders import ShopifyOrders
 
         return ShopifyOrders(shop, **client_options)
+    if shop.platform == "ebay":
+        from channels_sync.adapters.ebay_orders import EbayOrders
+
+        return EbayOrders(shop, **client_options)
+    if shop.platform == "kogan":
+        from channels_sync.adapters.kogan_orders import KoganOrders
+
+        return KoganOrders(shop, **client_options)
+    if shop.platform == "rest":
+        from channels_sync.adapters.rest_orders import RestOrders
+
+        return RestOrders(shop, **client_options)
     raise ChannelError(
         _("Order pull is not available for %(platform)s shops yet.")
         % {"platform": shop.get_platform_display()}

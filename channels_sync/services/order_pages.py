@@ -129,14 +129,16 @@ LINE_TYPES = ("varchar", "bigint", "bigint", "varchar", "varchar", "integer", "n
 
 
 class LineResolver:
-    """Matches order lines to listings (by variant) and goods (by SKU when no listing exists),
-    with the goods' weights. Kept for a whole pull: each page asks only for the variants and
-    SKUs not seen before (at most two queries a page, none once the pull has seen them all)."""
+    """Matches order lines to listings (by variant; by the shop's listing SKU when the platform
+    names no variant we know, as eBay), and to goods by SKU when no listing exists, with the
+    goods' weights. Kept for a whole pull: each page asks only for the variants and SKUs not
+    seen before (at most three queries a page, none once the pull has seen them all)."""
 
     def __init__(self, shop: Shop):
         self.shop = shop
         self.by_variant: dict[str, tuple[int, int | None]] = {}
         self.by_sku: dict[str, int] = {}
+        self.listing_by_sku: dict[str, tuple[int, int]] = {}
         self.weights: dict[int, Decimal] = {}
         self.seen_variants: set[str] = set()
         self.seen_skus: set[str] = set()
@@ -165,6 +167,14 @@ class LineResolver:
         )
         if skus:
             self.seen_skus.update(skus)
+            for pk, sku, goods_id, weight in (
+                Listing.objects.filter(shop=self.shop, sku__in=skus, goods__isnull=False)
+                .order_by("-pk")
+                .values_list("pk", "sku", "goods_id", "goods__weight")
+            ):
+                self.listing_by_sku[sku] = (pk, goods_id)
+                if weight is not None:
+                    self.weights[goods_id] = weight
             for pk, sku, weight in Goods.objects.filter(sku__in=skus, is_active=True).values_list(
                 "pk", "sku", "weight"
             ):
@@ -177,8 +187,10 @@ class LineResolver:
         rows = []
         for line in incoming.lines:
             listing_id, goods_id = self.by_variant.get(line.variant_ref, (None, None))
+            if listing_id is None:  # the platform names no variant we know: the SKU decides
+                listing_id, goods_id = self.listing_by_sku.get(line.sku, (None, None))
             if goods_id is None and listing_id is None:
-                goods_id = self.by_sku.get(line.sku)  # no listing synced yet: the SKU decides
+                goods_id = self.by_sku.get(line.sku)  # no listing synced yet
             rows.append(
                 OrderLine(
                     line_ref=line.line_ref[:200],

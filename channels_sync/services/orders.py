@@ -4,7 +4,8 @@ the upsert, never going back in time, cancellations and edits).
 
 ``orders_pull(shop_id, trigger=...)`` — under the advisory lock ``channels_sync.orders_pull:
 <shop>`` (a second caller returns None at once). Fetches the orders updated since the last
-successful pull minus ``OVERLAP`` page by page and writes each page in one transaction (the
+successful pull minus ``OVERLAP`` page by page (for a platform listing only open orders, the
+local open orders it left out are re-read too: ``OrderSource.recheck``) and writes each page in one transaction (the
 page's orders, lines, reservations and history, with the pull's progress); a page that fails
 is written again order by order, so one failing order is counted and the rest go on. Records
 an ``OrderPull`` (new, updated, unchanged, failed). The cursor moves to the pull's start time
@@ -28,6 +29,7 @@ from django.utils import timezone
 from channels_sync.adapters.orders import OrderSource, PlatformOrder, order_source_for
 from channels_sync.models import Order, OrderLine, OrderPull, Shop, ShopOrderSettings
 from channels_sync.services.order_pages import (
+    NOT_SHIPPED,
     LineResolver,
     order_upsert,
     orders_upsert_page,
@@ -60,6 +62,7 @@ class PullRun:
     )
     errors: list[str] = field(default_factory=list)
     progress_at: float = 0.0
+    seen: set[str] = field(default_factory=set)  # only for sources that recheck missing orders
 
     def progress(self) -> None:
         """Write the pull's counts for the sync-log screen, at most every
@@ -90,7 +93,13 @@ def orders_pull(
             source = source or order_source_for(shop)
             for page in source.iter_order_pages(since):
                 pull.pages += 1
+                if source.rechecks_missing:
+                    run.seen.update(o.order_ref for o in page)
                 _pull_page(run, page)
+            if source.rechecks_missing:
+                for page in source.recheck(_missing(shop, run.seen)):
+                    pull.pages += 1
+                    _pull_page(run, page)
         except Exception as exc:  # noqa: BLE001 - recorded on the pull; the next run retries
             run.errors.insert(0, str(exc)[:500])
             status = OrderPull.Status.FAILED
@@ -110,6 +119,17 @@ def orders_pull(
         )
         pull.refresh_from_db()
         return pull
+
+
+def _missing(shop: Shop, seen: set[str]) -> list[str]:
+    """Open local orders of ``shop`` (not shipped, not cancelled) the platform's list left
+    out this time: a platform listing only open orders drops a cancelled one silently."""
+    refs = Order.objects.filter(
+        shop=shop,
+        status__in=[*NOT_SHIPPED, Order.Status.CONFIRMED],
+        cancelled_on_platform=False,
+    ).values_list("platform_order_id", flat=True)
+    return sorted(set(refs) - seen)
 
 
 def _pull_page(run: PullRun, page: list[PlatformOrder]) -> None:
