@@ -174,7 +174,7 @@ class AramexCarrier(CarrierAdapter):
         else:
             item.update(
                 PackageType="P",
-                WeightDead=str(
+                WeightDead=float(
                     max(Decimal(request.weight_kg), Decimal("0.1")).quantize(Decimal("0.01"))
                 ),
             )
@@ -209,12 +209,14 @@ class AramexCarrier(CarrierAdapter):
 
     def tracking_events(self, tracking_numbers: list[str]) -> dict[str, list[TrackingEvent]]:
         found: dict[str, list[TrackingEvent]] = {}
+        refused: CarrierError | None = None
         for number in tracking_numbers:
             try:
                 scans = self._json("GET", f"/api/track/label/{number.replace(' ', '')}") or []
             except CarrierError as exc:
                 if exc.transient:
                     raise
+                refused = exc
                 continue  # not scanned yet / unknown: asked again on the next pull
             found[number] = [
                 TrackingEvent(
@@ -225,4 +227,6 @@ class AramexCarrier(CarrierAdapter):
                 )
                 for s in reversed(scans)
             ]
+        if refused is not None and not found:
+            raise refused  # every label refused: more likely our account than the parcels
         return found

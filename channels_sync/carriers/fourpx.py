@@ -165,9 +165,9 @@ class FourPXCarrier(CarrierAdapter):
                 "declare_product_name_cn": (title or sku or "goods")[:100],
                 "declare_product_code_qty": q,
                 "unit_declare_product": "PCS",
-                "declare_unit_price_export": str(unit_price),
+                "declare_unit_price_export": float(unit_price),
                 "currency_export": request.currency or "AUD",
-                "declare_unit_price_import": str(unit_price),
+                "declare_unit_price_import": float(unit_price),
                 "currency_import": request.currency or "AUD",
                 "brand_export": "none",
                 "brand_import": "none",
@@ -188,7 +188,7 @@ class FourPXCarrier(CarrierAdapter):
             "parcel_list": [
                 {
                     "weight": grams,
-                    "parcel_value": str(Decimal(request.value).quantize(Decimal("0.01"))),
+                    "parcel_value": float(Decimal(request.value).quantize(Decimal("0.01"))),
                     "currency": request.currency or "AUD",
                     "include_battery": "N",
                     "declare_product_info": declared,
@@ -219,12 +219,14 @@ class FourPXCarrier(CarrierAdapter):
 
     def tracking_events(self, tracking_numbers: list[str]) -> dict[str, list[TrackingEvent]]:
         found: dict[str, list[TrackingEvent]] = {}
+        refused: CarrierError | None = None
         for number in tracking_numbers:
             try:
                 data = self._call("tr.order.tracking.get", {"deliveryOrderNo": number}) or {}
             except CarrierError as exc:
                 if exc.transient:
                     raise
+                refused = exc
                 continue  # unknown to 4PX yet: asked again on the next pull
             rows = sorted(
                 data.get("trackingList") or [],
@@ -240,4 +242,6 @@ class FourPXCarrier(CarrierAdapter):
                 )
                 for r in rows
             ]
+        if refused is not None and not found:
+            raise refused  # every number refused: more likely our account than the parcels
         return found

@@ -192,6 +192,8 @@ def test_tracking_events_until_delivered(world):
     fake, carrier = world
     booking = _book(carrier)
     adapter = for_carrier(carrier)
+    fake.fail_next("status", times=1, status=502)
+    fake.fail_next("throttle", times=1, retry_after=0)
     try:
         events = adapter.tracking_events([booking.tracking_number, "UNKNOWN1"])
         assert events[booking.tracking_number]
@@ -203,6 +205,17 @@ def test_tracking_events_until_delivered(world):
         adapter.close()
     latest = events[booking.tracking_number][0]
     assert latest.delivered and latest.description == "Delivered"
+
+
+def test_tracking_refused_for_every_number_is_an_error_not_silence(world):
+    _fake, carrier = world
+    adapter = for_carrier(carrier)
+    try:
+        with pytest.raises(CarrierError) as caught:
+            adapter.tracking_events(["UNKNOWN1", "UNKNOWN2"])
+    finally:
+        adapter.close()
+    assert not caught.value.transient
 
 
 # -- end to end: an order a rule routes to the carrier ---------------------------------------
