@@ -26,8 +26,9 @@ source SDK that links each of its methods to those pages and implements them
   declare_product_info[] {declare_product_name_en, declare_product_code_qty,
   declare_unit_price_export, currency_export, ...}}``, ``is_insure`` and
   ``deliver_type_info.deliver_type`` -> ``data {ds_consignment_no, 4px_tracking_no, ref_no}``;
-  sent once per attempt, the reference looked up again before another (a create whose answer
-  was lost is found, and 4PX refuses a second order with the same ``ref_no``);
+  sent once per attempt, the reference looked up again before another, so a create whose
+  answer was lost is found rather than repeated (whether 4PX itself refuses a second order with
+  the same ``ref_no`` could not be confirmed from a page; nothing here relies on it);
 - ``ds.xms.label.get`` ``{"request_no", "response_label_format": "PDF"}`` -> ``data
   {label_url_info: {logistics_label}}``, a link to the PDF, downloaded;
 - ``tr.order.tracking.get`` ``{"deliveryOrderNo"}`` -> ``data {deliveryOrderNo,

@@ -1,8 +1,8 @@
 """A fake of the 4PX open platform (the calls ``carriers.fourpx`` makes): every call is
 ``POST /router/api/service`` whose query carries the common parameters and an MD5 ``sign`` the
 fake recomputes with the app secret (a wrong key, secret, body or a stale timestamp is refused
-as 4PX does, ``result: "0"``); ``ref_no`` is unique per account (a second create with the same
-one is refused, as on 4PX); labels are tiny real PDFs; tracking events move on when the test or
+as 4PX does, ``result: "0"``); a second create with the same ``ref_no`` is refused (a
+conservative model: the adapter never relies on it); labels are tiny real PDFs; tracking events move on when the test or
 the demo says so (``advance``). Injectable failures come from ``FakeBase``."""
 
 from __future__ import annotations
