@@ -40,6 +40,7 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 from django.utils import timezone
 
@@ -61,6 +62,17 @@ DEFAULT_SCOPE = "ac-api-au"
 LOOKBACK_DAYS = 14  # a retry later than this after a lost answer books again
 PAGE_SIZE = 50
 SATCHELS = {"A5", "A4", "A3", "A2"}
+
+
+def _identity_for(base: str) -> str:
+    """The token server beside an API address: ``api.aramexconnect.com.au`` ->
+    ``identity.aramexconnect.com.au`` (and ``.co.nz`` alike, per the sample client's README);
+    any other address (a local fake: the tests', the demo's) answers the token call itself."""
+    parts = urlsplit(base)
+    host = parts.hostname or ""
+    if host.startswith("api.aramexconnect."):
+        return f"{parts.scheme}://identity.{host.removeprefix('api.')}"
+    return base
 
 
 def _contact(a: Address) -> dict:
@@ -89,8 +101,7 @@ class AramexCarrier(CarrierAdapter):
         self.client_secret = creds.get("client_secret", "")
         self.scope = creds.get("scope") or DEFAULT_SCOPE
         base = (carrier.api_base_url or BASE).rstrip("/")
-        # A local fake (the tests', the demo's) answers the token calls at its own address.
-        identity = base if carrier.api_base_url else IDENTITY
+        identity = _identity_for(base)
         headers = {"Accept": "application/json; api-version=1.0"}
         self.http = HttpClient(base, headers=headers, **client_options)
         self.identity = HttpClient(

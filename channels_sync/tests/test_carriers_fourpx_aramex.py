@@ -80,6 +80,16 @@ def test_both_carriers_are_selectable_and_no_longer_refused(kind):
     adapter.close()
 
 
+def test_aramex_token_server_is_the_one_beside_the_api_address():
+    from channels_sync.carriers.aramex import BASE, IDENTITY, _identity_for
+
+    assert _identity_for(BASE) == IDENTITY
+    assert _identity_for("https://api.aramexconnect.co.nz") == (
+        "https://identity.aramexconnect.co.nz"
+    )
+    assert _identity_for("http://127.0.0.1:8765") == "http://127.0.0.1:8765"
+
+
 def test_booking_returns_tracking_number_and_pdf_and_a_retry_finds_it(world):
     fake, carrier = world
     first = _book(carrier)
