@@ -29,7 +29,9 @@ sideways from another app. Each module's docstring is its API.
   (``JobProgress``, ``job_claim``, ``JobKind``, ``register_job_kind``, ``jobs_sweep``),
   ``wms.outbox`` (``enqueue_on_commit(task_name, *args)``, ``task_by_name``, ``outbox_drain``),
   ``wms.celery`` (``app``, ``TASK_RETRY``, ``RETRY_BACKOFF_MAX``, ``MAX_RETRIES``,
-  ``VISIBILITY_TIMEOUT``).
+  ``VISIBILITY_TIMEOUT``), ``wms.backoff`` (``delay(attempt, *, base, cap, retry_after=None,
+  jitter="full"|"equal"|"none")``, ``retry_after_seconds(header)``) for every retry loop that
+  is not a Celery task retry.
 * Templates: ``partials/form_fields.html`` (a whole form: ``{% include ... with form=f %}``),
   ``partials/form_field.html`` (one field in a custom layout), ``partials/pagination.html`` (a
   ``KeysetPage``: ``with target="results"``), ``partials/status_badge.html`` (via the tag).
