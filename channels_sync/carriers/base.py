@@ -15,12 +15,8 @@ from decimal import Decimal
 
 import httpx
 
-from channels_sync.adapters.http import (
-    RETRY_STATUSES,
-    HttpClient,
-    PlatformError,
-    parse_retry_after,
-)
+from channels_sync.adapters.http import RETRY_STATUSES, HttpClient, PlatformError
+from wms.backoff import retry_after_seconds
 
 
 class CarrierError(PlatformError):
@@ -46,7 +42,7 @@ def send_once(http: HttpClient, method: str, url: str, **kwargs) -> httpx.Respon
             f"HTTP {response.status_code}: {response.text[:300]}",
             status=response.status_code,
             transient=response.status_code in RETRY_STATUSES,
-            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            retry_after=retry_after_seconds(response.headers.get("Retry-After")),
         )
     return response
 
