@@ -233,3 +233,54 @@ def test_an_order_with_more_lines_than_a_page_holds_is_read_whole(fake_shop_orde
     order = Order.objects.get()
     assert order.lines.count() == 23 and order.status == Order.Status.RESERVED
     assert sum(reserved(g) for g in goods.values()) == 23
+
+
+def test_the_same_order_upserted_at_once_on_many_connections_is_one_order_one_reservation(
+    fake_shop_orders,
+):
+    import threading
+
+    from django.db import connections
+
+    from channels_sync.adapters.shopify_orders import parse_webhook_order
+
+    # given: one webhook delivery arriving eight times at once, while a pull runs too
+    shop, wh_syd, *_rest, goods = order_world(fake_shop_orders)
+    variant = next(v for v in fake_shop_orders.variants.values() if v.sku == "A")
+    incoming = parse_webhook_order(_webhook_body(variant.number))
+    fake_shop_orders.add_order([("A", 1)], address=SYDNEY_ADDRESS)
+    start = threading.Barrier(9)
+    results, errors = [], []
+
+    def deliver():
+        try:
+            start.wait(10)
+            results.append(order_pages.order_upsert(shop=shop, incoming=incoming))
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    def pull():
+        try:
+            start.wait(10)
+            orders_pull(shop.pk, source=source(shop))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=deliver) for _ in range(8)]
+    threads.append(threading.Thread(target=pull))
+
+    # when
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+
+    # then
+    assert errors == []
+    assert sorted(results) == ["new"] + ["unchanged"] * 7
+    assert Order.objects.filter(platform_order_id=incoming.order_ref).count() == 1
+    assert Order.objects.count() == 2
+    assert reserved(goods["A"], wh_syd) == 3
+    assert StockMovement.objects.filter(kind="reserve").count() == 2
