@@ -60,7 +60,9 @@ RECEIPT_KINDS = frozenset({"in_purchase", "in_sales_return", "transfer_in", "cou
 class PostingEvent:
     """What one ledger posting did. ``movements`` are the saved rows (with ``balance_id``,
     ``goods_id``, ``warehouse_id``, ``bin_id``, ``batch_id`` and the deltas); ``kinds`` the set
-    of their kinds; ``document_type``/``document_id``/``document_ref`` the document posted."""
+    of their kinds; ``document_type``/``document_id``/``document_ref`` the document posted (a
+    posting for many documents, ``ledger.reserve_many``, names its batch here, e.g. a pull's page
+    with no id; each movement carries its own document)."""
 
     movements: tuple[StockMovement, ...]
     document_type: str
