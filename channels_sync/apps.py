@@ -12,3 +12,9 @@ class ChannelsSyncConfig(AppConfig):
         from channels_sync import hooks
 
         hooks.register()
+
+        # wms: the job sweeper requeues product syncs whose worker died.
+        from channels_sync.services import products
+        from wms.jobs import register_job_kind
+
+        register_job_kind(products.job_kind())

@@ -391,6 +391,10 @@ class ProductSyncRun(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Liveness (wms.jobs): takes by a worker, and when a worker last took it or wrote progress
+    # (NULL while it waits for a worker).
+    attempts = models.PositiveIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-pk"]

@@ -25,11 +25,14 @@ from channels_sync.exceptions import ChannelError
 from channels_sync.hooks import mark_goods_dirty
 from channels_sync.models import Listing, ListingLinkEvent, ProductSyncRun, Shop
 from inventory.models import Goods
+from wms.jobs import JobKind, claim_values, job_claim
 from wms.outbox import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
 OVERLAP = timedelta(minutes=10)
+JOB_KIND = "channels_sync.product_sync"  # the job's advisory lock and sweeper name
+RUN_TASK = "channels_sync.product_sync"  # the Celery task, queued by name after commit
 
 
 def product_sync_start(*, shop: Shop, mode: str, user) -> ProductSyncRun:
@@ -48,18 +51,33 @@ def product_sync_start(*, shop: Shop, mode: str, user) -> ProductSyncRun:
             if mode == ProductSyncRun.Mode.INCREMENTAL
             else None,
         )
-        enqueue_on_commit("channels_sync.product_sync", run.pk)
+        enqueue_on_commit(RUN_TASK, run.pk)
     return run
 
 
 def product_sync_run(run_id: int, *, adapter: PlatformAdapter | None = None) -> ProductSyncRun:
-    """Run a queued sync (safe to run twice: a finished run returns at once)."""
-    claimed = ProductSyncRun.objects.filter(pk=run_id, status__in=["queued", "running"]).update(
-        status=ProductSyncRun.Status.RUNNING
-    )
-    run = ProductSyncRun.objects.select_related("shop").get(pk=run_id)
-    if not claimed:
-        return run
+    """Run a queued sync (safe to run twice: a finished run returns at once).
+
+    Runs under the run's job claim (``wms.jobs.job_claim``: an advisory lock on this worker's
+    database session) and takes the run by compare-and-set from QUEUED, or from RUNNING when the
+    claim was free (its worker died), with ``attempts + 1`` and a heartbeat. A worker killed
+    mid-sync leaves the run RUNNING with its lock gone: the job sweeper (``wms.sweep_jobs``)
+    requeues it (``product_sync_recover``), so the shop's next sync is never blocked for good.
+    A second delivery while the first runs does nothing."""
+    with job_claim(JOB_KIND, run_id) as claimed:
+        if not claimed:
+            logger.info("product sync %s is being run by another worker", run_id)
+            return ProductSyncRun.objects.get(pk=run_id)
+        taken = ProductSyncRun.objects.filter(
+            pk=run_id, status__in=[ProductSyncRun.Status.QUEUED, ProductSyncRun.Status.RUNNING]
+        ).update(status=ProductSyncRun.Status.RUNNING, **claim_values())
+        run = ProductSyncRun.objects.select_related("shop").get(pk=run_id)
+        if not taken:
+            return run
+        return _run(run, adapter)
+
+
+def _run(run: ProductSyncRun, adapter: PlatformAdapter | None) -> ProductSyncRun:
     shop = run.shop
     started = timezone.now()
     own = adapter is None
@@ -77,6 +95,7 @@ def product_sync_run(run_id: int, *, adapter: PlatformAdapter | None = None) -> 
                 created=run.created + counts["created"],
                 updated=run.updated + counts["updated"],
                 matched=run.matched + counts["matched"],
+                heartbeat_at=timezone.now(),
             )
             run.refresh_from_db()
         deleted = 0
@@ -104,6 +123,38 @@ def product_sync_run(run_id: int, *, adapter: PlatformAdapter | None = None) -> 
             adapter.close()
     run.refresh_from_db()
     return run
+
+
+def product_sync_recover(*, job: ProductSyncRun, give_up: bool) -> None:
+    """The sweeper's call for a RUNNING sync whose worker died (``wms.jobs.jobs_sweep``; the run
+    row is locked). Listings already stored stay (each page commits on its own and a sync only
+    upserts), so the run goes back to the queue and starts over; with ``give_up`` it ends
+    FAILED saying so, and the shop can be synced again."""
+    if give_up:
+        ProductSyncRun.objects.filter(pk=job.pk).update(
+            status=ProductSyncRun.Status.FAILED,
+            message=_(
+                "The background worker stopped %(count)s times during this sync, so it was "
+                "given up. Start a new sync, or tell your administrator."
+            )
+            % {"count": job.attempts},
+            finished_at=timezone.now(),
+        )
+        return
+    ProductSyncRun.objects.filter(pk=job.pk).update(
+        status=ProductSyncRun.Status.QUEUED, heartbeat_at=None, done=0
+    )
+    enqueue_on_commit(RUN_TASK, job.pk)
+
+
+def job_kind() -> JobKind:
+    """What the job sweeper needs to know of product syncs (registered in the app's ready)."""
+    return JobKind(
+        name=JOB_KIND,
+        model=ProductSyncRun,
+        running=(ProductSyncRun.Status.RUNNING,),
+        recover=product_sync_recover,
+    )
 
 
 def _store_page(shop: Shop, page: list[PlatformProduct]) -> dict[str, int]:
