@@ -8,14 +8,20 @@ nightly full push). Contract:
 - Rows a dead worker left SENDING for longer than ``STALE_AFTER`` are re-sent first, as the very
   same request with the same idempotency key (stored on the rows before the call), so the
   platform replays it rather than applying it twice (Shopify ``@idempotent``).
-- Claims PENDING rows (``FOR UPDATE SKIP LOCKED``), computes each affected listing's sellable
-  quantity (selectors.listing_sellable), stores the planned request (key, quantities) on the
-  rows, commits, then calls the platform — no network inside a transaction.
+- Claims PENDING rows past their backoff (``FOR UPDATE SKIP LOCKED``) a few batches' worth at
+  a time, computes the affected listings' sellable quantities in bulk (selectors.
+  listing_sellable: one query for balances, one for combos), plans them into batches and stores
+  on the rows, in the claiming statement, the planned requests (key, quantities) — then calls
+  the platform, no network inside a transaction. ``_Pipeline``: one call in flight per shop; the
+  next batch's claim and the previous batch's sync records run while it is in flight; a batch
+  may span two claims, so the calls are exactly ceil(listings / batch size).
 - Compare-and-set: each quantity carries the value we last pushed; a stale answer re-reads the
   platform and recomputes from the database, so an older quantity never overwrites a newer one.
 - Every listing pushed gets a ``SyncRecord`` (inputs, quantity sent, previous platform value,
-  trigger, success or failure with the platform's message). Rows of fully pushed goods are
-  deleted; the others go back to PENDING with ``attempts`` + 1 and wait a backoff.
+  trigger, success or failure with the platform's message): one multi-row INSERT per batch,
+  with the listings' last pushed quantity in the same statement. Rows of fully pushed goods are
+  deleted in one statement per claim; the others go back to PENDING with ``attempts`` + 1 and
+  wait a backoff (a failure stops further claims; what was claimed still goes out).
 """
 
 from __future__ import annotations
@@ -47,7 +53,9 @@ logger = logging.getLogger(__name__)
 # A SENDING row older than this was left by a dead worker (a live push finishes a batch in
 # seconds: calls time out after 10 s, retries are capped).
 STALE_AFTER = timedelta(seconds=int(os.environ.get("WMS_PUSH_STALE_SECONDS", "600")))
-CLAIM_LIMIT = 5000  # goods per round; a round is repeated while rows remain
+# Goods claimed at a time: a few batches' worth (the next claim runs while a call is in flight).
+CLAIM_BATCHES = 2
+CLAIM_MIN = 200
 CAS_ROUNDS = 3
 MAX_BACKOFF = timedelta(minutes=30)
 
@@ -193,7 +201,7 @@ class _Pipeline:
         self.trigger = trigger
         self.user_id = user_id
         self.size = adapter.batch_size
-        self.claim_size = max(2 * self.size, 200)
+        self.claim_size = max(CLAIM_BATCHES * self.size, CLAIM_MIN)
         self.entries: deque = deque()  # (round, row, quantity, expected, key)
         self.open_key = uuid.uuid4().hex
         self.open_count = 0
@@ -262,21 +270,31 @@ class _Pipeline:
                     updates = [LevelUpdate(row.item_ref, q, e) for _r, row, q, e, _k in batch]
                     future = executor.submit(_call, self.adapter, updates, key)
                 if inflight is not None:
-                    self._finish(*inflight)
+                    self._finish(*inflight, busy=future)
                 if future is None:
                     break
                 inflight = (key, batch, future)
         finally:
             executor.shutdown(wait=True)
 
-    def _finish(self, key: str, batch: list, future) -> None:
+    def _finish(self, key: str, batch: list, future, *, busy=None) -> None:
+        """Record a sent batch (compare-and-set retries first: they wait for the call in
+        flight, ``busy``, so the shop's calls stay one at a time)."""
         rounds = {id(r): r for r, *_x in batch}
         entries = [(row, quantity, expected) for _r, row, quantity, expected, _k in batch]
         sellable = {row.pk: r.sellable[row.pk] for r, row, *_x in batch}
         round_of = {row.pk: r for r, row, *_x in batch}
         trigger = batch[0][0].trigger
         outcome = _send_batch(
-            self.shop, self.adapter, key, entries, sellable, trigger, self.user_id, first=future
+            self.shop,
+            self.adapter,
+            key,
+            entries,
+            sellable,
+            trigger,
+            self.user_id,
+            first=future,
+            before_retry=(lambda: wait([busy])) if busy is not None else None,
         )
         for listing, ok, message in outcome:
             round_ = round_of[listing.pk]
@@ -361,13 +379,14 @@ def _mark_sending(payload: dict[int, list], nothing_to_send: list[int]) -> None:
                 SET status = 'sending', claimed_at = %s, payload = v.p::jsonb,
                     idempotency_key = v.k
                 FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS v(id, p, k)
-                WHERE o.id = v.id
+                WHERE o.id = v.id AND o.id = ANY(%s)
                 """,
                 [
                     now,
                     ids,
                     [json.dumps({"sent": payload[i]}) for i in ids],
                     [payload[i][-1][0] for i in ids],
+                    ids,  # lets the planner look the rows up by key, not scan the table
                 ],
             )
         return
@@ -389,7 +408,7 @@ def _listings_for_goods(shop: Shop, goods_ids: list[int]) -> list[_Row]:
                 SELECT l.id, l.goods_id, l.item_ref, l.last_pushed_quantity
                 FROM channels_sync_listing l
                 WHERE l.shop_id = %s AND l.status <> 'deleted' AND l.item_ref <> ''
-                  AND (l.goods_id = ANY(%s) OR l.goods_id IN (
+                  AND l.goods_id = ANY(%s::bigint[] || ARRAY(
                         SELECT c.combo_id FROM inventory_combocomponent c
                         WHERE c.component_id = ANY(%s)))
                 ORDER BY l.id
@@ -449,7 +468,9 @@ def _plan(listings, sellable, batch_size):
     ]
 
 
-def _send_batch(shop, adapter, key, entries, sellable, trigger, user_id, *, first=None):
+def _send_batch(
+    shop, adapter, key, entries, sellable, trigger, user_id, *, first=None, before_retry=None
+):
     """Send one batch with compare-and-set rounds; write its sync records. Returns
     [(listing, ok, message)]. ``first``: the future of the first call, already sent by the
     pipeline (its result: a list of ``LevelResult`` or the ``PlatformError``)."""
@@ -489,6 +510,8 @@ def _send_batch(shop, adapter, key, entries, sellable, trigger, user_id, *, firs
         pending = {}
         if stale:
             # Re-read what the platform holds and recompute from the database now.
+            if before_retry is not None:
+                before_retry()
             try:
                 current = adapter.get_levels([row.item_ref for row in stale.values()])
             except PlatformError as exc:
@@ -519,7 +542,7 @@ def _record(shop, key, done, inputs, trigger, user_id):
                         UPDATE channels_sync_listing l
                         SET last_pushed_quantity = v.quantity, last_pushed_at = %s
                         FROM unnest(%s::bigint[], %s::int[]) AS v(id, quantity)
-                        WHERE l.id = v.id
+                        WHERE l.id = v.id AND l.id = ANY(%s)
                     )
                     INSERT INTO channels_sync_syncrecord
                         (shop_id, listing_id, goods_id, quantity, previous_quantity, inputs,
@@ -534,6 +557,7 @@ def _record(shop, key, done, inputs, trigger, user_id):
                         now,
                         [row.pk for row, ok, *_r in done if ok],
                         [quantity for _row, ok, _m, quantity, _e in done if ok],
+                        [row.pk for row, ok, *_r in done if ok],
                         shop.pk,
                         trigger,
                         key,
@@ -599,7 +623,13 @@ def _settle(row_ids, goods_of_row, failed_goods, errors) -> None:
     ok_rows = [pk for pk in row_ids if goods_of_row[pk] not in failed_goods]
     bad_rows = [pk for pk in row_ids if goods_of_row[pk] in failed_goods]
     with transaction.atomic():
-        OutboxItem.objects.filter(pk__in=ok_rows).delete()
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "DELETE FROM channels_sync_outboxitem WHERE id = ANY(%s)", [sorted(ok_rows)]
+                )
+        else:
+            OutboxItem.objects.filter(pk__in=ok_rows).delete()
         if not bad_rows:
             return
         rows = list(

@@ -155,3 +155,38 @@ def test_freezing_stock_lowers_the_next_push(fake_shopify):
     )
     shop_push(shop.pk, adapter=_adapter(shop))
     assert fake_shopify.quantity_of("P-0") == 3
+
+
+def test_batches_span_claims_so_calls_are_the_minimum_and_keys_are_stored_per_row(
+    fake_shopify, monkeypatch
+):
+    # given: claims of 4 goods, batches of 3 (a batch per claim would take 4 calls for 8)
+    from channels_sync.services import push
+
+    monkeypatch.setattr(push, "CLAIM_BATCHES", 1)
+    monkeypatch.setattr(push, "CLAIM_MIN", 4)
+    monkeypatch.setattr(ShopifyAdapter, "batch_size", 3)
+    shop, _bin, _listings = _setup(fake_shopify, count=8, quantity=2)
+    sent_keys = []
+    real = push._mark_sending
+
+    def spy(payload, nothing):
+        real(payload, nothing)
+        sent_keys.extend(
+            OutboxItem.objects.filter(pk__in=list(payload)).values_list(
+                "idempotency_key", flat=True
+            )
+        )
+
+    monkeypatch.setattr(push, "_mark_sending", spy)
+
+    # when
+    summary = shop_push(shop.pk, adapter=_adapter(shop))
+
+    # then: ceil(8 / 3) calls, each key stored on its rows before its call, all recorded
+    assert summary.succeeded == 8 and summary.failed == 0
+    assert fake_shopify.set_calls == 3
+    assert len(set(sent_keys)) == 3 and all(sent_keys)
+    assert set(SyncRecord.objects.values_list("idempotency_key", flat=True)) == set(sent_keys)
+    assert [fake_shopify.quantity_of(f"P-{n}") for n in range(8)] == list(range(2, 10))
+    assert not OutboxItem.objects.filter(shop=shop).exists()
