@@ -6,11 +6,21 @@ by page: upserts listings by (shop, variant id), matches new or unmatched ones b
 barcode, and on a full sync marks listings the platform no longer has as deleted (never deletes
 them). An incremental sync asks for changes since the last successful sync minus ``OVERLAP``
 so nothing falls between two runs. A listing newly matched queues its goods for a push.
+
+Deletions (listings are marked ``deleted``, never deleted):
+- a full sync marks every listing the platform no longer lists;
+- an incremental sync asks the platform's deletion feed where it documents one
+  (``PlatformAdapter.deleted_since``: Shopify's ``events`` with ``action:'destroy'``), and takes
+  a product reported with status "deleted" (the own-shop REST contract's soft delete) as such;
+- and since a feed can miss things (a variant removed from a live product, a shop that drops
+  deleted rows), an incremental sync becomes a full reconcile when the shop's last full sync
+  is older than ``RECONCILE_AFTER`` (``WMS_PRODUCT_RECONCILE_HOURS``, default 24).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from datetime import timedelta
 
 from django.db import transaction
@@ -31,6 +41,7 @@ from wms.outbox import enqueue_on_commit
 logger = logging.getLogger(__name__)
 
 OVERLAP = timedelta(minutes=10)
+RECONCILE_AFTER = timedelta(hours=int(os.environ.get("WMS_PRODUCT_RECONCILE_HOURS", "24")))
 JOB_KIND = "channels_sync.product_sync"  # the job's advisory lock and sweeper name
 RUN_TASK = "channels_sync.product_sync"  # the Celery task, queued by name after commit
 
@@ -38,10 +49,10 @@ RUN_TASK = "channels_sync.product_sync"  # the Celery task, queued by name after
 def product_sync_start(*, shop: Shop, mode: str, user) -> ProductSyncRun:
     """Queue a product sync; refuses while another sync of the shop is queued or running."""
     with transaction.atomic():
-        Shop.objects.select_for_update().get(pk=shop.pk)
+        shop = Shop.objects.select_for_update().get(pk=shop.pk)  # fresh: its last sync time
         if ProductSyncRun.objects.filter(shop=shop, status__in=["queued", "running"]).exists():
             raise ChannelError(_("A product sync of this shop is already running."))
-        if mode == ProductSyncRun.Mode.INCREMENTAL and shop.last_product_sync_at is None:
+        if mode == ProductSyncRun.Mode.INCREMENTAL and _reconcile_due(shop):
             mode = ProductSyncRun.Mode.FULL
         run = ProductSyncRun.objects.create(
             shop=shop,
@@ -53,6 +64,21 @@ def product_sync_start(*, shop: Shop, mode: str, user) -> ProductSyncRun:
         )
         enqueue_on_commit(RUN_TASK, run.pk)
     return run
+
+
+def _reconcile_due(shop: Shop) -> bool:
+    """An incremental sync is made a full one: never synced, or no full sync for a while."""
+    if shop.last_product_sync_at is None:
+        return True
+    last_full = (
+        ProductSyncRun.objects.filter(
+            shop=shop, mode=ProductSyncRun.Mode.FULL, status=ProductSyncRun.Status.DONE
+        )
+        .order_by("-pk")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    return last_full is None or last_full < timezone.now() - RECONCILE_AFTER
 
 
 def product_sync_run(run_id: int, *, adapter: PlatformAdapter | None = None) -> ProductSyncRun:
@@ -82,13 +108,17 @@ def _run(run: ProductSyncRun, adapter: PlatformAdapter | None) -> ProductSyncRun
     started = timezone.now()
     own = adapter is None
     adapter = adapter or adapters.for_shop(shop)
-    seen: set[str] = set()
+    seen: set[str] = set()  # live products the platform listed
+    received: set[str] = set()
+    soft_deleted = 0
     try:
         for page in adapter.iter_product_pages(run.since):
-            if page and all(p.variant_ref in seen for p in page):
+            if page and all(p.variant_ref in received for p in page):
                 raise PlatformError("the platform sent the same page twice", transient=False)
             counts = _store_page(shop, page)
-            seen.update(p.variant_ref for p in page)
+            soft_deleted += counts["deleted"]
+            received.update(p.variant_ref for p in page)
+            seen.update(p.variant_ref for p in page if p.status != Listing.Status.DELETED)
             ProductSyncRun.objects.filter(pk=run.pk).update(
                 done=len(seen),
                 total=max(len(seen), run.total),
@@ -98,17 +128,20 @@ def _run(run: ProductSyncRun, adapter: PlatformAdapter | None) -> ProductSyncRun
                 heartbeat_at=timezone.now(),
             )
             run.refresh_from_db()
+        live = Listing.objects.filter(shop=shop).exclude(status=Listing.Status.DELETED)
         deleted = 0
         if run.mode == ProductSyncRun.Mode.FULL:
-            deleted = (
-                Listing.objects.filter(shop=shop)
-                .exclude(variant_ref__in=list(seen))
-                .exclude(status=Listing.Status.DELETED)
-                .update(status=Listing.Status.DELETED)
-            )
+            deleted = live.exclude(variant_ref__in=list(seen)).update(status=Listing.Status.DELETED)
+        elif run.since is not None:
+            gone = adapter.deleted_since(run.since)
+            if gone is not None and (gone.product_refs or gone.variant_refs):
+                deleted = live.filter(
+                    Q(product_ref__in=list(gone.product_refs))
+                    | Q(variant_ref__in=list(gone.variant_refs))
+                ).update(status=Listing.Status.DELETED)
         ProductSyncRun.objects.filter(pk=run.pk).update(
             status=ProductSyncRun.Status.DONE,
-            deleted=deleted,
+            deleted=deleted + soft_deleted,
             total=len(seen),
             done=len(seen),
             finished_at=timezone.now(),
@@ -158,7 +191,7 @@ def job_kind() -> JobKind:
 
 
 def _store_page(shop: Shop, page: list[PlatformProduct]) -> dict[str, int]:
-    counts = {"created": 0, "updated": 0, "matched": 0}
+    counts = {"created": 0, "updated": 0, "matched": 0, "deleted": 0}
     if not page:
         return counts
     with transaction.atomic():
@@ -171,7 +204,7 @@ def _store_page(shop: Shop, page: list[PlatformProduct]) -> dict[str, int]:
         for product in page:
             status = (
                 product.status
-                if product.status in {"active", "draft", "archived"}
+                if product.status in {"active", "draft", "archived", "deleted"}
                 else Listing.Status.ACTIVE
             )
             fields = {
@@ -184,6 +217,8 @@ def _store_page(shop: Shop, page: list[PlatformProduct]) -> dict[str, int]:
                 "platform_updated_at": product.updated_at,
             }
             row = existing.get(product.variant_ref)
+            if status == Listing.Status.DELETED and (row is None or row.status != status):
+                counts["deleted"] += 1
             if row is None:
                 row = Listing.objects.create(shop=shop, variant_ref=product.variant_ref, **fields)
                 counts["created"] += 1
