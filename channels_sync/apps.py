@@ -18,3 +18,6 @@ class ChannelsSyncConfig(AppConfig):
         from wms.jobs import register_job_kind
 
         register_job_kind(products.job_kind())
+
+        # The import engine's bulk binding sheet (registers itself on import).
+        from channels_sync import imports  # noqa: F401
