@@ -4,10 +4,12 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from wms.migration_ops import RunPostgreSQL
+
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("channels_sync", "0005_order_roles"),
+        ("channels_sync", "0006_outbox_trigger"),
         ("inventory", "0012_draft_age_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
@@ -15,10 +17,9 @@ class Migration(migrations.Migration):
     operations = [
         # Every push rewrites each listing's last pushed quantity: free room in each page lets
         # PostgreSQL update the row in place (HOT), without touching the table's indexes.
-        migrations.RunSQL(
+        RunPostgreSQL(
             "ALTER TABLE channels_sync_listing SET (fillfactor = 70)",
             "ALTER TABLE channels_sync_listing RESET (fillfactor)",
-            elidable=False,
         ),
         migrations.AddField(
             model_name="productsyncrun",
