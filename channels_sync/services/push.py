@@ -205,6 +205,7 @@ class _Pipeline:
         self.entries: deque = deque()  # (round, row, quantity, expected, key)
         self.open_key = uuid.uuid4().hex
         self.open_count = 0
+        self.open_listings: set[int] = set()  # a listing goes at most once in one call
         self.exhausted = False
         self.state = binding_state(shop)
 
@@ -229,6 +230,10 @@ class _Pipeline:
                     continue
                 quantity = round_.sellable[row.pk].quantity
                 expected = row.last_pushed_quantity
+                if row.pk in self.open_listings:
+                    # Queued already by an earlier claim (a newer outbox row of its goods, or a
+                    # combo's other component): this one goes in the next call, after it.
+                    self._close_open_batch()
                 key = self.open_key
                 self.entries.append((round_, row, quantity, expected, key))
                 round_.outstanding += 1
@@ -236,8 +241,9 @@ class _Pipeline:
                     for pk in round_.rows_by_goods.get(goods_id, []):
                         payload[pk].append([key, row.pk, row.item_ref, quantity, expected])
                 self.open_count += 1
+                self.open_listings.add(row.pk)
                 if self.open_count == self.size:
-                    self.open_key, self.open_count = uuid.uuid4().hex, 0
+                    self._close_open_batch()
             round_.row_ids = sorted(payload)
             nothing_to_send = [pk for pk in round_.goods_of_row if pk not in payload]
             _mark_sending(payload, nothing_to_send)
@@ -252,8 +258,12 @@ class _Pipeline:
         while self.entries and self.entries[0][4] == key:
             batch.append(self.entries.popleft())
         if key == self.open_key:  # a partial batch goes out (nothing more to claim)
-            self.open_key, self.open_count = uuid.uuid4().hex, 0
+            self._close_open_batch()
         return key, batch
+
+    def _close_open_batch(self) -> None:
+        self.open_key, self.open_count = uuid.uuid4().hex, 0
+        self.open_listings = set()
 
     # -- the loop ----------------------------------------------------------------------------
     def run(self) -> None:

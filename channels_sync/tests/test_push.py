@@ -190,3 +190,45 @@ def test_batches_span_claims_so_calls_are_the_minimum_and_keys_are_stored_per_ro
     assert set(SyncRecord.objects.values_list("idempotency_key", flat=True)) == set(sent_keys)
     assert [fake_shopify.quantity_of(f"P-{n}") for n in range(8)] == list(range(2, 10))
     assert not OutboxItem.objects.filter(shop=shop).exists()
+
+
+def test_a_listing_queued_by_two_claims_never_goes_twice_in_one_call(fake_shopify, monkeypatch):
+    # given: a combo listing whose two components are claimed one claim at a time
+    from channels_sync.services import push
+    from inventory.tests.factories import ComboComponentFactory
+
+    monkeypatch.setattr(push, "CLAIM_BATCHES", 0)  # claims of one goods
+    monkeypatch.setattr(push, "CLAIM_MIN", 1)
+    monkeypatch.setattr(ShopifyAdapter, "batch_size", 5)
+    shop, bin_a, listings = _setup(fake_shopify, count=2, quantity=6)  # components P-0, P-1
+    combo = GoodsFactory(sku="COMBO", is_combo=True)
+    for listing in listings:
+        ComboComponentFactory(combo=combo, component=listing.goods, quantity=2)
+    variant = fake_shopify.add_variant("COMBO", quantity=0)
+    ListingFactory(
+        shop=shop,
+        goods=combo,
+        sku="COMBO",
+        variant_ref=variant.id,
+        item_ref=variant.item_id,
+        last_pushed_quantity=0,
+    )
+    sent = []
+    real = ShopifyAdapter.set_levels
+
+    def spy(self, updates, *, idempotency_key):
+        sent.append([u.item_ref for u in updates])
+        return real(self, updates, idempotency_key=idempotency_key)
+
+    monkeypatch.setattr(ShopifyAdapter, "set_levels", spy)
+
+    # when
+    summary = shop_push(shop.pk, adapter=_adapter(shop))
+
+    # then: the combo listing went out in two calls (the second by compare-and-set after the
+    # first), never twice in one call; the end state is right
+    assert summary.failed == 0, summary.errors
+    assert all(len(items) == len(set(items)) for items in sent), sent
+    assert sum(1 for items in sent if variant.item_id in items) >= 2
+    assert fake_shopify.quantity_of("COMBO") == 3  # min(6 // 2, 7 // 2)
+    assert not OutboxItem.objects.filter(shop=shop).exists()
