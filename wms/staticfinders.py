@@ -42,7 +42,7 @@ class NpmFileFinder(BaseFinder):
     def find(self, path: str, find_all: bool = False, **kwargs):
         source = self._files().get(path)
         if source is None or not source.is_file():
-            return [] if find_all else None
+            return []  # what Django's own finders answer for "not here", whatever find_all
         return [str(source)] if find_all else str(source)
 
     def list(self, ignore_patterns):
