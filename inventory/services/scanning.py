@@ -226,21 +226,27 @@ def scan_apply(
     session: ScanSession,
     user,
     code: str,
+    document=None,
     quantity: int = 1,
     confirm: bool = False,
     gap_ms: int | None = None,
 ) -> ScanOutcome:
-    """Apply one scan to ``session`` (see the module docstring). Never raises a StockError:
+    """Apply one scan to the user's session of ``session.mode`` on ``session.document_id`` (an
+    unsaved ``ScanSession`` will do: it is found, or created, and locked by that key; see the
+    module docstring). Never raises a StockError:
     a refusal is a ``refused`` outcome and its transaction part is rolled back. Locks the session
     row for the whole scan. ``gap_ms`` is the screen's own measure of the time since the same
     code was scanned (the server's clock also counts the round trip); without it the server's
-    times decide whether a repeat is a bounce."""
+    times decide whether a repeat is a bounce. ``document`` is the session's document when the
+    caller already holds it (read again otherwise). The plan a pick scan used is left on
+    ``session.plan`` for the screen."""
     with transaction.atomic():
-        locked = (
-            ScanSession.objects.select_for_update(of=("self",))
-            .select_related("bin__warehouse")
-            .get(pk=session.pk)
-        )
+        mine = ScanSession.objects.select_for_update(of=("self",)).select_related("bin__warehouse")
+        key = {"user": user, "mode": session.mode, "document_id": session.document_id}
+        locked = mine.filter(**key).first()
+        if locked is None:
+            scan_session_open(**key)
+            locked = mine.get(**key)
         now = timezone.now()
         text = normalize_scan(code)[:200]
         if gap_ms is not None:
@@ -255,11 +261,12 @@ def scan_apply(
         handler = _HANDLERS[locked.mode]
         try:
             with transaction.atomic():
-                outcome = handler(locked, user, text, quantity, bounce)
+                outcome = handler(locked, user, text, quantity, bounce, document)
         except StockError as error:
             outcome = ScanOutcome("refused", str(error), text)
         locked.save()
-    session.bin, session.bin_id, session.state = locked.bin, locked.bin_id, locked.state
+    session.pk, session.bin, session.state = locked.pk, locked.bin, locked.state
+    session.plan = getattr(locked, "plan", None)
     return outcome
 
 
@@ -310,8 +317,14 @@ def _goods_and_batch(hit) -> tuple[Goods, BatchHit | None]:
     return hit.goods, None
 
 
-def _receive(session, user, code, quantity, bounce) -> ScanOutcome:
-    sheet = InboundSheet.objects.filter(pk=session.document_id).first()
+def _document_of(session: ScanSession, model, document):
+    if document is not None and isinstance(document, model) and document.pk == session.document_id:
+        return document
+    return model.objects.filter(pk=session.document_id).first()
+
+
+def _receive(session, user, code, quantity, bounce, document=None) -> ScanOutcome:
+    sheet = _document_of(session, InboundSheet, document)
     if sheet is None:
         raise ScanRefused(_("This document no longer exists."))
     hit = _resolve(user, code, sheet.warehouse_id)
@@ -359,12 +372,13 @@ def pick_progress(session: ScanSession, plan: list[picking.PickRow]) -> list[dic
     return sorted(stops.values(), key=lambda stop: stop["row"].walk_key)
 
 
-def _pick(session, user, code, quantity, bounce) -> ScanOutcome:
-    sheet = OutboundSheet.objects.filter(pk=session.document_id).first()
+def _pick(session, user, code, quantity, bounce, document=None) -> ScanOutcome:
+    sheet = _document_of(session, OutboundSheet, document)
     if sheet is None:
         raise ScanRefused(_("This document no longer exists."))
     hit = _resolve(user, code, sheet.warehouse_id)
-    stops = pick_progress(session, picking.pick_plan([sheet]))
+    session.plan = picking.pick_plan([sheet])
+    stops = pick_progress(session, session.plan)
     if isinstance(hit, BinHit):
         bin_ = _bin_of(hit, sheet.warehouse_id)
         here = [stop for stop in stops if stop["row"].bin_id == bin_.pk and stop["left"] > 0]
@@ -468,7 +482,7 @@ def _balances_in_bin(goods: Goods, bin_: Bin) -> list[StockBalance]:
     )
 
 
-def _move(session, user, code, quantity, bounce) -> ScanOutcome:
+def _move(session, user, code, quantity, bounce, document=None) -> ScanOutcome:
     hit = _resolve(user, code, session.bin.warehouse_id if session.bin else None)
     items = [list(item) for item in session.state.get("items", [])]
     if isinstance(hit, BinHit):
@@ -563,8 +577,8 @@ def _move_post(session, user, to_bin: Bin, items: list, code: str) -> ScanOutcom
     return ScanOutcome("ok", message, code)
 
 
-def _count(session, user, code, quantity, bounce) -> ScanOutcome:
-    count = StockCount.objects.filter(pk=session.document_id).first()
+def _count(session, user, code, quantity, bounce, document=None) -> ScanOutcome:
+    count = _document_of(session, StockCount, document)
     if count is None:
         raise ScanRefused(_("This document no longer exists."))
     hit = _resolve(user, code, count.warehouse_id)

@@ -15,7 +15,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import F
+from django.db.models import Count, F, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -39,6 +39,8 @@ from inventory.services import stock as stock_services
 from wms.http import permission, respond
 
 Mode = ScanSession.Mode
+#: The receive screen lists the latest lines (the totals count them all).
+RECENT_LINES = 30
 
 
 class ScanForm(forms.Form):
@@ -109,9 +111,10 @@ SCREENS = {
 }
 
 
-def _screen(request: HttpRequest, mode: str, pk: int | None):
+def _screen(request: HttpRequest, mode: str, pk: int | None, *, read_session: bool = True):
     """The screen, its document (a draft, else 404 for a missing one and a redirect for a
-    posted one, decided by the caller) and the user's session; 403 without the permissions."""
+    posted one, decided by the caller) and the user's session (read, or only named for
+    ``scan_apply`` to lock); 403 without the permissions."""
     screen = SCREENS.get(mode)
     if screen is None:
         raise Http404
@@ -120,6 +123,8 @@ def _screen(request: HttpRequest, mode: str, pk: int | None):
     document = None
     if screen.model is not None:
         document = get_object_or_404(screen.model.objects.select_related("warehouse"), pk=pk)
+    if not read_session:
+        return screen, document, ScanSession(user=request.user, mode=mode, document_id=pk or 0)
     session = scanning.scan_session_open(user=request.user, mode=mode, document_id=pk or 0)
     return screen, document, session
 
@@ -145,11 +150,16 @@ def _panel(screen: Screen, document, session: ScanSession) -> dict:
         context["lines"] = list(
             InboundLine.objects.filter(sheet=document)
             .select_related("goods", "bin", "batch")
-            .order_by("-pk")[:200]
+            .order_by("-pk")[:RECENT_LINES]
         )
-        context["units"] = sum(line.quantity for line in context["lines"])
+        totals = InboundLine.objects.filter(sheet=document).aggregate(
+            count=Count("pk"), units=Sum("quantity")
+        )
+        context["line_count"], context["units"] = totals["count"], totals["units"] or 0
     elif screen.mode == Mode.PICK:
-        plan = picking.pick_plan([document]) if document.is_draft else []
+        plan = getattr(session, "plan", None)
+        if plan is None:
+            plan = picking.pick_plan([document]) if document.is_draft else []
         stops = scanning.pick_progress(session, plan)
         context["stops"] = stops
         context["short"] = [row for row in plan if row.bin_id is None]
@@ -198,7 +208,7 @@ def _render(request, screen, document, session, *, outcome=None, form=None, stat
 def scan_session_view(request: HttpRequest, mode: str, pk: int | None = None) -> HttpResponse:
     """GET: the scan screen of a draft document (a posted one redirects to it). POST: one scan
     (``code``, ``quantity`` default 1, ``confirm`` after a bounce question, ``gap_ms``)."""
-    screen, document, session = _screen(request, mode, pk)
+    screen, document, session = _screen(request, mode, pk, read_session=request.method == "GET")
     if document is not None and not document.is_draft:
         messages.info(request, _("%(doc)s is posted.") % {"doc": document.number})
         return redirect(_detail_url(mode, document.pk))
@@ -206,6 +216,7 @@ def scan_session_view(request: HttpRequest, mode: str, pk: int | None = None) ->
         return _render(request, screen, document, session)
     form = ScanForm(request.POST)
     if not form.is_valid():
+        session = scanning.scan_session_open(user=request.user, mode=mode, document_id=pk or 0)
         outcome = scanning.ScanOutcome("refused", _("Nothing was scanned."))
         return _render(request, screen, document, session, outcome=outcome)
     data = form.cleaned_data
@@ -216,6 +227,7 @@ def scan_session_view(request: HttpRequest, mode: str, pk: int | None = None) ->
         quantity=data.get("quantity") or 1,
         confirm=data.get("confirm", False),
         gap_ms=data.get("gap_ms"),
+        document=document,
     )
     return _render(request, screen, document, session, outcome=outcome)
 
