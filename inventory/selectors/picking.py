@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import F
+from django.utils import timezone
 
 from inventory.models import (
     DocumentType,
@@ -111,6 +112,7 @@ def pick_plan(sheets: list[OutboundSheet]) -> list[PickRow]:
         for balance in balances:
             balance.promised = 0
             candidates.setdefault((balance.warehouse_id, balance.goods_id), []).append(balance)
+    today = timezone.localdate()
     for line in lines:
         sheet = by_sheet[line.sheet_id]
         common = {
@@ -141,6 +143,9 @@ def pick_plan(sheets: list[OutboundSheet]) -> list[PickRow]:
             if left <= 0:
                 break
             if line.batch_id and balance.batch_id != line.batch_id:
+                continue
+            expiry = balance.batch.expiry_date if balance.batch else None
+            if expiry is not None and expiry < today and not sheet.allow_expired:
                 continue
             take = min(left, balance.available_qty - balance.promised)
             if take <= 0:

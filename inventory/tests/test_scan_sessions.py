@@ -302,6 +302,23 @@ def test_frozen_stock_is_not_on_the_pick_list(client, staff, zone):
     assert outcome(scan(client, url, "B-02")) == "ok"
 
 
+def test_expired_batch_is_not_on_the_pick_list(client, staff, zone):
+    # given the only MASK in A-01 expired yesterday, a good batch in B-01
+    a, b = BinFactory(zone=zone, code="A-01"), BinFactory(zone=zone, code="B-01")
+    mask = GoodsFactory(sku="MASK")
+    yesterday = datetime.date.today() - datetime.timedelta(days=1)
+    receive_stock(mask, a, 5, batch=BatchFactory(goods=mask, expiry_date=yesterday))
+    receive_stock(mask, b, 5, batch=BatchFactory(goods=mask))
+    sheet = services.outbound_sheet_create(
+        warehouse=zone.warehouse, type="order_shipment", user=staff
+    )
+    services.outbound_line_add(sheet=sheet, goods=mask, quantity=1)
+    url = reverse("inventory:scan-pick", args=[sheet.pk])
+    # then the expired bin is refused at once, the good one accepted
+    assert outcome(scan(client, url, "A-01")) == "refused"
+    assert outcome(scan(client, url, "B-01")) == "ok"
+
+
 # --- moves --------------------------------------------------------------------------------------
 
 
