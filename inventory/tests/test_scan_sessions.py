@@ -189,6 +189,18 @@ def test_receive_scan_costs_a_fixed_number_of_queries(
     assert outcome(response) == "ok"
 
 
+def test_an_absurd_quantity_is_refused_in_words(client, staff, zone):
+    BinFactory(zone=zone, code="A-01")
+    GoodsFactory(sku="MASK")
+    sheet = services.inbound_sheet_create(warehouse=zone.warehouse, type="purchase", user=staff)
+    url = reverse("inventory:scan-receive", args=[sheet.pk])
+    scan(client, url, "A-01")
+    response = client.post(url, {"code": "MASK", "quantity": "99999999999"}, HTTP_HX_REQUEST="true")
+    assert outcome(response) == "refused"
+    assert "Quantity" in response.content.decode()
+    assert not InboundLine.objects.exists()
+
+
 # --- picking ------------------------------------------------------------------------------------
 
 
@@ -417,3 +429,7 @@ def test_wave_pick_list_merges_sheets_in_bin_order(client, staff, zone):
     assert response.status_code == 400
     assert client.get(reverse("inventory:wave-pick-list")).status_code == 400
     assert OutboundSheet.objects.get(pk=sheets[1].pk).is_draft
+    # the outbound list offers the drafts for a wave, not the posted sheet
+    html = client.get(reverse("inventory:outbound-list")).content.decode()
+    assert f'name="sheet" value="{sheets[1].pk}" form="wave-form"' in html
+    assert f'name="sheet" value="{sheets[0].pk}"' not in html

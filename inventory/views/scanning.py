@@ -217,7 +217,12 @@ def scan_session_view(request: HttpRequest, mode: str, pk: int | None = None) ->
     form = ScanForm(request.POST)
     if not form.is_valid():
         session = scanning.scan_session_open(user=request.user, mode=mode, document_id=pk or 0)
-        outcome = scanning.ScanOutcome("refused", _("Nothing was scanned."))
+        message = (
+            _("Quantity: %(error)s") % {"error": form.errors["quantity"][0]}
+            if "quantity" in form.errors
+            else _("Nothing was scanned.")
+        )
+        outcome = scanning.ScanOutcome("refused", message)
         return _render(request, screen, document, session, outcome=outcome)
     data = form.cleaned_data
     outcome = scanning.scan_apply(
