@@ -3,7 +3,8 @@
 ``pick_plan(sheets)`` turns draft outbound sheets into rows (sheet, goods, bin, batch, quantity)
 in bin walk order: a line with a bin is picked there; a line without one is spread over the
 warehouse's available stock first-expiry-first-out (active bins only, bin code breaking ties), as
-the ledger would pick it. Frozen and reserved units are never planned, so a bin whose stock a
+the ledger would pick it. Frozen units are planned only for a line taken from frozen stock (scrap, purchase return: the
+ledger takes those from the frozen column), reserved units never, so a bin whose stock a
 freeze holds is not on the list and a scan of it is refused at once. Sheets of one wave share the
 stock: two sheets never get the same units. Posted sheets plan from their movements (what they
 took). Two queries for any number of drafts of one warehouse.
@@ -14,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from inventory.models import (
@@ -105,12 +106,12 @@ def pick_plan(sheets: list[OutboundSheet]) -> list[PickRow]:
                 warehouse_id__in=warehouses, goods_id__in=open_goods, bin__is_active=True
             )
             .with_available()
-            .filter(available_qty__gt=0)
+            .filter(Q(available_qty__gt=0) | Q(frozen__gt=0))
             .select_related("bin", "batch")
             .order_by(F("batch__expiry_date").asc(nulls_last=True), "bin__code", "pk")
         )
         for balance in balances:
-            balance.promised = 0
+            balance.promised = {"available": 0, "frozen": 0}
             candidates.setdefault((balance.warehouse_id, balance.goods_id), []).append(balance)
     today = timezone.localdate()
     for line in lines:
@@ -147,10 +148,12 @@ def pick_plan(sheets: list[OutboundSheet]) -> list[PickRow]:
             expiry = balance.batch.expiry_date if balance.batch else None
             if expiry is not None and expiry < today and not sheet.allow_expired:
                 continue
-            take = min(left, balance.available_qty - balance.promised)
+            column = "frozen" if line.from_frozen else "available"
+            free = balance.frozen if line.from_frozen else balance.available_qty
+            take = min(left, free - balance.promised[column])
             if take <= 0:
                 continue
-            balance.promised += take
+            balance.promised[column] += take
             left -= take
             rows.append(
                 PickRow(

@@ -314,6 +314,30 @@ def test_frozen_stock_is_not_on_the_pick_list(client, staff, zone):
     assert outcome(scan(client, url, "B-02")) == "ok"
 
 
+def test_scrap_from_frozen_stock_is_picked_from_the_frozen_units(client, make_user, zone):
+    # given frozen MASK in A-01 and a scrap sheet taking it from frozen stock (a manager's)
+    manager = make_user("manager")
+    client.force_login(manager)
+    a = BinFactory(zone=zone, code="A-01")
+    mask = GoodsFactory(sku="MASK")
+    balance = receive_stock(mask, a, 3)
+    ledger.freeze(
+        holds=[ledger.Hold(balance.pk, 3)], document=ledger.Document(type="other", ref="t")
+    )
+    sheet = services.outbound_sheet_create(warehouse=zone.warehouse, type="other", user=manager)
+    services.outbound_line_add(sheet=sheet, goods=mask, quantity=2, from_frozen=True)
+    url = reverse("inventory:scan-pick", args=[sheet.pk])
+    # when picked by scan and shipped
+    scan(client, url, "A-01")
+    scan(client, url, "MASK")
+    assert outcome(scan(client, url, "MASK", gap_ms=900)) == "done"
+    response = client.post(reverse("inventory:scan-pick-finish", args=[sheet.pk]))
+    # then the frozen units left
+    assert response.status_code == 302
+    balance.refresh_from_db()
+    assert (balance.on_hand, balance.frozen) == (1, 1)
+
+
 def test_expired_batch_is_not_on_the_pick_list(client, staff, zone):
     # given the only MASK in A-01 expired yesterday, a good batch in B-01
     a, b = BinFactory(zone=zone, code="A-01"), BinFactory(zone=zone, code="B-01")
