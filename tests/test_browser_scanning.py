@@ -51,10 +51,10 @@ def clerk(chromium, live_server, make_user):
     context.close()
 
 
-def scanner(page, code: str) -> None:
+def scanner(page, code: str, delay: float = 2) -> None:
     """What a keyboard-wedge scanner does: the code's keystrokes in a burst, then Enter, into
     whatever has the focus (the scan box keeps it)."""
-    page.keyboard.type(code, delay=2)
+    page.keyboard.type(code, delay=delay)
     page.keyboard.press("Enter")
 
 
@@ -88,7 +88,7 @@ def test_clerk_receives_picks_moves_and_counts_by_scan(clerk):
     expect(page.locator(".scan-line[data-sku='MASK-BOX-50'] [data-qty]")).to_have_text("2")
     page.wait_for_timeout(400)
     scanner(page, EAN)
-    scanner(page, EAN)  # the scanner bounced: the same code again at once
+    scanner(page, EAN, delay=0)  # the scanner bounced: the same code again at once
     expect_outcome(page, "bounce", "scanned twice")
     expect(page.locator(".scan-line[data-sku='MASK-BOX-50'] [data-qty]")).to_have_text("3")
     page.get_by_role("button", name="Yes, add another").click()
@@ -104,6 +104,7 @@ def test_clerk_receives_picks_moves_and_counts_by_scan(clerk):
     services.outbound_line_add(sheet=out, goods=glove, quantity=1)
     page.goto(f"/inventory/outbound/{out.pk}/")
     page.get_by_role("link", name="Pick by scan").click()
+    expect(page.locator("#id_code")).to_be_focused()  # the scanner types into the scan box
     expect(page.locator(".scan-line")).to_have_count(2)
     scanner(page, "A-01")
     expect_outcome(page, "ok", "MASK-BOX-50 × 2")
@@ -130,6 +131,7 @@ def test_clerk_receives_picks_moves_and_counts_by_scan(clerk):
     # --- move: from A-01, the goods, into B-01 ---
     page.goto("/inventory/transfers/")
     page.get_by_role("link", name="Move by scan").click()
+    expect(page.locator("#id_code")).to_be_focused()
     scanner(page, "A-01")
     expect_outcome(page, "ok", "A-01")
     scanner(page, EAN)
@@ -143,7 +145,10 @@ def test_clerk_receives_picks_moves_and_counts_by_scan(clerk):
     count = services.count_create(warehouse=zone.warehouse, reason="cycle count", user=user)
     page.goto(f"/inventory/counts/{count.pk}/")
     page.get_by_role("link", name="Count by scan").click()
+    expect(page.locator("#id_code")).to_be_focused()
     page.get_by_role("button", name="Blind count: off (hide expected)").click()
+    expect(page.get_by_role("button", name="Blind count: on (show expected)")).to_be_visible()
+    expect(page.locator("#id_code")).to_be_focused()
     scanner(page, "B-01")
     expect_outcome(page, "ok", "B-01")
     for _unit in range(3):
