@@ -155,6 +155,10 @@ def test_receive_post_from_the_scan_screen(client, staff, zone):
     assert response.status_code == 302
     assert StockBalance.objects.get(goods=goods, bin=bin_).on_hand == 1
     assert not ScanSession.objects.exists()
+    # a second submit posts nothing more
+    response = client.post(reverse("inventory:scan-receive-finish", args=[sheet.pk]))
+    assert response.status_code == 302
+    assert StockBalance.objects.get(goods=goods, bin=bin_).on_hand == 1
 
 
 def test_scan_screens_need_permissions(client, make_user, zone):

@@ -245,6 +245,9 @@ def scan_finish_view(request: HttpRequest, mode: str, pk: int) -> HttpResponse:
     screen, document, session = _screen(request, mode, pk)
     if not request.user.has_perm(screen.finish_perm):
         raise PermissionDenied
+    if document is None or not document.is_draft:  # a double submit: posted already
+        messages.info(request, _("%(doc)s is posted.") % {"doc": document.number})
+        return redirect(_detail_url(mode, pk))
     try:
         if mode == Mode.RECEIVE:
             stock_services.inbound_sheet_post(sheet_id=document.pk, user=request.user)
