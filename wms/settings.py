@@ -323,6 +323,9 @@ WMS_FIELD_KEY = os.environ.get("WMS_FIELD_KEY", _DEV_FIELD_KEY if DEBUG else "")
 # lives in the default cache: configure a shared cache (Redis) when running several processes.
 WMS_API_RATE = os.environ.get("WMS_API_RATE", "600/min")
 WMS_WEBHOOKS_ALLOW_HTTP = env_bool("WMS_WEBHOOKS_ALLOW_HTTP", False)
+# How stale a process's "who subscribes to what" snapshot may be (api.webhooks.outbox): a
+# subscription saved in another process receives events at most this many seconds later.
+WMS_WEBHOOK_SNAPSHOT_SECONDS = float(os.environ.get("WMS_WEBHOOK_SNAPSHOT_SECONDS", "1"))
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "api.authentication.TokenAuthentication",
