@@ -276,7 +276,7 @@ def freeze_stop_sticky_view(request: HttpRequest, freeze: Freeze) -> HttpRespons
     try:
         changed = freezing.freeze_stop_sticky(freeze=freeze, operator=request.user)
     except StockError as error:
-        messages.error(request, str(error))
+        messages.error(request, error.message_html)
     else:
         if changed:
             messages.success(
@@ -612,7 +612,7 @@ def release_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         release.release_request_cancel(request=release_request, user=request.user)
     except StockError as error:
-        messages.error(request, str(error))
+        messages.error(request, error.message_html)
     else:
         messages.success(request, _("Release request withdrawn."))
     return redirect("freezes:freeze-detail", pk=release_request.freeze_id)
