@@ -17,7 +17,6 @@ FROZEN_BLUE = "rgb(28, 111, 209)"  # --frozen in wms.css
 
 
 def _log_out(page) -> None:
-    page.locator("summary").first.click()
     page.get_by_role("button", name="Log out").click()
     page.wait_for_url("**/accounts/login/**")
 
