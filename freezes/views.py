@@ -697,9 +697,12 @@ def rule_activate_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @permission("freezes.change_freezerule")
-@require_POST
+@require_http_methods(["GET", "POST"])
 def rule_deactivate_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: ask first (what switching off changes); POST: switch the rule off."""
     rule = _rule_or_404(request, pk)
+    if request.method == "GET":
+        return respond(request, "freezes/rule_deactivate.html", {"rule": rule})
     rules.rule_set_active(rule=rule, operator=request.user, active=False)
     messages.success(
         request,

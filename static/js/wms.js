@@ -20,6 +20,34 @@ document.addEventListener("DOMContentLoaded", function () {
 function enhance(root) {
   foldFilters(root);
   labelCards(root);
+  showApplicableFields(root);
+}
+
+// Forms show only the fields that apply: an input with data-show-if="kind=near_expiry" or
+// "release_mode=at_time;kind!=near_expiry" (every condition must hold; a field the form does
+// not have counts as holding) shows its .field only then. The server ignores hidden values.
+function showApplicableFields(root) {
+  root.querySelectorAll("form").forEach(function (form) {
+    var dependants = form.querySelectorAll("[data-show-if]");
+    if (!dependants.length || form.hasAttribute("data-show-if-wired")) { return; }
+    form.setAttribute("data-show-if-wired", "");
+    var update = function () {
+      dependants.forEach(function (input) {
+        var applies = input.getAttribute("data-show-if").split(";").every(function (condition) {
+          var negate = condition.indexOf("!=") > 0;
+          var parts = condition.split(negate ? "!=" : "=");
+          var field = form.elements[parts[0]];
+          if (!field) { return true; }
+          var matches = parts[1].split("|").indexOf(field.value) >= 0;
+          return negate ? !matches : matches;
+        });
+        var wrapper = input.closest(".field") || input.parentNode;
+        wrapper.hidden = !applies;
+      });
+    };
+    form.addEventListener("change", update);
+    update();
+  });
 }
 
 // The side navigation: the link of the current page (the longest matching path) is marked.
