@@ -12,3 +12,8 @@ class ChannelsSyncConfig(AppConfig):
         from channels_sync import hooks
 
         hooks.register()
+
+        from channels_sync.work import channels_work
+        from wms.work import register_work_provider
+
+        register_work_provider(channels_work)
