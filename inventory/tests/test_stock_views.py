@@ -402,7 +402,7 @@ def test_stock_query_shows_frozen_in_blue_and_available(client, staff, bins, mon
     page = client.get(reverse("inventory:stock-query"), {"q": "milk"}).content.decode()
 
     # then
-    assert 'class="num frozen">4<' in page
+    assert 'class="num card-frozen frozen">4<' in page
     assert '<td class="num available"><strong>6</strong></td>' in page
 
 
