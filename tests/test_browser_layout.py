@@ -145,3 +145,27 @@ def test_the_top_bar_scan_box_opens_what_was_scanned(page, login_as, stock):
 
     # then: the goods opens
     expect(page.locator("h1")).to_contain_text("MASK-BOX-50")
+
+
+def test_the_other_big_lists_become_cards_with_folded_filters_on_a_phone(page, login_as, stock):
+    # given: a draft inbound sheet besides the stock and its freeze
+    from inventory.models import InboundSheet
+    from warehouses.models import Warehouse
+
+    admin = login_as("admin")
+    InboundSheet.objects.create(warehouse=Warehouse.objects.get(code="MEL-01"), created_by=admin)
+    page.set_viewport_size({"width": 390, "height": 844})
+
+    for url in ("/inventory/goods/", "/freezes/", "/inventory/inbound/"):
+        # when
+        page.goto(url)
+
+        # then: filters folded behind their button, rows as cards inside the screen
+        expect(page.locator(".filter-toggle")).to_be_visible()
+        expect(page.locator("form.filters")).to_be_hidden()
+        row = page.locator("table.cards tbody tr").first
+        assert row.evaluate("tr => getComputedStyle(tr).display") == "flex", url
+        box = _box(row)
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, url
+        name = url.strip("/").replace("/", "_")
+        page.screenshot(path=str(ARTIFACTS / f"{name}_390.png"), full_page=True)
