@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from api.v1 import catalogue, freezes, stock, webhooks
+from api.v1 import allocation, catalogue, channels, freezes, stock, webhooks
 
 router = SimpleRouter(use_regex_path=False)
 router.register("goods", catalogue.GoodsViewSet, basename="goods")
@@ -22,6 +22,17 @@ router.register("freezes", freezes.FreezeViewSet, basename="freeze")
 router.register("freeze-events", freezes.FreezeEventViewSet, basename="freeze-event")
 router.register("release-requests", freezes.ReleaseRequestViewSet, basename="release-request")
 router.register("webhooks", webhooks.SubscriptionViewSet, basename="webhook")
+router.register("stores", allocation.StoreViewSet, basename="store")
+router.register("grab-windows", allocation.GrabWindowViewSet, basename="grab-window")
+router.register("grab-requests", allocation.GrabRequestViewSet, basename="grab-request")
+router.register(
+    "replenishment-orders", allocation.ReplenishmentOrderViewSet, basename="replenishment-order"
+)
+router.register("shops", channels.ShopViewSet, basename="shop")
+router.register("binding-changes", channels.BindingChangeViewSet, basename="binding-change")
+router.register("listings", channels.ListingViewSet, basename="listing")
+router.register("sync-records", channels.SyncRecordViewSet, basename="sync-record")
+router.register("orders", channels.ChannelOrderViewSet, basename="order")
 
 urlpatterns = [
     path("balances/", stock.BalanceView.as_view(), name="balance-list"),
