@@ -356,6 +356,7 @@ SPECTACULAR_SETTINGS = {
         "WebhookDeliveryStatusEnum": "api.models.WebhookDelivery.Status",
         "InboundSheetTypeEnum": "inventory.models.InboundSheet.Type",
         "OutboundSheetTypeEnum": "inventory.models.OutboundSheet.Type",
+        "ZoneTypeEnum": "warehouses.models.Zone.Type",
         "GrabWindowStatusEnum": "allocation.models.GrabWindow.Status",
         "GrabWindowModeEnum": "allocation.models.GrabWindow.Mode",
         "GrabRequestStatusEnum": "allocation.models.GrabRequest.Status",

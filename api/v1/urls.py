@@ -3,15 +3,15 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from api.v1 import allocation, catalogue, channels, freezes, stock, webhooks
+from api.v1 import allocation, catalogue, channels, freezes, stock, structure, webhooks
 
 router = SimpleRouter(use_regex_path=False)
 router.register("goods", catalogue.GoodsViewSet, basename="goods")
-router.register("categories", catalogue.CategoryViewSet, basename="category")
-router.register("brands", catalogue.BrandViewSet, basename="brand")
-router.register("warehouses", catalogue.WarehouseViewSet, basename="warehouse")
-router.register("zones", catalogue.ZoneViewSet, basename="zone")
-router.register("bins", catalogue.BinViewSet, basename="bin")
+router.register("categories", structure.CategoryViewSet, basename="category")
+router.register("brands", structure.BrandViewSet, basename="brand")
+router.register("warehouses", structure.WarehouseViewSet, basename="warehouse")
+router.register("zones", structure.ZoneViewSet, basename="zone")
+router.register("bins", structure.BinViewSet, basename="bin")
 router.register("inbound-sheets", stock.InboundSheetViewSet, basename="inbound-sheet")
 router.register("outbound-sheets", stock.OutboundSheetViewSet, basename="outbound-sheet")
 router.register("receipts", stock.ReceiptViewSet, basename="receipt")
