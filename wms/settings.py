@@ -315,6 +315,9 @@ WMS_FIELD_KEY = os.environ.get("WMS_FIELD_KEY", _DEV_FIELD_KEY if DEBUG else "")
 # lives in the default cache: configure a shared cache (Redis) when running several processes.
 WMS_API_RATE = os.environ.get("WMS_API_RATE", "600/min")
 WMS_WEBHOOKS_ALLOW_HTTP = env_bool("WMS_WEBHOOKS_ALLOW_HTTP", False)
+# Webhooks reach only public addresses (api/webhooks/ssrf.py); these networks are exempt on
+# purpose, comma-separated CIDRs (e.g. an ERP on the merchant's own network).
+WMS_WEBHOOKS_ALLOWED_NETWORKS = env_list("WMS_WEBHOOKS_ALLOWED_NETWORKS", "")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "api.authentication.TokenAuthentication",

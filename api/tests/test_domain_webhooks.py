@@ -12,7 +12,7 @@ from allocation.models import GrabRequest, ReplenishmentOrder
 from allocation.services import close, grabs
 from allocation.tests.conftest import World
 from api.models import WebhookDelivery
-from api.tests.test_webhooks import verify_like_the_readme
+from api.tests.test_webhooks import LOCAL_RECEIVER_NETWORKS, verify_like_the_readme
 from api.webhooks import events
 from api.webhooks.delivery import subscription_create
 from channels_sync.services.push import shop_push
@@ -25,7 +25,7 @@ from warehouses.tests.factories import BinFactory
 @pytest.fixture(autouse=True)
 def _local_receivers(settings):
     settings.WMS_WEBHOOKS_ALLOW_HTTP = True
-    settings.WMS_WEBHOOKS_ALLOW_PRIVATE = True
+    settings.WMS_WEBHOOKS_ALLOWED_NETWORKS = LOCAL_RECEIVER_NETWORKS
 
 
 def _receiver(httpserver) -> list:
