@@ -310,9 +310,27 @@ _DEV_FIELD_KEY = "d21zLWRldi1vbmx5LWZpZWxkLWtleS0wMDAwMDAwMDA="  # noqa: S105 - 
 # Without DEBUG there is no default: saving or reading credentials refuses until it is set.
 WMS_FIELD_KEY = os.environ.get("WMS_FIELD_KEY", _DEV_FIELD_KEY if DEBUG else "")
 
+# --- Cache ---------------------------------------------------------------------------------
+# One cache shared by every web and worker process when WMS_CACHE_URL names a Redis server
+# (redis://host:6379/2; Django's own RedisCache on redis-py): the API's throttle counts per
+# token and the push debounce hold across gunicorn workers and hosts. Without it, a
+# per-process memory cache: right for a laptop, but each process then counts on its own.
+WMS_CACHE_URL = os.environ.get("WMS_CACHE_URL", "")
+if WMS_CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": WMS_CACHE_URL,
+            "KEY_PREFIX": "wms",
+            "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 # --- REST API (api app) ---------------------------------------------------------------------
 # Requests per token (or session user) and minute; 429 with Retry-After beyond it. The count
-# lives in the default cache: configure a shared cache (Redis) when running several processes.
+# lives in the default cache: set WMS_CACHE_URL (Redis) when running several processes.
 WMS_API_RATE = os.environ.get("WMS_API_RATE", "600/min")
 WMS_WEBHOOKS_ALLOW_HTTP = env_bool("WMS_WEBHOOKS_ALLOW_HTTP", False)
 # Webhooks reach only public addresses (api/webhooks/ssrf.py); these networks are exempt on
