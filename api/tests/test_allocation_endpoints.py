@@ -247,3 +247,26 @@ def test_store_manager_sees_only_windows_open_to_his_stores(alloc):
         alloc.api["manager"].get("/api/v1/grab-windows/?status=closed").json()["results"][0]["id"]
         == listed.pk
     )
+
+
+def test_list_queries_do_not_grow_with_the_rows(alloc):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    manager = alloc.api["manager"]
+    urls = ("/api/v1/grab-windows/", "/api/v1/grab-requests/", "/api/v1/replenishment-orders/")
+
+    def count(url: str) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert manager.get(url).status_code == 200
+        return len(queries.captured_queries)
+
+    window = alloc.open_window(offers=None)
+    _grab(alloc.api["alice"], window, alloc.store_a, alloc.goods, 2)
+    manager.post(f"/api/v1/grab-windows/{window.pk}/close/")
+    few = {url: count(url) for url in urls}
+    second = alloc.open_window()
+    for name, store in (("alice", alloc.store_a), ("bob", alloc.store_b), ("carol", alloc.store_c)):
+        _grab(alloc.api[name], second, store, alloc.goods, 3)
+    manager.post(f"/api/v1/grab-windows/{second.pk}/close/")
+    assert {url: count(url) for url in urls} == few

@@ -166,3 +166,41 @@ def test_platform_order_is_confirmed_once(client_for, fake_shop_orders):  # noqa
     listed = operator.get(f"/api/v1/orders/?shop={shop.pk}").json()["results"]
     assert [o["id"] for o in listed] == [order.pk]
     assert Listing.objects.filter(shop=shop).count() == 2
+
+
+def test_list_queries_do_not_grow_with_the_rows(client_for, shop):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    operator = client_for("channel")
+    for _ in range(3):
+        listing = ListingFactory(shop=shop)
+        SyncRecord.objects.create(
+            shop=shop,
+            listing=listing,
+            goods=listing.goods,
+            quantity=1,
+            inputs={},
+            trigger="auto",
+            status="failure",
+        )
+
+    def count(url: str) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert operator.get(url).status_code == 200
+        return len(queries.captured_queries)
+
+    operator.get("/api/v1/shops/")  # the token's first use records its time: one query more
+    few = {url: count(url) for url in ("/api/v1/listings/", "/api/v1/sync-records/")}
+    for _ in range(10):
+        listing = ListingFactory(shop=shop)
+        SyncRecord.objects.create(
+            shop=shop,
+            listing=listing,
+            goods=listing.goods,
+            quantity=1,
+            inputs={},
+            trigger="auto",
+            status="failure",
+        )
+    assert {url: count(url) for url in few} == few
