@@ -359,7 +359,9 @@ class ReplenishmentOrderViewSet(ApiViewSet):
         request=s.NoteInput,
         responses={200: s.ReplenishmentOrderDetailSerializer},
         parameters=[IDEMPOTENCY_PARAMETER],
-        examples=[OpenApiExample("Cancel", value={"note": "Store closed for refit"})],
+        examples=[
+            OpenApiExample("Cancel", value={"note": "Store closed for refit"}, request_only=True)
+        ],
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):

@@ -426,6 +426,8 @@ class ShopViewSet(ApiViewSet):
     ),
     reject=extend_schema(
         summary="Reject a binding change",
+        description="The second person refuses a pending change; the bindings stay. 409 when "
+        "it was already decided.",
         request=None,
         responses={200: BindingChangeSerializer},
     ),
@@ -489,7 +491,7 @@ class BindingChangeViewSet(ApiViewSet):
         "inactive goods.",
         request=LinkInput,
         responses={200: ListingSerializer},
-        examples=[OpenApiExample("Link", value={"goods": 3})],
+        examples=[OpenApiExample("Link", value={"goods": 3}, request_only=True)],
     ),
     unlink=extend_schema(
         summary="Unlink a listing",

@@ -136,7 +136,10 @@ WAREHOUSE_EXAMPLE = OpenApiExample(
         responses={200: s.WarehouseSerializer},
     ),
     reactivate=extend_schema(
-        summary="Reactivate a warehouse", request=None, responses={200: s.WarehouseSerializer}
+        summary="Reactivate a warehouse",
+        description="Use it again; its zones and bins keep their own active flags.",
+        request=None,
+        responses={200: s.WarehouseSerializer},
     ),
 )
 class WarehouseViewSet(catalogue.WarehouseViewSet):
@@ -264,7 +267,10 @@ class BinCreateInput(BinInput):
         responses={200: s.BinSerializer},
     ),
     reactivate=extend_schema(
-        summary="Reactivate a bin", request=None, responses={200: s.BinSerializer}
+        summary="Reactivate a bin",
+        description="Make the bin usable again for receipts and transfers.",
+        request=None,
+        responses={200: s.BinSerializer},
     ),
 )
 class BinViewSet(catalogue.BinViewSet):
@@ -368,6 +374,7 @@ class CategoryViewSet(catalogue.CategoryViewSet):
     ),
     update=extend_schema(
         summary="Rename a brand",
+        description="Names are unique (400 when taken).",
         request=BrandInput,
         responses={200: s.BrandSerializer},
         examples=[OpenApiExample("Rename", request_only=True, value={"name": "Rouge & Co"})],
