@@ -163,6 +163,10 @@ def test_platform_order_is_confirmed_once(client_for, fake_shop_orders):  # noqa
     assert operator.post(url, HTTP_IDEMPOTENCY_KEY="confirm-1")["Idempotent-Replayed"] == "true"
     refused = assert_error_body(operator.post(url), 409, "channel_error")
     assert "only reserved orders" in refused["message"]
+    # nothing failed: there is nothing to retry
+    retry = f"/api/v1/orders/{order.pk}/shipment-retry/"
+    assert_error_body(operator.post(retry), 409, "channel_error")
+    assert_error_body(client_for("staff", "staff2").post(retry), 403)
     listed = operator.get(f"/api/v1/orders/?shop={shop.pk}").json()["results"]
     assert [o["id"] for o in listed] == [order.pk]
     assert Listing.objects.filter(shop=shop).count() == 2

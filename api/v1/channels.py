@@ -588,6 +588,7 @@ class ChannelOrderViewSet(ApiViewSet):
         "list": ("channels_sync.view_order",),
         "retrieve": ("channels_sync.view_order",),
         "confirm": ("channels_sync.confirm_order",),
+        "shipment_retry": ("channels_sync.confirm_order",),
     }
 
     def _order(self) -> Order:
@@ -614,3 +615,24 @@ class ChannelOrderViewSet(ApiViewSet):
             return Response(ChannelOrderDetailSerializer(self._order()).data)
 
         return idempotent(request, run)
+
+    @extend_schema(
+        summary="Retry the shipment",
+        description="As the order screen's retry: a failed carrier booking is booked again "
+        "(the same idempotency key: never a second parcel), then the outbound movement is "
+        "posted; a failed fulfilment report to the platform is sent again. 409 when neither "
+        "failed; 404 for an order without a shipment.",
+        request=None,
+        responses={200: ChannelOrderDetailSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="shipment-retry")
+    def shipment_retry(self, request, pk=None):
+        order = self._order()
+        shipment = getattr(order, "shipment", None)
+        if shipment is None:
+            raise Http404
+        if shipment.status == shipment.Status.FAILED:
+            shipping.shipment_retry(shipment_id=shipment.pk, user=request.user)
+        else:
+            shipping.fulfilment_report_retry(shipment_id=shipment.pk)
+        return Response(ChannelOrderDetailSerializer(self._order()).data)
