@@ -11,6 +11,8 @@ orders. On SQLite ``channels_sync.hooks`` keeps the in-transaction Python hook.
 
 from django.db import migrations
 
+from wms.migration_ops import RunPostgreSQL
+
 CREATE = """
 CREATE OR REPLACE FUNCTION channels_outbox_on_movement() RETURNS trigger AS $$
 BEGIN
@@ -40,20 +42,10 @@ DROP FUNCTION IF EXISTS channels_outbox_on_movement();
 """
 
 
-def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE, params=None)
-
-
-def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP, params=None)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("channels_sync", "0005_order_roles"),
         ("inventory", "0001_initial"),
     ]
 
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [RunPostgreSQL(CREATE, DROP)]
