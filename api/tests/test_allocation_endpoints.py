@@ -63,9 +63,13 @@ def test_manager_creates_a_window_that_opens_and_reserves(alloc):
         "closes_at": (now + datetime.timedelta(minutes=30)).isoformat(),
         "offers": [{"goods": alloc.goods.pk, "quantity": 50}],
     }
-    response = alloc.api["manager"].post("/api/v1/grab-windows/", body, format="json")
+    key = {"HTTP_IDEMPOTENCY_KEY": "window-1"}
+    response = alloc.api["manager"].post("/api/v1/grab-windows/", body, format="json", **key)
     assert response.status_code == 201, response.json()
     made = response.json()
+    again = alloc.api["manager"].post("/api/v1/grab-windows/", body, format="json", **key)
+    assert again.json()["id"] == made["id"] and again["Idempotent-Replayed"] == "true"
+    assert GrabWindow.objects.count() == 1
     assert made["status"] == "open" and made["pools"][0]["left"] == 50
     alloc.balance_soon.refresh_from_db()
     alloc.balance_late.refresh_from_db()

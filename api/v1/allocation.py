@@ -107,9 +107,10 @@ class StoreViewSet(ApiViewSet):
         summary="Create a grab window",
         description="A pool of goods from a source warehouse between two times, first come or "
         "priority at close. When `opens_at` has come it opens at once, reserving the offered "
-        "stock (409 `insufficient_stock` refuses the whole window).",
+        "stock (409 `insufficient_stock` refuses the whole window). Accepts `Idempotency-Key`.",
         request=s.WindowInput,
         responses={201: s.WindowSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
         examples=[WINDOW_EXAMPLE],
     ),
 )
@@ -155,7 +156,16 @@ class GrabWindowViewSet(ApiViewSet):
 
     def create(self, request):
         data = self.parse(s.WindowInput)
-        window = windows.window_create(
+
+        def run() -> Response:
+            window = self._create(data)
+            return self._out(window.pk, status.HTTP_201_CREATED)
+
+        return idempotent(request, run)
+
+    def _create(self, data: dict) -> GrabWindow:
+        request = self.request
+        return windows.window_create(
             name=data["name"],
             warehouse=data["warehouse"],
             policy=data["policy"],
@@ -169,33 +179,43 @@ class GrabWindowViewSet(ApiViewSet):
             offers=[windows.Offer(o["goods"], o["quantity"]) for o in data["offers"]],
             user=request.user,
         )
-        return self._out(window.pk, status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Close a grab window now",
         description="Priority at close: shares the pending requests by the policy. Either "
         "mode: makes the replenishment orders and unreserves what nobody got. Closing a "
-        "closed window is harmless.",
+        "closed window is harmless. Accepts `Idempotency-Key`.",
         request=None,
         responses={200: s.WindowSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
     )
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
         window = self._window()
-        close.window_close(window_id=window.pk, user=request.user)
-        return self._out(window.pk)
+
+        def run() -> Response:
+            close.window_close(window_id=window.pk, user=request.user)
+            return self._out(window.pk)
+
+        return idempotent(request, run)
 
     @extend_schema(
         summary="Cancel a grab window",
-        description="Unreserves its stock and refuses the live requests.",
+        description="Unreserves its stock and refuses the live requests. Accepts "
+        "`Idempotency-Key`.",
         request=None,
         responses={200: s.WindowSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         window = self._window()
-        windows.window_cancel(window_id=window.pk, user=request.user)
-        return self._out(window.pk)
+
+        def run() -> Response:
+            windows.window_cancel(window_id=window.pk, user=request.user)
+            return self._out(window.pk)
+
+        return idempotent(request, run)
 
 
 @extend_schema_view(
