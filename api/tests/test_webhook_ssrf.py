@@ -117,3 +117,16 @@ def test_redirects_are_not_followed(db, make_user, settings, httpserver):
     delivery.deliver(delivery_id)
     row = WebhookDelivery.objects.get(pk=delivery_id)
     assert row.last_status_code == 302 and row.status == WebhookDelivery.Status.PENDING
+
+
+def test_the_screen_shows_the_refusal_on_the_url_field(client, make_user):
+    from django.urls import reverse
+
+    client.force_login(make_user("admin"))
+    response = client.post(
+        reverse("api:webhook-list"),
+        {"url": "http://10.0.0.7/hook", "events": [events.STOCK_CHANGED]},
+    )
+    assert response.status_code == 422
+    assert "public address" in response.content.decode()
+    assert not WebhookSubscription.objects.exists()
