@@ -138,6 +138,14 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "wms.staticfinders.NpmFileFinder",
+]
+# Browser libraries from npm (package-lock.json, `npm ci` in make setup): static path -> file
+# under node_modules. Only these files are served and collected (wms/staticfinders.py).
+NPM_STATIC_FILES = {"vendor/html5-qrcode.min.js": "html5-qrcode/html5-qrcode.min.js"}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
