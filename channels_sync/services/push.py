@@ -542,6 +542,9 @@ def _record(shop, key, done, inputs, trigger, user_id):
     (one statement on PostgreSQL)."""
     now = timezone.now()
     with transaction.atomic():
+        from channels_sync.hooks import sync_failures
+
+        sync_failures(shop_id=shop.pk, trigger=trigger, key=key, done=done)
         if connection.vendor == "postgresql" and done:
             import json
 
