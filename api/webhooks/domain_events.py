@@ -9,8 +9,10 @@ registries (the domains never import the API):
   platform refused, with its message.
 
 Each hook runs inside the domain's transaction, so the deliveries commit or roll back with the
-change (``api.webhooks.outbox.publish``); with no subscriber to the event a hook costs one
-small query and writes nothing.
+change (``api.webhooks.outbox.publish``). With no subscriber to the event a hook costs no query
+(``outbox.anyone_listens``, the per-process snapshot) and writes nothing; each hook also
+carries ``wanted()`` so a domain can skip calling it at all (a first-come grab then stays one
+auto-committed statement).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from api.webhooks import events, outbox
 
 
 def on_grab_answered(requests: list) -> None:
-    if not requests or not outbox.subscribers(events.GRAB_ANSWERED):
+    if not requests or not outbox.anyone_listens(events.GRAB_ANSWERED):
         return
     from allocation.reasons import reason_text
 
@@ -48,14 +50,20 @@ def on_grab_answered(requests: list) -> None:
 
 
 def on_order_status_changed(changes: list[dict]) -> None:
-    if not changes or not outbox.subscribers(events.ORDER_STATUS_CHANGED):
+    if not changes or not outbox.anyone_listens(events.ORDER_STATUS_CHANGED):
         return
     for change in changes:
         outbox.publish(events.ORDER_STATUS_CHANGED, {"order_type": "replenishment", **change})
 
 
 def on_sync_failed(failure: dict) -> None:
-    outbox.publish(events.SYNC_FAILED, failure)
+    if outbox.anyone_listens(events.SYNC_FAILED):
+        outbox.publish(events.SYNC_FAILED, failure)
+
+
+on_grab_answered.wanted = lambda: outbox.anyone_listens(events.GRAB_ANSWERED)
+on_order_status_changed.wanted = lambda: outbox.anyone_listens(events.ORDER_STATUS_CHANGED)
+on_sync_failed.wanted = lambda: outbox.anyone_listens(events.SYNC_FAILED)
 
 
 def register() -> None:

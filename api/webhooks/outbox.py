@@ -71,6 +71,12 @@ def _listening() -> dict[str, list[int]]:
     return _snapshot[1]
 
 
+def anyone_listens(event: str) -> bool:
+    """Whether this process's snapshot lists a subscription to ``event`` (no query while it is
+    fresh): the cheap gate a hook asks before building a payload."""
+    return bool(_listening().get(event))
+
+
 def subscribers(event: str) -> list[int]:
     """Active subscriptions to ``event``, read in the current transaction; no query at all when
     the snapshot says nobody listens (filtered here so it also runs on SQLite, which has no
@@ -115,7 +121,7 @@ def publish(event: str, payload: dict) -> list[int]:
 
 def on_posting(event) -> None:
     """Ledger in-transaction hook: ``stock.changed`` with every movement of the posting."""
-    if not _listening().get(events.STOCK_CHANGED):
+    if not anyone_listens(events.STOCK_CHANGED):
         return
     from inventory.models import Goods
 
