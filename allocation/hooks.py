@@ -1,0 +1,33 @@
+"""In-transaction hooks of store allocation, for other apps to subscribe to (the API's webhook
+outbox, for one) without this app knowing them.
+
+``grab_answered``: a list of callables ``hook(requests)`` receiving a list of ``GrabRequest``
+objects that were just answered (granted, partly granted or refused): one request for a
+first-come grab, every answered request of a window when it closes (priority at close). Each
+request carries its answer (``status``, ``granted``, ``reason_code``, ``reason_params``,
+``answered_at``) and its ids (``pk``, ``window_id``, ``pool_id``, ``store_id``); related objects
+are not loaded. A hook runs INSIDE the transaction that wrote the answer, so what it writes
+commits or rolls back with it; it must not raise for a valid answer (raising undoes the
+answer) and should stay short (one INSERT): during a first-come grab the pool's hot row stays
+locked until the hook returns. With no hook registered a first-come grab is a single
+auto-committed statement; with one, that statement and the hooks share one transaction.
+
+Register once, at app start (``AppConfig.ready``)::
+
+    from allocation import hooks
+    hooks.grab_answered.append(my_outbox_writer)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+grab_answered: list[Callable[[list], None]] = []
+
+
+def answered(requests: list) -> None:
+    """Call every ``grab_answered`` hook with the answered requests (none: nothing to do)."""
+    if not requests:
+        return
+    for hook in list(grab_answered):
+        hook(requests)
