@@ -22,6 +22,7 @@ urlpatterns = [
     path("windows/", views.window_list_view, name="window-list"),
     path("windows/new/", views.window_create_view, name="window-create"),
     path("windows/<str:pk>/", views.window_detail_view, name="window-detail"),
+    path("windows/<str:pk>/edit/", views.window_edit_view, name="window-edit"),
     path("windows/<str:pk>/close/", views.window_close_view, name="window-close"),
     path("windows/<str:pk>/cancel/", views.window_cancel_view, name="window-cancel"),
     path("windows/<str:pk>/pick-list/", views.window_pick_list_view, name="window-pick-list"),

@@ -315,6 +315,44 @@ def window_create_view(request: HttpRequest) -> HttpResponse:
     return respond(request, "allocation/window_form.html", {"form": form})
 
 
+@permission("allocation.manage_windows")
+@require_http_methods(["GET", "POST"])
+def window_edit_view(request: HttpRequest, pk: str) -> HttpResponse:
+    """Change a window: everything but its warehouse, policy and mode while it is upcoming;
+    once open, only the closing time and more quantity (the service says why otherwise)."""
+    window = get_object_or_404(GrabWindow, pk=_id(pk))
+    if window.status in (GrabWindow.Status.CLOSED, GrabWindow.Status.CANCELLED):
+        messages.error(request, _("A closed or cancelled window cannot be changed."))
+        return redirect("allocation:window-detail", pk=window.pk)
+    form = WindowForm(request.POST or None, window=window)
+    context = {"form": form, "window": window}
+    if request.method == "POST":
+        if form.is_valid():
+            offers = form.offers()
+            if form.is_valid():
+                data = form.cleaned_data
+                upcoming = window.status == GrabWindow.Status.SCHEDULED
+                try:
+                    windows.window_edit(
+                        window_id=window.pk,
+                        user=request.user,
+                        name=data["name"],
+                        closes_at=data["closes_at"],
+                        offers=[windows.Offer(g, q) for g, q in offers],
+                        opens_at=data["opens_at"] if upcoming else None,
+                        scope=data["scope"] if upcoming else None,
+                        stores=list(data["stores"]) if upcoming else None,
+                        store_group=data["store_group"] if upcoming else None,
+                    )
+                except ERRORS as error:
+                    form.add_domain_error(error)
+                else:
+                    messages.success(request, _("Window %(ref)s saved.") % {"ref": window.ref})
+                    return redirect("allocation:window-detail", pk=window.pk)
+        return respond(request, "allocation/window_form.html", context, status=422)
+    return respond(request, "allocation/window_form.html", context)
+
+
 @permission("allocation.view_grabwindow", "allocation.view_all_stores")
 def window_detail_view(request: HttpRequest, pk: str) -> HttpResponse:
     window = get_object_or_404(GrabWindow.objects.select_related("warehouse", "policy"), pk=_id(pk))
