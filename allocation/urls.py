@@ -27,6 +27,11 @@ urlpatterns = [
     path("windows/<str:pk>/cancel/", views.window_cancel_view, name="window-cancel"),
     path("windows/<str:pk>/pick-list/", views.window_pick_list_view, name="window-pick-list"),
     path("windows/<str:pk>/report/", views.window_report_view, name="window-report"),
+    path(
+        "windows/<str:pk>/decisions/",
+        views.window_decisions_export_view,
+        name="window-decisions-export",
+    ),
     path("sales/", views.sales_entry_view, name="sales-entry"),
     path("reports/stores/", views.store_report_view, name="store-report"),
     path("stores/", views.store_list_view, name="store-list"),

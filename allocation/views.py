@@ -9,7 +9,7 @@ import uuid
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -27,6 +27,7 @@ from allocation.forms import (
 )
 from allocation.models import GrabWindow, Policy, ReplenishmentOrder, Store, StoreSales
 from allocation.services import close, grabs, orders, returns, sales, windows
+from wms import writers
 from wms.errors import DomainError
 from wms.http import parse_id, permission, respond
 from wms.spreadsheets import escape_formula
@@ -424,6 +425,29 @@ def window_report_view(request: HttpRequest, pk: str) -> HttpResponse:
         "decisions": selectors.window_decisions(window),
     }
     return respond(request, "allocation/window_report.html", context)
+
+
+@permission("allocation.view_grabwindow", "allocation.view_all_stores")
+def window_decisions_export_view(request: HttpRequest, pk: str) -> HttpResponse:
+    """The window's grab decisions (append-only: request, rule, figures, result) as a
+    streamed xlsx or csv download, for the stores the user may see."""
+    window = get_object_or_404(GrabWindow, pk=_id(pk))
+    file_format = request.GET.get("format", writers.XLSX)
+    if file_format not in writers.FORMATS:
+        raise Http404
+    language = translation.get_language()
+
+    def rows():
+        with translation.override(language):
+            yield from selectors.decision_rows(request.user, window)
+
+    return writers.export_response(
+        file_format,
+        f"{window.ref}-decisions",
+        [str(label) for label in selectors.DECISION_COLUMNS],
+        rows(),
+        title=_("Grab decisions"),
+    )
 
 
 def _report_csv(window, report) -> HttpResponse:
