@@ -112,14 +112,14 @@ def only_the_ledger_writes_stock():
 
 
 @pytest.fixture(autouse=True)
-def default_language_after_each_test():
-    """A request in Chinese leaves the thread's language active (the test client, unlike a
-    server, never resets it): give the next test the default language back."""
-    yield
-    from django.conf import settings
-    from django.utils import translation
+def fresh_webhook_snapshot():
+    """Each test sees the webhook subscriptions it made: the per-process "does anyone listen"
+    snapshot (``api.webhooks.outbox``) would otherwise outlive the previous test's rollback."""
+    from api.webhooks import outbox
 
-    translation.activate(settings.LANGUAGE_CODE)
+    outbox.forget_snapshot()
+    yield
+    outbox.forget_snapshot()
 
 
 @pytest.fixture(scope="session")

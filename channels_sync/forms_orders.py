@@ -12,7 +12,11 @@ CARRIER_SECRETS = {
         ("account_number", _("Account number")),
     ],
     "fourpx": [("app_key", _("App key")), ("app_secret", _("App secret"))],
-    "aramex": [("client_id", _("Client ID")), ("client_secret", _("Client secret"))],
+    "aramex": [
+        ("client_id", _("Client ID")),
+        ("client_secret", _("Client secret")),
+        ("scope", _("OAuth scope")),
+    ],
 }
 
 
@@ -105,7 +109,13 @@ class CarrierForm(forms.ModelForm):
     secret_2 = forms.CharField(
         label=_("Second secret"), required=False, widget=forms.PasswordInput(render_value=False)
     )
-    secret_3 = forms.CharField(label=_("Account number"), required=False)
+    secret_3 = forms.CharField(
+        label=_("Account number / scope"),
+        required=False,
+        help_text=_(
+            "Australia Post: the account number. Aramex: the OAuth scope, if not ac-api-au."
+        ),
+    )
     api_base_url = forms.URLField(
         label=_("API address"),
         required=False,

@@ -1,10 +1,15 @@
-"""The ledger hook that writes the stock outbox, inside the posting's transaction.
+"""How a posting leaves its stock outbox rows, inside the posting's transaction.
 
 Every posting that changes available stock (on hand - frozen - reserved) of some goods leaves,
 per goods and per shop with stock push on, one PENDING ``OutboxItem`` — coalesced by the partial
 unique index ``channels_outbox_one_pending`` (``ON CONFLICT DO NOTHING``), so 100,000 postings
-on 1,000 goods leave at most 1,000 rows per shop. One statement per posting, no row locks on
-balances, no network: the outbox commits or rolls back with the stock (ARCHITECTURE.md §3).
+on 1,000 goods leave at most 1,000 rows per shop. No row locks on balances, no network: the
+outbox commits or rolls back with the stock (ARCHITECTURE.md §3).
+
+On PostgreSQL the rows are written by the statement-level trigger ``channels_outbox_on_movement``
+on the movements table (migration 0006): the same statement as ``outbox_on_posting`` below, run
+by the server for every movement INSERT, with no round trip from the application. On SQLite (a
+laptop) ``outbox_on_posting`` is registered as an in-transaction ledger hook instead.
 Combos are not expanded here: the push reads which listings sell the goods or a combo made of it.
 """
 
@@ -106,10 +111,27 @@ def queue_push_soon(shop_ids: Iterable[int] | None = None) -> None:
 
 
 def register() -> None:
-    """Only the in-transaction hook is registered: the beat's drain (every 5 seconds) sends the
-    rows; ``push_soon_after_posting`` is there for a deployment that wants lower latency."""
-    hooks.register_in_transaction(outbox_on_posting)
+    """On SQLite, the in-transaction ledger hook (PostgreSQL has the trigger). The beat's drain
+    (every 5 seconds) sends the rows; ``push_soon_after_posting`` is there for a deployment that
+    wants lower latency."""
+    if connection.vendor != "postgresql":
+        hooks.register_in_transaction(outbox_on_posting)
 
 
 def unregister() -> None:
     hooks.unregister_in_transaction(outbox_on_posting)
+
+
+TRIGGER = "channels_outbox_on_movement"
+
+
+def set_trigger_enabled(enabled: bool) -> None:
+    """Switch the PostgreSQL outbox trigger on or off (the ``push_coalesce`` benchmark measures
+    postings with and without it; nothing else should)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"ALTER TABLE inventory_stockmovement {'ENABLE' if enabled else 'DISABLE'} "
+            f"TRIGGER {TRIGGER}"
+        )

@@ -29,7 +29,11 @@ sideways from another app. Each module's docstring is its API.
   (``JobProgress``, ``job_claim``, ``JobKind``, ``register_job_kind``, ``jobs_sweep``),
   ``wms.outbox`` (``enqueue_on_commit(task_name, *args)``, ``task_by_name``, ``outbox_drain``),
   ``wms.celery`` (``app``, ``TASK_RETRY``, ``RETRY_BACKOFF_MAX``, ``MAX_RETRIES``,
-  ``VISIBILITY_TIMEOUT``).
+  ``VISIBILITY_TIMEOUT``), ``wms.backoff`` (``delay(attempt, *, base, cap, retry_after=None,
+  jitter="full"|"equal"|"none")``, ``retry_after_seconds(header)``) for every retry loop that
+  is not a Celery task retry.
+* ``wms.migration_ops.RunPostgreSQL(sql, reverse_sql)``: raw SQL in a migration that only
+  PostgreSQL runs (append-only triggers, the stock outbox trigger); a no-op on SQLite.
 * Templates: ``partials/form_fields.html`` (a whole form: ``{% include ... with form=f %}``),
   ``partials/form_field.html`` (one field in a custom layout), ``partials/pagination.html`` (a
   ``KeysetPage``: ``with target="results"``), ``partials/status_badge.html`` (via the tag).

@@ -4,6 +4,8 @@ database on PostgreSQL as for stock movements: a trigger refuses UPDATE and DELE
 
 from django.db import migrations
 
+from wms.migration_ops import RunPostgreSQL
+
 TABLES = ("allocation_grabdecision", "allocation_orderevent")
 
 CREATE = """
@@ -22,21 +24,15 @@ CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}
 """
 
 
-def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE, params=None)
-        for table in TABLES:
-            schema_editor.execute(TRIGGER.format(table=table), params=None)
-
-
-def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for table in TABLES:
-            schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}", None)
-        schema_editor.execute("DROP FUNCTION IF EXISTS allocation_append_only()", params=None)
+DROP = (
+    "".join(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table};\n" for table in TABLES)
+    + "DROP FUNCTION IF EXISTS allocation_append_only();\n"
+)
 
 
 class Migration(migrations.Migration):
     dependencies = [("allocation", "0001_initial")]
 
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [
+        RunPostgreSQL(CREATE + "".join(TRIGGER.format(table=table) for table in TABLES), DROP)
+    ]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import random
 import secrets
 import time
 import urllib.error
@@ -29,6 +28,7 @@ from django.utils.translation import gettext as _
 from api.exceptions import WebhookError
 from api.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from api.webhooks import events, signing
+from wms import backoff as wms_backoff
 
 MAX_ATTEMPTS = 8
 LEASE = datetime.timedelta(minutes=2)
@@ -37,12 +37,13 @@ BACKOFF_BASE = 30  # seconds: 30 s, 1 min, 2 min ... capped at an hour, with jit
 BACKOFF_CAP = 3600
 
 
-def backoff(attempts: int, retry_after: int | None = None) -> datetime.timedelta:
-    delay = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(attempts - 1, 0))
-    delay = delay * (0.5 + random.random() / 2)  # noqa: S311 - jitter, not security
-    if retry_after is not None:
-        delay = max(delay, min(retry_after, BACKOFF_CAP))
-    return datetime.timedelta(seconds=delay)
+def backoff(attempts: int, retry_after: float | None = None) -> datetime.timedelta:
+    """Equal jitter (``wms.backoff``): a failing receiver always gets some rest."""
+    return datetime.timedelta(
+        seconds=wms_backoff.delay(
+            attempts, base=BACKOFF_BASE, cap=BACKOFF_CAP, retry_after=retry_after, jitter="equal"
+        )
+    )
 
 
 def body_of(delivery: WebhookDelivery) -> bytes:
@@ -55,10 +56,7 @@ def body_of(delivery: WebhookDelivery) -> bytes:
     return json.dumps(envelope, separators=(",", ":"), sort_keys=True).encode()
 
 
-def _retry_after(value: str | None) -> int | None:
-    if value and value.strip().isdigit():
-        return int(value.strip())
-    return None
+_retry_after = wms_backoff.retry_after_seconds
 
 
 def _post(

@@ -9,6 +9,7 @@ posting) and a freezes event hook (``freeze.created``, ``freeze.released``).
 
 from __future__ import annotations
 
+import time
 import uuid
 from functools import partial
 
@@ -34,9 +35,43 @@ def _queue(ids: list[int]) -> None:
             return
 
 
+# "Does anyone listen to X?" is answered from a per-process snapshot of the active
+# subscriptions, refreshed at most every SNAPSHOT_SECONDS and dropped at once when this process
+# saves or deletes a subscription. It is only a gate: ``publish`` re-reads the subscriptions it
+# writes for inside the business transaction, so a subscription deactivated or deleted in another
+# process meanwhile gets nothing, and a posting never touches the subscription table while nobody
+# subscribes (the ledger's ``stock.changed`` hook runs inside every posting). A subscription saved
+# in another process starts receiving events at most SNAPSHOT_SECONDS later.
+SNAPSHOT_SECONDS = 1.0
+_snapshot: tuple[float, dict[str, list[int]]] | None = None
+
+
+def forget_snapshot(*_args, **_kwargs) -> None:
+    """Drop this process's snapshot (a subscription was saved or deleted here; tests)."""
+    global _snapshot
+    _snapshot = None
+
+
+def _listening() -> dict[str, list[int]]:
+    global _snapshot
+    now = time.monotonic()
+    if _snapshot is None or _snapshot[0] <= now:
+        wanted: dict[str, list[int]] = {}
+        rows = WebhookSubscription.objects.filter(is_active=True).values_list("pk", "events")
+        for pk, events_ in rows:
+            for event in events_ or []:
+                wanted.setdefault(event, []).append(pk)
+        _snapshot = (now + SNAPSHOT_SECONDS, wanted)
+    return _snapshot[1]
+
+
 def subscribers(event: str) -> list[int]:
-    """Active subscriptions to ``event`` (one small query; filtered here so it also runs on
-    SQLite, which has no JSON containment)."""
+    """Active subscriptions to ``event``, read in the current transaction; no query at all when
+    the snapshot says nobody listens (filtered here so it also runs on SQLite, which has no
+    JSON containment)."""
+    candidates = _listening().get(event)
+    if not candidates:
+        return []
     return [
         pk
         for pk, wanted in WebhookSubscription.objects.filter(is_active=True).values_list(
@@ -74,7 +109,7 @@ def publish(event: str, payload: dict) -> list[int]:
 
 def on_posting(event) -> None:
     """Ledger in-transaction hook: ``stock.changed`` with every movement of the posting."""
-    if not subscribers(events.STOCK_CHANGED):
+    if not _listening().get(events.STOCK_CHANGED):
         return
     from inventory.models import Goods
 
@@ -140,8 +175,13 @@ def on_freeze_event(event) -> None:
 
 
 def register() -> None:
+    from django.db.models.signals import post_delete, post_save
+
     from freezes import hooks as freeze_hooks
     from inventory import hooks as ledger_hooks
+
+    post_save.connect(forget_snapshot, sender=WebhookSubscription, dispatch_uid="api-snapshot")
+    post_delete.connect(forget_snapshot, sender=WebhookSubscription, dispatch_uid="api-snapshot-d")
 
     ledger_hooks.register_in_transaction(on_posting)
     freeze_hooks.register_event_hook(on_freeze_event)

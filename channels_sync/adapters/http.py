@@ -7,13 +7,13 @@ whether trying later may help (5xx, 429, timeouts, connection errors) or not (4x
 
 from __future__ import annotations
 
-import email.utils
 import logging
-import random
 import time
 from dataclasses import dataclass
 
 import httpx
+
+from wms import backoff
 
 logger = logging.getLogger(__name__)
 
@@ -34,24 +34,14 @@ class RetryPolicy:
     max_delay: float = 30.0
 
     def delay(self, attempt: int, retry_after: float | None) -> float:
-        """Full jitter over an exponential ceiling; a platform's Retry-After is a floor."""
-        ceiling = min(self.max_delay, self.base_delay * (2**attempt))
-        wait = random.uniform(0, ceiling)  # noqa: S311 - jitter, not cryptography
-        if retry_after is not None:
-            wait = max(wait, min(retry_after, self.max_delay))
-        return wait
+        """Full jitter over an exponential ceiling (``attempt`` counts from 0); a platform's
+        Retry-After is a floor (``wms.backoff``)."""
+        return backoff.delay(
+            attempt + 1, base=self.base_delay, cap=self.max_delay, retry_after=retry_after
+        )
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value)
-        if parsed is None:
-            return None
-        return max(0.0, parsed.timestamp() - time.time())
+parse_retry_after = backoff.retry_after_seconds
 
 
 class HttpClient:

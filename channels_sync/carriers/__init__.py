@@ -4,9 +4,11 @@ from __future__ import annotations
 
 
 def for_carrier(carrier, **client_options):
+    from channels_sync.carriers.aramex import AramexCarrier
     from channels_sync.carriers.auspost import AusPostCarrier
+    from channels_sync.carriers.fourpx import FourPXCarrier
 
-    adapters = {"auspost": AusPostCarrier}
+    adapters = {"auspost": AusPostCarrier, "fourpx": FourPXCarrier, "aramex": AramexCarrier}
     if carrier.kind not in adapters:
         from django.utils.translation import gettext as _
 

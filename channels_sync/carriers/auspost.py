@@ -3,12 +3,21 @@
 
 Followed as documented: HTTP Basic authentication with the API key and password, and the
 ``Account-Number`` header on every call;
-- ``POST /shipments`` with ``{"shipments": [{shipment_reference, customer_reference_1, from,
-  to, items: [{item_reference, product_id, weight, ...}]}]}`` (addresses: ``name, lines[],
+- ``POST /shipments`` with ``{"shipments": [{shipment_reference, customer_reference_1,
+  customer_reference_2, from, to, items: [{item_reference, product_id, weight, ...}]}]}`` (addresses: ``name, lines[],
   suburb, state, postcode, country, phone, email``); the answer's ``shipments[].shipment_id``
   and ``items[].tracking_details.article_id / consignment_id``;
-- ``GET /shipments?sender_references=<ref>``: the shipments already created with our reference
-  (how a retry finds the booking an earlier attempt made);
+- ``GET /shipments?offset=0&number_of_shipments=N&sender_reference=<ref>``: the shipments
+  already created with our reference (how a retry finds the booking an earlier attempt made).
+  The Get Shipments reference (developers.auspost.com.au, Shipping and Tracking, "Get
+  shipments"; read here from a public copy of that page, the portal's own page being rendered
+  by script) names the filter ``sender_reference`` (singular, comma-separated values) and
+  makes ``offset`` with ``number_of_shipments`` required unless ``shipment_ids`` is given; it
+  matches the shipment's sender references, which ``customer_reference_1`` / ``_2`` fill
+  (the Create Domestic Shipments reference; the answer lists them as ``sender_references``).
+  So our reference is sent as ``shipment_reference`` and as ``customer_reference_1``. The
+  create is sent once per attempt and the reference looked up again before another, so a
+  create whose answer was lost is found, not booked twice;
 - ``POST /labels`` with ``{"wait_for_label_url": true, "preferences": [{"type": "PRINT",
   "format": "PDF", "groups": [...]}], "shipments": [{"shipment_id": ...}]}`` -> ``labels[]
   {request_id, url, status}``; the PDF is downloaded from ``url``;
@@ -30,6 +39,8 @@ from channels_sync.carriers.base import (
     CarrierError,
     ShipmentRequest,
     TrackingEvent,
+    create_or_find,
+    send_once,
 )
 
 BASE = "https://digitalapi.auspost.com.au"
@@ -75,9 +86,12 @@ class AusPostCarrier(CarrierAdapter):
             raise CarrierError(str(exc), status=exc.status, transient=exc.transient) from exc
 
     def _find(self, reference: str) -> dict | None:
-        found = self._call("GET", "/shipments", params={"sender_references": reference})
+        params = {"offset": 0, "number_of_shipments": 20, "sender_reference": reference}
+        found = self._call("GET", "/shipments", params=params)
         for shipment in found.get("shipments") or []:
-            if shipment.get("shipment_reference") == reference:
+            refs = set(shipment.get("sender_references") or [])
+            refs.add(shipment.get("customer_reference_1") or "")
+            if reference in refs or shipment.get("shipment_reference") == reference:
                 return shipment
         return None
 
@@ -102,32 +116,39 @@ class AusPostCarrier(CarrierAdapter):
             raise CarrierError(str(exc), status=exc.status, transient=exc.transient) from exc
         return response.content
 
+    def _create(self, request: ShipmentRequest) -> dict:
+        body = {
+            "shipments": [
+                {
+                    "shipment_reference": request.reference,
+                    "customer_reference_1": request.reference[:50],
+                    "customer_reference_2": request.order_name[:50],
+                    "from": _address(request.sender),
+                    "to": _address(request.recipient),
+                    "items": [
+                        {
+                            "item_reference": f"{request.reference}-1",
+                            "product_id": request.service or self.default_service,
+                            "weight": f"{max(request.weight_kg, 0.01):.3f}",
+                            "authority_to_leave": False,
+                        }
+                    ],
+                }
+            ]
+        }
+        response = send_once(self.http, "POST", PREFIX + "/shipments", json=body)
+        created = response.json().get("shipments") or []
+        if not created:
+            raise CarrierError("Australia Post returned no shipment", transient=False)
+        return created[0]
+
     def book_shipment(self, request: ShipmentRequest) -> Booking:
-        existing = self._find(request.reference)
-        shipment = existing
+        shipment = self._find(request.reference)
+        existed = shipment is not None
         if shipment is None:
-            body = {
-                "shipments": [
-                    {
-                        "shipment_reference": request.reference,
-                        "customer_reference_1": request.order_name[:50],
-                        "from": _address(request.sender),
-                        "to": _address(request.recipient),
-                        "items": [
-                            {
-                                "item_reference": f"{request.reference}-1",
-                                "product_id": request.service or self.default_service,
-                                "weight": f"{max(request.weight_kg, 0.01):.3f}",
-                                "authority_to_leave": False,
-                            }
-                        ],
-                    }
-                ]
-            }
-            created = self._call("POST", "/shipments", json=body).get("shipments") or []
-            if not created:
-                raise CarrierError("Australia Post returned no shipment", transient=False)
-            shipment = created[0]
+            shipment, existed = create_or_find(
+                lambda: self._create(request), lambda: self._find(request.reference), self.http
+            )
         items = shipment.get("items") or [{}]
         details = items[0].get("tracking_details") or {}
         tracking = details.get("article_id") or details.get("consignment_id") or ""
@@ -135,7 +156,7 @@ class AusPostCarrier(CarrierAdapter):
             carrier_ref=shipment["shipment_id"],
             tracking_number=tracking,
             label_pdf=self._label(shipment["shipment_id"]),
-            existed=existing is not None,
+            existed=existed,
         )
 
     def tracking_events(self, tracking_numbers: list[str]) -> dict[str, list[TrackingEvent]]:

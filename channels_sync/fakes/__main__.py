@@ -17,17 +17,22 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--demo", action="store_true", help="seed the demo shop's products")
     args = parser.parse_args(argv)
+    from channels_sync.fakes.aramex import FakeAramex
     from channels_sync.fakes.auspost import FakeAusPost
     from channels_sync.fakes.demo import DEMO_TOKEN, seed
+    from channels_sync.fakes.fourpx import FakeFourPX
     from channels_sync.fakes.shopify_orders import FakeShopifyOrders
 
     # The demo shop makes two new orders on every order pull; the same process answers the
-    # Australia Post API (paths /shipping/v1/... and /_files/...) for the demo carrier.
+    # demo carriers' APIs: Australia Post (/shipping/v1/..., /_files/...), 4PX
+    # (/router/api/service, /_fpx/...) and Aramex Australia (/connect/token, /api/...).
     fake = FakeShopifyOrders(
         token=DEMO_TOKEN if args.demo else "shpat_test",
         demo_orders_per_pull=2 if args.demo else 0,
     )
     carrier = FakeAusPost()
+    fourpx = FakeFourPX()
+    aramex = FakeAramex()
     if args.demo:
         seed(fake)
 
@@ -38,6 +43,10 @@ def main(argv: list[str]) -> int:
             return Response(json.dumps(body), mimetype="application/json")(environ, start_response)
         if request.path.startswith(("/shipping/", "/_files/")):
             return carrier(environ, start_response)
+        if request.path.startswith(("/router/", "/_fpx/")):
+            return fourpx(environ, start_response)
+        if request.path.startswith(("/connect/", "/api/")):
+            return aramex(environ, start_response)
         if request.path == "/_fake/orders":
             body = {
                 o.name: {"fulfilled": [f["tracking"] for f in o.fulfillments]}

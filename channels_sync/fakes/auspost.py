@@ -51,7 +51,7 @@ class FakeAusPost(FakeBase):
         self.shipments: dict[str, dict] = {}
         self.status: dict[str, str] = {}
         self.creates = 0
-        self.create_delay = 0.0  # seconds a create waits before it is applied and answered
+        self.create_delay = 0.0  # a create is applied at once and answered this many s later
 
     def advance(self, tracking_id: str, status: str = "Delivered") -> None:
         with self.lock:
@@ -67,9 +67,7 @@ class FakeAusPost(FakeBase):
             if path == "/shipping/v1/shipments" and request.method == "POST":
                 return self._create(request.get_json(force=True, silent=True) or {})
             if path == "/shipping/v1/shipments" and request.method == "GET":
-                refs = set((request.args.get("sender_references") or "").split(","))
-                rows = [s for s in self.shipments.values() if s["shipment_reference"] in refs]
-                return json_response({"shipments": rows})
+                return self._list(request)
             if path == "/shipping/v1/labels" and request.method == "POST":
                 body = request.get_json(force=True, silent=True) or {}
                 ids = [s.get("shipment_id") for s in body.get("shipments") or []]
@@ -98,13 +96,26 @@ class FakeAusPost(FakeBase):
                 return json_response({"tracking_results": [self._track(i) for i in ids]})
         return json_response({"errors": [{"message": "Not Found"}]}, 404)
 
+    def _list(self, request: Request) -> Response:
+        """Get Shipments: by ``shipment_ids``, or a page (``offset`` and ``number_of_shipments``
+        both required) optionally filtered by ``sender_reference`` (comma-separated)."""
+        args = request.args
+        if args.get("shipment_ids"):
+            ids = set(args["shipment_ids"].split(","))
+            return json_response({"shipments": [s for i, s in self.shipments.items() if i in ids]})
+        try:
+            offset, number = int(args["offset"]), int(args["number_of_shipments"])
+        except (KeyError, ValueError):
+            return json_response(
+                {"errors": [{"code": "400", "message": "offset and number_of_shipments"}]}, 400
+            )
+        rows = list(self.shipments.values())
+        if args.get("sender_reference"):
+            wanted = set(args["sender_reference"].split(","))
+            rows = [s for s in rows if wanted & set(s["sender_references"])]
+        return json_response({"shipments": rows[offset : offset + number]})
+
     def _create(self, body: dict) -> Response:
-        if self.create_delay:
-            self.lock.release()  # let lookups through while this create is "in flight"
-            try:
-                time.sleep(self.create_delay)
-            finally:
-                self.lock.acquire()
         out = []
         for s in body.get("shipments") or []:
             missing = [k for k in ("from", "to", "items") if not s.get(k)]
@@ -122,6 +133,11 @@ class FakeAusPost(FakeBase):
             shipment = {
                 "shipment_id": f"SHP{number:08d}",
                 "shipment_reference": s.get("shipment_reference", ""),
+                "customer_reference_1": s.get("customer_reference_1", ""),
+                "customer_reference_2": s.get("customer_reference_2", ""),
+                "sender_references": [
+                    r for r in (s.get("customer_reference_1"), s.get("customer_reference_2")) if r
+                ],
                 "shipment_creation_date": datetime.now(UTC).isoformat(),
                 "items": [
                     {
@@ -138,6 +154,12 @@ class FakeAusPost(FakeBase):
             self.shipments[shipment["shipment_id"]] = shipment
             self.status[shipment["items"][0]["tracking_details"]["article_id"]] = "Initiated"
             out.append(shipment)
+        if self.create_delay:  # applied now, answered late: the caller may be gone by then
+            self.lock.release()  # let lookups through while this answer is "in flight"
+            try:
+                time.sleep(self.create_delay)
+            finally:
+                self.lock.acquire()
         return json_response({"shipments": out}, 201)
 
     def _track(self, tracking_id: str) -> dict:

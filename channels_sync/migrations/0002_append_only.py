@@ -4,6 +4,8 @@ fixed. Enforced by PostgreSQL triggers; TRUNCATE (test flushes) is not affected.
 
 from django.db import migrations
 
+from wms.migration_ops import RunPostgreSQL
+
 CREATE = """
 CREATE OR REPLACE FUNCTION channels_append_only() RETURNS trigger AS $$
 BEGIN
@@ -51,17 +53,7 @@ DROP FUNCTION IF EXISTS channels_bindingchange_guard();
 """
 
 
-def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE, params=None)
-
-
-def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP, params=None)
-
-
 class Migration(migrations.Migration):
     dependencies = [("channels_sync", "0001_initial")]
 
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [RunPostgreSQL(CREATE, DROP)]

@@ -62,3 +62,49 @@ def auspost_carrier(fake_auspost):
         credentials={"api_key": "ap_key", "password": "ap_pass", "account_number": "1234567890"},
         default_service="7E55",
     )
+
+
+@pytest.fixture
+def fake_fourpx():
+    from channels_sync.fakes.fourpx import FakeFourPX
+
+    fake = FakeFourPX()
+    with FakeServer(fake) as server:
+        fake.url = server.url
+        yield fake
+
+
+@pytest.fixture
+def fourpx_carrier(fake_fourpx):
+    from channels_sync.models import Carrier
+
+    return Carrier.objects.create(
+        kind="fourpx",
+        name="4PX direct express",
+        api_base_url=fake_fourpx.url,
+        credentials={"app_key": "fpx_key", "app_secret": "fpx_secret"},
+        default_service="A1",
+    )
+
+
+@pytest.fixture
+def fake_aramex():
+    from channels_sync.fakes.aramex import FakeAramex
+
+    fake = FakeAramex()
+    with FakeServer(fake) as server:
+        fake.url = server.url
+        yield fake
+
+
+@pytest.fixture
+def aramex_carrier(fake_aramex):
+    from channels_sync.models import Carrier
+
+    return Carrier.objects.create(
+        kind="aramex",
+        name="Aramex Australia",
+        api_base_url=fake_aramex.url,
+        credentials={"client_id": "arx_client", "client_secret": "arx_secret"},
+        default_service="P",
+    )

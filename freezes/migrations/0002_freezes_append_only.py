@@ -5,6 +5,8 @@ services never update or delete events anywhere."""
 
 from django.db import migrations
 
+from wms.migration_ops import RunPostgreSQL
+
 CREATE = """
 CREATE OR REPLACE FUNCTION freezes_event_append_only() RETURNS trigger AS $$
 BEGIN
@@ -24,17 +26,7 @@ DROP FUNCTION IF EXISTS freezes_event_append_only();
 """
 
 
-def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE, params=None)
-
-
-def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP, params=None)
-
-
 class Migration(migrations.Migration):
     dependencies = [("freezes", "0001_freezes_initial")]
 
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [RunPostgreSQL(CREATE, DROP)]

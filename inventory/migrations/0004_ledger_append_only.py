@@ -4,6 +4,8 @@ is not affected. On SQLite (laptop, quick tests) nothing is installed."""
 
 from django.db import migrations
 
+from wms.migration_ops import RunPostgreSQL
+
 CREATE = """
 CREATE OR REPLACE FUNCTION inventory_movement_append_only() RETURNS trigger AS $$
 BEGIN
@@ -23,17 +25,7 @@ DROP FUNCTION IF EXISTS inventory_movement_append_only();
 """
 
 
-def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE, params=None)
-
-
-def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP, params=None)
-
-
 class Migration(migrations.Migration):
     dependencies = [("inventory", "0003_ledger_stock")]
 
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [RunPostgreSQL(CREATE, DROP)]
