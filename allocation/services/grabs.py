@@ -26,10 +26,13 @@ per store and goods in a window, a unique constraint). Either way nothing is gra
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
+import re
 import uuid
+import weakref
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Exists, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -245,6 +248,17 @@ def _first_come_statement(user, store, window_id, goods_id, quantity, client_key
         code_cap=reasons.PARTIAL_CAP,
         code_exhausted=reasons.EXHAUSTED,
     )
+    try:
+        return _run_first_come(user, store, window_id, quantity, client_key, now, sql, params)
+    except DatabaseError as error:
+        # the session lost its prepared statement (a pooler's DISCARD ALL): prepare it again
+        if getattr(error.__cause__, "pgcode", None) != _NO_SUCH_STATEMENT:
+            raise
+        _PREPARED.pop(connection.connection, None)
+        return _run_first_come(user, store, window_id, quantity, client_key, now, sql, params)
+
+
+def _run_first_come(user, store, window_id, quantity, client_key, now, sql, params):
     with_hooks = bool(hooks.grab_answered)
     # alone (no hook) the statement is its own transaction; inside a caller's, a savepoint
     # keeps a duplicate's IntegrityError from poisoning it
@@ -255,8 +269,7 @@ def _first_come_statement(user, store, window_id, goods_id, quantity, client_key
     )
     with guard:
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            row = cursor.fetchone()
+            row = _execute_prepared(cursor, sql, params)
         if row is None:
             return None
         request_id, pool_id, granted, status, code, reason_params = row
@@ -281,6 +294,59 @@ def _first_come_statement(user, store, window_id, goods_id, quantity, client_key
         if with_hooks:
             hooks.answered([request])
     return request
+
+
+# The statement is prepared once per database session (a session keeps it through rollbacks),
+# so a connection that grabs again (persistent connections, workers) skips parsing and, once
+# PostgreSQL settles on its generic plan, planning too. Keyed by the driver's connection.
+_PREPARED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_NO_SUCH_STATEMENT = "26000"
+_PARAM = re.compile(r"%\((\w+)\)s")
+_TYPES = {
+    "n": "integer",
+    "store": "bigint",
+    "window": "bigint",
+    "goods": "bigint",
+    "user": "bigint",
+    "scope_user": "bigint",
+    "now": "timestamptz",
+    "answered": "timestamptz",
+    "key": "text",
+    "space": "integer",
+    "slots": "integer",
+    "code_granted": "text",
+    "code_cap": "text",
+    "code_exhausted": "text",
+}
+
+
+@functools.lru_cache(maxsize=8)
+def _positional(sql: str) -> tuple[str, tuple[str, ...]]:
+    """``sql`` with ``$1, $2...`` for its named parameters, and their names in that order."""
+    names: list[str] = []
+
+    def number(match) -> str:
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}"
+
+    return _PARAM.sub(number, sql).replace("%%", "%"), tuple(names)
+
+
+def _execute_prepared(cursor, sql: str, params: dict):
+    """Run ``sql`` (named parameters) as a prepared statement of this session; its row."""
+    positional, names = _positional(sql)
+    statements = _PREPARED.setdefault(connection.connection, {})
+    name = statements.get(positional)
+    if name is None:
+        name = f"allocation_grab_{len(statements)}"
+        types = ", ".join(_TYPES[key] for key in names)
+        cursor.execute(f"PREPARE {name} ({types}) AS {positional}")  # no parameters: sent as is
+        statements[positional] = name
+    cursor.execute(
+        f"EXECUTE {name} ({', '.join(['%s'] * len(names))})", [params[key] for key in names]
+    )
+    return cursor.fetchone()
 
 
 def _in_scope(window: GrabWindow, store: Store) -> bool:

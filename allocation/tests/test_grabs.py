@@ -330,3 +330,13 @@ def test_grab_decisions_and_order_events_are_append_only(world):
         with pytest.raises(IntegrityError), transaction.atomic():
             model.objects.all().delete()
     assert connection.vendor == "postgresql"
+
+
+def test_a_session_that_lost_the_prepared_grab_prepares_it_again(world):
+    window = world.open_window(offers=[windows.Offer(world.goods, 100)])
+    grab(world, world.alice, world.store_a, window, 10)
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")  # as a connection pooler's DISCARD ALL does
+    again = grab(world, world.bob, world.store_b, window, 10)
+    assert (again.status, again.granted) == (GrabRequest.Status.GRANTED, 10)
+    assert GrabPool.objects.get(window=window).granted == 20

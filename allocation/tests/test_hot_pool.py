@@ -88,7 +88,7 @@ def test_grabs_waiting_at_one_pool_are_bounded_and_all_answered(world_tx, monkey
                     "SELECT count(*) FILTER (WHERE wait_event = 'advisory'),"
                     " count(*) FILTER (WHERE wait_event IN ('transactionid', 'tuple'))"
                     " FROM pg_stat_activity WHERE query LIKE %s AND pid <> pg_backend_pid()",
-                    ["%pg_advisory_xact_lock%"],
+                    ["EXECUTE allocation_grab%"],
                 )
                 on_slots, at_row = cursor.fetchone()
                 if on_slots + at_row == len(threads):
