@@ -4,6 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
 PORT ?= 8000
 B ?=
 SIZE ?=
@@ -18,9 +19,16 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
-setup: $(STAMP)
+# Browser libraries (camera scanning) from the npm registry, pinned by package-lock.json; only
+# the files named in settings.NPM_STATIC_FILES are served. Never a CDN, never committed.
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm (Node.js) is required to install the browser libraries: install nodejs and npm (e.g. apt-get install -y nodejs npm), then run make again." >&2; exit 1; }
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $(NODE_STAMP)
 
-migrate: $(STAMP)
+setup: $(STAMP) $(NODE_STAMP)
+
+migrate: setup
 	$(BIN)/python manage.py migrate --noinput
 
 run: migrate
@@ -37,7 +45,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: $(STAMP) lint
+test: setup lint
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -45,7 +53,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench $(B) $(if $(SIZE),--size $(SIZE),)
 
 messages: $(STAMP)
-	$(BIN)/python manage.py makemessages -l zh_Hans --no-obsolete --ignore '.venv/*' --ignore 'staticfiles/*' --ignore 'var/*'
+	$(BIN)/python manage.py makemessages -l zh_Hans --no-obsolete --ignore '.venv/*' --ignore 'staticfiles/*' --ignore 'var/*' --ignore 'node_modules/*'
 	$(BIN)/python manage.py compilemessages -l zh_Hans --ignore '.venv/*'
 
 clean:

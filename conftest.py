@@ -214,3 +214,17 @@ def _default_language():
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def background_seen_running():
+    """Pages show the worker-health banner from a status each process keeps a few seconds
+    (``wms.health.background_status_cached``). Each test starts with it pinned to "running",
+    so pages make no heartbeat query a test would have to count and no banner appears; a test
+    about the banner records a heartbeat (``heartbeat_record`` drops the pin) or calls
+    ``health.forget_background_status()``."""
+    from wms import health
+
+    health.remember_background_status(health.BackgroundStatus(ok=True, seen_at=None), seconds=3600)
+    yield
+    health.forget_background_status()

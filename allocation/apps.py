@@ -9,3 +9,7 @@ class AllocationConfig(AppConfig):
     def ready(self) -> None:
         # the store sales resource registers itself with the import engine
         from allocation import imports  # noqa: F401
+        from allocation.work import allocation_work
+        from wms.work import register_work_provider
+
+        register_work_provider(allocation_work)

@@ -6,7 +6,7 @@ objects that were just answered (granted, partly granted or refused): one reques
 first-come grab, every answered request of a window when it closes (priority at close). Each
 request carries its answer (``status``, ``granted``, ``reason_code``, ``reason_params``,
 ``answered_at``) and its ids (``pk``, ``window_id``, ``pool_id``, ``store_id``); related objects
-are not loaded. A hook runs INSIDE the transaction that wrote the answer, so what it writes
+are not loaded. A hook may carry ``wanted() -> bool`` (see ``wants_answers``). A hook runs INSIDE the transaction that wrote the answer, so what it writes
 commits or rolls back with it; it must not raise for a valid answer (raising undoes the
 answer) and should stay short (one INSERT): during a first-come grab the pool's hot row stays
 locked until the hook returns. With no hook registered a first-come grab is a single
@@ -25,9 +25,33 @@ from collections.abc import Callable
 grab_answered: list[Callable[[list], None]] = []
 
 
+def wants_answers() -> bool:
+    """Whether a first-come grab must run its hooks: a hook may carry ``wanted()`` (the API's
+    asks whether anyone subscribes to ``grab.answered``, from a per-process snapshot, no query);
+    a hook without it always runs. False lets the grab stay one auto-committed statement."""
+    return any(
+        getattr(hook, "wanted", None) is None or hook.wanted() for hook in list(grab_answered)
+    )
+
+
 def answered(requests: list) -> None:
     """Call every ``grab_answered`` hook with the answered requests (none: nothing to do)."""
     if not requests:
         return
     for hook in list(grab_answered):
         hook(requests)
+
+
+#: ``hook(changes)``: replenishment orders whose status just changed, as a list of plain
+#: dicts ``{"order_id", "ref", "store_id", "window_id", "warehouse_id", "status", "kind",
+#: "actor_id", "note", "at"}`` (``kind`` is the timeline event: created, picking, shipped,
+#: received, cancelled). Runs INSIDE the transaction that changed them, like ``grab_answered``.
+order_status_changed: list[Callable[[list[dict]], None]] = []
+
+
+def orders_changed(changes: list[dict]) -> None:
+    """Call every ``order_status_changed`` hook (no changes: nothing to do)."""
+    if not changes:
+        return
+    for hook in list(order_status_changed):
+        hook(changes)

@@ -7,6 +7,7 @@ class ApiConfig(AppConfig):
     verbose_name = _("Open API")
 
     def ready(self) -> None:
-        from api.webhooks import outbox
+        from api.webhooks import domain_events, outbox
 
         outbox.register()
+        domain_events.register()

@@ -21,7 +21,11 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from allocation.exceptions import AllocationError, InvalidQuantity, InvalidState, WindowNotOpen
+from allocation.exceptions import NotAllowed as AllocationNotAllowed
 from api.exceptions import ApiDomainError
+from channels_sync.exceptions import ChannelError, StaleBindings
+from channels_sync.exceptions import NotAllowed as ChannelNotAllowed
 from freezes.exceptions import AlreadyDecided, ApprovalRefused
 from inventory.exceptions import (
     AlreadyPosted,
@@ -53,8 +57,17 @@ STATUS_OF: list[tuple[type[Exception], int]] = [
     (DuplicateCode, status.HTTP_409_CONFLICT),
     (BinsGuarded, status.HTTP_409_CONFLICT),
     (WarehouseDomainError, status.HTTP_400_BAD_REQUEST),
+    (InvalidQuantity, status.HTTP_400_BAD_REQUEST),
+    (AllocationNotAllowed, status.HTTP_409_CONFLICT),
+    (WindowNotOpen, status.HTTP_409_CONFLICT),
+    (InvalidState, status.HTTP_409_CONFLICT),
+    (AllocationError, status.HTTP_400_BAD_REQUEST),
+    (ChannelNotAllowed, status.HTTP_403_FORBIDDEN),
+    (StaleBindings, status.HTTP_409_CONFLICT),
 ]
-DOMAIN_ERRORS = (DomainError,)
+#: ``ChannelError`` (platform sync) predates ``DomainError`` but keeps its contract (a
+#: translated ``message``, an optional ``field``): a refusal naming a field is 400, others 409.
+DOMAIN_ERRORS = (DomainError, ChannelError)
 
 
 def _snake(name: str) -> str:
@@ -67,6 +80,8 @@ def _status_of(error: Exception) -> int:
     for cls, code in STATUS_OF:
         if isinstance(error, cls):
             return code
+    if isinstance(error, ChannelError):
+        return status.HTTP_400_BAD_REQUEST if error.field else status.HTTP_409_CONFLICT
     return getattr(error, "status", status.HTTP_400_BAD_REQUEST)
 
 

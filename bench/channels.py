@@ -87,6 +87,15 @@ def _shop_world(goods_count: int, fakes: list) -> tuple[list, list]:
             lines=[ledger.Receipt(g.pk, bin_.pk, 5 + g.pk % 7) for g in chunk],
             document=ledger.Document(type="other", ref=f"PUSH-{start}"),
         )
+    # Tables bulk-loaded a moment ago have no planner statistics yet (autovacuum analyzes them
+    # within a minute in a live database): give the planner what it would have.
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "ANALYZE channels_sync_listing, channels_sync_outboxitem, inventory_stockbalance, "
+            "inventory_goods, channels_sync_syncrecord"
+        )
     return shops, goods
 
 

@@ -4,10 +4,11 @@ Data (``scale`` 1.0): 20,000 goods with one batch each (expiry spread over 1,000
 30 days), 50 bins, one balance per (batch, bin) = 1,000,000 balances; every 40th batch frozen
 whole; 400 active freezes (half older than the 30-day ageing limit) each holding one balance,
 60 pending release requests, 5,000 posted sheets and 150 drafts of each direction (100 older
-than a day), 10 checked imports of the manager.
+than a day), 10 checked imports of the manager; a shop with 200 listings and 2,000 push records
+(30 listings still failing), 5,000 platform orders (50 short), 20 grab windows (5 open).
 Work: ``GET /`` as the manager, ``PAGES`` times (the Django test client: URL routing, session,
 auth, permissions, every work item's COUNT, template).
-Baseline: the same counts written by hand over psycopg2 (seven COUNT queries), in the same run.
+Baseline: the same counts written by hand over psycopg2 (ten COUNT queries), in the same run.
 Check (``bench.common.check``): the page answers 200 and the app's counts equal the baseline's
 and the counts the data was built with; a failed check makes ``python -m bench`` exit 1.
 """
@@ -30,6 +31,13 @@ POSTED = 5000
 READY_IMPORTS = 10
 AGEING_DAYS = 30
 NEAR_DAYS = 30
+LISTINGS = 200
+PUSHES = 2000
+FAILING = 30
+ORDERS = 5000
+SHORT = 50
+WINDOWS = 20
+OPEN_WINDOWS = 5
 
 BASELINE = {
     "release_requests": """
@@ -57,6 +65,14 @@ BASELINE = {
     "imports_failed": """
         SELECT COUNT(*) FROM inventory_importjob WHERE user_id = %(user)s
           AND status IN ('failed', 'refused') AND created_at >= now() - interval '7 days'""",
+    "failed_pushes": """
+        SELECT COUNT(DISTINCT r.listing_id) FROM channels_sync_syncrecord r
+        WHERE r.status = 'failure' AND r.created_at >= now() - interval '24 hours'
+          AND NOT EXISTS (SELECT 1 FROM channels_sync_syncrecord s WHERE s.listing_id = r.listing_id
+                          AND s.status = 'success' AND s.id > r.id)""",
+    "short_orders": "SELECT COUNT(*) FROM channels_sync_order WHERE status = 'short'",
+    "open_grab_windows": """
+        SELECT COUNT(*) FROM allocation_grabwindow WHERE status = 'open' AND closes_at > now()""",
 }
 
 
@@ -151,6 +167,7 @@ def _populate(goods_count: int):
         ImportJob(resource="inbound", user=manager, original_name=f"sheet-{n}.xlsx", status="ready")
         for n in range(READY_IMPORTS)
     )
+    _populate_channels_and_allocation(warehouse, now)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
         cursor.execute(
@@ -167,8 +184,87 @@ def _populate(goods_count: int):
         "stale_outbound_drafts": OLD_DRAFTS,
         "imports_not_committed": READY_IMPORTS,
         "imports_failed": 0,
+        "failed_pushes": FAILING,
+        "short_orders": SHORT,
+        "open_grab_windows": OPEN_WINDOWS,
     }
     return manager, balances, expected
+
+
+def _populate_channels_and_allocation(warehouse, now) -> None:
+    """Push records (the last push of the first ``FAILING`` listings failed, the others
+    succeeded after failing), platform orders and grab windows."""
+    from allocation.models import GrabWindow, Policy
+    from channels_sync.models import Listing, Order, Shop, SyncRecord
+    from inventory.models import Goods
+
+    shop = Shop.objects.create(
+        platform="shopify",
+        name="Home bench shop",
+        domain="home-bench.myshopify.com",
+        api_base_url="http://127.0.0.1:9",
+        credentials={"access_token": "bench"},
+    )
+    goods = list(Goods.objects.order_by("pk")[:LISTINGS])
+    listings = Listing.objects.bulk_create(
+        Listing(
+            shop=shop,
+            product_ref=f"p{n}",
+            variant_ref=f"v{n}",
+            item_ref=f"i{n}",
+            sku=g.sku,
+            title=g.name,
+            goods=g,
+            matched_by="sku",
+        )
+        for n, g in enumerate(goods)
+    )
+    records = []
+    for n in range(PUSHES):
+        listing = listings[n % len(listings)]
+        last_round = n >= PUSHES - len(listings)
+        failing = listings.index(listing) < FAILING
+        status = (
+            "failure" if (not last_round and n % 3 == 0) or (last_round and failing) else "success"
+        )
+        records.append(
+            SyncRecord(
+                shop=shop,
+                listing=listing,
+                goods_id=listing.goods_id,
+                quantity=1,
+                inputs={},
+                trigger="auto",
+                status=status,
+            )
+        )
+    SyncRecord.objects.bulk_create(records)
+    Order.objects.bulk_create(
+        Order(
+            shop=shop,
+            platform_order_id=f"#{n}",
+            status="short" if n < SHORT else "shipped",
+            platform_updated_at=now,
+        )
+        for n in range(ORDERS)
+    )
+    policy = Policy.objects.create(name="Home bench", cycle=Policy.Cycle.ON_DEMAND)
+    GrabWindow.objects.bulk_create(
+        GrabWindow(
+            name=f"Window {n}",
+            warehouse=warehouse,
+            policy=policy,
+            mode=GrabWindow.Mode.FIRST_COME,
+            status="open" if n < OPEN_WINDOWS else "closed",
+            opens_at=now - datetime.timedelta(days=n, hours=1),
+            closes_at=now + datetime.timedelta(hours=2)
+            if n < OPEN_WINDOWS
+            else now - datetime.timedelta(days=n),
+            scope=GrabWindow.Scope.ALL,
+            seed=n,
+        )
+        for n in range(WINDOWS)
+    )
 
 
 def _baseline(cursor, params: dict) -> dict:

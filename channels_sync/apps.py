@@ -12,3 +12,17 @@ class ChannelsSyncConfig(AppConfig):
         from channels_sync import hooks
 
         hooks.register()
+
+        # wms: the job sweeper requeues product syncs whose worker died.
+        from channels_sync.services import products
+        from wms.jobs import register_job_kind
+
+        register_job_kind(products.job_kind())
+
+        # The import engine's bulk binding sheet (registers itself on import).
+        from channels_sync import imports  # noqa: F401
+
+        from channels_sync.work import channels_work
+        from wms.work import register_work_provider
+
+        register_work_provider(channels_work)

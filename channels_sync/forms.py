@@ -67,8 +67,14 @@ class BindForm(forms.Form):
 
 
 class ExceptionForm(forms.Form):
+    """One exception of a shop's bindings: for a goods (every listing selling it) or for one
+    listing (its SKU or platform variant id), at one bound warehouse."""
+
     warehouse = forms.IntegerField(label=_("Warehouse"))
-    goods = forms.CharField(label=_("Goods SKU"), max_length=64)
+    goods = forms.CharField(label=_("Goods SKU"), max_length=64, required=False)
+    listing = forms.CharField(
+        label=_("Or listing (SKU or variant id)"), max_length=200, required=False
+    )
     mode = forms.ChoiceField(
         label=_("Rule"),
         choices=[("", _("Bound (remove the exception)")), *BindingException.Mode.choices],
@@ -80,6 +86,8 @@ class ExceptionForm(forms.Form):
         data = super().clean()
         if data.get("mode") == "allotment" and data.get("allotment") is None:
             self.add_error("allotment", _("Give the allotment quantity."))
+        if bool((data.get("goods") or "").strip()) == bool((data.get("listing") or "").strip()):
+            self.add_error("goods", _("Give either a goods SKU or a listing."))
         return data
 
 

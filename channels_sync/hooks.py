@@ -135,3 +135,25 @@ def set_trigger_enabled(enabled: bool) -> None:
             f"ALTER TABLE inventory_stockmovement {'ENABLE' if enabled else 'DISABLE'} "
             f"TRIGGER {TRIGGER}"
         )
+
+
+#: ``hook(failure)``: stock pushes the platform refused, as one plain dict per batch
+#: ``{"shop_id", "trigger", "idempotency_key", "failures": [{"listing_id", "goods_id",
+#: "quantity", "message"}]}``. Runs INSIDE the transaction that writes their sync records, so
+#: what a hook writes (the API's webhook outbox) commits with them; keep it to one INSERT.
+sync_failed: list = []
+
+
+def sync_failures(*, shop_id: int, trigger: str, key: str, done: list) -> None:
+    """Call every ``sync_failed`` hook with the failed entries of a pushed batch (``done``:
+    ``(listing row, ok, message, quantity, expected)`` as the push records them)."""
+    failures = [
+        {"listing_id": row.pk, "goods_id": row.goods_id, "quantity": quantity, "message": message}
+        for row, ok, message, quantity, _expected in done
+        if not ok
+    ]
+    if not failures or not sync_failed:
+        return
+    failure = {"shop_id": shop_id, "trigger": trigger, "idempotency_key": key, "failures": failures}
+    for hook in list(sync_failed):
+        hook(failure)

@@ -325,7 +325,10 @@ class SyncRecord(models.Model):
         SUCCESS = "success", _("Success")
         FAILURE = "failure", _("Failure")
 
-    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="sync_records")
+    # No index of its own: (shop, status, -created_at) below serves lookups by shop.
+    shop = models.ForeignKey(
+        Shop, on_delete=models.PROTECT, related_name="sync_records", db_index=False
+    )
     listing = models.ForeignKey(Listing, on_delete=models.PROTECT, related_name="sync_records")
     goods = models.ForeignKey("inventory.Goods", on_delete=models.PROTECT, related_name="+")
     quantity = models.IntegerField(_("quantity sent"))
@@ -335,8 +338,13 @@ class SyncRecord(models.Model):
     status = models.CharField(_("status"), max_length=16, choices=Status.choices)
     message = models.TextField(_("message"), blank=True)
     idempotency_key = models.CharField(max_length=64, blank=True)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    user = models.ForeignKey(  # few rows have one; never searched by user
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
 
@@ -383,6 +391,10 @@ class ProductSyncRun(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Liveness (wms.jobs): takes by a worker, and when a worker last took it or wrote progress
+    # (NULL while it waits for a worker).
+    attempts = models.PositiveIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-pk"]

@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import Count, Q, Sum
 
 from channels_sync.models import (
@@ -75,10 +76,53 @@ def binding_state(shop: Shop) -> BindingState:
 
 def _components(goods_ids: Iterable[int]) -> dict[int, list[tuple[int, int]]]:
     found: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for combo_id, component_id, qty in ComboComponent.objects.filter(
-        combo_id__in=list(goods_ids)
-    ).values_list("combo_id", "component_id", "quantity"):
+    if connection.vendor == "postgresql":  # one array parameter, whatever the number of goods
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT combo_id, component_id, quantity "  # noqa: S608 - a table name
+                f"FROM {ComboComponent._meta.db_table} WHERE combo_id = ANY(%s)",
+                [sorted(goods_ids)],
+            )
+            rows = cursor.fetchall()
+    else:
+        rows = ComboComponent.objects.filter(combo_id__in=list(goods_ids)).values_list(
+            "combo_id", "component_id", "quantity"
+        )
+    for combo_id, component_id, qty in rows:
         found[combo_id].append((component_id, qty))
+    return found
+
+
+def _balances(
+    goods_ids: set[int], warehouse_ids: list[int]
+) -> dict[tuple[int, int], tuple[int, int, int]]:
+    """(on hand, frozen, reserved) per (goods, warehouse)."""
+    found: dict[tuple[int, int], tuple[int, int, int]] = {}
+    if not warehouse_ids or not goods_ids:
+        return found
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT goods_id, warehouse_id, SUM(on_hand), SUM(frozen), SUM(reserved) "  # noqa: S608
+                f"FROM {StockBalance._meta.db_table} "
+                "WHERE goods_id = ANY(%s) AND warehouse_id = ANY(%s) "
+                "GROUP BY goods_id, warehouse_id",
+                [sorted(goods_ids), warehouse_ids],
+            )
+            for goods_id, wh, on_hand, frozen, reserved in cursor.fetchall():
+                found[(goods_id, wh)] = (on_hand or 0, frozen or 0, reserved or 0)
+        return found
+    rows = (
+        StockBalance.objects.filter(goods_id__in=list(goods_ids), warehouse_id__in=warehouse_ids)
+        .values("goods_id", "warehouse_id")
+        .annotate(on_hand=Sum("on_hand"), frozen=Sum("frozen"), reserved=Sum("reserved"))
+    )
+    for r in rows:
+        found[(r["goods_id"], r["warehouse_id"])] = (
+            r["on_hand"] or 0,
+            r["frozen"] or 0,
+            r["reserved"] or 0,
+        )
     return found
 
 
@@ -96,21 +140,7 @@ def listing_sellable(
     goods_ids = {row.goods_id for row in matched}
     components = _components(goods_ids)
     all_goods = goods_ids | {c for parts in components.values() for c, _q in parts}
-    by_goods_wh: dict[tuple[int, int], tuple[int, int, int]] = {}
-    if warehouse_ids:
-        rows = (
-            StockBalance.objects.filter(
-                goods_id__in=list(all_goods), warehouse_id__in=warehouse_ids
-            )
-            .values("goods_id", "warehouse_id")
-            .annotate(on_hand=Sum("on_hand"), frozen=Sum("frozen"), reserved=Sum("reserved"))
-        )
-        for r in rows:
-            by_goods_wh[(r["goods_id"], r["warehouse_id"])] = (
-                r["on_hand"] or 0,
-                r["frozen"] or 0,
-                r["reserved"] or 0,
-            )
+    by_goods_wh = _balances(all_goods, warehouse_ids)
     goods_rule: dict[tuple[int, int], tuple[str, int | None]] = {}
     listing_rule: dict[tuple[int, int], tuple[str, int | None]] = {}
     for wh, goods_id, listing_id, mode, allotment in state.exceptions:

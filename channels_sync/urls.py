@@ -28,6 +28,11 @@ urlpatterns = [
     path("shops/<int:pk>/bindings/propose/", views.binding_propose_view, name="binding-propose"),
     path("shops/<int:pk>/bindings/export/", views.bindings_export_view, name="bindings-export"),
     path(
+        "shops/<int:pk>/bindings/exceptions/",
+        views.binding_exceptions_view,
+        name="binding-exceptions",
+    ),
+    path(
         "shops/<int:pk>/bindings/changes/<int:change_pk>/decide/",
         views.binding_decide_view,
         name="binding-decide",

@@ -329,26 +329,98 @@ def _proposed(request: HttpRequest, shop: Shop):
         if not form.is_valid():
             raise ChannelError("; ".join(str(e) for errors in form.errors.values() for e in errors))
         code = form.cleaned_data["goods"].strip()
-        goods = Goods.objects.filter(sku__iexact=code).first()
-        if goods is None:
-            raise ChannelError(_("No goods has SKU %(code)s.") % {"code": code})
+        listing_code = form.cleaned_data["listing"].strip()
+        goods = listing = None
+        if code:
+            goods = Goods.objects.filter(sku__iexact=code).first()
+            if goods is None:
+                raise ChannelError(_("No goods has SKU %(code)s.") % {"code": code})
+        else:
+            found = list(
+                Listing.objects.filter(shop=shop)
+                .filter(Q(sku__iexact=listing_code) | Q(variant_ref=listing_code))
+                .exclude(status=Listing.Status.DELETED)[:2]
+            )
+            if len(found) != 1:
+                raise ChannelError(
+                    _("No single listing of this shop has SKU or variant id %(code)s.")
+                    % {"code": listing_code}
+                )
+            listing = found[0]
         mode = form.cleaned_data["mode"] or None
         allotment = form.cleaned_data.get("allotment")
         label = dict(ExceptionForm.base_fields["mode"].choices).get(form.cleaned_data["mode"])
         return (
             binding_services.state_with(
-                state, exception=(warehouse.pk, goods.pk, None, mode, allotment)
+                state,
+                exception=(
+                    warehouse.pk,
+                    goods.pk if goods else None,
+                    listing.pk if listing else None,
+                    mode,
+                    allotment,
+                ),
             ),
             BindingChange.Action.EXCEPTION,
             _("%(sku)s at %(wh)s: %(rule)s%(qty)s")
             % {
-                "sku": goods.sku,
+                "sku": goods.sku if goods else _("listing %(sku)s") % {"sku": listing.sku},
                 "wh": warehouse.code,
                 "rule": label,
                 "qty": f" {allotment}" if mode == "allotment" else "",
             },
         )
     raise ChannelError(_("Unknown change."))
+
+
+@permission("channels_sync.view_binding")
+@require_http_methods(["GET"])
+def binding_exceptions_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The shop's exceptions per goods and per listing (unbound / fixed allotment), filtered by
+    warehouse or SKU, with add and remove: each goes through the preview, the review where the
+    shop requires it, and the change log (who, when, before/after)."""
+    shop = _shop(pk)
+    state = selectors.binding_state(shop)
+    warehouses = Warehouse.objects.in_bulk([w for w, _p in state.warehouses])
+    goods = Goods.objects.in_bulk([e[1] for e in state.exceptions if e[1]])
+    listings = Listing.objects.select_related("goods").in_bulk(
+        [e[2] for e in state.exceptions if e[2]]
+    )
+    warehouse_id = parse_id(request.GET.get("warehouse"))
+    query = (request.GET.get("q") or "").strip().lower()
+    rows = []
+    for wh, goods_id, listing_id, mode, allotment in state.exceptions:
+        item = goods.get(goods_id) if goods_id else None
+        listing = listings.get(listing_id) if listing_id else None
+        sku = item.sku if item else (listing.sku if listing else "")
+        if warehouse_id and wh != warehouse_id:
+            continue
+        if query and query not in sku.lower():
+            continue
+        rows.append(
+            {
+                "warehouse": warehouses.get(wh),
+                "goods": item,
+                "listing": listing,
+                "mode": mode,
+                "allotment": allotment,
+            }
+        )
+    context = {
+        "shop": shop,
+        "rows": rows,
+        "total": len(state.exceptions),
+        "bound": [warehouses[w] for w, _p in sorted(state.warehouses, key=lambda x: x[1])],
+        "warehouse_id": warehouse_id,
+        "q": request.GET.get("q", ""),
+        "exception_form": ExceptionForm(),
+        "changes": [
+            c
+            for c in selectors.binding_change_list(shop)[:200]
+            if c.action in {BindingChange.Action.EXCEPTION, BindingChange.Action.BULK}
+        ][:20],
+    }
+    return respond(request, "channels_sync/binding_exceptions.html", context)
 
 
 @permission("channels_sync.request_binding_change")

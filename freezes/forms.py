@@ -308,13 +308,20 @@ class RuleForm(DomainErrorFormMixin, forms.Form):
         min_value=0,
         max_value=3650,
         required=False,
-        help_text=_("Near-expiry rules only."),
+        # Only the fields that apply show (static/js/wms.js): see ``data-show-if``.
+        widget=forms.NumberInput(attrs={"data-show-if": "kind=near_expiry"}),
     )
     release_mode = forms.ChoiceField(label=_("Release"), choices=ReleaseMode.choices)
     release_at = forms.DateTimeField(
         label=_("Release at"),
         required=False,
-        widget=DATETIME_INPUT,
+        widget=forms.DateTimeInput(
+            attrs={
+                **DATETIME_INPUT.attrs,
+                "data-show-if": "release_mode=at_time;kind!=near_expiry",
+            },
+            format=DATETIME_INPUT.format,
+        ),
         input_formats=DATETIME_FORMATS,
     )
     note = forms.CharField(
@@ -323,8 +330,34 @@ class RuleForm(DomainErrorFormMixin, forms.Form):
 
     def __init__(self, *args, rule: FreezeRule | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.rule = rule
         if rule is not None:
+            # The kind of a saved rule is fixed: ask only what applies to it.
             del self.fields["kind"]
+            if rule.kind == FreezeRule.Kind.NEAR_EXPIRY:
+                del self.fields["release_at"]
+                self.fields["release_mode"].choices = self.near_expiry_release_modes()
+            else:
+                del self.fields["days_to_expiry"]
+
+    @staticmethod
+    def near_expiry_release_modes() -> list[tuple[str, str]]:
+        """A batch near its expiry is not released at a set time."""
+        return [(v, label) for v, label in ReleaseMode.choices if v != ReleaseMode.AT_TIME]
+
+    def clean(self) -> dict:
+        """Drop what does not apply to the rule's kind and release (a hidden field keeps the
+        value typed before the kind changed), and refuse a near-expiry rule released at a set
+        time."""
+        data = super().clean()
+        kind = data.get("kind") or (self.rule.kind if self.rule else None)
+        if kind != FreezeRule.Kind.NEAR_EXPIRY:
+            data["days_to_expiry"] = None
+        elif data.get("release_mode") == ReleaseMode.AT_TIME:
+            self.add_error("release_mode", _("A near-expiry rule is not released at a set time."))
+        if data.get("release_mode") != ReleaseMode.AT_TIME or kind == FreezeRule.Kind.NEAR_EXPIRY:
+            data["release_at"] = None
+        return data
 
     @staticmethod
     def initial_for(rule: FreezeRule) -> dict:

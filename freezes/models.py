@@ -612,6 +612,11 @@ class FreezeEvent(models.Model):
         indexes = [
             models.Index(fields=["freeze", "created_at", "id"], name="freezeevent_freeze_idx"),
             models.Index(fields=["actor", "created_at"], name="freezeevent_actor_idx"),
+            models.Index(
+                fields=["document_ref"],
+                condition=~Q(document_ref=""),
+                name="freezeevent_document_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -21,6 +21,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     IntegerField,
+    Min,
     Q,
     QuerySet,
     Sum,
@@ -29,6 +30,7 @@ from django.db.models import (
 )
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from freezes.models import (
     Freeze,
@@ -41,6 +43,7 @@ from freezes.models import (
     ReleaseRequest,
 )
 from freezes.scope import Scope, balances_in_scope
+from inventory import hooks
 from inventory.models import DocumentType, StockMovement
 
 #: Default number of days after which a freeze is flagged as held too long.
@@ -67,6 +70,83 @@ def frozen_links(balance_ids: list[int], *, user) -> dict[int, str]:
         return {}
     base = reverse("freezes:balance-holds")
     return {pk: f"{base}?balance={pk}" for pk in balance_ids}
+
+
+def frozen_holders(balance_ids: list[int]) -> list[hooks.FrozenHolder]:
+    """The ledger's ``frozen_holders`` provider (``inventory.hooks``): the active freezes
+    holding units on ``balance_ids``, oldest first, with the units each holds there and the
+    page to ask for its release (one query). Used when a posting is refused, to say which
+    freezes hold the stock."""
+    rows = (
+        FreezeLine.objects.held()
+        .filter(balance_id__in=sorted(set(balance_ids)), freeze__status=Freeze.Status.ACTIVE)
+        .values("freeze_id", "freeze__reason")
+        .annotate(units=Sum(HELD), first=Min("freeze__created_at"))
+        .order_by("first", "freeze_id")
+    )
+    reasons = dict(Reason.choices)
+    out = []
+    for row in rows:
+        freeze_id = row["freeze_id"]
+        out.append(
+            hooks.FrozenHolder(
+                freeze_id=freeze_id,
+                ref=Freeze(pk=freeze_id).number,
+                reason=str(reasons.get(row["freeze__reason"], row["freeze__reason"])),
+                quantity=row["units"] or 0,
+                url=reverse("freezes:freeze-detail", args=[freeze_id]),
+                release_url=reverse("freezes:release-request", args=[freeze_id]),
+            )
+        )
+    return out
+
+
+def posting_notes(document_refs: list[str]) -> dict[str, list[hooks.PostingNote]]:
+    """The ledger's ``posting_notes`` provider: for each document number, the freezes its
+    arrivals fed (a rule freezing a sales return on arrival, a sticky freeze catching
+    arrivals), as sentences linked to the freeze, with the balances they hold (two queries,
+    the first on the events' document index)."""
+    events = list(
+        FreezeEvent.objects.filter(
+            document_ref__in=sorted(set(document_refs)),
+            kind__in=[FreezeEvent.Kind.CREATED, FreezeEvent.Kind.LINES_ADDED],
+        )
+        .exclude(kind=FreezeEvent.Kind.CREATED, rule__isnull=True)
+        .select_related("rule")
+        .order_by("created_at", "pk")
+    )
+    if not events:
+        return {}
+    balances: dict[int, list[int]] = defaultdict(list)
+    for freeze_id, balance_id in FreezeLine.objects.filter(
+        freeze_id__in=sorted({event.freeze_id for event in events})
+    ).values_list("freeze_id", "balance_id"):
+        balances[freeze_id].append(balance_id)
+    out: dict[str, list[hooks.PostingNote]] = defaultdict(list)
+    for event in events:
+        number = Freeze(pk=event.freeze_id).number
+        if event.rule_id:
+            text = ngettext(
+                "%(n)s unit frozen on arrival by rule '%(rule)s'",
+                "%(n)s units frozen on arrival by rule '%(rule)s'",
+                event.quantity,
+            ) % {"n": event.quantity, "rule": event.rule.name}
+        else:
+            text = ngettext(
+                "%(n)s unit frozen on arrival by %(freeze)s, which freezes matching arrivals",
+                "%(n)s units frozen on arrival by %(freeze)s, which freezes matching arrivals",
+                event.quantity,
+            ) % {"n": event.quantity, "freeze": number}
+        out[event.document_ref].append(
+            hooks.PostingNote(
+                text=text,
+                ref=number,
+                url=reverse("freezes:freeze-detail", args=[event.freeze_id]),
+                quantity=event.quantity,
+                balance_ids=tuple(sorted(balances[event.freeze_id])),
+            )
+        )
+    return dict(out)
 
 
 def balance_holds(*, user, balance_ids: Iterable[int]) -> dict[int, list[FreezeLine]]:

@@ -276,7 +276,7 @@ def freeze_stop_sticky_view(request: HttpRequest, freeze: Freeze) -> HttpRespons
     try:
         changed = freezing.freeze_stop_sticky(freeze=freeze, operator=request.user)
     except StockError as error:
-        messages.error(request, str(error))
+        messages.error(request, error.message_html)
     else:
         if changed:
             messages.success(
@@ -612,7 +612,7 @@ def release_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         release.release_request_cancel(request=release_request, user=request.user)
     except StockError as error:
-        messages.error(request, str(error))
+        messages.error(request, error.message_html)
     else:
         messages.success(request, _("Release request withdrawn."))
     return redirect("freezes:freeze-detail", pk=release_request.freeze_id)
@@ -697,9 +697,12 @@ def rule_activate_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @permission("freezes.change_freezerule")
-@require_POST
+@require_http_methods(["GET", "POST"])
 def rule_deactivate_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: ask first (what switching off changes); POST: switch the rule off."""
     rule = _rule_or_404(request, pk)
+    if request.method == "GET":
+        return respond(request, "freezes/rule_deactivate.html", {"rule": rule})
     rules.rule_set_active(rule=rule, operator=request.user, active=False)
     messages.success(
         request,

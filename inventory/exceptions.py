@@ -11,6 +11,7 @@ always means nothing was written: the transaction is rolled back.
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from wms.errors import DomainError
 
@@ -35,7 +36,14 @@ class InvalidInput(StockError):
 
 
 class InsufficientStock(StockError):
-    """Less is available than asked for. ``shortfall`` is how many units are missing."""
+    """Less is available than asked for. ``shortfall`` is how many units are missing.
+
+    When the ledger passes ``on_hand``/``frozen``/``reserved`` (the figures of the balances it
+    looked at) and their ``balance_ids``, the message explains where the rest of the stock is:
+    "Not enough MASK-BOX-50: 50 requested, 0 available: 200 on hand, 200 frozen by FRZ-000004
+    (Damaged)." The freezes holding it come from the ``frozen_holders`` provider
+    (``inventory.hooks``; one query, on this refusal path only) and are kept in ``holders``
+    so screens can link each to its release request (``message_html``)."""
 
     code = "insufficient_stock"
 
@@ -46,11 +54,22 @@ class InsufficientStock(StockError):
         requested: int = 0,
         available: int = 0,
         goods_label: str = "",
+        on_hand: int | None = None,
+        frozen: int = 0,
+        reserved: int = 0,
+        balance_ids: tuple[int, ...] | list[int] = (),
     ) -> None:
         self.requested = requested
         self.available = available
         self.shortfall = max(requested - available, 0)
         self.goods_label = goods_label
+        self.on_hand = on_hand
+        self.frozen = frozen
+        self.reserved = reserved
+        self.balance_ids = tuple(sorted(set(balance_ids)))
+        self.holders: list = []
+        if not message and on_hand is not None:
+            message = self._explained()
         if not message:
             message = _(
                 "Not enough stock of %(goods)s: %(requested)s requested, %(available)s "
@@ -62,6 +81,52 @@ class InsufficientStock(StockError):
                 "shortfall": self.shortfall,
             }
         super().__init__(message)
+
+    def _explained(self) -> str:
+        from inventory import hooks
+
+        figures = {
+            "goods": self.goods_label or _("this goods"),
+            "requested": self.requested,
+            "available": self.available,
+            "on_hand": self.on_hand,
+        }
+        parts = [
+            _("Not enough %(goods)s: %(requested)s requested, %(available)s available: ") % figures
+            + _("%(on_hand)s on hand") % figures
+        ]
+        if self.frozen:
+            self.holders = hooks.frozen_holders(list(self.balance_ids)) if self.balance_ids else []
+            names = pgettext("enumeration separator", ", ").join(
+                holder.label for holder in self.holders
+            )
+            if names:
+                parts.append(
+                    _("%(frozen)s frozen by %(names)s") % {"frozen": self.frozen, "names": names}
+                )
+            else:
+                parts.append(_("%(frozen)s frozen") % {"frozen": self.frozen})
+        if self.reserved:
+            parts.append(_("%(reserved)s reserved") % {"reserved": self.reserved})
+        return pgettext("enumeration separator", ", ").join(parts) + "."
+
+    @property
+    def message_html(self):
+        """The message with a "request release" link per freeze holding the stock."""
+        from django.utils.html import format_html, format_html_join
+
+        if not self.holders:
+            return super().message_html
+        links = format_html_join(
+            " ",
+            '<a class="release-link" href="{}">{} →</a>',
+            (
+                (holder.release_url, _("request release of %(freeze)s") % {"freeze": holder.ref})
+                for holder in self.holders
+                if holder.release_url
+            ),
+        )
+        return format_html("{} {}", self.message, links)
 
 
 class NotAllowed(StockError):

@@ -38,6 +38,18 @@ giving, for balances with frozen stock on a page of the stock query, the URL lis
 that hold them, for a ``user`` allowed to open it (the freezes app registers it; until then, and
 for users who may not see freezes, frozen quantities show without a link, and the page fetches
 nothing it would be refused).
+
+``frozen_holders``: one optional callable ``fn(balance_ids: list[int]) -> list[FrozenHolder]``
+naming the active freezes that hold frozen units on those balances (number, reason, units, the
+URL to ask for their release), so a refusal can say "200 frozen by FRZ-000004 (Damaged)"
+(``InsufficientStock``). Called by the ledger's refusal path only, inside the posting's
+transaction before it rolls back: one read query, no locks. The release URL is the same for
+everyone; the page behind it checks the user's permission.
+
+``posting_notes``: one optional callable ``fn(document_refs: list[str]) -> dict[str,
+list[PostingNote]]`` saying what hooks did to the postings of those documents (a rule froze 5
+units of a sales return on arrival), so the document's page and the ledger rows say so without
+importing the app that did it. One query for all the documents on a page.
 """
 
 from __future__ import annotations
@@ -98,6 +110,35 @@ class FrozenReturn:
     units: tuple[tuple[int, int], ...] = ()
 
 
+@dataclass(frozen=True)
+class FrozenHolder:
+    """An active freeze holding ``quantity`` units on the balances of a refusal."""
+
+    freeze_id: int
+    ref: str  # "FRZ-000004"
+    reason: str  # translated reason label
+    quantity: int
+    url: str = ""
+    release_url: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"{self.ref} ({self.reason})"
+
+
+@dataclass(frozen=True)
+class PostingNote:
+    """Something a hook did within a document's posting, said in a sentence: "5 units frozen on
+    arrival by rule 'Sales returns'", linked to what it made (``ref`` at ``url``), on the
+    balances ``balance_ids``."""
+
+    text: str
+    ref: str = ""
+    url: str = ""
+    quantity: int = 0
+    balance_ids: tuple[int, ...] = ()
+
+
 InTransactionHook = Callable[[PostingEvent], None]
 AfterCommitHook = Callable[[PostingEvent], None]
 FrozenLink = Callable[..., dict[int, str]]
@@ -105,6 +146,8 @@ FrozenLink = Callable[..., dict[int, str]]
 in_transaction_hooks: list[tuple[InTransactionHook, frozenset[str] | None]] = []
 after_commit_hooks: list[AfterCommitHook] = []
 _frozen_link: list[FrozenLink] = []
+_frozen_holders: list[Callable[[list[int]], list[FrozenHolder]]] = []
+_posting_notes: list[Callable[[list[str]], dict[str, list[PostingNote]]]] = []
 FrozenReturnHook = Callable[[FrozenReturn], None]
 frozen_return_hooks: list[tuple[FrozenReturnHook, FrozenReturnHook]] = []
 
@@ -139,6 +182,33 @@ def register_frozen_link(fn: FrozenLink) -> FrozenLink:
     """Set the one provider of "which freezes hold this balance" links (replaces any other)."""
     _frozen_link[:] = [fn]
     return fn
+
+
+def register_frozen_holders(fn: Callable[[list[int]], list[FrozenHolder]]) -> Callable:
+    """Set the one provider naming the freezes that hold balances (replaces any other)."""
+    _frozen_holders[:] = [fn]
+    return fn
+
+
+def frozen_holders(balance_ids: list[int]) -> list[FrozenHolder]:
+    """The active freezes holding units on ``balance_ids`` (none without a provider)."""
+    if not _frozen_holders or not balance_ids:
+        return []
+    return list(_frozen_holders[0](sorted(set(balance_ids))) or [])
+
+
+def register_posting_notes(fn: Callable[[list[str]], dict[str, list[PostingNote]]]) -> Callable:
+    """Set the one provider of notes about what hooks did within postings (replaces any)."""
+    _posting_notes[:] = [fn]
+    return fn
+
+
+def posting_notes(document_refs: list[str]) -> dict[str, list[PostingNote]]:
+    """Notes per document number (none without a provider)."""
+    refs = sorted({ref for ref in document_refs if ref})
+    if not _posting_notes or not refs:
+        return {}
+    return dict(_posting_notes[0](refs) or {})
 
 
 def register_frozen_return(*, prepare: FrozenReturnHook, apply: FrozenReturnHook) -> None:

@@ -349,3 +349,39 @@ def packing_slip_pdf(header: DocumentHeader, lines: list[DocumentLine], labels: 
         ),
         footer=[f"{labels['total']}: {total}", f"{labels['checked']}: ____________________"],
     )
+
+
+def wave_pick_list_pdf(
+    header: DocumentHeader,
+    stops: list[tuple[DocumentLine, list[tuple[str, int]]]],
+    labels: dict,
+) -> bytes:
+    """波次拣货单: the stops of several outbound sheets merged into one walk (``stops`` already in
+    bin walk order, as ``inventory.selectors.picking.merge_by_stop`` gives them), each with the
+    total to pick and which sheet takes how many, and a tick box."""
+    columns = [
+        (labels["bin"], 22 * mm, "left"),
+        (labels["sku"], 26 * mm, "left"),
+        (labels["name"], 24 * mm, "left"),
+        (labels["batch"], 18 * mm, "left"),
+        (labels["expiry"], 18 * mm, "left"),
+        (labels["quantity"], 14 * mm, "right"),
+        (labels["for"], 50 * mm, "left"),
+        (labels["picked"], 8 * mm, "left"),
+    ]
+    return _document_pdf(
+        header,
+        stops,
+        columns=columns,
+        row_values=lambda stop: (
+            stop[0].bin_code,
+            stop[0].sku,
+            stop[0].name,
+            stop[0].batch_no,
+            stop[0].expiry.isoformat() if stop[0].expiry else "",
+            f"{stop[0].quantity} {stop[0].unit}".strip(),
+            ", ".join(f"{number}×{quantity}" for number, quantity in stop[1]),
+            "□",
+        ),
+        footer=[f"{labels['picker']}: ____________________"],
+    )

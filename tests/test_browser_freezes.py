@@ -17,7 +17,6 @@ FROZEN_BLUE = "rgb(28, 111, 209)"  # --frozen in wms.css
 
 
 def _log_out(page) -> None:
-    page.locator("summary").first.click()
     page.get_by_role("button", name="Log out").click()
     page.wait_for_url("**/accounts/login/**")
 
@@ -81,12 +80,18 @@ def test_freeze_a_batch_see_it_blue_refuse_shipping_then_release_with_approval_a
 
     # when / then: shipping it is refused
     _ship(page, warehouse, "ORDER-1")
-    expect(page.locator(".messages")).to_contain_text("Not enough stock")
+    # the refusal names the freeze holding the stock and links to its release request
+    refusal = page.locator(".messages")
+    freeze_number = freeze_url.rstrip("/").rsplit("/", 1)[-1]
+    expect(refusal).to_contain_text("Not enough SNK-1: 5 requested, 0 available: 5 on hand")
+    expect(refusal).to_contain_text(f"5 frozen by FRZ-{int(freeze_number):06d} (QC hold)")
+    expect(refusal.locator("a.release-link")).to_have_attribute(
+        "href", f"/freezes/{freeze_number}/release/"
+    )
     expect(page.locator("h1")).not_to_contain_text("Posted")
 
-    # when: the clerk asks for the release
-    page.goto(freeze_url)
-    page.get_by_role("link", name="Request release").click()
+    # when: the clerk asks for the release, straight from the refusal's link
+    refusal.locator("a.release-link").click()
     page.fill("#id_reason", "QC recheck passed")
     page.get_by_role("button", name="Request release").click()
     expect(page.locator(".messages")).to_contain_text("an approver will decide")

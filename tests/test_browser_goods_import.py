@@ -54,8 +54,7 @@ def test_manager_uploads_a_sheet_fixes_the_bad_row_commits_and_sees_the_goods(
 
     # when: the import screen from the menu, a sheet with one bad row
     page.goto("/")
-    page.locator("summary").click()
-    page.locator("details.menu").get_by_role("link", name="Import from Excel").click()
+    page.locator("#sidenav").get_by_role("link", name="Import from Excel").click()
     page.select_option("#id_resource", "goods")
     _choose(page, "goods.xlsx", _sheet(bad))
     page.get_by_role("button", name="Upload and check").click()

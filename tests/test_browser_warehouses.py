@@ -44,8 +44,7 @@ def test_staff_creates_a_warehouse_zone_and_bins_then_finds_a_bin_in_the_lookup(
         expect(page.locator("#structure")).to_contain_text(f"Bin {code} added.")
     expect(page.locator("#bins")).to_contain_text("2 bins")
 
-    # when: the bin lookup from the menu, typing part of the code (live htmx filter)
-    page.locator("summary").click()
+    # when: the bin lookup from the side navigation, typing part of the code (live htmx filter)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Bin lookup").click()
     page.fill("#id_code", "a-01")
 

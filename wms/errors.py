@@ -14,6 +14,8 @@ Contract:
   a subclass may set a class default (``DuplicateSku.field = "sku"``);
 * ``code``: a stable machine-readable code (``"insufficient_stock"``) for the API and logs,
   never translated; a class default, overridable per instance;
+* ``message_html``: the message for a screen, escaped; a subclass may add links (a refusal
+  naming the freezes that hold the stock links each to its release request);
 * ``message_dict``: ``{field or NON_FIELD_ERRORS: [messages]}``, the shape forms, imports and
   ``ValidationError`` use; subclasses with several messages (one per field, one per row)
   override it.
@@ -40,6 +42,14 @@ class DomainError(Exception):
 
     def __str__(self) -> str:
         return str(self.message)
+
+    @property
+    def message_html(self):
+        """The message for a screen (escaped); subclasses may add links (a refusal naming the
+        freezes that hold the stock links each to its release request)."""
+        from django.utils.html import conditional_escape
+
+        return conditional_escape(str(self.message))
 
     @property
     def message_dict(self) -> dict[str, list[str]]:

@@ -26,7 +26,11 @@ class DomainErrorFormMixin:
         otherwise as a form (non-field) error. ``field`` overrides the error's own field (a
         screen that knows which of its inputs the refusal is about)."""
         if field is not None:
-            self.add_error(field if field in self.fields else None, str(error))
+            self.add_error(field if field in self.fields else None, error.message_html)
+            return
+        if type(error).message_dict is DomainError.message_dict:  # one message: keep its links
+            name = error.field
+            self.add_error(name if name in self.fields else None, error.message_html)
             return
         for name, messages in error.message_dict.items():
             self.add_error(name if name in self.fields else None, messages)

@@ -3,6 +3,7 @@ the heartbeat of background work (worker and beat)."""
 
 import logging
 import os
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -74,6 +75,7 @@ def heartbeat_record(*, now: datetime | None = None) -> None:
         unique_fields=["name"],
         update_fields=["seen_at"],
     )
+    forget_background_status()
 
 
 def background_status(*, now: datetime | None = None) -> BackgroundStatus:
@@ -86,3 +88,31 @@ def background_status(*, now: datetime | None = None) -> BackgroundStatus:
     return BackgroundStatus(
         ok=seen_at is not None and now - seen_at <= STALE_AFTER, seen_at=seen_at
     )
+
+
+# Every page shows a banner when background work is stopped: each process keeps the status a
+# few seconds, so a page costs at most one query per process and period, and usually none.
+BACKGROUND_CACHE_SECONDS = float(os.environ.get("WMS_BACKGROUND_CACHE_SECONDS", "5"))
+_cached: list[tuple[float, BackgroundStatus]] = []
+
+
+def background_status_cached() -> BackgroundStatus:
+    """``background_status()``, kept for ``BACKGROUND_CACHE_SECONDS`` in this process (the
+    banner of every page: no query on most requests, one at most)."""
+    now = time.monotonic()
+    if _cached and _cached[0][0] > now:
+        return _cached[0][1]
+    status = background_status()
+    _cached[:] = [(now + BACKGROUND_CACHE_SECONDS, status)]
+    return status
+
+
+def remember_background_status(status: BackgroundStatus, *, seconds: float) -> None:
+    """Keep ``status`` as the cached one for ``seconds`` (tests pin it so that pages make no
+    heartbeat query they would have to count)."""
+    _cached[:] = [(time.monotonic() + seconds, status)]
+
+
+def forget_background_status() -> None:
+    """Drop the cached status: the next page reads the heartbeat again."""
+    _cached.clear()

@@ -138,6 +138,14 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "wms.staticfinders.NpmFileFinder",
+]
+# Browser libraries from npm (package-lock.json, `npm ci` in make setup): static path -> file
+# under node_modules. Only these files are served and collected (wms/staticfinders.py).
+NPM_STATIC_FILES = {"vendor/html5-qrcode.min.js": "html5-qrcode/html5-qrcode.min.js"}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -310,11 +318,35 @@ _DEV_FIELD_KEY = "d21zLWRldi1vbmx5LWZpZWxkLWtleS0wMDAwMDAwMDA="  # noqa: S105 - 
 # Without DEBUG there is no default: saving or reading credentials refuses until it is set.
 WMS_FIELD_KEY = os.environ.get("WMS_FIELD_KEY", _DEV_FIELD_KEY if DEBUG else "")
 
+# --- Cache ---------------------------------------------------------------------------------
+# One cache shared by every web and worker process when WMS_CACHE_URL names a Redis server
+# (redis://host:6379/2; Django's own RedisCache on redis-py): the API's throttle counts per
+# token and the push debounce hold across gunicorn workers and hosts. Without it, a
+# per-process memory cache: right for a laptop, but each process then counts on its own.
+WMS_CACHE_URL = os.environ.get("WMS_CACHE_URL", "")
+if WMS_CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": WMS_CACHE_URL,
+            "KEY_PREFIX": "wms",
+            "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 # --- REST API (api app) ---------------------------------------------------------------------
 # Requests per token (or session user) and minute; 429 with Retry-After beyond it. The count
-# lives in the default cache: configure a shared cache (Redis) when running several processes.
+# lives in the default cache: set WMS_CACHE_URL (Redis) when running several processes.
 WMS_API_RATE = os.environ.get("WMS_API_RATE", "600/min")
 WMS_WEBHOOKS_ALLOW_HTTP = env_bool("WMS_WEBHOOKS_ALLOW_HTTP", False)
+# How stale a process's "who subscribes to what" snapshot may be (api.webhooks.outbox): a
+# subscription saved in another process receives events at most this many seconds later.
+WMS_WEBHOOK_SNAPSHOT_SECONDS = float(os.environ.get("WMS_WEBHOOK_SNAPSHOT_SECONDS", "1"))
+# Webhooks reach only public addresses (api/webhooks/ssrf.py); these networks are exempt on
+# purpose, comma-separated CIDRs (e.g. an ERP on the merchant's own network).
+WMS_WEBHOOKS_ALLOWED_NETWORKS = env_list("WMS_WEBHOOKS_ALLOWED_NETWORKS", "")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "api.authentication.TokenAuthentication",
@@ -356,6 +388,16 @@ SPECTACULAR_SETTINGS = {
         "WebhookDeliveryStatusEnum": "api.models.WebhookDelivery.Status",
         "InboundSheetTypeEnum": "inventory.models.InboundSheet.Type",
         "OutboundSheetTypeEnum": "inventory.models.OutboundSheet.Type",
+        "ZoneTypeEnum": "warehouses.models.Zone.Type",
+        "GrabWindowStatusEnum": "allocation.models.GrabWindow.Status",
+        "GrabWindowModeEnum": "allocation.models.GrabWindow.Mode",
+        "GrabRequestStatusEnum": "allocation.models.GrabRequest.Status",
+        "ReplenishmentOrderStatusEnum": "allocation.models.ReplenishmentOrder.Status",
+        "ListingStatusEnum": "channels_sync.models.Listing.Status",
+        "BindingChangeStatusEnum": "channels_sync.models.BindingChange.Status",
+        "BindingExceptionModeEnum": "channels_sync.models.BindingException.Mode",
+        "SyncRecordStatusEnum": "channels_sync.models.SyncRecord.Status",
+        "ChannelOrderStatusEnum": "channels_sync.models.Order.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

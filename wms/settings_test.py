@@ -35,6 +35,9 @@ STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# The webhook subscription snapshot (api.webhooks.outbox) is forgotten before each test and
+# never expires during one, so query counts do not depend on when a refresh falls.
+WMS_WEBHOOK_SNAPSHOT_SECONDS = 3600.0
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 LOGGING = {"version": 1, "disable_existing_loggers": False}

@@ -11,11 +11,8 @@ from wms import health, work
 @login_required
 def home_view(request: HttpRequest) -> HttpResponse:
     """The home page of work: what waits for this user (each app's provider in wms/work.py,
-    one indexed COUNT per item), then the links of the menu."""
-    context = {
-        "work": work.work_for(request.user),
-        "background": health.background_status(),
-    }
+    one indexed COUNT per item). The worker-health banner comes with the layout."""
+    context = {"work": work.work_for(request.user)}
     return render(request, "wms/home.html", context)
 
 

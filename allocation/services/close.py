@@ -319,6 +319,24 @@ def _make_orders(window: GrabWindow, pools: list[GrabPool], user, now) -> None:
             for order_id in sorted(order_of.values())
         ],
     )
+    if hooks.order_status_changed:
+        hooks.orders_changed(
+            [
+                {
+                    "order_id": order_id,
+                    "ref": ReplenishmentOrder(pk=order_id).ref,
+                    "store_id": store_id,
+                    "window_id": window.pk,
+                    "warehouse_id": window.warehouse_id,
+                    "status": ReplenishmentOrder.Status.CREATED,
+                    "kind": OrderEvent.Kind.CREATED,
+                    "actor_id": getattr(user, "pk", None),
+                    "note": "",
+                    "at": now.isoformat(),
+                }
+                for store_id, order_id in sorted(order_of.items())
+            ]
+        )
 
 
 def insert_rows(

@@ -259,7 +259,7 @@ def _first_come_statement(user, store, window_id, goods_id, quantity, client_key
 
 
 def _run_first_come(user, store, window_id, quantity, client_key, now, sql, params):
-    with_hooks = bool(hooks.grab_answered)
+    with_hooks = hooks.wants_answers()
     # alone (no hook) the statement is its own transaction; inside a caller's, a savepoint
     # keeps a duplicate's IntegrityError from poisoning it
     guard = (

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from allocation import hooks
 from allocation.exceptions import InvalidQuantity, InvalidState, NotAllowed
 from allocation.models import OrderEvent, ReplenishmentLine, ReplenishmentOrder, Store
 from inventory import ledger
@@ -30,7 +31,25 @@ def _locked(order_id: int) -> ReplenishmentOrder:
 
 
 def _event(order, kind, user, note: str = "") -> OrderEvent:
-    return OrderEvent.objects.create(order=order, kind=kind, actor=user, note=note[:255])
+    event = OrderEvent.objects.create(order=order, kind=kind, actor=user, note=note[:255])
+    hooks.orders_changed([hooks_change(order, event)])
+    return event
+
+
+def hooks_change(order: ReplenishmentOrder, event: OrderEvent) -> dict:
+    """The plain description of a status change that ``allocation.hooks`` subscribers get."""
+    return {
+        "order_id": order.pk,
+        "ref": order.ref,
+        "store_id": order.store_id,
+        "window_id": order.window_id,
+        "warehouse_id": order.warehouse_id,
+        "status": order.status,
+        "kind": event.kind,
+        "actor_id": event.actor_id,
+        "note": event.note,
+        "at": event.created_at.isoformat(),
+    }
 
 
 def order_start_picking(*, order_id: int, user) -> ReplenishmentOrder:

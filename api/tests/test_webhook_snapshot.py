@@ -59,7 +59,7 @@ def test_a_subscription_saved_elsewhere_starts_within_the_snapshot_age(
     )[0]
     receive_stock(world.goods, world.bin, 1)
     assert not WebhookDelivery.objects.exists()  # the snapshot is younger than its age limit
-    clock = outbox.time.monotonic() + outbox.SNAPSHOT_SECONDS + 0.01
+    clock = outbox.time.monotonic() + outbox.snapshot_seconds() + 0.01
     monkeypatch.setattr(outbox.time, "monotonic", lambda: clock)
     receive_stock(world.goods, world.bin, 1)
     assert WebhookDelivery.objects.filter(subscription=other).count() == 1

@@ -21,6 +21,8 @@ from api.webhooks import delivery, events, signing
 from api.webhooks.delivery import subscription_create
 from inventory.exceptions import InsufficientStock
 
+LOCAL_RECEIVER_NETWORKS = ["127.0.0.1/32", "::1/128"]
+
 
 def verify_like_the_readme(secret: str, header: str, body: bytes) -> dict:
     """Run the receiver's lines exactly as README "Webhooks" prints them."""
@@ -40,8 +42,10 @@ def verify_like_the_readme(secret: str, header: str, body: bytes) -> dict:
 
 @pytest.fixture(autouse=True)
 def _local_receivers(settings):
-    """The receivers are local http:// test servers (production requires https://)."""
+    """The receivers are local http:// test servers on the loopback (production requires
+    https:// and a public address)."""
     settings.WMS_WEBHOOKS_ALLOW_HTTP = True
+    settings.WMS_WEBHOOKS_ALLOWED_NETWORKS = LOCAL_RECEIVER_NETWORKS
 
 
 @pytest.fixture
@@ -261,6 +265,7 @@ def test_a_real_celery_worker_delivers_from_the_outbox(client_for, make_user, ht
             "DATABASE_URL": database_url,
             "DJANGO_SETTINGS_MODULE": "wms.settings",
             "DEBUG": "1",
+            "WMS_WEBHOOKS_ALLOWED_NETWORKS": ",".join(LOCAL_RECEIVER_NETWORKS),
         },
         stdout=subprocess.DEVNULL,
         stderr=log,

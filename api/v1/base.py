@@ -78,3 +78,42 @@ def filter_parameters(filterset_class, *extra):
         for name, f in filterset_class.base_filters.items()
     ]
     return [*params, *extra]
+
+
+def parse_form(form_class, data, **kwargs) -> dict:
+    """``bound_form(...).cleaned_data``."""
+    return bound_form(form_class, data, **kwargs).cleaned_data
+
+
+def bound_form(form_class, data, **kwargs):
+    """Validate a JSON object with the screen's own Django form (its fields, lengths and
+    rules), so the API and the screen accept exactly the same input. Unknown fields, nested
+    values and booleans for non-boolean fields are refused; the form's errors become the one
+    error body (400)."""
+    from django import forms
+    from django.core.exceptions import NON_FIELD_ERRORS
+    from django.utils.translation import gettext as _
+    from rest_framework.exceptions import ValidationError
+
+    if not isinstance(data, dict):
+        raise ValidationError({"non_field_errors": [_("Send a JSON object.")]})
+    form = form_class(data={k: ("" if v is None else v) for k, v in data.items()}, **kwargs)
+    errors: dict[str, list[str]] = {}
+    for key, value in data.items():
+        field = form.fields.get(key)
+        if field is None:
+            errors[str(key)] = [_("Unknown field.")]
+        elif isinstance(value, dict | list) or (
+            isinstance(value, bool) and not isinstance(field, forms.BooleanField)
+        ):
+            errors[str(key)] = [_("Send a single value.")]
+    if errors:
+        raise ValidationError(errors)
+    if not form.is_valid():
+        raise ValidationError(
+            {
+                ("non_field_errors" if name == NON_FIELD_ERRORS else name): [str(m) for m in msgs]
+                for name, msgs in form.errors.items()
+            }
+        )
+    return form

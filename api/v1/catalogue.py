@@ -126,7 +126,9 @@ class GoodsViewSet(ApiViewSet):
         "quantity). Refused with `combo_loop` when the combo would contain itself.",
         request=s.ComponentInput,
         responses={200: s.GoodsDetailSerializer},
-        examples=[OpenApiExample("Case of 4", value={"component": 12, "quantity": 4})],
+        examples=[
+            OpenApiExample("Case of 4", value={"component": 12, "quantity": 4}, request_only=True)
+        ],
     )
     @action(detail=True, methods=["post"])
     def components(self, request, pk=None):
@@ -138,6 +140,7 @@ class GoodsViewSet(ApiViewSet):
 
     @extend_schema(
         summary="Remove a combo component",
+        description="The combo keeps its other components; without any it is a plain goods.",
         request=None,
         responses={200: s.GoodsDetailSerializer},
     )
@@ -162,7 +165,9 @@ class GoodsViewSet(ApiViewSet):
         responses={201: s.BatchSerializer},
         examples=[
             OpenApiExample(
-                "Batch", value={"batch_no": "2026-11-A", "production_date": "2026-11-01"}
+                "Batch",
+                value={"batch_no": "2026-11-A", "production_date": "2026-11-01"},
+                request_only=True,
             )
         ],
     )

@@ -63,6 +63,7 @@ def _scope(data: dict) -> Scope:
             OpenApiExample(
                 "QC hold on a batch",
                 value={"scope": SCOPE_EXAMPLE, "reason": "qc_hold", "release_on_qc_pass": True},
+                request_only=True,
             )
         ],
     ),
@@ -116,7 +117,11 @@ class FreezeViewSet(ApiViewSet):
         "earliest expiry first). Writes nothing; the freeze re-checks under its locks.",
         request=s.PreviewInput,
         responses={200: s.PreviewSerializer},
-        examples=[OpenApiExample("Preview", value={"scope": SCOPE_EXAMPLE, "quantity": 50})],
+        examples=[
+            OpenApiExample(
+                "Preview", value={"scope": SCOPE_EXAMPLE, "quantity": 50}, request_only=True
+            )
+        ],
     )
     @action(detail=False, methods=["post"])
     def preview(self, request):
@@ -155,7 +160,11 @@ class FreezeViewSet(ApiViewSet):
         "Another holder of `approve_release` decides it.",
         request=s.ReleaseRequestInput,
         responses={201: s.ReleaseRequestSerializer},
-        examples=[OpenApiExample("Release", value={"reason": "QC passed", "quantity": 20})],
+        examples=[
+            OpenApiExample(
+                "Release", value={"reason": "QC passed", "quantity": 20}, request_only=True
+            )
+        ],
     )
     @action(detail=True, methods=["post"], url_path="release-requests")
     def release_requests(self, request, pk=None):
@@ -182,7 +191,11 @@ class FreezeViewSet(ApiViewSet):
         request=s.InspectionInput,
         responses={201: s.InspectionSerializer},
         parameters=[IDEMPOTENCY_PARAMETER],
-        examples=[OpenApiExample("Pass", value={"result": "pass", "note": "Lab report 44"})],
+        examples=[
+            OpenApiExample(
+                "Pass", value={"result": "pass", "note": "Lab report 44"}, request_only=True
+            )
+        ],
     )
     @action(detail=True, methods=["post"])
     def inspections(self, request, pk=None):
@@ -281,7 +294,9 @@ class ReleaseRequestViewSet(ApiViewSet):
         request=s.DecisionInput,
         responses={200: s.ReleaseRequestSerializer},
         parameters=[IDEMPOTENCY_PARAMETER],
-        examples=[OpenApiExample("Approve", value={"comment": "Lab report attached"})],
+        examples=[
+            OpenApiExample("Approve", value={"comment": "Lab report attached"}, request_only=True)
+        ],
     )
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
@@ -299,7 +314,11 @@ class ReleaseRequestViewSet(ApiViewSet):
         description="The stock stays frozen; a comment is required.",
         request=s.DecisionInput,
         responses={200: s.ReleaseRequestSerializer},
-        examples=[OpenApiExample("Reject", value={"comment": "Still under investigation"})],
+        examples=[
+            OpenApiExample(
+                "Reject", value={"comment": "Still under investigation"}, request_only=True
+            )
+        ],
     )
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):

@@ -280,6 +280,7 @@ def _sheet_schema(direction: str, output, create_input, line_input, example_line
                         "type": "purchase" if direction == "inbound" else "order_shipment",
                         "reference": "PO-7781",
                     },
+                    request_only=True,
                 )
             ],
         ),
@@ -292,7 +293,7 @@ def _sheet_schema(direction: str, output, create_input, line_input, example_line
             description="To a draft sheet. Quantities are whole numbers above zero.",
             request=line_input,
             responses={201: output},
-            examples=[OpenApiExample("Line", value=example_line)],
+            examples=[OpenApiExample("Line", value=example_line, request_only=True)],
         ),
         line_remove=extend_schema(
             summary="Remove a line",
@@ -315,7 +316,7 @@ def _sheet_schema(direction: str, output, create_input, line_input, example_line
             request=s.ReasonInput,
             responses={201: output},
             parameters=[IDEMPOTENCY_PARAMETER],
-            examples=[OpenApiExample("Reason", value={"reason": "Keyed twice"})],
+            examples=[OpenApiExample("Reason", value={"reason": "Keyed twice"}, request_only=True)],
         ),
     )
 
@@ -427,6 +428,7 @@ class ReceiptViewSet(_OneShotViewSet):
                     "reference": "PO-7781",
                     "lines": [{"goods": 3, "bin": 40, "quantity": 120, "batch_no": "2026-11-A"}],
                 },
+                request_only=True,
             )
         ],
     )
@@ -457,6 +459,7 @@ class ShipmentViewSet(_OneShotViewSet):
                     "reference": "SO-100231",
                     "lines": [{"goods": 3, "quantity": 2}],
                 },
+                request_only=True,
             )
         ],
     )
@@ -478,12 +481,20 @@ _TRANSFER_WORK = ("inventory.transfer_stock", "inventory.change_stocktransfer")
         parameters=filter_parameters(TransferFilter, CURSOR, LIMIT),
     ),
     retrieve=extend_schema(summary="One transfer", description="With its lines."),
+    destroy=extend_schema(
+        summary="Delete a draft transfer",
+        description="Only a draft; a shipped or received transfer stays (409).",
+    ),
     create=extend_schema(
         summary="Create a draft warehouse transfer",
         description="Add lines, ship (stock goes in transit), then receive at the destination.",
         request=s.WarehouseTransferInput,
         responses={201: s.TransferSerializer},
-        examples=[OpenApiExample("Draft", value={"from_warehouse": 1, "to_warehouse": 2})],
+        examples=[
+            OpenApiExample(
+                "Draft", value={"from_warehouse": 1, "to_warehouse": 2}, request_only=True
+            )
+        ],
     ),
 )
 class TransferViewSet(ApiViewSet):
@@ -536,7 +547,11 @@ class TransferViewSet(ApiViewSet):
         responses={201: s.TransferSerializer},
         parameters=[IDEMPOTENCY_PARAMETER],
         examples=[
-            OpenApiExample("Move", value={"goods": 3, "from_bin": 40, "to_bin": 41, "quantity": 5})
+            OpenApiExample(
+                "Move",
+                value={"goods": 3, "from_bin": 40, "to_bin": 41, "quantity": 5},
+                request_only=True,
+            )
         ],
     )
     @action(detail=False, methods=["post"])
@@ -554,7 +569,11 @@ class TransferViewSet(ApiViewSet):
         description="To a draft warehouse transfer.",
         request=s.TransferLineInput,
         responses={201: s.TransferSerializer},
-        examples=[OpenApiExample("Line", value={"goods": 3, "from_bin": 40, "quantity": 10})],
+        examples=[
+            OpenApiExample(
+                "Line", value={"goods": 3, "from_bin": 40, "quantity": 10}, request_only=True
+            )
+        ],
     )
     @action(detail=True, methods=["post"])
     def lines(self, request, pk=None):
@@ -599,7 +618,9 @@ class TransferViewSet(ApiViewSet):
         parameters=[IDEMPOTENCY_PARAMETER],
         examples=[
             OpenApiExample(
-                "All arrived", value={"lines": [{"line": 7, "to_bin": 90, "quantity": 10}]}
+                "All arrived",
+                value={"lines": [{"line": 7, "to_bin": 90, "quantity": 10}]},
+                request_only=True,
             )
         ],
     )
@@ -638,7 +659,11 @@ class TransferViewSet(ApiViewSet):
         description="Set the counted quantities, then post (managers: adjust_stock).",
         request=s.CountInput,
         responses={201: s.CountSerializer},
-        examples=[OpenApiExample("Count", value={"warehouse": 1, "reason": "Monthly count"})],
+        examples=[
+            OpenApiExample(
+                "Count", value={"warehouse": 1, "reason": "Monthly count"}, request_only=True
+            )
+        ],
     ),
     destroy=extend_schema(summary="Delete a draft count", description="Posted counts stay."),
 )
@@ -686,7 +711,9 @@ class CountViewSet(ApiViewSet):
         description="For one goods, bin and batch of a draft count (zero is allowed).",
         request=s.CountLineInput,
         responses={201: s.CountSerializer},
-        examples=[OpenApiExample("Line", value={"goods": 3, "bin": 40, "counted": 118})],
+        examples=[
+            OpenApiExample("Line", value={"goods": 3, "bin": 40, "counted": 118}, request_only=True)
+        ],
     )
     @action(detail=True, methods=["post"])
     def lines(self, request, pk=None):

@@ -61,6 +61,7 @@ EXAMPLE = OpenApiExample(
         "events": ["stock.changed", "freeze.created", "freeze.released"],
         "description": "ERP stock sync",
     },
+    request_only=True,
 )
 
 

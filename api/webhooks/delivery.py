@@ -5,8 +5,10 @@ workers never send the same delivery at once; a worker killed mid-send leaves th
 expire and the sweeper tries again), POSTs it signed, logs the attempt (append-only), and
 either marks it delivered (2xx), schedules the next attempt with exponential backoff and jitter
 (honouring ``Retry-After``), or after ``MAX_ATTEMPTS`` marks it failed. No lock is held during
-the HTTP call. Receivers must treat ``X-WMS-Delivery`` (the event id) as idempotency key: a
-delivery can arrive twice (a worker lost after the POST, a redeliver).
+the HTTP call. The POST goes only to a public address (``api.webhooks.ssrf``: checked when
+the subscription is saved and again on the connected socket) and follows no redirect.
+Receivers must treat ``X-WMS-Delivery`` (the event id) as idempotency key: a delivery can
+arrive twice (a worker lost after the POST, a redeliver).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from api.exceptions import WebhookError
 from api.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
-from api.webhooks import events, signing
+from api.webhooks import events, signing, ssrf
 from wms import backoff as wms_backoff
 
 MAX_ATTEMPTS = 8
@@ -65,7 +67,7 @@ def _post(
     """(status, response excerpt, error, Retry-After seconds)."""
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
+        with ssrf.opener().open(request, timeout=TIMEOUT_SECONDS) as response:
             return response.status, response.read(500).decode(errors="replace"), "", None
     except urllib.error.HTTPError as error:
         excerpt = error.read(500).decode(errors="replace") if error.fp else ""
@@ -161,6 +163,7 @@ def _clean(url: str, wanted: list[str]) -> tuple[str, list[str]]:
     allow_http = settings.DEBUG or getattr(settings, "WMS_WEBHOOKS_ALLOW_HTTP", False)
     if parsed.scheme != "https" and not allow_http:
         raise WebhookError(_("Webhook URLs must use https://."), field="url")
+    ssrf.check_url(url)
     wanted = sorted(set(wanted or []))
     if not wanted:
         raise WebhookError(_("Choose at least one event."), field="events")

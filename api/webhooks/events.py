@@ -10,11 +10,17 @@ from django.utils.translation import gettext_lazy as _
 STOCK_CHANGED = "stock.changed"
 FREEZE_CREATED = "freeze.created"
 FREEZE_RELEASED = "freeze.released"
+ORDER_STATUS_CHANGED = "order.status_changed"
+GRAB_ANSWERED = "grab.answered"
+SYNC_FAILED = "sync.failed"
 
 _EVENTS: dict[str, str | Promise] = {
     STOCK_CHANGED: _("Stock changed"),
     FREEZE_CREATED: _("Freeze created"),
     FREEZE_RELEASED: _("Freeze released"),
+    ORDER_STATUS_CHANGED: _("Replenishment order status changed"),
+    GRAB_ANSWERED: _("Grab request answered"),
+    SYNC_FAILED: _("Stock push failed"),
 }
 
 

@@ -44,6 +44,14 @@ class LevelResult:
     stale: bool = False  # the platform's value was not ``expected``: re-read and retry
 
 
+@dataclass(frozen=True)
+class Deletions:
+    """What a platform's deletion feed says was deleted: whole products and single variants."""
+
+    product_refs: frozenset[str] = frozenset()
+    variant_refs: frozenset[str] = frozenset()
+
+
 class PlatformAdapter(ABC):
     #: how many quantities one set_levels call may carry (the platform's documented limit)
     batch_size: int = 1
@@ -51,6 +59,13 @@ class PlatformAdapter(ABC):
     @abstractmethod
     def iter_product_pages(self, since: datetime | None) -> Iterator[list[PlatformProduct]]:
         """Products changed since ``since`` (all when None), page by page."""
+
+    def deleted_since(self, since: datetime) -> Deletions | None:
+        """Products/variants deleted on the platform since ``since``, for an incremental sync,
+        where the platform documents a way to see them; ``None`` where it has none (a deleted
+        product then simply stops appearing, and only a full reconcile notices: see
+        ``services.products``)."""
+        return None
 
     @abstractmethod
     def get_levels(self, item_refs: list[str]) -> dict[str, int]:

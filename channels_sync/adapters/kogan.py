@@ -1,14 +1,21 @@
 """Kogan marketplace API adapter (``https://nimda.kogan.com/api/marketplace/v2``, headers
 ``SellerID`` and ``SellerToken``).
 
-Docs followed: the Kogan seller API reference as published with its client (Products:
-``GET /products/`` to list, ``POST /products/stockprice/`` "Update product stock and price");
-products are keyed by ``product_sku`` (developers.kogan.com "Categorisation" example), and the
-product APIs take "a batch of up to 500 products" — the limit applied here to stock updates too
-(the stock endpoint's own limit could not be read in the material available; a smaller one
-would only need ``MAX_PER_CALL`` changed). Kogan has no compare-and-set; HTTP 429 carries
-Retry-After. Response shapes (``{"status", "body": [...], "next"}``) follow the reference's
-models; the local fake (``fakes/kogan.py``) enforces the same.
+Docs followed: the Kogan seller API reference as published with its generated client
+(``docs/Api/ProductsApi.md`` of the lib-kogan client, "All URIs are relative to
+https://nimda.kogan.com/api/marketplace/v2": ``GET /products/`` "Get products",
+``POST /products/stockprice/`` "Update product stock and price", ``PATCH /products/`` "Update
+products"); products are keyed by ``product_sku`` (developers.kogan.com "Categorisation").
+
+Batch size of ``stockprice``: the reference states a limit for the product APIs — "The product
+create API accepts a batch of up to 500 products" (same page, ``productsCreate``) — and none
+that we could find for ``stockprice`` itself (searched: the same reference page, the
+developers.kogan.com pages available, public client code; Nov 2026). So ``MAX_PER_CALL`` is
+500, the product APIs' documented batch, applied to stock updates; if Kogan answers a batch of
+500 with a size error, lower ``MAX_PER_CALL`` (the push batches by ``batch_size``, nothing
+else changes). Kogan has no compare-and-set; HTTP 429 carries Retry-After. Response shapes
+(``{"status", "body": [...], "next"}``) follow the reference's models; the local fake
+(``fakes/kogan.py``) enforces the same.
 """
 
 from __future__ import annotations

@@ -2,7 +2,10 @@
 
 The contract a merchant's shop implements (JSON over HTTPS, ``Authorization: Bearer <token>``):
 - ``GET  /products?updated_since=<iso>&cursor=<c>&limit=<n>`` -> ``{"products": [{"id",
-  "variant_id", "sku", "barcode", "title", "status", "updated_at"}], "next_cursor": c|null}``
+  "variant_id", "sku", "barcode", "title", "status", "updated_at"}], "next_cursor": c|null}``;
+  a product deleted in the shop stays in this list with ``"status": "deleted"`` and a new
+  ``updated_at`` (a soft delete), so an incremental sync sees it like any change — a shop that
+  drops deleted rows instead is caught by the periodic full reconcile
 - ``GET  /inventory?skus=a,b`` -> ``{"levels": [{"sku", "quantity"}]}``
 - ``POST /inventory`` with ``Idempotency-Key`` and ``{"levels": [{"sku", "quantity",
   "expected"}]}`` (at most 100) -> ``{"results": [{"sku", "ok", "previous", "error"}]}``; an

@@ -10,6 +10,12 @@ Docs followed (shopify.dev):
   ``@idempotent(key:)`` directive (mandatory from 2026-04, "Making idempotency mandatory for
   inventory adjustments", shopify.dev/changelog) — the same key for a duplicate of the same
   request, a new key for a different request;
+- deletions for an incremental sync: the ``events`` connection (since 2024-10; the older
+  ``deletionEvents`` query is deprecated "Use events instead"), filtered with the search syntax
+  its docs show, ``action:'destroy' AND subject_type:'PRODUCT'``, plus ``created_at:>=...``
+  (event data is kept one year); each ``BasicEvent`` carries ``subjectId`` (the deleted
+  product's gid). A variant deleted from a product that lives on has no documented destroy event
+  there: the periodic full reconcile (``services.products``) catches it;
 - rate limits (shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits): a leaky bucket of
   cost points reported in each response's ``extensions.cost.throttleStatus``
   (``maximumAvailable``, ``currentlyAvailable``, ``restoreRate``); a throttled request answers
@@ -22,7 +28,13 @@ import time
 from collections.abc import Iterator
 from datetime import datetime
 
-from channels_sync.adapters.base import LevelResult, LevelUpdate, PlatformAdapter, PlatformProduct
+from channels_sync.adapters.base import (
+    Deletions,
+    LevelResult,
+    LevelUpdate,
+    PlatformAdapter,
+    PlatformProduct,
+)
 from channels_sync.adapters.http import HttpClient, PlatformError
 
 API_VERSION = "2026-04"
@@ -40,6 +52,18 @@ query Variants($first: Int!, $after: String, $query: String) {
       id sku barcode title updatedAt
       inventoryItem { id }
       product { id title status }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+DELETIONS_QUERY = """
+query Deleted($first: Int!, $after: String, $query: String) {
+  events(first: $first, after: $after, query: $query) {
+    nodes {
+      id createdAt
+      ... on BasicEvent { action subjectId subjectType }
     }
     pageInfo { hasNextPage endCursor }
   }
@@ -165,6 +189,25 @@ class ShopifyAdapter(PlatformAdapter):
             yield page
             if not data["pageInfo"]["hasNextPage"]:
                 return
+            after = data["pageInfo"]["endCursor"]
+
+    def deleted_since(self, since: datetime) -> Deletions:
+        products: set[str] = set()
+        after = None
+        search = (
+            f"action:'destroy' AND subject_type:'PRODUCT' AND created_at:>='{since.isoformat()}'"
+        )
+        while True:
+            data = self.graphql(
+                DELETIONS_QUERY,
+                {"first": PAGE_SIZE, "after": after, "query": search},
+                cost=PAGE_SIZE + 2,
+            )["events"]
+            for node in data["nodes"]:
+                if node.get("action") == "destroy" and node.get("subjectType") == "PRODUCT":
+                    products.add(node["subjectId"])
+            if not data["pageInfo"]["hasNextPage"]:
+                return Deletions(product_refs=frozenset(products))
             after = data["pageInfo"]["endCursor"]
 
     def get_levels(self, item_refs: list[str]) -> dict[str, int]:

@@ -36,6 +36,16 @@ class FakeRestShop(FakeBase):
         )
         self.levels[sku] = quantity
 
+    def delete_product(self, sku: str) -> None:
+        """Soft-delete as the contract says: ``status`` "deleted" and a new ``updated_at``."""
+        from datetime import UTC, datetime
+
+        with self.lock:
+            for p in self.products:
+                if p["sku"] == sku:
+                    p["status"] = "deleted"
+                    p["updated_at"] = datetime.now(UTC).isoformat()
+
     def handle(self, request: Request) -> Response:
         if request.headers.get("Authorization") != f"Bearer {self.token}":
             return json_response({"error": "unauthorized"}, 401)

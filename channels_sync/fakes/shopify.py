@@ -69,6 +69,7 @@ class FakeShopify(FakeBase):
         self.clock = clock
         self.last = clock()
         self.set_calls = 0
+        self.events: list[dict] = []  # BasicEvent nodes (deletions), oldest first
         self.graphql_calls = 0
         self.throttled = 0
 
@@ -86,10 +87,21 @@ class FakeShopify(FakeBase):
             return variant
 
     def delete_variant(self, sku: str) -> None:
+        """Delete the product of the variant (the fake's products have one variant each), as
+        the admin would: it disappears and a ``destroy`` event is recorded."""
         with self.lock:
             for number, v in list(self.variants.items()):
                 if v.sku == sku:
                     del self.variants[number]
+                    self.events.append(
+                        {
+                            "id": f"gid://shopify/BasicEvent/{len(self.events) + 1}",
+                            "createdAt": _now(),
+                            "action": "destroy",
+                            "subjectId": v.product_id,
+                            "subjectType": "PRODUCT",
+                        }
+                    )
 
     def quantity_of(self, sku: str) -> int | None:
         for v in self.variants.values():
@@ -139,6 +151,9 @@ class FakeShopify(FakeBase):
             if "query Variants" in query:
                 first = min(int(variables.get("first") or 50), 250)
                 return self._answer(self._variants(first, variables), cost=first * 2 + 2)
+            if "query Deleted" in query:
+                first = min(int(variables.get("first") or 50), 250)
+                return self._answer(self._events(first, variables), cost=first + 2)
             if "locations" in query and "query Levels" not in query:
                 return self._answer(
                     lambda: {"locations": {"nodes": [{"id": LOCATION_ID, "name": "Main"}]}}, 2
@@ -197,6 +212,39 @@ class FakeShopify(FakeBase):
                     "pageInfo": {
                         "hasNextPage": len(rows) > first,
                         "endCursor": str(page[-1].number) if page else None,
+                    },
+                }
+            }
+
+        return produce
+
+    def _events(self, first: int, variables: dict):
+        """``events(query:)`` with the filters our adapter sends: action, subject_type and
+        ``created_at:>=``; cursor = the index of the last event returned."""
+
+        def produce():
+            search = variables.get("query") or ""
+            after = int(variables.get("after") or 0)
+            rows = list(enumerate(self.events, start=1))[after:]
+            for name, field in (("action", "action"), ("subject_type", "subjectType")):
+                match = re.search(rf"{name}:'?([A-Za-z_]+)'?", search)
+                if match:
+                    rows = [(n, e) for n, e in rows if e[field] == match.group(1)]
+            match = re.search(r"created_at:>='?([^' ]+)'?", search)
+            if match:
+                since = datetime.fromisoformat(match.group(1).replace("Z", "+00:00"))
+                rows = [
+                    (n, e)
+                    for n, e in rows
+                    if datetime.fromisoformat(e["createdAt"].replace("Z", "+00:00")) >= since
+                ]
+            page = rows[:first]
+            return {
+                "events": {
+                    "nodes": [e for _n, e in page],
+                    "pageInfo": {
+                        "hasNextPage": len(rows) > first,
+                        "endCursor": str(page[-1][0]) if page else None,
                     },
                 }
             }

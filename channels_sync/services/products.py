@@ -6,11 +6,21 @@ by page: upserts listings by (shop, variant id), matches new or unmatched ones b
 barcode, and on a full sync marks listings the platform no longer has as deleted (never deletes
 them). An incremental sync asks for changes since the last successful sync minus ``OVERLAP``
 so nothing falls between two runs. A listing newly matched queues its goods for a push.
+
+Deletions (listings are marked ``deleted``, never deleted):
+- a full sync marks every listing the platform no longer lists;
+- an incremental sync asks the platform's deletion feed where it documents one
+  (``PlatformAdapter.deleted_since``: Shopify's ``events`` with ``action:'destroy'``), and takes
+  a product reported with status "deleted" (the own-shop REST contract's soft delete) as such;
+- and since a feed can miss things (a variant removed from a live product, a shop that drops
+  deleted rows), an incremental sync becomes a full reconcile when the shop's last full sync
+  is older than ``RECONCILE_AFTER`` (``WMS_PRODUCT_RECONCILE_HOURS``, default 24).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from datetime import timedelta
 
 from django.db import transaction
@@ -25,20 +35,24 @@ from channels_sync.exceptions import ChannelError
 from channels_sync.hooks import mark_goods_dirty
 from channels_sync.models import Listing, ListingLinkEvent, ProductSyncRun, Shop
 from inventory.models import Goods
+from wms.jobs import JobKind, claim_values, job_claim
 from wms.outbox import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
 OVERLAP = timedelta(minutes=10)
+RECONCILE_AFTER = timedelta(hours=int(os.environ.get("WMS_PRODUCT_RECONCILE_HOURS", "24")))
+JOB_KIND = "channels_sync.product_sync"  # the job's advisory lock and sweeper name
+RUN_TASK = "channels_sync.product_sync"  # the Celery task, queued by name after commit
 
 
 def product_sync_start(*, shop: Shop, mode: str, user) -> ProductSyncRun:
     """Queue a product sync; refuses while another sync of the shop is queued or running."""
     with transaction.atomic():
-        Shop.objects.select_for_update().get(pk=shop.pk)
+        shop = Shop.objects.select_for_update().get(pk=shop.pk)  # fresh: its last sync time
         if ProductSyncRun.objects.filter(shop=shop, status__in=["queued", "running"]).exists():
             raise ChannelError(_("A product sync of this shop is already running."))
-        if mode == ProductSyncRun.Mode.INCREMENTAL and shop.last_product_sync_at is None:
+        if mode == ProductSyncRun.Mode.INCREMENTAL and _reconcile_due(shop):
             mode = ProductSyncRun.Mode.FULL
         run = ProductSyncRun.objects.create(
             shop=shop,
@@ -48,48 +62,86 @@ def product_sync_start(*, shop: Shop, mode: str, user) -> ProductSyncRun:
             if mode == ProductSyncRun.Mode.INCREMENTAL
             else None,
         )
-        enqueue_on_commit("channels_sync.product_sync", run.pk)
+        enqueue_on_commit(RUN_TASK, run.pk)
     return run
 
 
-def product_sync_run(run_id: int, *, adapter: PlatformAdapter | None = None) -> ProductSyncRun:
-    """Run a queued sync (safe to run twice: a finished run returns at once)."""
-    claimed = ProductSyncRun.objects.filter(pk=run_id, status__in=["queued", "running"]).update(
-        status=ProductSyncRun.Status.RUNNING
+def _reconcile_due(shop: Shop) -> bool:
+    """An incremental sync is made a full one: never synced, or no full sync for a while."""
+    if shop.last_product_sync_at is None:
+        return True
+    last_full = (
+        ProductSyncRun.objects.filter(
+            shop=shop, mode=ProductSyncRun.Mode.FULL, status=ProductSyncRun.Status.DONE
+        )
+        .order_by("-pk")
+        .values_list("created_at", flat=True)
+        .first()
     )
-    run = ProductSyncRun.objects.select_related("shop").get(pk=run_id)
-    if not claimed:
-        return run
+    return last_full is None or last_full < timezone.now() - RECONCILE_AFTER
+
+
+def product_sync_run(run_id: int, *, adapter: PlatformAdapter | None = None) -> ProductSyncRun:
+    """Run a queued sync (safe to run twice: a finished run returns at once).
+
+    Runs under the run's job claim (``wms.jobs.job_claim``: an advisory lock on this worker's
+    database session) and takes the run by compare-and-set from QUEUED, or from RUNNING when the
+    claim was free (its worker died), with ``attempts + 1`` and a heartbeat. A worker killed
+    mid-sync leaves the run RUNNING with its lock gone: the job sweeper (``wms.sweep_jobs``)
+    requeues it (``product_sync_recover``), so the shop's next sync is never blocked for good.
+    A second delivery while the first runs does nothing."""
+    with job_claim(JOB_KIND, run_id) as claimed:
+        if not claimed:
+            logger.info("product sync %s is being run by another worker", run_id)
+            return ProductSyncRun.objects.get(pk=run_id)
+        taken = ProductSyncRun.objects.filter(
+            pk=run_id, status__in=[ProductSyncRun.Status.QUEUED, ProductSyncRun.Status.RUNNING]
+        ).update(status=ProductSyncRun.Status.RUNNING, **claim_values())
+        run = ProductSyncRun.objects.select_related("shop").get(pk=run_id)
+        if not taken:
+            return run
+        return _run(run, adapter)
+
+
+def _run(run: ProductSyncRun, adapter: PlatformAdapter | None) -> ProductSyncRun:
     shop = run.shop
     started = timezone.now()
     own = adapter is None
     adapter = adapter or adapters.for_shop(shop)
-    seen: set[str] = set()
+    seen: set[str] = set()  # live products the platform listed
+    received: set[str] = set()
+    soft_deleted = 0
     try:
         for page in adapter.iter_product_pages(run.since):
-            if page and all(p.variant_ref in seen for p in page):
+            if page and all(p.variant_ref in received for p in page):
                 raise PlatformError("the platform sent the same page twice", transient=False)
             counts = _store_page(shop, page)
-            seen.update(p.variant_ref for p in page)
+            soft_deleted += counts["deleted"]
+            received.update(p.variant_ref for p in page)
+            seen.update(p.variant_ref for p in page if p.status != Listing.Status.DELETED)
             ProductSyncRun.objects.filter(pk=run.pk).update(
                 done=len(seen),
                 total=max(len(seen), run.total),
                 created=run.created + counts["created"],
                 updated=run.updated + counts["updated"],
                 matched=run.matched + counts["matched"],
+                heartbeat_at=timezone.now(),
             )
             run.refresh_from_db()
+        live = Listing.objects.filter(shop=shop).exclude(status=Listing.Status.DELETED)
         deleted = 0
         if run.mode == ProductSyncRun.Mode.FULL:
-            deleted = (
-                Listing.objects.filter(shop=shop)
-                .exclude(variant_ref__in=list(seen))
-                .exclude(status=Listing.Status.DELETED)
-                .update(status=Listing.Status.DELETED)
-            )
+            deleted = live.exclude(variant_ref__in=list(seen)).update(status=Listing.Status.DELETED)
+        elif run.since is not None:
+            gone = adapter.deleted_since(run.since)
+            if gone is not None and (gone.product_refs or gone.variant_refs):
+                deleted = live.filter(
+                    Q(product_ref__in=list(gone.product_refs))
+                    | Q(variant_ref__in=list(gone.variant_refs))
+                ).update(status=Listing.Status.DELETED)
         ProductSyncRun.objects.filter(pk=run.pk).update(
             status=ProductSyncRun.Status.DONE,
-            deleted=deleted,
+            deleted=deleted + soft_deleted,
             total=len(seen),
             done=len(seen),
             finished_at=timezone.now(),
@@ -106,8 +158,40 @@ def product_sync_run(run_id: int, *, adapter: PlatformAdapter | None = None) -> 
     return run
 
 
+def product_sync_recover(*, job: ProductSyncRun, give_up: bool) -> None:
+    """The sweeper's call for a RUNNING sync whose worker died (``wms.jobs.jobs_sweep``; the run
+    row is locked). Listings already stored stay (each page commits on its own and a sync only
+    upserts), so the run goes back to the queue and starts over; with ``give_up`` it ends
+    FAILED saying so, and the shop can be synced again."""
+    if give_up:
+        ProductSyncRun.objects.filter(pk=job.pk).update(
+            status=ProductSyncRun.Status.FAILED,
+            message=_(
+                "The background worker stopped %(count)s times during this sync, so it was "
+                "given up. Start a new sync, or tell your administrator."
+            )
+            % {"count": job.attempts},
+            finished_at=timezone.now(),
+        )
+        return
+    ProductSyncRun.objects.filter(pk=job.pk).update(
+        status=ProductSyncRun.Status.QUEUED, heartbeat_at=None, done=0
+    )
+    enqueue_on_commit(RUN_TASK, job.pk)
+
+
+def job_kind() -> JobKind:
+    """What the job sweeper needs to know of product syncs (registered in the app's ready)."""
+    return JobKind(
+        name=JOB_KIND,
+        model=ProductSyncRun,
+        running=(ProductSyncRun.Status.RUNNING,),
+        recover=product_sync_recover,
+    )
+
+
 def _store_page(shop: Shop, page: list[PlatformProduct]) -> dict[str, int]:
-    counts = {"created": 0, "updated": 0, "matched": 0}
+    counts = {"created": 0, "updated": 0, "matched": 0, "deleted": 0}
     if not page:
         return counts
     with transaction.atomic():
@@ -120,7 +204,7 @@ def _store_page(shop: Shop, page: list[PlatformProduct]) -> dict[str, int]:
         for product in page:
             status = (
                 product.status
-                if product.status in {"active", "draft", "archived"}
+                if product.status in {"active", "draft", "archived", "deleted"}
                 else Listing.Status.ACTIVE
             )
             fields = {
@@ -133,6 +217,8 @@ def _store_page(shop: Shop, page: list[PlatformProduct]) -> dict[str, int]:
                 "platform_updated_at": product.updated_at,
             }
             row = existing.get(product.variant_ref)
+            if status == Listing.Status.DELETED and (row is None or row.status != status):
+                counts["deleted"] += 1
             if row is None:
                 row = Listing.objects.create(shop=shop, variant_ref=product.variant_ref, **fields)
                 counts["created"] += 1

@@ -8,14 +8,20 @@ nightly full push). Contract:
 - Rows a dead worker left SENDING for longer than ``STALE_AFTER`` are re-sent first, as the very
   same request with the same idempotency key (stored on the rows before the call), so the
   platform replays it rather than applying it twice (Shopify ``@idempotent``).
-- Claims PENDING rows (``FOR UPDATE SKIP LOCKED``), computes each affected listing's sellable
-  quantity (selectors.listing_sellable), stores the planned request (key, quantities) on the
-  rows, commits, then calls the platform — no network inside a transaction.
+- Claims PENDING rows past their backoff (``FOR UPDATE SKIP LOCKED``) a few batches' worth at
+  a time, computes the affected listings' sellable quantities in bulk (selectors.
+  listing_sellable: one query for balances, one for combos), plans them into batches and stores
+  on the rows, in the claiming statement, the planned requests (key, quantities) — then calls
+  the platform, no network inside a transaction. ``_Pipeline``: one call in flight per shop; the
+  next batch's claim and the previous batch's sync records run while it is in flight; a batch
+  may span two claims, so the calls are exactly ceil(listings / batch size).
 - Compare-and-set: each quantity carries the value we last pushed; a stale answer re-reads the
   platform and recomputes from the database, so an older quantity never overwrites a newer one.
 - Every listing pushed gets a ``SyncRecord`` (inputs, quantity sent, previous platform value,
-  trigger, success or failure with the platform's message). Rows of fully pushed goods are
-  deleted; the others go back to PENDING with ``attempts`` + 1 and wait a backoff.
+  trigger, success or failure with the platform's message): one multi-row INSERT per batch,
+  with the listings' last pushed quantity in the same statement. Rows of fully pushed goods are
+  deleted in one statement per claim; the others go back to PENDING with ``attempts`` + 1 and
+  wait a backoff (a failure stops further claims; what was claimed still goes out).
 """
 
 from __future__ import annotations
@@ -23,7 +29,8 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from collections import defaultdict
+from collections import defaultdict, deque
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -38,7 +45,7 @@ from channels_sync.adapters.http import PlatformError
 from channels_sync.exceptions import ChannelError
 from channels_sync.hooks import mark_goods_dirty
 from channels_sync.models import Listing, OutboxItem, Shop, SyncRecord
-from channels_sync.selectors import listing_sellable, listings_for_goods
+from channels_sync.selectors import binding_state, listing_sellable, listings_for_goods
 from wms.locks import advisory_lock
 
 logger = logging.getLogger(__name__)
@@ -46,7 +53,9 @@ logger = logging.getLogger(__name__)
 # A SENDING row older than this was left by a dead worker (a live push finishes a batch in
 # seconds: calls time out after 10 s, retries are capped).
 STALE_AFTER = timedelta(seconds=int(os.environ.get("WMS_PUSH_STALE_SECONDS", "600")))
-CLAIM_LIMIT = 5000  # goods per round; a round is repeated while rows remain
+# Goods claimed at a time: a few batches' worth (the next claim runs while a call is in flight).
+CLAIM_BATCHES = 2
+CLAIM_MIN = 200
 CAS_ROUNDS = 3
 MAX_BACKOFF = timedelta(minutes=30)
 
@@ -134,13 +143,294 @@ def shop_push(
         try:
             _resend_stale(shop, adapter, summary, user_id)
             if shop.is_active and shop.is_stock_push_enabled:
-                while _push_round(shop, adapter, summary, trigger, user_id):
-                    pass
+                _Pipeline(shop, adapter, summary, trigger, user_id).run()
         finally:
             summary.calls = adapter.calls
             if own:
                 adapter.close()
         return summary
+
+
+class _Row:
+    """A listing as the push needs it (no model instance: thousands per round)."""
+
+    __slots__ = ("pk", "goods_id", "item_ref", "last_pushed_quantity")
+
+    def __init__(self, pk, goods_id, item_ref, last_pushed_quantity):
+        self.pk = pk
+        self.goods_id = goods_id
+        self.item_ref = item_ref
+        self.last_pushed_quantity = last_pushed_quantity
+
+
+class _Round:
+    """One claim of outbox rows: which rows, which goods, what is still in flight."""
+
+    def __init__(self, claimed: list[tuple[int, int, bool]], trigger: str):
+        self.goods_of_row = {pk: g for pk, g, _m in claimed}
+        self.rows_by_goods: dict[int, list[int]] = defaultdict(list)
+        for pk, goods_id, _m in claimed:
+            self.rows_by_goods[goods_id].append(pk)
+        manual = any(m for _pk, _g, m in claimed)
+        self.trigger = SyncRecord.Trigger.MANUAL if manual and trigger == "auto" else trigger
+        self.row_ids: list[int] = []  # rows sent (rows of goods without listings are deleted)
+        self.outstanding = 0
+        self.failed_goods: set[int] = set()
+        self.errors: dict[int, str] = {}
+        self.combos_of: dict[int, list[int]] = {}
+        self.sellable: dict = {}
+
+
+class _Pipeline:
+    """Claim -> plan -> send, one platform call in flight at a time per shop, the database work
+    of the neighbouring batches done while it is in flight:
+
+        form batch i (claim and plan a next round when short)  | call i-1 in flight
+        wait for call i-1; send batch i                          |
+        sync records of i-1, settle rounds i-1 finished          | call i in flight
+
+    A claim plans its listings into batches at once: each entry gets the key of the batch it
+    will go in, stored on its outbox rows in the claiming statement (before any call). A batch
+    may carry listings of two claims, so the calls are exactly ceil(listings / batch size).
+    Every statement is set-based (arrays through ``unnest``/``ANY``)."""
+
+    def __init__(self, shop, adapter, summary, trigger, user_id):
+        self.shop = shop
+        self.adapter = adapter
+        self.summary = summary
+        self.trigger = trigger
+        self.user_id = user_id
+        self.size = adapter.batch_size
+        self.claim_size = max(CLAIM_BATCHES * self.size, CLAIM_MIN)
+        self.entries: deque = deque()  # (round, row, quantity, expected, key)
+        self.open_key = uuid.uuid4().hex
+        self.open_count = 0
+        self.open_listings: set[int] = set()  # a listing goes at most once in one call
+        self.exhausted = False
+        self.state = binding_state(shop)
+
+    # -- claiming ----------------------------------------------------------------------------
+    def _refill(self) -> None:
+        while not self.exhausted and len(self.entries) < self.size:
+            if not self._claim_round():
+                self.exhausted = True
+
+    def _claim_round(self) -> bool:
+        with transaction.atomic():
+            claimed = _lock_claimable(self.shop, self.claim_size)
+            if not claimed:
+                return False
+            round_ = _Round(claimed, self.trigger)
+            listings = _listings_for_goods(self.shop, list(round_.rows_by_goods))
+            round_.sellable = listing_sellable(self.shop, listings, state=self.state)
+            round_.combos_of = _combo_parts([row.goods_id for row in listings])
+            payload: dict[int, list] = defaultdict(list)
+            for row in listings:
+                if row.pk not in round_.sellable:
+                    continue
+                quantity = round_.sellable[row.pk].quantity
+                expected = row.last_pushed_quantity
+                if row.pk in self.open_listings:
+                    # Queued already by an earlier claim (a newer outbox row of its goods, or a
+                    # combo's other component): this one goes in the next call, after it.
+                    self._close_open_batch()
+                key = self.open_key
+                self.entries.append((round_, row, quantity, expected, key))
+                round_.outstanding += 1
+                for goods_id in [row.goods_id, *round_.combos_of.get(row.goods_id, [])]:
+                    for pk in round_.rows_by_goods.get(goods_id, []):
+                        payload[pk].append([key, row.pk, row.item_ref, quantity, expected])
+                self.open_count += 1
+                self.open_listings.add(row.pk)
+                if self.open_count == self.size:
+                    self._close_open_batch()
+            round_.row_ids = sorted(payload)
+            nothing_to_send = [pk for pk in round_.goods_of_row if pk not in payload]
+            _mark_sending(payload, nothing_to_send)
+        return True
+
+    def _next_batch(self) -> tuple[str, list] | None:
+        self._refill()
+        if not self.entries:
+            return None
+        key = self.entries[0][4]
+        batch = []
+        while self.entries and self.entries[0][4] == key:
+            batch.append(self.entries.popleft())
+        if key == self.open_key:  # a partial batch goes out (nothing more to claim)
+            self._close_open_batch()
+        return key, batch
+
+    def _close_open_batch(self) -> None:
+        self.open_key, self.open_count = uuid.uuid4().hex, 0
+        self.open_listings = set()
+
+    # -- the loop ----------------------------------------------------------------------------
+    def run(self) -> None:
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="push-call")
+        inflight = None  # (key, batch, future)
+        try:
+            while True:
+                planned = self._next_batch()
+                if inflight is not None:
+                    wait([inflight[2]])
+                future = None
+                if planned is not None:
+                    key, batch = planned
+                    updates = [LevelUpdate(row.item_ref, q, e) for _r, row, q, e, _k in batch]
+                    future = executor.submit(_call, self.adapter, updates, key)
+                if inflight is not None:
+                    self._finish(*inflight, busy=future)
+                if future is None:
+                    break
+                inflight = (key, batch, future)
+        finally:
+            executor.shutdown(wait=True)
+
+    def _finish(self, key: str, batch: list, future, *, busy=None) -> None:
+        """Record a sent batch (compare-and-set retries first: they wait for the call in
+        flight, ``busy``, so the shop's calls stay one at a time)."""
+        rounds = {id(r): r for r, *_x in batch}
+        entries = [(row, quantity, expected) for _r, row, quantity, expected, _k in batch]
+        sellable = {row.pk: r.sellable[row.pk] for r, row, *_x in batch}
+        round_of = {row.pk: r for r, row, *_x in batch}
+        trigger = batch[0][0].trigger
+        outcome = _send_batch(
+            self.shop,
+            self.adapter,
+            key,
+            entries,
+            sellable,
+            trigger,
+            self.user_id,
+            first=future,
+            before_retry=(lambda: wait([busy])) if busy is not None else None,
+        )
+        for listing, ok, message in outcome:
+            round_ = round_of[listing.pk]
+            round_.outstanding -= 1
+            self.summary.listings += 1
+            if ok:
+                self.summary.succeeded += 1
+                continue
+            self.summary.failed += 1
+            round_.failed_goods.add(listing.goods_id)
+            round_.failed_goods.update(round_.combos_of.get(listing.goods_id, []))
+            round_.errors[listing.goods_id] = message
+            if message not in self.summary.errors:
+                self.summary.errors.append(message)
+            self.exhausted = True  # stop claiming; the next tick retries after the backoff
+        for round_ in rounds.values():
+            if round_.outstanding == 0:
+                _settle(round_.row_ids, round_.goods_of_row, round_.failed_goods, round_.errors)
+
+
+def _call(adapter: PlatformAdapter, updates: list[LevelUpdate], key: str):
+    """The platform call of one batch (runs on the pipeline's call thread: no database)."""
+    try:
+        return adapter.set_levels(updates, idempotency_key=key)
+    except PlatformError as exc:
+        return exc
+
+
+_LOCK_SQL = """
+SELECT id, goods_id, is_manual FROM channels_sync_outboxitem
+WHERE shop_id = %(shop)s AND kind = 'stock' AND status = 'pending'
+  AND (attempts = 0 OR claimed_at IS NULL
+       OR claimed_at <= %(now)s - LEAST(%(max)s * interval '1 second',
+                                         15 * power(2, GREATEST(attempts - 1, 0))
+                                         * interval '1 second'))
+ORDER BY id
+LIMIT %(limit)s
+FOR UPDATE SKIP LOCKED
+"""
+
+
+def _lock_claimable(shop: Shop, limit: int) -> list[tuple[int, int, bool]]:
+    """Lock up to ``limit`` PENDING rows past their backoff (inside the claiming transaction;
+    a concurrent push skips them)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _LOCK_SQL,
+                {
+                    "now": timezone.now(),
+                    "shop": shop.pk,
+                    "limit": limit,
+                    "max": MAX_BACKOFF.total_seconds(),
+                },
+            )
+            return cursor.fetchall()
+    return list(
+        _claimable(shop)
+        .select_for_update(skip_locked=True)
+        .order_by("pk")
+        .values_list("pk", "goods_id", "is_manual")[:limit]
+    )
+
+
+def _mark_sending(payload: dict[int, list], nothing_to_send: list[int]) -> None:
+    """The claim: rows to send become SENDING with the request entries they are part of
+    (key, listing, item, quantity, expected) and the key — what a retry after a crash sends
+    again; rows of goods no live listing sells are done. One statement each."""
+    import json
+
+    now = timezone.now()
+    if nothing_to_send:
+        OutboxItem.objects.filter(pk__in=nothing_to_send).delete()
+    if not payload:
+        return
+    ids = sorted(payload)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                UPDATE channels_sync_outboxitem o
+                SET status = 'sending', claimed_at = %s, payload = v.p::jsonb,
+                    idempotency_key = v.k
+                FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS v(id, p, k)
+                WHERE o.id = v.id AND o.id = ANY(%s)
+                """,
+                [
+                    now,
+                    ids,
+                    [json.dumps({"sent": payload[i]}) for i in ids],
+                    [payload[i][-1][0] for i in ids],
+                    ids,  # lets the planner look the rows up by key, not scan the table
+                ],
+            )
+        return
+    for pk in ids:
+        OutboxItem.objects.filter(pk=pk).update(
+            status=OutboxItem.Status.SENDING,
+            claimed_at=now,
+            payload={"sent": payload[pk]},
+            idempotency_key=payload[pk][-1][0],
+        )
+
+
+def _listings_for_goods(shop: Shop, goods_ids: list[int]) -> list[_Row]:
+    """Matched, live listings with a platform item selling the goods or a combo of them."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                SELECT l.id, l.goods_id, l.item_ref, l.last_pushed_quantity
+                FROM channels_sync_listing l
+                WHERE l.shop_id = %s AND l.status <> 'deleted' AND l.item_ref <> ''
+                  AND l.goods_id = ANY(%s::bigint[] || ARRAY(
+                        SELECT c.combo_id FROM inventory_combocomponent c
+                        WHERE c.component_id = ANY(%s)))
+                ORDER BY l.id
+                """,
+                [shop.pk, goods_ids, goods_ids],
+            )
+            return [_Row(*r) for r in cursor.fetchall()]
+    return [
+        _Row(row.pk, row.goods_id, row.item_ref, row.last_pushed_quantity)
+        for row in listings_for_goods(shop, goods_ids)
+        if row.item_ref
+    ]
 
 
 def _claimable(shop: Shop):
@@ -155,94 +445,23 @@ def _claimable(shop: Shop):
     return ready | rows.filter(attempts__gte=12, claimed_at__lte=now - MAX_BACKOFF)
 
 
-def _push_round(shop: Shop, adapter: PlatformAdapter, summary: PushSummary, trigger, user_id):
-    with transaction.atomic():
-        claimed = list(
-            _claimable(shop)
-            .select_for_update(skip_locked=True)
-            .order_by("pk")
-            .values_list("pk", "goods_id", "is_manual")[:CLAIM_LIMIT]
-        )
-        if not claimed:
-            return False
-        row_ids = [pk for pk, _g, _m in claimed]
-        manual = any(m for _pk, _g, m in claimed)
-        goods_of_row = {pk: g for pk, g, _m in claimed}
-        listings = [row for row in listings_for_goods(shop, goods_of_row.values()) if row.item_ref]
-        sellable = listing_sellable(shop, listings)
-        batches = _plan(listings, sellable, adapter.batch_size)
-        rows_by_goods: dict[int, list[int]] = defaultdict(list)
-        for pk, goods_id in goods_of_row.items():
-            rows_by_goods[goods_id].append(pk)
-        payload: dict[int, list] = defaultdict(list)
-        combos_of = _combo_parts([row.goods_id for row in listings])
-        for key, entries in batches:
-            for listing, quantity, expected in entries:
-                for goods_id in [listing.goods_id, *combos_of.get(listing.goods_id, [])]:
-                    for pk in rows_by_goods.get(goods_id, []):
-                        payload[pk].append([key, listing.pk, listing.item_ref, quantity, expected])
-        now = timezone.now()
-        OutboxItem.objects.filter(pk__in=row_ids).update(
-            status=OutboxItem.Status.SENDING, claimed_at=now
-        )
-        _store_sent(payload)
-    effective_trigger = SyncRecord.Trigger.MANUAL if manual and trigger == "auto" else trigger
-    failed_goods: set[int] = set()
-    errors: dict[int, str] = {}
-    for key, entries in batches:
-        outcome = _send_batch(shop, adapter, key, entries, sellable, effective_trigger, user_id)
-        summary.listings += len(entries)
-        for listing, ok, message in outcome:
-            if ok:
-                summary.succeeded += 1
-            else:
-                summary.failed += 1
-                failed_goods.add(listing.goods_id)
-                failed_goods.update(combos_of.get(listing.goods_id, []))
-                errors[listing.goods_id] = message
-                if message not in summary.errors:
-                    summary.errors.append(message)
-    _settle(row_ids, goods_of_row, failed_goods, errors)
-    return not failed_goods  # stop the loop on failure; the next tick retries after backoff
-
-
-def _store_sent(payload: dict[int, list]) -> None:
-    """Store on each claimed row the request entries (key, listing, item, quantity, expected)
-    it is part of, before the call: what a retry after a crash sends again. One statement."""
-    if not payload:
-        return
-    if connection.vendor == "postgresql":
-        import json
-
-        ids = list(payload)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                """
-                UPDATE channels_sync_outboxitem o
-                SET payload = v.p::jsonb, idempotency_key = v.k
-                FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS v(id, p, k)
-                WHERE o.id = v.id
-                """,
-                [
-                    ids,
-                    [json.dumps({"sent": payload[i]}) for i in ids],
-                    [payload[i][-1][0] for i in ids],
-                ],
-            )
-        return
-    for pk, entries in payload.items():
-        OutboxItem.objects.filter(pk=pk).update(
-            payload={"sent": entries}, idempotency_key=entries[-1][0]
-        )
-
-
 def _combo_parts(goods_ids: list[int]) -> dict[int, list[int]]:
     from inventory.models import ComboComponent
 
     parts: dict[int, list[int]] = defaultdict(list)
-    for combo_id, component_id in ComboComponent.objects.filter(
-        combo_id__in=list(set(goods_ids))
-    ).values_list("combo_id", "component_id"):
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT combo_id, component_id FROM {ComboComponent._meta.db_table} "  # noqa: S608
+                "WHERE combo_id = ANY(%s)",
+                [sorted(set(goods_ids))],
+            )
+            rows = cursor.fetchall()
+    else:
+        rows = ComboComponent.objects.filter(combo_id__in=list(set(goods_ids))).values_list(
+            "combo_id", "component_id"
+        )
+    for combo_id, component_id in rows:
         parts[combo_id].append(component_id)
     return parts
 
@@ -259,9 +478,12 @@ def _plan(listings, sellable, batch_size):
     ]
 
 
-def _send_batch(shop, adapter, key, entries, sellable, trigger, user_id):
+def _send_batch(
+    shop, adapter, key, entries, sellable, trigger, user_id, *, first=None, before_retry=None
+):
     """Send one batch with compare-and-set rounds; write its sync records. Returns
-    [(listing, ok, message)]."""
+    [(listing, ok, message)]. ``first``: the future of the first call, already sent by the
+    pipeline (its result: a list of ``LevelResult`` or the ``PlatformError``)."""
     pending = {row.pk: (row, quantity, expected) for row, quantity, expected in entries}
     inputs = {row.pk: sellable[row.pk].inputs for row, _q, _e in entries}
     done: list[tuple[Listing, bool, str, int, int | None]] = []
@@ -271,7 +493,12 @@ def _send_batch(shop, adapter, key, entries, sellable, trigger, user_id):
         updates = [LevelUpdate(row.item_ref, q, e) for row, q, e in pending.values()]
         batch_key = key if round_no == 0 else uuid.uuid4().hex
         try:
-            results = adapter.set_levels(updates, idempotency_key=batch_key)
+            if round_no == 0 and first is not None:
+                results = first.result()
+                if isinstance(results, PlatformError):
+                    raise results
+            else:
+                results = adapter.set_levels(updates, idempotency_key=batch_key)
         except PlatformError as exc:
             message = f"{_('Platform error')}: {exc}"
             for row, quantity, expected in pending.values():
@@ -293,6 +520,8 @@ def _send_batch(shop, adapter, key, entries, sellable, trigger, user_id):
         pending = {}
         if stale:
             # Re-read what the platform holds and recompute from the database now.
+            if before_retry is not None:
+                before_retry()
             try:
                 current = adapter.get_levels([row.item_ref for row in stale.values()])
             except PlatformError as exc:
@@ -309,16 +538,25 @@ def _send_batch(shop, adapter, key, entries, sellable, trigger, user_id):
 
 
 def _record(shop, key, done, inputs, trigger, user_id):
-    """Write one sync record per listing of the batch (one statement on PostgreSQL) and the
-    listings' last pushed quantity."""
+    """Write one sync record per listing of the batch and the listings' last pushed quantity
+    (one statement on PostgreSQL)."""
     now = timezone.now()
     with transaction.atomic():
+        from channels_sync.hooks import sync_failures
+
+        sync_failures(shop_id=shop.pk, trigger=trigger, key=key, done=done)
         if connection.vendor == "postgresql" and done:
             import json
 
             with connection.cursor() as cursor:
                 cursor.execute(
                     """
+                    WITH pushed AS (
+                        UPDATE channels_sync_listing l
+                        SET last_pushed_quantity = v.quantity, last_pushed_at = %s
+                        FROM unnest(%s::bigint[], %s::int[]) AS v(id, quantity)
+                        WHERE l.id = v.id AND l.id = ANY(%s)
+                    )
                     INSERT INTO channels_sync_syncrecord
                         (shop_id, listing_id, goods_id, quantity, previous_quantity, inputs,
                          trigger, status, message, idempotency_key, user_id, created_at)
@@ -329,6 +567,10 @@ def _record(shop, key, done, inputs, trigger, user_id):
                          AS v(listing, goods, quantity, previous, inputs, status, message)
                     """,
                     [
+                        now,
+                        [row.pk for row, ok, *_r in done if ok],
+                        [quantity for _row, ok, _m, quantity, _e in done if ok],
+                        [row.pk for row, ok, *_r in done if ok],
                         shop.pk,
                         trigger,
                         key,
@@ -346,12 +588,13 @@ def _record(shop, key, done, inputs, trigger, user_id):
                         [message[:2000] for _row, _ok, message, *_r in done],
                     ],
                 )
-        else:
+            return
+        if done:
             SyncRecord.objects.bulk_create(
                 [
                     SyncRecord(
                         shop=shop,
-                        listing=row,
+                        listing_id=row.pk,
                         goods_id=row.goods_id,
                         quantity=quantity,
                         previous_quantity=expected,
@@ -393,7 +636,13 @@ def _settle(row_ids, goods_of_row, failed_goods, errors) -> None:
     ok_rows = [pk for pk in row_ids if goods_of_row[pk] not in failed_goods]
     bad_rows = [pk for pk in row_ids if goods_of_row[pk] in failed_goods]
     with transaction.atomic():
-        OutboxItem.objects.filter(pk__in=ok_rows).delete()
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "DELETE FROM channels_sync_outboxitem WHERE id = ANY(%s)", [sorted(ok_rows)]
+                )
+        else:
+            OutboxItem.objects.filter(pk__in=ok_rows).delete()
         if not bad_rows:
             return
         rows = list(

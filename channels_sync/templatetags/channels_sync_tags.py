@@ -51,13 +51,3 @@ def sync_inputs(inputs: dict, codes: dict) -> str:
             )
         )
     return format_html_join(" · ", "{}", ((p,) for p in parts))
-
-
-@register.inclusion_tag("channels_sync/_failures_tile.html", takes_context=True)
-def sync_failures_tile(context):
-    user = context["user"]
-    if not user.has_perm("channels_sync.view_syncrecord"):
-        return {"show": False}
-    from channels_sync.selectors import sync_failures_recent
-
-    return {"show": True, "count": sync_failures_recent(user)}

@@ -155,3 +155,80 @@ def test_freezing_stock_lowers_the_next_push(fake_shopify):
     )
     shop_push(shop.pk, adapter=_adapter(shop))
     assert fake_shopify.quantity_of("P-0") == 3
+
+
+def test_batches_span_claims_so_calls_are_the_minimum_and_keys_are_stored_per_row(
+    fake_shopify, monkeypatch
+):
+    # given: claims of 4 goods, batches of 3 (a batch per claim would take 4 calls for 8)
+    from channels_sync.services import push
+
+    monkeypatch.setattr(push, "CLAIM_BATCHES", 1)
+    monkeypatch.setattr(push, "CLAIM_MIN", 4)
+    monkeypatch.setattr(ShopifyAdapter, "batch_size", 3)
+    shop, _bin, _listings = _setup(fake_shopify, count=8, quantity=2)
+    sent_keys = []
+    real = push._mark_sending
+
+    def spy(payload, nothing):
+        real(payload, nothing)
+        sent_keys.extend(
+            OutboxItem.objects.filter(pk__in=list(payload)).values_list(
+                "idempotency_key", flat=True
+            )
+        )
+
+    monkeypatch.setattr(push, "_mark_sending", spy)
+
+    # when
+    summary = shop_push(shop.pk, adapter=_adapter(shop))
+
+    # then: ceil(8 / 3) calls, each key stored on its rows before its call, all recorded
+    assert summary.succeeded == 8 and summary.failed == 0
+    assert fake_shopify.set_calls == 3
+    assert len(set(sent_keys)) == 3 and all(sent_keys)
+    assert set(SyncRecord.objects.values_list("idempotency_key", flat=True)) == set(sent_keys)
+    assert [fake_shopify.quantity_of(f"P-{n}") for n in range(8)] == list(range(2, 10))
+    assert not OutboxItem.objects.filter(shop=shop).exists()
+
+
+def test_a_listing_queued_by_two_claims_never_goes_twice_in_one_call(fake_shopify, monkeypatch):
+    # given: a combo listing whose two components are claimed one claim at a time
+    from channels_sync.services import push
+    from inventory.tests.factories import ComboComponentFactory
+
+    monkeypatch.setattr(push, "CLAIM_BATCHES", 0)  # claims of one goods
+    monkeypatch.setattr(push, "CLAIM_MIN", 1)
+    monkeypatch.setattr(ShopifyAdapter, "batch_size", 5)
+    shop, bin_a, listings = _setup(fake_shopify, count=2, quantity=6)  # components P-0, P-1
+    combo = GoodsFactory(sku="COMBO", is_combo=True)
+    for listing in listings:
+        ComboComponentFactory(combo=combo, component=listing.goods, quantity=2)
+    variant = fake_shopify.add_variant("COMBO", quantity=0)
+    ListingFactory(
+        shop=shop,
+        goods=combo,
+        sku="COMBO",
+        variant_ref=variant.id,
+        item_ref=variant.item_id,
+        last_pushed_quantity=0,
+    )
+    sent = []
+    real = ShopifyAdapter.set_levels
+
+    def spy(self, updates, *, idempotency_key):
+        sent.append([u.item_ref for u in updates])
+        return real(self, updates, idempotency_key=idempotency_key)
+
+    monkeypatch.setattr(ShopifyAdapter, "set_levels", spy)
+
+    # when
+    summary = shop_push(shop.pk, adapter=_adapter(shop))
+
+    # then: the combo listing went out in two calls (the second by compare-and-set after the
+    # first), never twice in one call; the end state is right
+    assert summary.failed == 0, summary.errors
+    assert all(len(items) == len(set(items)) for items in sent), sent
+    assert sum(1 for items in sent if variant.item_id in items) >= 2
+    assert fake_shopify.quantity_of("COMBO") == 3  # min(6 // 2, 7 // 2)
+    assert not OutboxItem.objects.filter(shop=shop).exists()

@@ -256,3 +256,46 @@ def test_broker_down_web_keeps_posting_outbox_grows_then_drains(broker, fake_sho
             worker=worker,
         )
     assert fake_shopify.quantity_of("W-0") == 14
+
+
+def test_worker_killed_mid_product_sync_is_swept_requeued_and_finished(
+    broker, fake_shopify, tmp_path
+):
+    # given: a sync that a worker takes, then dies in (the platform answers slowly)
+    from channels_sync.fakes.shopify import LOCATION_ID
+    from channels_sync.models import ProductSyncRun
+    from channels_sync.services.products import product_sync_start
+    from wms.jobs import jobs_sweep
+
+    shop = ShopFactory(api_base_url=fake_shopify.url, location_ref=LOCATION_ID)
+    for n in range(3):
+        fake_shopify.add_variant(f"PK-{n}")
+    fake_shopify.fail_next("slow", seconds=5)
+    run = product_sync_start(shop=shop, mode="full", user=None)
+    with Worker(tmp_path, "wsync") as worker:
+        wait_for(
+            lambda: ProductSyncRun.objects.filter(pk=run.pk, status="running").exists(),
+            timeout=60,
+            what="the sync to start",
+            worker=worker,
+        )
+        worker.kill()
+    # the dead run would block the shop's next sync
+    assert ProductSyncRun.objects.get(pk=run.pk).status == "running"
+
+    # when: the sweeper runs once PostgreSQL has seen the worker's session go
+    wait_for(lambda: jobs_sweep() == 1, timeout=30, what="the sweeper to requeue the run")
+    assert ProductSyncRun.objects.get(pk=run.pk).status == "queued"
+
+    # then: a live worker takes it again and finishes it; the shop can sync again
+    with Worker(tmp_path, "wsync2") as worker:
+        wait_for(
+            lambda: ProductSyncRun.objects.filter(pk=run.pk, status="done").exists(),
+            timeout=60,
+            what="the requeued sync to finish",
+            worker=worker,
+        )
+    run.refresh_from_db()
+    assert run.attempts == 2
+    assert shop.listings.count() == 3
+    assert product_sync_start(shop=shop, mode="incremental", user=None).status == "queued"

@@ -341,9 +341,11 @@ def return_frozen_units(ret: hooks.FrozenReturn) -> None:
 
 def register() -> None:
     """Register the hooks with the ledger and the stock query's frozen-stock links."""
-    from freezes.selectors import frozen_links
+    from freezes.selectors import frozen_holders, frozen_links, posting_notes
 
     hooks.register_in_transaction(freeze_arrivals, kinds=hooks.RECEIPT_KINDS)
     hooks.register_in_transaction(record_frozen_outflow)
     hooks.register_frozen_return(prepare=lock_frozen_return, apply=return_frozen_units)
     hooks.register_frozen_link(frozen_links)
+    hooks.register_frozen_holders(frozen_holders)
+    hooks.register_posting_notes(posting_notes)

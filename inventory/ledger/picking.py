@@ -142,8 +142,17 @@ def allocate_pick(
             ) % {"available": available, "goods": label, "requested": line.quantity}
         else:
             message = ""
+        held = [locked[c.balance_id] for c in rows if c.balance_id in locked]
+        stock = {}
+        if not message:  # say where the rest is: on hand, frozen by which freezes, reserved
+            stock = {
+                "on_hand": sum(row.on_hand for row in held),
+                "frozen": sum(row.frozen for row in held),
+                "reserved": sum(row.reserved for row in held),
+                "balance_ids": [row.pk for row in held if row.frozen],
+            }
         error = InsufficientStock(
-            message, requested=line.quantity, available=available, goods_label=label
+            message, requested=line.quantity, available=available, goods_label=label, **stock
         )
         if expired_units and not message:
             error.message += " " + _(
@@ -290,8 +299,19 @@ def explain_refused_pick(pick: Pick, warehouse_id: int, from_reserved: bool) -> 
         available = row["reserved"]
     else:
         available = row["on_hand"] - row["frozen"] - row["reserved"]
+    stock = {}
+    if not pick.from_frozen and not from_reserved:
+        stock = {
+            "on_hand": row["on_hand"],
+            "frozen": row["frozen"],
+            "reserved": row["reserved"],
+            "balance_ids": [pick.balance_id],
+        }
     raise InsufficientStock(
-        requested=pick.quantity, available=max(available, 0), goods_label=row["goods__sku"]
+        requested=pick.quantity,
+        available=max(available, 0),
+        goods_label=row["goods__sku"],
+        **stock,
     )
 
 

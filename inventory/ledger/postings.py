@@ -239,10 +239,15 @@ def transfer(
             if source_id is not None:
                 available = locked[source_id].available - spent[source_id]
             if move.quantity > available:
+                source = locked.get(source_id)
                 raise InsufficientStock(
                     requested=move.quantity,
                     available=max(available, 0),
                     goods_label=goods_label(goods, move.goods_id, bins[move.from_bin_id].code),
+                    on_hand=source.on_hand if source else 0,
+                    frozen=source.frozen if source else 0,
+                    reserved=source.reserved if source else 0,
+                    balance_ids=[source_id] if source else [],
                 )
             spent[source_id] += move.quantity
             common = {

@@ -52,3 +52,7 @@ __all__ += [
     "StockTransfer",
     "StockTransferLine",
 ]
+
+from inventory.models.scan import ScanSession  # noqa: E402
+
+__all__ += ["ScanSession"]

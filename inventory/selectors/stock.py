@@ -688,12 +688,31 @@ def sheet_get(*, user, model, pk: int):
 
 
 def document_movements(*, user, document_type: str, document_id: int) -> list[StockMovement]:
-    """The movements one document posted, in posting order (one query)."""
-    return list(
+    """The movements one document posted, in posting order, each with ``notes`` (what hooks
+    did within the posting, ``movement_notes``): one query, plus the notes provider's."""
+    movements = list(
         StockMovement.objects.filter(document_type=document_type, document_id=document_id)
         .select_related("goods", "warehouse", "bin", "batch", "from_bin", "to_bin", "operator")
         .order_by("pk")
     )
+    movement_notes(movements)
+    return movements
+
+
+def movement_notes(movements: list[StockMovement]) -> dict[str, list[hooks.PostingNote]]:
+    """Set ``notes`` on each movement: the ``posting_notes`` (``inventory.hooks``) of its
+    document that concern its balance ("5 units frozen on arrival by rule 'Sales returns'"),
+    for the movements that brought stock in. One call of the provider for all of them; returns
+    the notes per document number."""
+    arrivals = [m for m in movements if m.on_hand_delta > 0 and m.document_ref]
+    notes = hooks.posting_notes([m.document_ref for m in arrivals]) if arrivals else {}
+    for movement in movements:
+        movement.notes = [
+            note
+            for note in notes.get(movement.document_ref, [])
+            if movement.on_hand_delta > 0 and movement.balance_id in note.balance_ids
+        ]
+    return notes
 
 
 def transfer_get(*, user, pk: int) -> StockTransfer | None:

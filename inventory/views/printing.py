@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from django.db.models import F
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from inventory import printing
-from inventory.models import Batch, DocumentType, Goods, OutboundSheet, StockBalance
-from inventory.selectors import stock as stock_selectors
+from inventory.models import Batch, Goods, OutboundSheet
+from inventory.selectors import picking
 from warehouses.models import Bin, Warehouse
 from wms.http import parse_id, permission
 
@@ -82,79 +82,23 @@ def goods_labels_view(request: HttpRequest, pk: int) -> HttpResponse:
     return _pdf(content, f"goods-{goods.pk}.pdf")
 
 
+def _document_line(row: picking.PickRow) -> printing.DocumentLine:
+    return printing.DocumentLine(
+        bin_code=row.bin_code,
+        sku=row.sku,
+        name=row.name,
+        quantity=row.quantity,
+        unit=row.unit,
+        batch_no=row.batch_no,
+        expiry=row.expiry,
+    )
+
+
 def _outbound_lines(sheet: OutboundSheet) -> list[printing.DocumentLine]:
-    """A posted sheet: what it took, bin by bin (its movements). A draft: its lines; a line
-    without a bin is spread over the warehouse's available stock first-expiry-first (a
-    suggestion: posting decides). Two queries at most."""
-    if not sheet.is_draft:
-        movements = stock_selectors.document_movements(
-            user=None, document_type=DocumentType.OUTBOUND, document_id=sheet.pk
-        )
-        return [
-            printing.DocumentLine(
-                bin_code=m.bin.code,
-                sku=m.goods.sku,
-                name=m.goods.name,
-                quantity=m.quantity,
-                unit=m.goods.unit,
-                batch_no=m.batch.batch_no if m.batch else "",
-                expiry=m.batch.expiry_date if m.batch else None,
-            )
-            for m in movements
-            if m.on_hand_delta < 0
-        ]
-    lines = list(sheet.lines.select_related("goods", "batch", "bin").order_by("pk"))
-    open_goods = [line.goods_id for line in lines if line.bin_id is None]
-    candidates: dict[int, list[StockBalance]] = {}
-    if open_goods:
-        balances = (
-            StockBalance.objects.filter(
-                warehouse_id=sheet.warehouse_id, goods_id__in=open_goods, bin__is_active=True
-            )
-            .with_available()
-            .filter(available_qty__gt=0)
-            .select_related("bin", "batch")
-            .order_by(F("batch__expiry_date").asc(nulls_last=True), "bin__code", "pk")
-        )
-        for balance in balances:
-            candidates.setdefault(balance.goods_id, []).append(balance)
-    out = []
-    for line in lines:
-        common = {"sku": line.goods.sku, "name": line.goods.name, "unit": line.goods.unit}
-        if line.bin_id is not None:
-            out.append(
-                printing.DocumentLine(
-                    bin_code=line.bin.code,
-                    quantity=line.quantity,
-                    batch_no=line.batch.batch_no if line.batch else "",
-                    expiry=line.batch.expiry_date if line.batch else None,
-                    **common,
-                )
-            )
-            continue
-        left = line.quantity
-        for balance in candidates.get(line.goods_id, []):
-            if left <= 0:
-                break
-            if line.batch_id and balance.batch_id != line.batch_id:
-                continue
-            take = min(left, balance.available_qty - getattr(balance, "promised", 0))
-            if take <= 0:
-                continue
-            balance.promised = getattr(balance, "promised", 0) + take
-            left -= take
-            out.append(
-                printing.DocumentLine(
-                    bin_code=balance.bin.code,
-                    quantity=take,
-                    batch_no=balance.batch.batch_no if balance.batch else "",
-                    expiry=balance.batch.expiry_date if balance.batch else None,
-                    **common,
-                )
-            )
-        if left > 0:
-            out.append(printing.DocumentLine(bin_code="—", quantity=left, **common))
-    return out
+    """A posted sheet: what it took, bin by bin (its movements). A draft: its pick plan
+    (``inventory.selectors.picking``: a line without a bin spread over the warehouse's available
+    stock first-expiry-first; a suggestion, posting decides). Two queries at most."""
+    return [_document_line(row) for row in picking.pick_plan([sheet])]
 
 
 def _column_labels() -> dict[str, str]:
@@ -169,6 +113,7 @@ def _column_labels() -> dict[str, str]:
         "picker": _("Picked by"),
         "total": _("Total units"),
         "checked": _("Checked by"),
+        "for": _("For"),
     }
 
 
@@ -202,3 +147,43 @@ def packing_slip_view(request: HttpRequest, pk: int) -> HttpResponse:
         _header(sheet, _("Packing slip")), _outbound_lines(sheet), _column_labels()
     )
     return _pdf(content, f"packing-slip-{sheet.number}.pdf")
+
+
+MAX_WAVE_SHEETS = 200
+
+
+@permission("inventory.view_outboundsheet")
+@require_GET
+def wave_pick_list_view(request: HttpRequest) -> HttpResponse:
+    """``?sheet=1&sheet=2...``: one pick list for a wave of draft outbound sheets of one
+    warehouse, the stops merged and in bin walk order, each saying which sheet takes how many.
+    No sheet, a posted sheet or sheets of two warehouses: 400 with the reason."""
+    ids = sorted({pk for pk in map(parse_id, request.GET.getlist("sheet")) if pk})
+    if not ids or len(ids) > MAX_WAVE_SHEETS:
+        return HttpResponseBadRequest(
+            _("Choose between 1 and %(n)s outbound sheets.") % {"n": MAX_WAVE_SHEETS}
+        )
+    sheets = list(
+        OutboundSheet.objects.filter(pk__in=ids).select_related("warehouse").order_by("pk")
+    )
+    if len(sheets) != len(ids):
+        raise Http404
+    if any(not sheet.is_draft for sheet in sheets):
+        return HttpResponseBadRequest(_("A wave is picked from draft sheets only."))
+    if len({sheet.warehouse_id for sheet in sheets}) != 1:
+        return HttpResponseBadRequest(_("A wave is picked in one warehouse: choose its sheets."))
+    stops = [
+        (_document_line(total), shares)
+        for total, shares in picking.merge_by_stop(picking.pick_plan(sheets))
+    ]
+    numbers = [sheet.number for sheet in sheets]
+    header = printing.DocumentHeader(
+        number=f"WAVE-{ids[0]}-{len(ids)}",
+        title=_("Wave pick list"),
+        warehouse=str(sheets[0].warehouse),
+        reference=", ".join(numbers[:12]) + (" …" if len(numbers) > 12 else ""),
+        type_label=_("%(n)s outbound sheets") % {"n": len(sheets)},
+        created=timezone.localtime().strftime("%Y-%m-%d %H:%M"),
+    )
+    content = printing.wave_pick_list_pdf(header, stops, _column_labels())
+    return _pdf(content, f"wave-pick-list-{ids[0]}-{len(ids)}.pdf")

@@ -183,6 +183,8 @@ def ledger_view(request: HttpRequest) -> HttpResponse:
         if valid
         else None
     )
+    if page is not None:
+        selectors.movement_notes(page.rows)
     return respond(
         request,
         "inventory/ledger_list.html",
@@ -453,11 +455,16 @@ def _sheet_context(request: HttpRequest, direction: str, pk: int, line_form=None
         movements = selectors.document_movements(
             user=request.user, document_type=kind.document_type, document_id=sheet.pk
         )
+    notes = []
+    if movements:
+        notes = [note for m in movements for note in m.notes]
+        notes = list({(note.ref, note.text): note for note in notes}.values())
     return {
         "sheet": sheet,
         "direction": direction,
         "kind": kind,
         "movements": movements,
+        "posting_notes": notes,
         "line_form": line_form or (_line_form(direction, sheet) if sheet.is_draft else None),
         "can_edit": sheet.is_draft and request.user.has_perm(_perm(direction, "change")),
         "can_post": request.user.has_perm("inventory.post_sheet"),
@@ -521,7 +528,7 @@ def sheet_line_remove_view(
     try:
         kind.line_remove(line=found)
     except StockError as error:
-        messages.error(request, str(error))
+        messages.error(request, error.message_html)
     if request.htmx:
         context = _sheet_context(request, direction, pk)
         return respond(request, "inventory/sheet_detail.html", context, partial="lines")
@@ -537,7 +544,7 @@ def sheet_post_view(request: HttpRequest, direction: str, pk: int) -> HttpRespon
     try:
         sheet = kind.post(sheet_id=pk, user=request.user)
     except StockError as error:
-        messages.error(request, str(error))
+        messages.error(request, error.message_html)
     else:
         messages.success(request, _("%(doc)s posted.") % {"doc": sheet.number})
     response = redirect(f"inventory:{direction}-detail", pk=pk)
@@ -583,7 +590,7 @@ def sheet_delete_view(request: HttpRequest, direction: str, pk: int) -> HttpResp
     try:
         kind.delete(sheet=sheet)
     except StockError as error:
-        messages.error(request, str(error))
+        messages.error(request, error.message_html)
         return redirect(f"inventory:{direction}-detail", pk=pk)
     messages.success(request, _("%(doc)s deleted.") % {"doc": sheet.number})
     return redirect(f"inventory:{direction}-list")
@@ -746,7 +753,7 @@ def transfer_line_remove_view(request: HttpRequest, pk: int, line: int) -> HttpR
     try:
         services.warehouse_transfer_line_remove(line=found)
     except StockError as error:
-        messages.error(request, str(error))
+        messages.error(request, error.message_html)
     if request.htmx:
         return respond(
             request,
@@ -764,7 +771,7 @@ def transfer_ship_view(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         transfer = services.warehouse_transfer_ship(transfer_id=pk, user=request.user)
     except StockError as error:
-        messages.error(request, str(error))
+        messages.error(request, error.message_html)
     else:
         messages.success(
             request, _("%(doc)s shipped: the stock is in transit.") % {"doc": transfer.number}
@@ -810,7 +817,7 @@ def transfer_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.warehouse_transfer_delete(transfer=transfer)
     except StockError as error:
-        messages.error(request, str(error))
+        messages.error(request, error.message_html)
         return redirect("inventory:transfer-detail", pk=pk)
     messages.success(request, _("%(doc)s deleted.") % {"doc": transfer.number})
     return redirect("inventory:transfer-list")
@@ -902,7 +909,7 @@ def count_line_remove_view(request: HttpRequest, pk: int, line: int) -> HttpResp
     try:
         services.count_line_remove(line=found)
     except StockError as error:
-        messages.error(request, str(error))
+        messages.error(request, error.message_html)
     if request.htmx:
         return respond(
             request, "inventory/count_detail.html", _count_context(request, pk), partial="lines"
@@ -917,7 +924,7 @@ def count_post_view(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         count = services.count_post(count_id=pk, user=request.user)
     except StockError as error:
-        messages.error(request, str(error))
+        messages.error(request, error.message_html)
     else:
         messages.success(request, _("%(doc)s posted.") % {"doc": count.number})
     return redirect("inventory:count-detail", pk=pk)
@@ -930,7 +937,7 @@ def count_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.count_delete(count=count)
     except StockError as error:
-        messages.error(request, str(error))
+        messages.error(request, error.message_html)
         return redirect("inventory:count-detail", pk=pk)
     messages.success(request, _("%(doc)s deleted.") % {"doc": count.number})
     return redirect("inventory:count-list")

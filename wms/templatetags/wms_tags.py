@@ -18,3 +18,13 @@ def status_badge(obj, field_name: str) -> dict:
     from wms.choices import status_badge_context
 
     return status_badge_context(obj, field_name)
+
+
+@register.inclusion_tag("wms/background_banner.html")
+def background_banner() -> dict:
+    """``{% background_banner %}`` (base.html, every page): the warning that background jobs
+    are stopped, when the heartbeat is older than two minutes (``health.
+    background_status_cached``: at most one query, usually none)."""
+    from wms import health
+
+    return {"background": health.background_status_cached()}

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -58,6 +59,57 @@ def test_home_warns_staff_when_background_jobs_stopped(client, make_user):
     assert "后台任务已停止" in chinese
     heartbeat_task()
     assert "Background jobs are stopped." not in client.get(reverse("home")).content.decode()
+
+
+@pytest.mark.django_db
+def test_every_page_warns_when_the_heartbeat_is_stale_and_reads_it_at_most_once(client, make_user):
+    # given: a clerk, and a heartbeat last seen three minutes ago
+    client.force_login(make_user("staff"))
+    health.heartbeat_record(now=timezone.now() - datetime.timedelta(minutes=3))
+    url = reverse("inventory:stock-query")
+
+    # when: two pages in a row
+    with CaptureQueriesContext(connection) as first:
+        body = client.get(url).content.decode()
+    with CaptureQueriesContext(connection) as second:
+        client.get(url)
+
+    # then: the banner says what is stopped and what waits; the heartbeat was read once
+    assert "Background jobs are stopped." in body
+    assert "automatic releases at their set time" in body
+    reads = [q for q in first.captured_queries if "wms_heartbeat" in q["sql"]]
+    assert len(reads) == 1
+    assert not [q for q in second.captured_queries if "wms_heartbeat" in q["sql"]]
+
+
+@pytest.mark.django_db
+def test_no_banner_while_the_worker_runs_nor_for_anonymous_pages(client, make_user):
+    # given
+    health.heartbeat_record()
+
+    # then: the login page has no banner; a clerk's page neither
+    assert "Background jobs are stopped." not in client.get(reverse("login")).content.decode()
+    client.force_login(make_user("staff"))
+    page = client.get(reverse("inventory:stock-query")).content.decode()
+    assert "Background jobs are stopped." not in page
+
+
+def test_the_cached_status_is_kept_a_few_seconds(monkeypatch):
+    # given: a status read now
+    calls = []
+    monkeypatch.setattr(
+        health, "background_status", lambda: calls.append(1) or health.BackgroundStatus(True, None)
+    )
+    health.forget_background_status()
+
+    # when
+    health.background_status_cached()
+    health.background_status_cached()
+    health.forget_background_status()
+    health.background_status_cached()
+
+    # then: read once, then again once forgotten
+    assert len(calls) == 2
 
 
 def test_beat_sends_the_heartbeat_every_30_seconds(settings):

@@ -1,0 +1,216 @@
+"""Representations and inputs of the store allocation endpoints (stores, grab windows, grab
+requests, replenishment orders). Outputs are plain model serializers; inputs are strict
+(unknown fields refused) and only parse: the allocation services decide."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from allocation.models import (
+    GrabPool,
+    GrabRequest,
+    GrabWindow,
+    OrderEvent,
+    Policy,
+    ReplenishmentLine,
+    ReplenishmentOrder,
+    Store,
+)
+from api.serializers_base import QuantityField, StrictSerializer
+from inventory.models import Goods
+from warehouses.models import Warehouse
+
+
+class StoreSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Store
+        fields = [
+            "id",
+            "code",
+            "name",
+            "address",
+            "contact_name",
+            "phone",
+            "opening_hours",
+            "group",
+            "fixed_rank",
+            "is_active",
+        ]
+
+
+class PoolSerializer(serializers.ModelSerializer):
+    sku = serializers.CharField(source="goods.sku", read_only=True)
+    left = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = GrabPool
+        fields = ["id", "goods", "sku", "offered", "granted", "left"]
+
+
+class WindowSerializer(serializers.ModelSerializer):
+    ref = serializers.CharField(read_only=True)
+    warehouse_code = serializers.CharField(source="warehouse.code", read_only=True)
+    pools = PoolSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = GrabWindow
+        fields = [
+            "id",
+            "ref",
+            "name",
+            "warehouse",
+            "warehouse_code",
+            "policy",
+            "mode",
+            "status",
+            "scope",
+            "store_group",
+            "opens_at",
+            "closes_at",
+            "recurs",
+            "opened_at",
+            "closed_at",
+            "pools",
+        ]
+
+
+class OfferInput(StrictSerializer):
+    goods = serializers.PrimaryKeyRelatedField(queryset=Goods.objects.all())
+    quantity = QuantityField(max_value=10_000_000)
+
+
+class WindowInput(StrictSerializer):
+    name = serializers.CharField(max_length=120)
+    warehouse = serializers.PrimaryKeyRelatedField(queryset=Warehouse.objects.all())
+    policy = serializers.PrimaryKeyRelatedField(queryset=Policy.objects.filter(is_active=True))
+    mode = serializers.ChoiceField(choices=GrabWindow.Mode.choices)
+    opens_at = serializers.DateTimeField()
+    closes_at = serializers.DateTimeField()
+    scope = serializers.ChoiceField(choices=GrabWindow.Scope.choices, default="all")
+    stores = serializers.PrimaryKeyRelatedField(
+        queryset=Store.objects.filter(is_active=True), many=True, required=False, default=list
+    )
+    store_group = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
+    recurs = serializers.BooleanField(required=False, default=False)
+    offers = OfferInput(many=True, allow_empty=False, max_length=200)
+
+
+class GrabRequestSerializer(serializers.ModelSerializer):
+    store_code = serializers.CharField(source="store.code", read_only=True)
+    goods = serializers.IntegerField(source="pool.goods_id", read_only=True)
+    sku = serializers.CharField(source="pool.goods.sku", read_only=True)
+    reason = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = GrabRequest
+        fields = [
+            "id",
+            "window",
+            "store",
+            "store_code",
+            "goods",
+            "sku",
+            "quantity",
+            "granted",
+            "status",
+            "reason_code",
+            "reason",
+            "created_at",
+            "answered_at",
+        ]
+
+
+class GrabRequestInput(StrictSerializer):
+    window = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    store = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    goods = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    quantity = QuantityField(max_value=1_000_000)
+
+
+class ReplenishmentLineSerializer(serializers.ModelSerializer):
+    sku = serializers.CharField(source="goods.sku", read_only=True)
+    bin_code = serializers.CharField(source="balance.bin.code", read_only=True)
+    batch_no = serializers.SerializerMethodField()
+    shortage = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = ReplenishmentLine
+        fields = [
+            "id",
+            "goods",
+            "sku",
+            "bin_code",
+            "batch_no",
+            "quantity",
+            "received",
+            "damaged",
+            "shortage",
+        ]
+
+    def get_batch_no(self, line) -> str:
+        return line.balance.batch.batch_no if line.balance.batch_id else ""
+
+
+class OrderEventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.username", default=None, read_only=True)
+
+    class Meta:
+        model = OrderEvent
+        fields = ["kind", "actor", "note", "created_at"]
+
+
+class ReplenishmentOrderSerializer(serializers.ModelSerializer):
+    ref = serializers.CharField(read_only=True)
+    store_code = serializers.CharField(source="store.code", read_only=True)
+    warehouse_code = serializers.CharField(source="warehouse.code", read_only=True)
+
+    class Meta:
+        model = ReplenishmentOrder
+        fields = [
+            "id",
+            "ref",
+            "window",
+            "store",
+            "store_code",
+            "warehouse",
+            "warehouse_code",
+            "status",
+            "created_at",
+            "shipped_at",
+            "received_at",
+        ]
+
+
+class ReplenishmentOrderDetailSerializer(ReplenishmentOrderSerializer):
+    lines = ReplenishmentLineSerializer(many=True, read_only=True)
+    events = OrderEventSerializer(many=True, read_only=True)
+
+    class Meta(ReplenishmentOrderSerializer.Meta):
+        fields = [*ReplenishmentOrderSerializer.Meta.fields, "lines", "events"]
+
+
+class NoteInput(StrictSerializer):
+    note = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+
+
+class CountField(QuantityField):
+    """A whole number of units, zero allowed (units received, of which damaged)."""
+
+    default_error_messages = {"min_value": _("Enter whole numbers of zero or more.")}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("max_value", 10_000_000)
+        super().__init__(**kwargs)
+
+
+class ReceivedOrderLineInput(StrictSerializer):
+    line = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    received = CountField()
+    damaged = CountField(required=False, default=0)
+
+
+class ReceiveInput(StrictSerializer):
+    lines = ReceivedOrderLineInput(many=True, required=False, default=list, max_length=500)
+    note = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")

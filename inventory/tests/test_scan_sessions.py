@@ -1,0 +1,463 @@
+"""Scanning on the floor: receive, pick, move and count by scan, through the screens' own URLs
+(what scan.js posts), with refusals at once, the bounce question, the services' rules, the
+permissions, and the queries one scan costs."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from inventory import ledger
+from inventory.codes import gs1_human_readable, gtin_check_digit
+from inventory.models import (
+    InboundLine,
+    OutboundSheet,
+    ScanSession,
+    StockBalance,
+    StockCount,
+    StockMovement,
+    StockTransfer,
+)
+from inventory.services import scanning
+from inventory.services import stock as services
+from inventory.tests.factories import BatchFactory, GoodsFactory, receive_stock
+from warehouses.tests.factories import BinFactory, ZoneFactory
+
+pytestmark = pytest.mark.django_db
+
+EAN = "4006381333931"
+
+
+@pytest.fixture
+def staff(client, make_user):
+    user = make_user("staff")
+    client.force_login(user)
+    return user
+
+
+@pytest.fixture
+def zone():
+    return ZoneFactory(warehouse__code="SYD")
+
+
+def scan(client, url, code, **extra):
+    response = client.post(url, {"code": code, "quantity": 1, **extra}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200, response.content[:500]
+    return response
+
+
+def outcome(response) -> str:
+    html = response.content.decode()
+    marker = 'data-outcome="'
+    start = html.index(marker) + len(marker)
+    return html[start : html.index('"', start)]
+
+
+# --- receiving ----------------------------------------------------------------------------------
+
+
+def test_receive_bin_then_goods_adds_one_and_a_repeat_adds_another(client, staff, zone):
+    # given a draft inbound sheet and a bin
+    bin_ = BinFactory(zone=zone, code="A-01")
+    goods = GoodsFactory(sku="MASK-BOX-50", barcode=EAN)
+    sheet = services.inbound_sheet_create(warehouse=zone.warehouse, type="purchase", user=staff)
+    url = reverse("inventory:scan-receive", args=[sheet.pk])
+    # when the clerk scans the bin label, then the goods twice (a second apart)
+    assert outcome(scan(client, url, "SYD/A-01")) == "ok"
+    assert outcome(scan(client, url, EAN)) == "ok"
+    response = scan(client, url, EAN, gap_ms=1200)
+    # then one line of two units in that bin
+    assert outcome(response) == "ok"
+    line = InboundLine.objects.get(sheet=sheet)
+    assert (line.goods, line.bin, line.quantity, line.batch) == (goods, bin_, 2, None)
+    assert "MASK-BOX-50" in response.content.decode()
+
+
+def test_receive_goods_before_a_bin_is_refused(client, staff, zone):
+    GoodsFactory(sku="MASK")
+    sheet = services.inbound_sheet_create(warehouse=zone.warehouse, type="purchase", user=staff)
+    response = scan(client, reverse("inventory:scan-receive", args=[sheet.pk]), "MASK")
+    assert outcome(response) == "refused"
+    assert "Scan the bin first" in response.content.decode()
+    assert not InboundLine.objects.exists()
+
+
+def test_receive_gs1_fills_batch_and_expiry(client, staff, zone):
+    # given goods with a GTIN
+    BinFactory(zone=zone, code="A-01")
+    body = "0950110153000"
+    gtin = body + str(gtin_check_digit(body))
+    goods = GoodsFactory(barcode=gtin[1:])
+    sheet = services.inbound_sheet_create(warehouse=zone.warehouse, type="purchase", user=staff)
+    url = reverse("inventory:scan-receive", args=[sheet.pk])
+    expiry = datetime.date.today() + datetime.timedelta(days=400)
+    code = gs1_human_readable([("01", gtin), ("10", "LOT7"), ("17", expiry.strftime("%y%m%d"))])
+    # when
+    scan(client, url, "A-01")
+    response = scan(client, url, code)
+    # then the line names the batch, created with the label's expiry
+    assert outcome(response) == "ok"
+    line = InboundLine.objects.select_related("batch").get(sheet=sheet)
+    assert line.goods == goods
+    assert (line.batch.batch_no, line.batch.expiry_date) == ("LOT7", expiry)
+
+
+def test_scanner_bounce_is_asked_about_not_doubled(client, staff, zone):
+    # given
+    BinFactory(zone=zone, code="A-01")
+    GoodsFactory(sku="MASK")
+    sheet = services.inbound_sheet_create(warehouse=zone.warehouse, type="purchase", user=staff)
+    url = reverse("inventory:scan-receive", args=[sheet.pk])
+    scan(client, url, "A-01")
+    scan(client, url, "MASK")
+    # when the scanner sends the code again 40 ms later
+    response = scan(client, url, "MASK", gap_ms=40)
+    # then it asks, and adds nothing until confirmed
+    assert outcome(response) == "bounce"
+    assert "scanned twice" in response.content.decode()
+    assert InboundLine.objects.get(sheet=sheet).quantity == 1
+    response = scan(client, url, "MASK", confirm="true")
+    assert outcome(response) == "ok"
+    assert InboundLine.objects.get(sheet=sheet).quantity == 2
+
+
+def test_bounce_measured_by_the_server_without_the_screens_gap(staff, zone):
+    BinFactory(zone=zone, code="A-01")
+    GoodsFactory(sku="MASK")
+    sheet = services.inbound_sheet_create(warehouse=zone.warehouse, type="purchase", user=staff)
+    session = scanning.scan_session_open(user=staff, mode="receive", document_id=sheet.pk)
+    scanning.scan_apply(session=session, user=staff, code="A-01")
+    assert scanning.scan_apply(session=session, user=staff, code="MASK").status == "ok"
+    assert scanning.scan_apply(session=session, user=staff, code="MASK").status == "bounce"
+
+
+def test_receive_into_inactive_bin_and_inactive_goods_refused(client, staff, zone):
+    BinFactory(zone=zone, code="OLD", is_active=False)
+    BinFactory(zone=zone, code="A-01")
+    GoodsFactory(sku="GONE", is_active=False)
+    sheet = services.inbound_sheet_create(warehouse=zone.warehouse, type="purchase", user=staff)
+    url = reverse("inventory:scan-receive", args=[sheet.pk])
+    assert "inactive" in scan(client, url, "OLD").content.decode()
+    scan(client, url, "A-01")
+    response = scan(client, url, "GONE")
+    assert outcome(response) == "refused"
+    assert not InboundLine.objects.exists()
+
+
+def test_receive_post_from_the_scan_screen(client, staff, zone):
+    bin_ = BinFactory(zone=zone, code="A-01")
+    goods = GoodsFactory(sku="MASK")
+    sheet = services.inbound_sheet_create(warehouse=zone.warehouse, type="purchase", user=staff)
+    url = reverse("inventory:scan-receive", args=[sheet.pk])
+    scan(client, url, "A-01")
+    scan(client, url, "MASK")
+    response = client.post(reverse("inventory:scan-receive-finish", args=[sheet.pk]))
+    assert response.status_code == 302
+    assert StockBalance.objects.get(goods=goods, bin=bin_).on_hand == 1
+    assert not ScanSession.objects.exists()
+    # a second submit posts nothing more
+    response = client.post(reverse("inventory:scan-receive-finish", args=[sheet.pk]))
+    assert response.status_code == 302
+    assert StockBalance.objects.get(goods=goods, bin=bin_).on_hand == 1
+
+
+def test_scan_screens_need_permissions(client, make_user, zone):
+    qc = make_user("qc")
+    client.force_login(qc)
+    sheet = services.inbound_sheet_create(warehouse=zone.warehouse, type="purchase", user=qc)
+    assert client.get(reverse("inventory:scan-receive", args=[sheet.pk])).status_code == 403
+    assert (
+        client.post(reverse("inventory:scan-receive", args=[sheet.pk]), {"code": "X"}).status_code
+        == 403
+    )
+    assert client.get(reverse("inventory:scan-move")).status_code == 403
+
+
+def test_receive_scan_costs_a_fixed_number_of_queries(
+    client, staff, zone, django_assert_num_queries
+):
+    # given a sheet with a line already (the scan adds to it) and many other goods
+    BinFactory(zone=zone, code="A-01")
+    GoodsFactory.create_batch(20)
+    GoodsFactory(sku="MASK")
+    sheet = services.inbound_sheet_create(warehouse=zone.warehouse, type="purchase", user=staff)
+    url = reverse("inventory:scan-receive", args=[sheet.pk])
+    scan(client, url, "A-01")
+    scan(client, url, "MASK")
+    # then: session and user (2), permissions (2), the sheet (1), the scan session locked (1),
+    # the resolver (goods, bins: 2), the line service (lock, find, update: 3), savepoints (6:
+    # the test's transaction makes the outer atomic one too), the session saved (1), the panel
+    # (lines, totals: 2)
+    with django_assert_num_queries(20):
+        response = scan(client, url, "MASK", gap_ms=5000)
+    assert outcome(response) == "ok"
+
+
+def test_an_absurd_quantity_is_refused_in_words(client, staff, zone):
+    BinFactory(zone=zone, code="A-01")
+    GoodsFactory(sku="MASK")
+    sheet = services.inbound_sheet_create(warehouse=zone.warehouse, type="purchase", user=staff)
+    url = reverse("inventory:scan-receive", args=[sheet.pk])
+    scan(client, url, "A-01")
+    response = client.post(url, {"code": "MASK", "quantity": "99999999999"}, HTTP_HX_REQUEST="true")
+    assert outcome(response) == "refused"
+    assert "Quantity" in response.content.decode()
+    assert not InboundLine.objects.exists()
+
+
+# --- picking ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pick_setup(staff, zone):
+    a = BinFactory(zone=zone, code="A-01")
+    b = BinFactory(zone=zone, code="B-01")
+    mask = GoodsFactory(sku="MASK")
+    glove = GoodsFactory(sku="GLOVE")
+    receive_stock(mask, a, 5)
+    receive_stock(glove, b, 5)
+    sheet = services.outbound_sheet_create(
+        warehouse=zone.warehouse, type="order_shipment", user=staff
+    )
+    services.outbound_line_add(sheet=sheet, goods=mask, quantity=2)
+    services.outbound_line_add(sheet=sheet, goods=glove, quantity=1)
+    return sheet, a, b, mask, glove
+
+
+def test_pick_refuses_wrong_bin_and_wrong_goods_at_once(client, staff, pick_setup, zone):
+    sheet, a, b, mask, glove = pick_setup
+    BinFactory(zone=zone, code="C-01")
+    GoodsFactory(sku="OTHER")
+    url = reverse("inventory:scan-pick", args=[sheet.pk])
+    # a bin with nothing to pick
+    response = scan(client, url, "C-01")
+    assert outcome(response) == "refused"
+    assert "Wrong bin" in response.content.decode()
+    # at A-01: glove belongs to B-01, OTHER is not on the list
+    assert outcome(scan(client, url, "A-01")) == "ok"
+    response = scan(client, url, "GLOVE")
+    assert outcome(response) == "refused"
+    assert "pick GLOVE from B-01" in response.content.decode()
+    response = scan(client, url, "OTHER")
+    assert "Wrong goods" in response.content.decode()
+    # then right scans, and one too many
+    assert outcome(scan(client, url, "MASK")) == "ok"
+    assert outcome(scan(client, url, "MASK", gap_ms=2000)) == "ok"
+    response = scan(client, url, "MASK", gap_ms=2000)
+    assert outcome(response) == "refused"
+
+
+def test_pick_scan_costs_the_same_queries_for_a_longer_pick_list(
+    client, staff, pick_setup, zone, django_assert_num_queries
+):
+    sheet, a, *_rest = pick_setup
+    for _n in range(10):
+        goods = GoodsFactory()
+        receive_stock(goods, BinFactory(zone=zone), 3)
+        services.outbound_line_add(sheet=sheet, goods=goods, quantity=1)
+    url = reverse("inventory:scan-pick", args=[sheet.pk])
+    scan(client, url, "A-01")
+    # then: session, user, permissions (4), the sheet (1), the scan session (1), the resolver
+    # (2), the pick plan (lines, balances: 2, reused by the panel), savepoints (4), the session
+    # saved (1)
+    with django_assert_num_queries(15):
+        response = scan(client, url, "MASK")
+    assert outcome(response) == "ok"
+
+
+def test_pick_all_then_ship_posts_from_the_picked_bins(client, staff, pick_setup):
+    sheet, a, b, mask, glove = pick_setup
+    url = reverse("inventory:scan-pick", args=[sheet.pk])
+    scan(client, url, "A-01")
+    scan(client, url, "MASK")
+    scan(client, url, "MASK", gap_ms=1000)
+    scan(client, url, "B-01")
+    response = scan(client, url, "GLOVE")
+    assert outcome(response) == "done"
+    response = client.post(reverse("inventory:scan-pick-finish", args=[sheet.pk]))
+    assert response.status_code == 302
+    sheet.refresh_from_db()
+    assert sheet.status == "posted"
+    assert StockBalance.objects.get(goods=mask, bin=a).on_hand == 3
+    assert StockBalance.objects.get(goods=glove, bin=b).on_hand == 4
+    assert sorted(sheet.lines.values_list("bin__code", "quantity")) == [("A-01", 2), ("B-01", 1)]
+
+
+def test_ship_before_everything_is_picked_is_refused(client, staff, pick_setup):
+    sheet, *_rest = pick_setup
+    url = reverse("inventory:scan-pick", args=[sheet.pk])
+    scan(client, url, "A-01")
+    scan(client, url, "MASK")
+    response = client.post(reverse("inventory:scan-pick-finish", args=[sheet.pk]))
+    assert response.status_code == 422
+    assert "Not everything is picked" in response.content.decode()
+    sheet.refresh_from_db()
+    assert sheet.status == "draft"
+    assert sheet.lines.count() == 2
+
+
+def test_frozen_stock_is_not_on_the_pick_list(client, staff, zone):
+    # given all MASK in A-01 frozen, and some available in B-01
+    a = BinFactory(zone=zone, code="A-01")
+    BinFactory(zone=zone, code="B-01")
+    mask = GoodsFactory(sku="MASK")
+    balance = receive_stock(mask, a, 5)
+    receive_stock(mask, BinFactory(zone=zone, code="B-02"), 1)
+    ledger.freeze(
+        holds=[ledger.Hold(balance.pk, 5)], document=ledger.Document(type="other", ref="t")
+    )
+    sheet = services.outbound_sheet_create(
+        warehouse=zone.warehouse, type="order_shipment", user=staff
+    )
+    services.outbound_line_add(sheet=sheet, goods=mask, quantity=1)
+    url = reverse("inventory:scan-pick", args=[sheet.pk])
+    # when the clerk goes to the frozen bin
+    response = scan(client, url, "A-01")
+    # then refused at once
+    assert outcome(response) == "refused"
+    assert outcome(scan(client, url, "B-02")) == "ok"
+
+
+def test_scrap_from_frozen_stock_is_picked_from_the_frozen_units(client, make_user, zone):
+    # given frozen MASK in A-01 and a scrap sheet taking it from frozen stock (a manager's)
+    manager = make_user("manager")
+    client.force_login(manager)
+    a = BinFactory(zone=zone, code="A-01")
+    mask = GoodsFactory(sku="MASK")
+    balance = receive_stock(mask, a, 3)
+    ledger.freeze(
+        holds=[ledger.Hold(balance.pk, 3)], document=ledger.Document(type="other", ref="t")
+    )
+    sheet = services.outbound_sheet_create(warehouse=zone.warehouse, type="other", user=manager)
+    services.outbound_line_add(sheet=sheet, goods=mask, quantity=2, from_frozen=True)
+    url = reverse("inventory:scan-pick", args=[sheet.pk])
+    # when picked by scan and shipped
+    scan(client, url, "A-01")
+    scan(client, url, "MASK")
+    assert outcome(scan(client, url, "MASK", gap_ms=900)) == "done"
+    response = client.post(reverse("inventory:scan-pick-finish", args=[sheet.pk]))
+    # then the frozen units left
+    assert response.status_code == 302
+    balance.refresh_from_db()
+    assert (balance.on_hand, balance.frozen) == (1, 1)
+
+
+def test_expired_batch_is_not_on_the_pick_list(client, staff, zone):
+    # given the only MASK in A-01 expired yesterday, a good batch in B-01
+    a, b = BinFactory(zone=zone, code="A-01"), BinFactory(zone=zone, code="B-01")
+    mask = GoodsFactory(sku="MASK")
+    yesterday = datetime.date.today() - datetime.timedelta(days=1)
+    receive_stock(mask, a, 5, batch=BatchFactory(goods=mask, expiry_date=yesterday))
+    receive_stock(mask, b, 5, batch=BatchFactory(goods=mask))
+    sheet = services.outbound_sheet_create(
+        warehouse=zone.warehouse, type="order_shipment", user=staff
+    )
+    services.outbound_line_add(sheet=sheet, goods=mask, quantity=1)
+    url = reverse("inventory:scan-pick", args=[sheet.pk])
+    # then the expired bin is refused at once, the good one accepted
+    assert outcome(scan(client, url, "A-01")) == "refused"
+    assert outcome(scan(client, url, "B-01")) == "ok"
+
+
+# --- moves --------------------------------------------------------------------------------------
+
+
+def test_move_by_scan(client, staff, zone):
+    a = BinFactory(zone=zone, code="A-01")
+    b = BinFactory(zone=zone, code="B-01")
+    mask = GoodsFactory(sku="MASK")
+    receive_stock(mask, a, 3)
+    url = reverse("inventory:scan-move")
+    assert outcome(scan(client, url, "SYD/A-01")) == "ok"
+    scan(client, url, "MASK")
+    scan(client, url, "MASK", gap_ms=900)
+    response = scan(client, url, "MASK", gap_ms=900)
+    assert outcome(response) == "ok"
+    response = scan(client, url, "MASK", gap_ms=900)
+    assert outcome(response) == "refused"
+    assert "3 on hand" in response.content.decode()
+    response = scan(client, url, "B-01")
+    assert outcome(response) == "ok"
+    assert StockBalance.objects.get(goods=mask, bin=a).on_hand == 0
+    assert StockBalance.objects.get(goods=mask, bin=b).on_hand == 3
+    assert StockTransfer.objects.filter(kind="bin", status="done").count() == 1
+
+
+def test_move_refuses_frozen_units(client, staff, zone):
+    a = BinFactory(zone=zone, code="A-01")
+    mask = GoodsFactory(sku="MASK")
+    balance = receive_stock(mask, a, 2)
+    ledger.freeze(
+        holds=[ledger.Hold(balance.pk, 2)], document=ledger.Document(type="other", ref="t")
+    )
+    url = reverse("inventory:scan-move")
+    scan(client, url, "A-01")
+    response = scan(client, url, "MASK")
+    assert outcome(response) == "refused"
+    assert "2 frozen" in response.content.decode()
+
+
+# --- counts -------------------------------------------------------------------------------------
+
+
+def test_count_by_scan_blind_hides_expected(client, staff, make_user, zone):
+    a = BinFactory(zone=zone, code="A-01")
+    mask = GoodsFactory(sku="MASK")
+    batch = BatchFactory(goods=mask, batch_no="L1")
+    receive_stock(mask, a, 4, batch=batch)
+    count = services.count_create(warehouse=zone.warehouse, reason="cycle", user=staff)
+    url = reverse("inventory:scan-count", args=[count.pk])
+    scan(client, url, "A-01")
+    response = scan(client, url, "MASK")
+    assert outcome(response) == "ok"
+    assert "Expected in this bin" in response.content.decode()
+    client.post(reverse("inventory:scan-count-blind", args=[count.pk]), {"blind": "1"})
+    response = scan(client, url, "MASK", gap_ms=800)
+    assert "Expected in this bin" not in response.content.decode()
+    line = count.lines.get()
+    assert (line.goods, line.bin, line.batch, line.counted_quantity) == (mask, a, batch, 2)
+    # staff cannot post a count; a manager can
+    assert client.post(reverse("inventory:scan-count-finish", args=[count.pk])).status_code == 403
+    manager = make_user("manager")
+    client.force_login(manager)
+    assert client.post(reverse("inventory:scan-count-finish", args=[count.pk])).status_code == 302
+    assert StockCount.objects.get(pk=count.pk).status == "posted"
+    assert StockBalance.objects.get(goods=mask, bin=a).on_hand == 2
+    assert StockMovement.objects.filter(kind="count_loss").count() == 1
+
+
+# --- wave pick list -----------------------------------------------------------------------------
+
+
+def test_wave_pick_list_merges_sheets_in_bin_order(client, staff, zone):
+    import pypdfium2
+
+    a = BinFactory(zone=zone, code="A-01")
+    b = BinFactory(zone=zone, code="B-01")
+    mask = GoodsFactory(sku="MASK")
+    glove = GoodsFactory(sku="GLOVE")
+    receive_stock(mask, b, 10)
+    receive_stock(glove, a, 10)
+    sheets = []
+    for quantity in (1, 2):
+        sheet = services.outbound_sheet_create(
+            warehouse=zone.warehouse, type="order_shipment", user=staff
+        )
+        services.outbound_line_add(sheet=sheet, goods=mask, quantity=quantity)
+        services.outbound_line_add(sheet=sheet, goods=glove, quantity=quantity)
+        sheets.append(sheet)
+    response = client.get(reverse("inventory:wave-pick-list"), {"sheet": [s.pk for s in sheets]})
+    assert response["Content-Type"] == "application/pdf"
+    text = pypdfium2.PdfDocument(response.content)[0].get_textpage().get_text_range()
+    assert text.index("GLOVE") < text.index("MASK")  # A-01 walked before B-01
+    assert f"{sheets[0].number}×1, {sheets[1].number}×2" in text
+    # posted sheets and mixed warehouses are refused
+    services.outbound_sheet_post(sheet_id=sheets[0].pk, user=staff)
+    response = client.get(reverse("inventory:wave-pick-list"), {"sheet": [sheets[0].pk]})
+    assert response.status_code == 400
+    assert client.get(reverse("inventory:wave-pick-list")).status_code == 400
+    assert OutboundSheet.objects.get(pk=sheets[1].pk).is_draft
+    # the outbound list offers the drafts for a wave, not the posted sheet
+    html = client.get(reverse("inventory:outbound-list")).content.decode()
+    assert f'name="sheet" value="{sheets[1].pk}" form="wave-form"' in html
+    assert f'name="sheet" value="{sheets[0].pk}"' not in html
