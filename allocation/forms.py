@@ -43,10 +43,12 @@ class WindowForm(DomainErrorFormMixin, forms.Form):
     )
     mode = forms.ChoiceField(choices=GrabWindow.Mode.choices, label=_("Mode"))
     opens_at = forms.DateTimeField(
-        label=_("Opens at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        label=_("Opens at"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     closes_at = forms.DateTimeField(
-        label=_("Closes at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        label=_("Closes at"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     scope = forms.ChoiceField(choices=GrabWindow.Scope.choices, label=_("Eligible stores"))
     stores = forms.ModelMultipleChoiceField(
@@ -55,8 +57,11 @@ class WindowForm(DomainErrorFormMixin, forms.Form):
     store_group = forms.CharField(required=False, max_length=60, label=_("Store group"))
     recurs = forms.BooleanField(required=False, label=_("Repeat with the policy's cycle"))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, window: GrabWindow | None = None, **kwargs):
+        """``window``: change that window (its warehouse, policy, mode and repetition stay;
+        once it is open, only the closing time and the quantities can be changed)."""
         super().__init__(*args, **kwargs)
+        self.window = window
         now = timezone.localtime().replace(second=0, microsecond=0)
         self.fields["opens_at"].initial = now.strftime("%Y-%m-%dT%H:%M")
         self.fields["closes_at"].initial = (now + datetime.timedelta(minutes=30)).strftime(
@@ -70,6 +75,36 @@ class WindowForm(DomainErrorFormMixin, forms.Form):
             self.fields[f"quantity_{i}"] = forms.IntegerField(
                 required=False, min_value=1, max_value=10_000_000, label=_("Quantity offered")
             )
+        if window is not None:
+            self._for_window(window)
+
+    def _for_window(self, window: GrabWindow) -> None:
+        fields = self.fields
+        values = {
+            "name": window.name,
+            "warehouse": window.warehouse_id,
+            "policy": window.policy_id,
+            "mode": window.mode,
+            "opens_at": timezone.localtime(window.opens_at),
+            "closes_at": timezone.localtime(window.closes_at),
+            "scope": window.scope,
+            "stores": list(window.stores.values_list("pk", flat=True)),
+            "store_group": window.store_group,
+            "recurs": window.recurs,
+        }
+        fields["warehouse"].queryset = Warehouse.objects.all()
+        fields["policy"].queryset = Policy.objects.all()
+        for key, value in values.items():
+            fields[key].initial = value
+        fixed = ["warehouse", "policy", "mode", "recurs"]
+        if window.status != GrabWindow.Status.SCHEDULED:
+            fixed += ["opens_at", "scope", "stores", "store_group"]
+            fixed += [f"goods_{i}" for i in range(OFFER_ROWS)]
+        for key in fixed:
+            fields[key].disabled = True
+        for i, pool in enumerate(window.pools.order_by("pk")[:OFFER_ROWS]):
+            fields[f"goods_{i}"].initial = pool.goods_id
+            fields[f"quantity_{i}"].initial = pool.offered
 
     def offer_rows(self):
         return [(self[f"goods_{i}"], self[f"quantity_{i}"]) for i in range(OFFER_ROWS)]

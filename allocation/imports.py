@@ -13,6 +13,7 @@ kept packed in one integer each (a set), so a million rows never sit in memory a
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 
 from django.db import connection
@@ -22,7 +23,7 @@ from django.utils.translation import gettext_lazy
 from import_export.fields import Field
 
 from allocation.models import Store, StoreSales
-from inventory.imports.engine import ImportContext, SheetResource, SheetRow
+from inventory.imports.engine import NEW, ImportContext, SheetResource, SheetRow
 from inventory.imports.goods import goods_by_sku_key
 from inventory.imports.registry import register
 from inventory.imports.widgets import CodeWidget, DateWidget, IntegerWidget
@@ -34,10 +35,8 @@ _PLAIN_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,63}\Z")
 _NUMBER_LIKE = re.compile(r"[0-9.]+[eE][+-]?[0-9]+\Z")
 _CODES = frozenset({"store", "sku"})
 OLDEST = dt.date(2000, 1, 1)
-
-
-def _pack(store_id: int, goods_id: int, day: dt.date) -> int:
-    return (store_id << 44) | (goods_id << 20) | day.toordinal()
+_NULL = "\\N"  # COPY's text format for NULL
+_MEMO = 50_000  # codes and dates remembered per run (a bound, so memory stays flat)
 
 
 @register
@@ -87,26 +86,82 @@ class StoreSalesResource(SheetResource):
     class Meta:
         name = gettext_lazy("Store sales")
 
+    def process_batch(self, rows: list[SheetRow], ctx: ImportContext) -> None:
+        """The engine's clean, validate and count, with the cleaning of the usual row inlined:
+        a row whose codes and day were already seen plain in this run and whose numbers are
+        ASCII digits takes its values directly; any other row goes through ``clean_row``."""
+        fields = {key: f for key, f in self.import_field_map().items() if key in ctx.columns.index}
+        codes, dates = ctx.state["plain_codes"], ctx.state["iso_dates"]
+        with_on_hand = "on_hand" in fields
+        clean_row = self.clean_row
+        for row in rows:
+            raw = row.raw
+            if len(raw) == 5 or (len(raw) == 4 and not with_on_hand):
+                store, sku, sold = raw["store"], raw["sku"], raw["units_sold"]
+                day = dates.get(raw["day"])
+                on_hand = raw.get("on_hand", "")
+                if (
+                    day is not None
+                    and store in codes
+                    and sku in codes
+                    and type(sold) is str
+                    and 0 < len(sold) <= 9
+                    and sold.isascii()
+                    and sold.isdigit()
+                    and type(on_hand) is str
+                    and len(on_hand) <= 9
+                    and on_hand.isascii()
+                    and (on_hand == "" or on_hand.isdigit())
+                ):
+                    row.values = {
+                        "store": store,
+                        "sku": sku,
+                        "day": day,
+                        "units_sold": int(sold),
+                        "on_hand": int(on_hand) if on_hand else None,
+                    }
+                    continue
+            clean_row(row, ctx, fields)
+        self.validate_batch(rows, ctx)
+        for row in rows:
+            if row.ok:
+                ctx.count(row, NEW)
+
     def clean_row(self, row: SheetRow, ctx: ImportContext, fields: dict) -> None:
         """The widgets' cleaning, with a fast path for the cells a sales export is made of:
-        plain codes, ASCII digits and ISO dates are read directly; anything else (Excel numbers
-        and dates, other date spellings, bad cells and their messages) goes through the
-        widgets, so the result and the errors are the widgets' own."""
+        plain codes, ASCII digits and ISO dates are read directly (a code or a date seen once
+        is remembered for the run: a sales sheet repeats a few hundred of them); anything else
+        (Excel numbers and dates, other date spellings, bad cells and their messages) goes
+        through the widgets, so the result and the errors are the widgets' own."""
         values = row.values
+        codes, dates = ctx.state["plain_codes"], ctx.state["iso_dates"]
         slow = None
         for key, value in row.raw.items():
             if type(value) is str:
                 if key in _CODES:
+                    if value in codes:
+                        values[key] = value
+                        continue
                     if _PLAIN_CODE.match(value) and not _NUMBER_LIKE.match(value):
+                        if len(codes) < _MEMO:
+                            codes.add(value)
                         values[key] = value
                         continue
                 elif key == "day":
+                    day = dates.get(value)
+                    if day is not None:
+                        values[key] = day
+                        continue
                     if len(value) == 10 and _ISO_DATE.match(value):
                         try:
-                            values[key] = dt.date.fromisoformat(value)
-                            continue
+                            day = dt.date.fromisoformat(value)
                         except ValueError:
                             pass
+                        else:
+                            if len(dates) < _MEMO:
+                                dates[value] = day
+                            values[key] = day
+                            continue
                 elif 0 < len(value) <= 9 and value.isascii() and value.isdigit():
                     values[key] = int(value)
                     continue
@@ -122,6 +177,8 @@ class StoreSalesResource(SheetResource):
         ctx.state["goods"] = {}
         ctx.state["seen"] = set()
         ctx.state["today"] = timezone.localdate()
+        ctx.state["plain_codes"] = set()
+        ctx.state["iso_dates"] = {}
 
     def validate_batch(self, rows: list[SheetRow], ctx: ImportContext) -> None:
         goods = ctx.state["goods"]
@@ -150,13 +207,17 @@ class StoreSalesResource(SheetResource):
             if day > today or day < OLDEST:
                 ctx.error(row, "day", _("%(day)s is in the future or too old") % {"day": day})
                 continue
-            for key in ("units_sold", "on_hand"):
-                number = values.get(key)
-                if number is not None and not 0 <= number <= MAX_UNITS:
-                    ctx.error(row, key, _("must be between 0 and %(max)s") % {"max": MAX_UNITS})
-            if not row.ok:
+            sold = values["units_sold"]
+            on_hand = values.get("on_hand")
+            if not 0 <= sold <= MAX_UNITS or (
+                on_hand is not None and not 0 <= on_hand <= MAX_UNITS
+            ):
+                for key in ("units_sold", "on_hand"):
+                    number = values.get(key)
+                    if number is not None and not 0 <= number <= MAX_UNITS:
+                        ctx.error(row, key, _("must be between 0 and %(max)s") % {"max": MAX_UNITS})
                 continue
-            packed = _pack(store_id, goods_id, day)
+            packed = (store_id << 44) | (goods_id << 20) | day.toordinal()
             if packed in seen:
                 ctx.error(row, "day", _("this store, goods and day are on an earlier row"))
                 continue
@@ -166,42 +227,71 @@ class StoreSalesResource(SheetResource):
     def write_batch(self, rows: list[SheetRow], ctx: ImportContext) -> None:
         if not rows:
             return
-        stores = [row.key[0] for row in rows]
-        goods = [row.key[1] for row in rows]
-        days = [row.key[2] for row in rows]
-        sold = [row.values["units_sold"] for row in rows]
-        on_hand = [row.values.get("on_hand") for row in rows]
         table = StoreSales._meta.db_table
         if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                # new days (the usual case) are plain inserts; only a batch that touches days
-                # already stored pays for ON CONFLICT (a row written meanwhile by someone else
-                # makes the insert fail and the whole import roll back, never half-written)
-                cursor.execute(
-                    f"SELECT EXISTS (SELECT 1 FROM {table} WHERE store_id = ANY(%s) "  # noqa: S608
-                    "AND goods_id = ANY(%s) AND day BETWEEN %s AND %s)",
-                    [sorted(set(stores)), sorted(set(goods)), min(days), max(days)],
-                )
-                overlap = cursor.fetchone()[0]
-                cursor.execute(
-                    f"INSERT INTO {table} (store_id, goods_id, day, units_sold, on_hand) "  # noqa: S608
-                    "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::date[], %s::int[], "
-                    "%s::int[])"
-                    + (
-                        " ON CONFLICT (store_id, goods_id, day) DO UPDATE SET "
-                        "units_sold = EXCLUDED.units_sold, on_hand = EXCLUDED.on_hand"
-                        if overlap
-                        else ""
-                    ),
-                    [stores, goods, days, sold, on_hand],
-                )
+            self._copy_batch(rows, table)
             return
         StoreSales.objects.bulk_create(
             [
-                StoreSales(store_id=s, goods_id=g, day=d, units_sold=u, on_hand=h)
-                for s, g, d, u, h in zip(stores, goods, days, sold, on_hand, strict=True)
+                StoreSales(
+                    store_id=row.key[0],
+                    goods_id=row.key[1],
+                    day=row.key[2],
+                    units_sold=row.values["units_sold"],
+                    on_hand=row.values.get("on_hand"),
+                )
+                for row in rows
             ],
             update_conflicts=True,
             unique_fields=["store", "goods", "day"],
             update_fields=["units_sold", "on_hand"],
         )
+
+    @staticmethod
+    def _copy_batch(rows: list[SheetRow], table: str) -> None:
+        """``COPY`` the batch (checked values only: ids, ISO dates, integers, so the text format
+        needs no escaping). New days (the usual case) are copied straight into the table; a
+        batch touching days already stored is copied into a temporary staging table and merged
+        with ``ON CONFLICT DO UPDATE`` (a day imported again replaces its figures). A row
+        written meanwhile by someone else makes the import fail and roll back as a whole."""
+        lines = []
+        stores, goods = set(), set()
+        first = last = rows[0].key[2]
+        for row in rows:
+            store_id, goods_id, day = row.key
+            values = row.values
+            on_hand = values.get("on_hand")
+            lines.append(
+                f"{store_id}\t{goods_id}\t{day.isoformat()}\t{values['units_sold']}\t"
+                f"{_NULL if on_hand is None else on_hand}\n"
+            )
+            stores.add(store_id)
+            goods.add(goods_id)
+            if day < first:
+                first = day
+            elif day > last:
+                last = day
+        data = io.StringIO("".join(lines))
+        columns = "(store_id, goods_id, day, units_sold, on_hand)"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT EXISTS (SELECT 1 FROM {table} WHERE store_id = ANY(%s) "  # noqa: S608
+                "AND goods_id = ANY(%s) AND day BETWEEN %s AND %s)",
+                [sorted(stores), sorted(goods), first, last],
+            )
+            if not cursor.fetchone()[0]:
+                cursor.copy_expert(f"COPY {table} {columns} FROM STDIN", data)
+                return
+            cursor.execute(
+                "CREATE TEMPORARY TABLE IF NOT EXISTS allocation_sales_stage (store_id bigint, "
+                "goods_id bigint, day date, units_sold integer, on_hand integer) "
+                "ON COMMIT DELETE ROWS"
+            )
+            cursor.execute("TRUNCATE allocation_sales_stage")
+            cursor.copy_expert(f"COPY allocation_sales_stage {columns} FROM STDIN", data)
+            cursor.execute(
+                f"INSERT INTO {table} {columns} "  # noqa: S608
+                f"SELECT store_id, goods_id, day, units_sold, on_hand FROM allocation_sales_stage "
+                "ON CONFLICT (store_id, goods_id, day) DO UPDATE SET "
+                "units_sold = EXCLUDED.units_sold, on_hand = EXCLUDED.on_hand"
+            )

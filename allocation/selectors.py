@@ -4,11 +4,14 @@ scopes through ``Store.objects.for_user`` (another store's row reads as missing:
 from __future__ import annotations
 
 import datetime
+import json
 import statistics
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db.models import Count, Max, Prefetch, Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _lazy
 
 from allocation.models import (
     GrabPool,
@@ -249,6 +252,76 @@ def window_decisions(window: GrabWindow, limit: int = 500) -> list:
         row.rule_label = rule_label(row.rule)
         row.result_label = results.get(row.result, row.result)
     return rows
+
+
+DECISION_COLUMNS = (
+    _lazy("Decision"),
+    _lazy("Time"),
+    _lazy("Request"),
+    _lazy("Store"),
+    _lazy("Store name"),
+    _lazy("SKU"),
+    _lazy("Requested"),
+    _lazy("Rule"),
+    _lazy("Result"),
+    _lazy("Granted"),
+    _lazy("Reason"),
+    _lazy("Figures"),
+    _lazy("Requested at"),
+    _lazy("Answered at"),
+)
+
+
+def decision_rows(user, window: GrabWindow) -> Iterator[list]:
+    """Every append-only decision of a window for the stores the user may see
+    (``Store.objects.for_user``), oldest first, as export rows (``DECISION_COLUMNS``): streamed
+    from the database in chunks, whatever the number of requests."""
+    from allocation.models import GrabDecision
+    from allocation.reasons import rule_label
+
+    results = dict(GrabRequest.Status.choices)
+    rows = (
+        GrabDecision.objects.filter(
+            request__window=window, request__store__in=Store.objects.for_user(user)
+        )
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "created_at",
+            "request_id",
+            "request__store__code",
+            "request__store__name",
+            "request__pool__goods__sku",
+            "request__quantity",
+            "rule",
+            "result",
+            "granted",
+            "request__reason_code",
+            "request__reason_params",
+            "figures",
+            "request__created_at",
+            "request__answered_at",
+        )
+    )
+    for row in rows.iterator(chunk_size=2000):
+        (pk, at, request_id, code, name, sku, quantity, rule, result, granted, reason,
+         params, figures, asked_at, answered_at) = row  # fmt: skip
+        yield [
+            pk,
+            timezone.localtime(at),
+            request_id,
+            code,
+            name,
+            sku,
+            quantity,
+            rule_label(rule),
+            str(results.get(result, result)),
+            granted,
+            reason_text(reason, params),
+            json.dumps(figures, ensure_ascii=False, sort_keys=True),
+            timezone.localtime(asked_at),
+            timezone.localtime(answered_at) if answered_at else None,
+        ]
 
 
 def store_report(user, *, days: int = 90) -> list[dict]:

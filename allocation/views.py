@@ -9,7 +9,7 @@ import uuid
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -27,6 +27,7 @@ from allocation.forms import (
 )
 from allocation.models import GrabWindow, Policy, ReplenishmentOrder, Store, StoreSales
 from allocation.services import close, grabs, orders, returns, sales, windows
+from wms import writers
 from wms.errors import DomainError
 from wms.http import parse_id, permission, respond
 from wms.spreadsheets import escape_formula
@@ -315,6 +316,44 @@ def window_create_view(request: HttpRequest) -> HttpResponse:
     return respond(request, "allocation/window_form.html", {"form": form})
 
 
+@permission("allocation.manage_windows")
+@require_http_methods(["GET", "POST"])
+def window_edit_view(request: HttpRequest, pk: str) -> HttpResponse:
+    """Change a window: everything but its warehouse, policy and mode while it is upcoming;
+    once open, only the closing time and more quantity (the service says why otherwise)."""
+    window = get_object_or_404(GrabWindow, pk=_id(pk))
+    if window.status in (GrabWindow.Status.CLOSED, GrabWindow.Status.CANCELLED):
+        messages.error(request, _("A closed or cancelled window cannot be changed."))
+        return redirect("allocation:window-detail", pk=window.pk)
+    form = WindowForm(request.POST or None, window=window)
+    context = {"form": form, "window": window}
+    if request.method == "POST":
+        if form.is_valid():
+            offers = form.offers()
+            if form.is_valid():
+                data = form.cleaned_data
+                upcoming = window.status == GrabWindow.Status.SCHEDULED
+                try:
+                    windows.window_edit(
+                        window_id=window.pk,
+                        user=request.user,
+                        name=data["name"],
+                        closes_at=data["closes_at"],
+                        offers=[windows.Offer(g, q) for g, q in offers],
+                        opens_at=data["opens_at"] if upcoming else None,
+                        scope=data["scope"] if upcoming else None,
+                        stores=list(data["stores"]) if upcoming else None,
+                        store_group=data["store_group"] if upcoming else None,
+                    )
+                except ERRORS as error:
+                    form.add_domain_error(error)
+                else:
+                    messages.success(request, _("Window %(ref)s saved.") % {"ref": window.ref})
+                    return redirect("allocation:window-detail", pk=window.pk)
+        return respond(request, "allocation/window_form.html", context, status=422)
+    return respond(request, "allocation/window_form.html", context)
+
+
 @permission("allocation.view_grabwindow", "allocation.view_all_stores")
 def window_detail_view(request: HttpRequest, pk: str) -> HttpResponse:
     window = get_object_or_404(GrabWindow.objects.select_related("warehouse", "policy"), pk=_id(pk))
@@ -386,6 +425,29 @@ def window_report_view(request: HttpRequest, pk: str) -> HttpResponse:
         "decisions": selectors.window_decisions(window),
     }
     return respond(request, "allocation/window_report.html", context)
+
+
+@permission("allocation.view_grabwindow", "allocation.view_all_stores")
+def window_decisions_export_view(request: HttpRequest, pk: str) -> HttpResponse:
+    """The window's grab decisions (append-only: request, rule, figures, result) as a
+    streamed xlsx or csv download, for the stores the user may see."""
+    window = get_object_or_404(GrabWindow, pk=_id(pk))
+    file_format = request.GET.get("format", writers.XLSX)
+    if file_format not in writers.FORMATS:
+        raise Http404
+    language = translation.get_language()
+
+    def rows():
+        with translation.override(language):
+            yield from selectors.decision_rows(request.user, window)
+
+    return writers.export_response(
+        file_format,
+        f"{window.ref}-decisions",
+        [str(label) for label in selectors.DECISION_COLUMNS],
+        rows(),
+        title=_("Grab decisions"),
+    )
 
 
 def _report_csv(window, report) -> HttpResponse:

@@ -5,8 +5,10 @@
   request and its decision) versus raw SQL doing the same writes (``UPDATE pool SET granted =
   granted + n WHERE id = %s AND granted + n <= offered`` plus the request row), each in its own
   transaction. Also the throughput at 32 clients against 8 for both (``scaling`` = grabs/s at 32
-  / grabs/s at 8). Checks: every request answered, the pool counter equals the sum granted and
-  never exceeds the offer, and the reservation equals granted plus left.
+  / grabs/s at 8). Checks: every request answered with one decision, the pool counter equals
+  the sum granted (requests and decisions) and the offer exactly (no oversell: everyone can be
+  served, the pool ends empty), no grant above its ask, the reservation equals the pool's
+  lines, and the baseline's own pool and rows are exact too.
 * ``allocate_at_close_10k``: priority at close (strict, by sales volume) of 10,000 requests from
   1,000 stores over 50 goods: ``close.window_close`` (shares, set-based answers, decisions, one
   order per store with its lines, the rest unreserved) versus a plain SQL/Python baseline that
@@ -206,7 +208,7 @@ def _raw_grabs(count: int, asks, n_clients: int, pool_id: int) -> float:
 
 
 def grab_hot_pool(scale: float) -> None:
-    from allocation.models import GrabPool, GrabPoolLine, GrabRequest, Policy
+    from allocation.models import GrabDecision, GrabPool, GrabPoolLine, GrabRequest, Policy
     from inventory.models import StockBalance
 
     total = scaled(10_000, scale, minimum=200)
@@ -246,6 +248,23 @@ def grab_hot_pool(scale: float) -> None:
         "the reservation differs from the pool's lines",
     )
     check(requests.filter(granted__gt=models_F("quantity")).count() == 0, "a grant above its ask")
+    decided = GrabDecision.objects.filter(request__window=window)
+    check(decided.count() == total, f"{decided.count()} decisions for {total} requests")
+    check(
+        sum(decided.values_list("granted", flat=True)) == offer,
+        "the decisions' grants differ from the pool's",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT p.granted, (SELECT sum(granted) FROM bench_grab_request WHERE pool_id = 1),"
+            " (SELECT count(*) FROM bench_grab_request WHERE pool_id = 1)"
+            " FROM bench_grab_pool p WHERE p.id = 1"
+        )
+        raw_pool, raw_granted, raw_count = cursor.fetchone()
+    check(
+        raw_pool == raw_granted == offer and raw_count == total,
+        f"baseline pool {raw_pool}, grants {raw_granted}, rows {raw_count}",
+    )
     report(
         "grab_hot_pool",
         app,

@@ -1,8 +1,8 @@
 """50 store managers on parallel connections grab from a first-come pool of 100 units of one
 goods at the same instant, with random quantities (issue 10).
 
-Checks: total granted == min(100, what eligible stores asked), no store above its cap, every
-request answered, the pool's reservation equals what was granted plus what is left, and after
+Checks: total granted == min(100, what the stores asked, each ask counted up to the per-store
+cap: a grab above it is granted up to the cap), no store above its cap, every request answered, the pool's reservation equals what was granted plus what is left, and after
 the close ``wms_reconcile`` finds no drift."""
 
 import random
@@ -59,7 +59,6 @@ def test_fifty_managers_grabbing_at_once_never_over_grant(make_user, capsys):
     asks = [rng.randint(1, CAP + 3) for _ in range(MANAGERS)]
     start = threading.Barrier(MANAGERS)
     failures: list[str] = []
-    refused_input: list[int] = []
 
     def worker(index: int) -> None:
         user, store = people[index]
@@ -68,8 +67,6 @@ def test_fifty_managers_grabbing_at_once_never_over_grant(make_user, capsys):
             grabs.grab_request_submit(
                 user=user, store=store, window=window, goods_id=goods.pk, quantity=asks[index]
             )
-        except grabs.NotAllowed:
-            refused_input.append(index)  # above the cap: refused, nothing written
         except Exception as exc:  # noqa: BLE001 - every other error is a failure
             failures.append(f"{type(exc).__name__}: {exc}")
         finally:
@@ -81,10 +78,10 @@ def test_fifty_managers_grabbing_at_once_never_over_grant(make_user, capsys):
 
     # then
     assert failures == []
-    eligible = [a for a in asks if a <= CAP]
-    assert sorted(refused_input) == [i for i, a in enumerate(asks) if a > CAP]
+    assert any(a > CAP for a in asks)  # some ask above the cap: granted up to it
+    eligible = [min(a, CAP) for a in asks]
     requests = list(GrabRequest.objects.all())
-    assert len(requests) == len(eligible)
+    assert len(requests) == MANAGERS
     assert all(r.answered_at is not None and r.status != "pending" for r in requests)
     assert all(r.granted <= CAP for r in requests)
     pool_row = GrabPool.objects.get(window=window)

@@ -90,6 +90,10 @@ def share_requests(
                 out[request_id] = (0, refusal[0], refusal[1], "eligibility")
                 continue
             asked = quantity
+            capped = ("", {}, "")  # the cap that cut the ask: reason code, params, rule
+            if policy.cap_per_goods is not None and policy.cap_per_goods < asked:
+                asked = policy.cap_per_goods
+                capped = (reasons.PARTIAL_CAP, {"cap": asked}, "cap_per_goods")
             if policy.cap_per_window is not None:
                 left = room.setdefault(store_id, policy.cap_per_window)
                 if left <= 0:
@@ -100,18 +104,20 @@ def share_requests(
                         "window_cap",
                     )
                     continue
-                asked = min(asked, left)
+                if left < asked:
+                    asked = left
+                    capped = (reasons.WINDOW_CAP, {"cap": policy.cap_per_window}, "window_cap")
             key = (*store_figures.rank_key(policy, store, fig), created, request_id)
-            candidates.append((key, request_id, asked, store_id, quantity))
+            candidates.append((key, request_id, asked, store_id, quantity, capped))
         candidates.sort()
-        ordered = [(request_id, asked) for _k, request_id, asked, _s, _q in candidates]
+        ordered = [(c[1], c[2]) for c in candidates]
         if policy.share == Policy.Share.PRO_RATA:
             shares = sharing.pro_rata(offered, ordered)
         elif policy.share == Policy.Share.LOTTERY:
             shares = sharing.lottery(offered, ordered, seed=seed, goods_id=goods_id)
         else:
             shares = sharing.strict_priority(offered, ordered)
-        for _k, request_id, asked, store_id, quantity in candidates:
+        for _k, request_id, asked, store_id, quantity, capped in candidates:
             granted = shares.get(request_id, 0)
             if policy.cap_per_window is not None:
                 room[store_id] -= granted
@@ -120,12 +126,7 @@ def share_requests(
             elif granted == 0:
                 out[request_id] = (0, reasons.NO_SHARE, {"method": method}, policy.share)
             elif asked < quantity and granted == asked:
-                out[request_id] = (
-                    granted,
-                    reasons.WINDOW_CAP,
-                    {"cap": policy.cap_per_window},
-                    "window_cap",
-                )
+                out[request_id] = (granted, *capped)
             else:
                 out[request_id] = (granted, reasons.PARTIAL_SHARE, {"method": method}, policy.share)
     return out
@@ -184,6 +185,28 @@ def _share(window: GrabWindow, pools: list[GrabPool], now) -> None:
             )
         )
     _answer_many(ids, statuses, granted, codes, params, now)
+    if hooks.grab_answered:
+        by_id = {r[0]: r for r in rows}
+        hooks.answered(
+            [
+                GrabRequest(
+                    pk=request_id,
+                    window_id=window.pk,
+                    pool_id=by_id[request_id][1],
+                    store_id=by_id[request_id][2],
+                    quantity=by_id[request_id][3],
+                    created_at=by_id[request_id][4],
+                    status=status,
+                    granted=units,
+                    reason_code=code,
+                    reason_params=json.loads(param),
+                    answered_at=now,
+                )
+                for request_id, status, units, code, param in zip(
+                    ids, statuses, granted, codes, params, strict=True
+                )
+            ]
+        )
     insert_rows(
         GrabDecision,
         ["request_id", "rule", "figures", "result", "granted", "created_at"],

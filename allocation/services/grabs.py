@@ -1,13 +1,20 @@
 """Grab requests: a store manager asks for a quantity of one pool's goods.
 
-First come: the request is reviewed at once (``grab_request_submit``) against the store's
-eligibility, the policy's caps and what is left, and answered granted, partly granted or
-refused with the reason; one append-only ``GrabDecision`` records the rule and the figures.
-The pool counter is a hot row: the grant is one conditional
-``UPDATE ... SET granted = granted + n WHERE id = %s AND is_open AND granted + n <= offered``
-(the statement takes the row lock and nothing else is waited for while it is held). Only when
-that fails does the grab lock the row to take what is left (a partial grant). A pool seen
-exhausted is refused without touching its row, so late grabs never queue on its lock.
+First come: the request is reviewed at once against the store's eligibility, the policy's caps
+(a quantity above the per-goods cap is granted up to it) and what is left, and answered granted,
+partly granted or refused with the reason; one append-only ``GrabDecision`` records the rule and
+the figures. The pool counter is a hot row. The usual grab (the window plainly open to a store
+of the user, a policy that needs no store figures) is ONE statement, one round trip
+(``_FIRST_COME_SQL``): it checks the window, scope and ownership, moves the counter with the
+conditional ``UPDATE ... SET granted = granted + n WHERE id = %s AND is_open AND granted + n <=
+offered`` and inserts the answered request and its decision; the row lock is held only for that
+statement and its commit. At most ``POOL_WAITERS`` grabs wait at one pool's row (per-pool
+advisory slot locks in the same statement; the rest queue on their slot and are all answered).
+A pool seen exhausted is refused in the same statement without taking a slot or touching its
+row, so late grabs never queue on its lock. Anything else takes the checked path (ORM, store
+figures, per-window cap under the store's advisory lock; a partial grant locks the row to take
+what is left), which answers the same way. ``allocation.hooks.grab_answered`` runs in the
+answering transaction.
 
 At close: the request is validated and stored as pending; ``close.window_close`` shares.
 
@@ -19,20 +26,24 @@ per store and goods in a window, a unique constraint). Either way nothing is gra
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
+import re
 import uuid
+import weakref
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Exists, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from allocation import reasons
+from allocation import hooks, reasons
 from allocation.exceptions import InvalidState, NotAllowed, WindowNotOpen  # noqa: F401
 from allocation.locks import store_window_lock
-from allocation.models import GrabDecision, GrabPool, GrabRequest, GrabWindow, Store
+from allocation.models import GrabDecision, GrabPool, GrabRequest, GrabWindow, Policy, Store
 from allocation.services import stores as store_figures
 from allocation.services.windows import check_quantity
+from wms.locks import advisory_key
 
 MAX_GRAB = 1_000_000
 
@@ -48,15 +59,33 @@ def grab_request_submit(
 ) -> GrabRequest:
     """Submit (first come: and answer) a grab request. Raises NotAllowed when the user does not
     run the store or the window is not open to it, WindowNotOpen outside the window or for a
-    closed or cancelled one, InvalidQuantity for a zero, negative, fractional or above-cap
-    quantity, NotAllowed for goods not in the pool; a refused submission writes nothing.
-    Returns the existing request for a replayed ``client_key`` or a store's second live
-    request for the same goods."""
+    closed or cancelled one, InvalidQuantity for a zero, negative or fractional quantity,
+    NotAllowed for goods not in the pool; a refused submission writes nothing. A quantity above
+    the policy's per-goods cap is granted up to the cap ("capped at N"). Returns the existing
+    request for a replayed ``client_key`` or a store's second live request for the same goods.
+
+    First come on PostgreSQL: one statement (``_FIRST_COME_SQL``) checks everything, moves the
+    pool counter and writes the answered request and its decision, when the window is plainly
+    open to a store of the user and the policy needs no store figures; anything else (figures,
+    a per-window cap, a pool that cannot cover the quantity, a refusal with a message) takes
+    the checked path below, which gives the same answers."""
     check_quantity(quantity, limit=MAX_GRAB)
     client_key = (client_key or "").strip()[:64] or uuid.uuid4().hex
     now = timezone.now()
     if not user.has_perm("allocation.grab"):
         raise NotAllowed(_("You do not run this store."))
+    if connection.vendor == "postgresql":
+        try:
+            answered = _first_come_statement(
+                user, store, window.pk, goods_id, quantity, client_key, now
+            )
+        except IntegrityError:
+            same = _same_request(window.pk, goods_id, store, client_key)
+            if same is None:
+                raise
+            return same
+        if answered is not None:
+            return answered
     # one query: the pool with its window and policy, and whether the user runs the store
     mine = Store.objects.for_user(user).filter(pk=store.pk)
     pool = (
@@ -87,12 +116,6 @@ def grab_request_submit(
     if pool is None:
         raise NotAllowed(_("This goods is not offered in this window."), field="goods")
     policy = window.policy
-    if policy.cap_per_goods is not None and quantity > policy.cap_per_goods:
-        raise NotAllowed(
-            _("At most %(cap)s units of this goods per store in a window.")
-            % {"cap": policy.cap_per_goods},
-            field="quantity",
-        )
     request = GrabRequest(
         window=window,
         pool=pool,
@@ -111,17 +134,219 @@ def grab_request_submit(
         _answer_first_come(request, pool, policy)
     except IntegrityError:
         # a concurrent double tap or second phone won: give its request back
-        same = GrabRequest.objects.filter(window=window, client_key=client_key).first()
-        same = (
-            same
-            or GrabRequest.objects.filter(
-                pool=pool, store=store, status__in=GrabRequest.ACTIVE
-            ).first()
-        )
+        same = _same_request(window.pk, goods_id, store, client_key)
         if same is None:
             raise
         return same
     return request
+
+
+def _same_request(window_id: int, goods_id: int, store: Store, client_key: str):
+    """The request a duplicate submission collided with: the same ``client_key`` (a double
+    tap), or the store's live request for the goods (a second phone)."""
+    same = GrabRequest.objects.filter(window_id=window_id, client_key=client_key).first()
+    return (
+        same
+        or GrabRequest.objects.filter(
+            window_id=window_id,
+            pool__goods_id=goods_id,
+            store=store,
+            status__in=GrabRequest.ACTIVE,
+        ).first()
+    )
+
+
+# How many grabs may wait at one pool's row at a time: each grab first takes one of this many
+# per-pool advisory "slot" locks (chosen by its database connection), so the row's lock queue
+# never grows beyond it however many clients grab; the others queue, bounded and in order, on
+# their slot, and every request is still answered. A pool seen exhausted is refused without
+# taking a slot or touching the row.
+POOL_WAITERS = 4
+_SLOT_SPACE = advisory_key("allocation:grab-pool-slot") >> 32  # an int4 namespace
+
+_FIRST_COME_SQL = """
+WITH ctx AS (
+    SELECT p.id AS pool_id, p.offered - p.granted AS left_seen, pol.cap_per_goods AS cap,
+           LEAST(%(n)s, COALESCE(pol.cap_per_goods, %(n)s)) AS want
+    FROM {pools} p
+    JOIN {windows} w ON w.id = p.window_id
+    JOIN {policies} pol ON pol.id = w.policy_id
+    JOIN {stores} s ON s.id = %(store)s
+    WHERE p.window_id = %(window)s AND p.goods_id = %(goods)s
+      AND w.status = 'open' AND w.mode = 'first_come'
+      AND w.opens_at <= %(now)s AND w.closes_at > %(now)s
+      AND (w.scope = 'all' OR (w.scope = 'group' AND w.store_group = s."group"))
+      AND s.is_active AND pol.min_sales = 0 AND pol.max_days_of_cover IS NULL
+      AND pol.max_unreceived_days IS NULL AND pol.cap_per_window IS NULL
+      AND {mine}
+), gate AS (
+    SELECT ctx.*, pg_advisory_xact_lock(%(space)s,
+        ((ctx.pool_id %% 100000000) * %(slots)s + pg_backend_pid() %% %(slots)s)::int)
+    FROM ctx WHERE ctx.left_seen >= ctx.want
+), upd AS (
+    UPDATE {pools} p SET granted = p.granted + gate.want
+    FROM gate
+    WHERE p.id = gate.pool_id AND p.is_open AND p.granted + gate.want <= p.offered
+    RETURNING p.id AS pool_id, gate.want AS granted, p.offered - p.granted + gate.want AS left_before,
+        gate.cap
+), ans AS (
+    SELECT pool_id, granted, left_before, cap FROM upd
+    UNION ALL
+    SELECT pool_id, 0, GREATEST(left_seen, 0), cap FROM ctx WHERE left_seen <= 0
+), req AS (
+    INSERT INTO {requests} (window_id, pool_id, store_id, requested_by_id, quantity, granted,
+        status, reason_code, reason_params, client_key, created_at, answered_at)
+    SELECT %(window)s, ans.pool_id, %(store)s, %(user)s, %(n)s, ans.granted,
+        CASE WHEN ans.granted = %(n)s THEN 'granted'
+             WHEN ans.granted > 0 THEN 'partial' ELSE 'refused' END,
+        CASE WHEN ans.granted = %(n)s THEN %(code_granted)s
+             WHEN ans.granted > 0 THEN %(code_cap)s ELSE %(code_exhausted)s END,
+        CASE WHEN ans.granted > 0 AND ans.granted < %(n)s
+             THEN jsonb_build_object('cap', ans.cap) ELSE '{{}}'::jsonb END,
+        %(key)s, %(now)s, %(answered)s
+    FROM ans
+    RETURNING id, pool_id, granted, status, reason_code, reason_params
+), dec AS (
+    INSERT INTO {decisions} (request_id, rule, figures, result, granted, created_at)
+    SELECT req.id, CASE WHEN req.reason_code = %(code_cap)s THEN 'cap_per_goods'
+                        ELSE 'first_come' END,
+        jsonb_build_object('requested', %(n)s, 'left_before', ans.left_before)
+            || CASE WHEN ans.cap IS NULL THEN '{{}}'::jsonb
+                    ELSE jsonb_build_object('goods_cap', ans.cap) END,
+        req.status, req.granted, %(answered)s
+    FROM req, ans
+)
+SELECT id, pool_id, granted, status, reason_code, reason_params FROM req
+"""
+
+
+def _first_come_statement(user, store, window_id, goods_id, quantity, client_key, now):
+    """The one-statement first-come grab (see ``grab_request_submit``): the answered request,
+    or None when the checked path must decide (nothing was written)."""
+    mine, params = Store.objects.for_user_sql(user, "s.id")
+    sql = _FIRST_COME_SQL.format(
+        pools=GrabPool._meta.db_table,
+        windows=GrabWindow._meta.db_table,
+        policies=Policy._meta.db_table,
+        stores=Store._meta.db_table,
+        requests=GrabRequest._meta.db_table,
+        decisions=GrabDecision._meta.db_table,
+        mine=mine,
+    )
+    params.update(
+        n=quantity,
+        store=store.pk,
+        window=window_id,
+        goods=goods_id,
+        user=user.pk,
+        now=now,
+        answered=timezone.now(),
+        key=client_key,
+        space=_SLOT_SPACE,
+        slots=POOL_WAITERS,
+        code_granted=reasons.GRANTED,
+        code_cap=reasons.PARTIAL_CAP,
+        code_exhausted=reasons.EXHAUSTED,
+    )
+    try:
+        return _run_first_come(user, store, window_id, quantity, client_key, now, sql, params)
+    except DatabaseError as error:
+        # the session lost its prepared statement (a pooler's DISCARD ALL): prepare it again
+        if getattr(error.__cause__, "pgcode", None) != _NO_SUCH_STATEMENT:
+            raise
+        _PREPARED.pop(connection.connection, None)
+        return _run_first_come(user, store, window_id, quantity, client_key, now, sql, params)
+
+
+def _run_first_come(user, store, window_id, quantity, client_key, now, sql, params):
+    with_hooks = hooks.wants_answers()
+    # alone (no hook) the statement is its own transaction; inside a caller's, a savepoint
+    # keeps a duplicate's IntegrityError from poisoning it
+    guard = (
+        transaction.atomic()
+        if with_hooks or connection.in_atomic_block
+        else contextlib.nullcontext()
+    )
+    with guard:
+        with connection.cursor() as cursor:
+            row = _execute_prepared(cursor, sql, params)
+        if row is None:
+            return None
+        request_id, pool_id, granted, status, code, reason_params = row
+        if isinstance(reason_params, str):  # Django leaves jsonb undecoded on raw cursors
+            reason_params = json.loads(reason_params)
+        request = GrabRequest(
+            pk=request_id,
+            window_id=window_id,
+            pool_id=pool_id,
+            store=store,
+            requested_by=user,
+            quantity=quantity,
+            granted=granted,
+            status=status,
+            reason_code=code,
+            reason_params=reason_params,
+            client_key=client_key,
+            created_at=now,
+            answered_at=params["answered"],
+        )
+        request._state.adding = False
+        if with_hooks:
+            hooks.answered([request])
+    return request
+
+
+# The statement is prepared once per database session (a session keeps it through rollbacks),
+# so a connection that grabs again (persistent connections, workers) skips parsing and, once
+# PostgreSQL settles on its generic plan, planning too. Keyed by the driver's connection.
+_PREPARED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_NO_SUCH_STATEMENT = "26000"
+_PARAM = re.compile(r"%\((\w+)\)s")
+_TYPES = {
+    "n": "integer",
+    "store": "bigint",
+    "window": "bigint",
+    "goods": "bigint",
+    "user": "bigint",
+    "scope_user": "bigint",
+    "now": "timestamptz",
+    "answered": "timestamptz",
+    "key": "text",
+    "space": "integer",
+    "slots": "integer",
+    "code_granted": "text",
+    "code_cap": "text",
+    "code_exhausted": "text",
+}
+
+
+@functools.lru_cache(maxsize=8)
+def _positional(sql: str) -> tuple[str, tuple[str, ...]]:
+    """``sql`` with ``$1, $2...`` for its named parameters, and their names in that order."""
+    names: list[str] = []
+
+    def number(match) -> str:
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}"
+
+    return _PARAM.sub(number, sql).replace("%%", "%"), tuple(names)
+
+
+def _execute_prepared(cursor, sql: str, params: dict):
+    """Run ``sql`` (named parameters) as a prepared statement of this session; its row."""
+    positional, names = _positional(sql)
+    statements = _PREPARED.setdefault(connection.connection, {})
+    name = statements.get(positional)
+    if name is None:
+        name = f"allocation_grab_{len(statements)}"
+        types = ", ".join(_TYPES[key] for key in names)
+        cursor.execute(f"PREPARE {name} ({types}) AS {positional}")  # no parameters: sent as is
+        statements[positional] = name
+    cursor.execute(
+        f"EXECUTE {name} ({', '.join(['%s'] * len(names))})", [params[key] for key in names]
+    )
+    return cursor.fetchone()
 
 
 def _in_scope(window: GrabWindow, store: Store) -> bool:
@@ -133,8 +358,9 @@ def _in_scope(window: GrabWindow, store: Store) -> bool:
 
 
 def _answer_first_come(request: GrabRequest, pool: GrabPool, policy) -> None:
-    """Review and answer at once, in one transaction: refusal by eligibility, the per-window
-    cap (under the store's advisory lock), then the pool's conditional UPDATE."""
+    """Review and answer at once, in one transaction: refusal by eligibility, the per-goods
+    cap (grants up to it), the per-window cap (under the store's advisory lock), then the
+    pool (``_take``). The binding limit is the reason of a partial grant."""
     store = request.store
     figures = store_figures.EMPTY
     if policy.min_sales or policy.max_days_of_cover is not None:
@@ -149,20 +375,18 @@ def _answer_first_come(request: GrabRequest, pool: GrabPool, policy) -> None:
         policy=policy, store=store, figures=figures, unreceived=unreceived
     )
     facts = {"requested": request.quantity, **figures.as_dict()}
-    if (
-        refusal is None
-        and policy.cap_per_window is None
-        and pool.is_open
-        and pool.offered - pool.granted >= request.quantity
-        and _grant_in_full(request, pool, facts)
-    ):
-        return
     with transaction.atomic():
         granted = 0
         rule = "eligibility"
         code, params = refusal if refusal else ("", {})
         if refusal is None:
             want = request.quantity
+            limited = None  # (rule, code, params) of the cap that cut the quantity
+            if policy.cap_per_goods is not None:
+                facts["goods_cap"] = policy.cap_per_goods
+                if policy.cap_per_goods < want:
+                    want = policy.cap_per_goods
+                    limited = ("cap_per_goods", reasons.PARTIAL_CAP, {"cap": want})
             if policy.cap_per_window is not None:
                 store_window_lock(request.window_id, store.pk)
                 taken = (
@@ -176,21 +400,12 @@ def _answer_first_come(request: GrabRequest, pool: GrabPool, policy) -> None:
                 room = policy.cap_per_window - taken
                 facts["window_cap"] = policy.cap_per_window
                 facts["window_taken"] = taken
-                if room <= 0:
-                    rule, code, params = (
-                        "window_cap",
-                        reasons.WINDOW_CAP,
-                        {"cap": policy.cap_per_window},
-                    )
-                    want = 0
-                elif room < want:
-                    want = room
-                    rule, code, params = (
-                        "window_cap",
-                        reasons.WINDOW_CAP,
-                        {"cap": policy.cap_per_window},
-                    )
-            if want > 0:
+                if room < want:
+                    want = max(room, 0)
+                    limited = ("window_cap", reasons.WINDOW_CAP, {"cap": policy.cap_per_window})
+            if want <= 0:
+                rule, code, params = limited
+            else:
                 granted, left = _take(pool, want)
                 facts["left_before"] = left
                 if granted == 0:
@@ -199,6 +414,8 @@ def _answer_first_come(request: GrabRequest, pool: GrabPool, policy) -> None:
                     rule, code, params = "first_come", reasons.PARTIAL_LEFT, {"left": granted}
                 elif granted == request.quantity:
                     rule, code, params = "first_come", reasons.GRANTED, {}
+                else:
+                    rule, code, params = limited
         if granted == request.quantity:
             status = GrabRequest.Status.GRANTED
         elif granted > 0:
@@ -214,69 +431,7 @@ def _answer_first_come(request: GrabRequest, pool: GrabPool, policy) -> None:
         GrabDecision.objects.create(
             request=request, rule=rule, figures=facts, result=status, granted=granted
         )
-
-
-def _grant_in_full(request: GrabRequest, pool: GrabPool, facts: dict) -> bool:
-    """The hot path: one statement (atomic on its own) moves the pool counter with the
-    conditional UPDATE and, only when it matched, inserts the granted request and its decision.
-    False (nothing written) when the pool no longer holds the quantity: the caller then takes
-    the locked path for a partial grant or a refusal. A duplicate (double tap, second phone)
-    raises IntegrityError from the unique constraints and the whole statement is undone."""
-    now = timezone.now()
-    pools = GrabPool._meta.db_table
-    requests = GrabRequest._meta.db_table
-    decisions = GrabDecision._meta.db_table
-    sql = f"""
-        WITH upd AS (
-            UPDATE {pools} SET granted = granted + %(n)s
-            WHERE id = %(pool)s AND is_open AND granted + %(n)s <= offered
-            RETURNING offered - granted + %(n)s AS left_before
-        ), req AS (
-            INSERT INTO {requests} (window_id, pool_id, store_id, requested_by_id, quantity,
-                granted, status, reason_code, reason_params, client_key, created_at, answered_at)
-            SELECT %(window)s, %(pool)s, %(store)s, %(user)s, %(n)s, %(n)s, %(status)s,
-                %(code)s, '{{}}'::jsonb, %(key)s, %(created)s, %(now)s
-            FROM upd
-            RETURNING id
-        ), dec AS (
-            INSERT INTO {decisions} (request_id, rule, figures, result, granted, created_at)
-            SELECT req.id, 'first_come',
-                %(facts)s::jsonb || jsonb_build_object('left_before', upd.left_before),
-                %(status)s, %(n)s, %(now)s
-            FROM req, upd
-        )
-        SELECT req.id, upd.left_before FROM req, upd
-    """  # noqa: S608 (table names are ours)
-    params = {
-        "n": request.quantity,
-        "pool": pool.pk,
-        "window": request.window_id,
-        "store": request.store_id,
-        "user": request.requested_by_id,
-        "status": GrabRequest.Status.GRANTED,
-        "code": reasons.GRANTED,
-        "key": request.client_key,
-        "created": request.created_at,
-        "now": now,
-        "facts": json.dumps(facts),
-    }
-    if connection.vendor != "postgresql":
-        return False
-    # alone, the statement is its own transaction; inside a caller's, a savepoint keeps a
-    # duplicate's IntegrityError from poisoning it
-    guard = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
-    with guard, connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    request.pk = row[0]
-    request.granted = request.quantity
-    request.status = GrabRequest.Status.GRANTED
-    request.reason_code = reasons.GRANTED
-    request.reason_params = {}
-    request.answered_at = now
-    return True
+        hooks.answered([request])
 
 
 def _take(pool: GrabPool, want: int) -> tuple[int, int]:

@@ -56,35 +56,11 @@ def window_create(
     inactive warehouse or goods, an empty store list or group."""
     now = timezone.now()
     name = (name or "").strip()
-    if not name:
-        raise AllocationError(_("Give the window a name."), field="name")
     if mode not in GrabWindow.Mode.values:
         raise AllocationError(_("Choose first come or priority at close."), field="mode")
-    if closes_at <= opens_at:
-        raise AllocationError(_("The window must close after it opens."), field="closes_at")
-    if closes_at <= now:
-        raise AllocationError(_("The closing time has already passed."), field="closes_at")
     if not warehouse.is_active:
         raise NotAllowed(_("Warehouse %(code)s is inactive.") % {"code": warehouse.code})
-    if not offers:
-        raise AllocationError(_("Offer at least one goods."), field="offers")
-    seen = set()
-    for offer in offers:
-        if offer.goods.pk in seen:
-            raise AllocationError(
-                _("%(sku)s is offered twice.") % {"sku": offer.goods.sku}, field="offers"
-            )
-        seen.add(offer.goods.pk)
-        check_quantity(offer.quantity, limit=MAX_OFFER)
-        if not offer.goods.is_active or offer.goods.is_combo:
-            raise NotAllowed(
-                _("%(sku)s cannot be offered: it is inactive or a combo.")
-                % {"sku": offer.goods.sku}
-            )
-    if scope == GrabWindow.Scope.LIST and not stores:
-        raise AllocationError(_("Choose the stores that may grab."), field="stores")
-    if scope == GrabWindow.Scope.GROUP and not store_group.strip():
-        raise AllocationError(_("Name the store group that may grab."), field="store_group")
+    _check_plan(name, opens_at, closes_at, now, offers, scope, stores, store_group)
     with transaction.atomic():
         window = GrabWindow.objects.create(
             name=name,
@@ -110,6 +86,195 @@ def window_create(
         return window
 
 
+def _check_plan(name, opens_at, closes_at, now, offers, scope, stores, store_group) -> None:
+    """The checks a window's plan passes when created and when an upcoming one is changed."""
+    if not name:
+        raise AllocationError(_("Give the window a name."), field="name")
+    if closes_at <= opens_at:
+        raise AllocationError(_("The window must close after it opens."), field="closes_at")
+    if closes_at <= now:
+        raise AllocationError(_("The closing time has already passed."), field="closes_at")
+    if not offers:
+        raise AllocationError(_("Offer at least one goods."), field="offers")
+    seen = set()
+    for offer in offers:
+        if offer.goods.pk in seen:
+            raise AllocationError(
+                _("%(sku)s is offered twice.") % {"sku": offer.goods.sku}, field="offers"
+            )
+        seen.add(offer.goods.pk)
+        check_quantity(offer.quantity, limit=MAX_OFFER)
+        if not offer.goods.is_active or offer.goods.is_combo:
+            raise NotAllowed(
+                _("%(sku)s cannot be offered: it is inactive or a combo.")
+                % {"sku": offer.goods.sku}
+            )
+    if scope not in GrabWindow.Scope.values:
+        raise AllocationError(_("Choose which stores may grab."), field="scope")
+    if scope == GrabWindow.Scope.LIST and not stores:
+        raise AllocationError(_("Choose the stores that may grab."), field="stores")
+    if scope == GrabWindow.Scope.GROUP and not store_group.strip():
+        raise AllocationError(_("Name the store group that may grab."), field="store_group")
+
+
+def window_edit(
+    *,
+    window_id: int,
+    user,
+    closes_at: datetime.datetime,
+    offers: Sequence[Offer],
+    name: str | None = None,
+    opens_at: datetime.datetime | None = None,
+    scope: str | None = None,
+    stores: Sequence[Store] | None = None,
+    store_group: str | None = None,
+) -> GrabWindow:
+    """Change a window after its creation. Upcoming (not yet open, nothing reserved): its name,
+    times, eligible stores and goods with their quantities (``offers`` is the new list: goods
+    left out are no longer offered); when the new opening time has come it opens at once,
+    reserving the new quantities. Open: only the closing time (later or earlier, not past) and
+    more of an offered goods (``offers`` with each pool's new total, at least what it offers
+    now: the extra is reserved first-expiry-first; ``InsufficientStock`` refuses it all); any
+    other change is refused with the reason. Closed or cancelled: refused. ``None`` keeps a
+    field as it is. Locks the window row, then its pools, then (through the ledger) balances."""
+    now = timezone.now()
+    with transaction.atomic():
+        window = GrabWindow.objects.select_for_update().get(pk=window_id)
+        if window.status in (GrabWindow.Status.CLOSED, GrabWindow.Status.CANCELLED):
+            raise InvalidState(_("A closed or cancelled window cannot be changed."))
+        name = window.name if name is None else (name or "").strip()
+        if window.status == GrabWindow.Status.SCHEDULED:
+            return _edit_upcoming(
+                window,
+                user,
+                now,
+                name=name,
+                opens_at=window.opens_at if opens_at is None else opens_at,
+                closes_at=closes_at,
+                scope=window.scope if scope is None else scope,
+                stores=list(window.stores.all()) if stores is None else list(stores),
+                store_group=window.store_group if store_group is None else store_group,
+                offers=offers,
+            )
+        frozen = _("The window is open: only its closing time and more quantity can be changed.")
+        if opens_at is not None and opens_at != window.opens_at:
+            raise InvalidState(frozen, field="opens_at")
+        if scope is not None and scope != window.scope:
+            raise InvalidState(frozen, field="scope")
+        if stores is not None and {s.pk for s in stores} != set(
+            window.stores.values_list("pk", flat=True)
+        ):
+            raise InvalidState(frozen, field="stores")
+        if store_group is not None and store_group.strip() != window.store_group:
+            raise InvalidState(frozen, field="store_group")
+        if not name:
+            raise AllocationError(_("Give the window a name."), field="name")
+        if closes_at <= window.opens_at:
+            raise AllocationError(_("The window must close after it opens."), field="closes_at")
+        if closes_at <= now:
+            raise AllocationError(_("The closing time has already passed."), field="closes_at")
+        _add_quantities(window, user, offers)
+        window.name = name
+        window.closes_at = closes_at
+        window.save(update_fields=["name", "closes_at"])
+        return window
+
+
+def _edit_upcoming(
+    window, user, now, *, name, opens_at, closes_at, scope, stores, store_group, offers
+):
+    _check_plan(name, opens_at, closes_at, now, offers, scope, stores, store_group)
+    window.name = name
+    window.opens_at = opens_at
+    window.closes_at = closes_at
+    window.scope = scope
+    window.store_group = store_group.strip() if scope == GrabWindow.Scope.GROUP else ""
+    window.save(update_fields=["name", "opens_at", "closes_at", "scope", "store_group"])
+    window.stores.set(stores if scope == GrabWindow.Scope.LIST else [])
+    pools = {p.goods_id: p for p in window.pools.select_for_update().order_by("pk")}
+    wanted = {o.goods.pk: o.quantity for o in offers}
+    GrabPool.objects.filter(window=window).exclude(goods_id__in=list(wanted)).delete()
+    for goods_id, quantity in wanted.items():
+        pool = pools.get(goods_id)
+        if pool is None:
+            GrabPool.objects.create(window=window, goods_id=goods_id, offered=quantity)
+        elif pool.offered != quantity:
+            pool.offered = quantity
+            pool.save(update_fields=["offered"])
+    if opens_at <= now:
+        window_open(window_id=window.pk, user=user, strict=True)
+        window.refresh_from_db()
+    return window
+
+
+def _add_quantities(window: GrabWindow, user, offers: Sequence[Offer]) -> None:
+    """More of the goods an open window offers: reserve each pool's extra and record it."""
+    pools = {p.goods_id: p for p in window.pools.select_for_update().order_by("pk")}
+    wanted = {}
+    for offer in offers:
+        check_quantity(offer.quantity, limit=MAX_OFFER)
+        pool = pools.get(offer.goods.pk)
+        if pool is None:
+            raise InvalidState(
+                _(
+                    "%(sku)s is not offered in this open window: only more of its goods can be added."
+                )
+                % {"sku": offer.goods.sku},
+                field="offers",
+            )
+        if offer.quantity < pool.offered:
+            raise InvalidState(
+                _(
+                    "%(sku)s: an open window cannot offer less than %(n)s (stores may have grabbed it)."
+                )
+                % {"sku": offer.goods.sku, "n": pool.offered},
+                field="offers",
+            )
+        wanted[pool.goods_id] = offer.quantity
+    missing = [p for goods_id, p in pools.items() if goods_id not in wanted and p.offered > 0]
+    if missing:
+        raise InvalidState(
+            _("An open window cannot stop offering %(sku)s.") % {"sku": missing[0].goods.sku},
+            field="offers",
+        )
+    lines = []
+    for goods_id, quantity in wanted.items():
+        pool = pools[goods_id]
+        extra = quantity - pool.offered
+        if extra <= 0:
+            continue
+        posting = ledger.reserve_fefo(
+            balance_ids=_pool_balance_ids(window, goods_id),
+            quantity=extra,
+            document=document(window),
+            operator=user,
+            reason=window.name[:200],
+            idempotency_key=f"grab-window-{window.pk}-pool-{pool.pk}-to-{quantity}",
+        )
+        for balance_id, units in posting.quantities().items():
+            lines.append(GrabPoolLine(pool=pool, balance_id=balance_id, quantity=units))
+        pool.offered = quantity
+        pool.is_open = True
+        pool.save(update_fields=["offered", "is_open"])
+    GrabPoolLine.objects.bulk_create(lines)
+
+
+def _pool_balance_ids(window: GrabWindow, goods_id: int) -> list[int]:
+    """The balances a pool may reserve from: the source warehouse's unexpired stock."""
+    today = timezone.localdate()
+    return list(
+        StockBalance.objects.filter(
+            warehouse_id=window.warehouse_id, goods_id=goods_id, on_hand__gt=0
+        )
+        .filter(
+            Q(batch__isnull=True)
+            | Q(batch__expiry_date__isnull=True)
+            | Q(batch__expiry_date__gte=today)
+        )
+        .values_list("pk", flat=True)
+    )
+
+
 def check_quantity(quantity: object, *, limit: int = MAX_OFFER, field: str = "quantity") -> int:
     if isinstance(quantity, bool) or not isinstance(quantity, int):
         raise InvalidQuantity(_("Enter a whole number of units."), field=field)
@@ -131,21 +296,10 @@ def window_open(*, window_id: int, user=None, strict: bool = False) -> GrabWindo
         window = GrabWindow.objects.select_for_update().get(pk=window_id)
         if window.status != GrabWindow.Status.SCHEDULED:
             return window
-        today = timezone.localdate()
         lines = []
         pools = list(window.pools.select_for_update().order_by("pk"))
         for pool in pools:
-            balance_ids = list(
-                StockBalance.objects.filter(
-                    warehouse_id=window.warehouse_id, goods_id=pool.goods_id, on_hand__gt=0
-                )
-                .filter(
-                    Q(batch__isnull=True)
-                    | Q(batch__expiry_date__isnull=True)
-                    | Q(batch__expiry_date__gte=today)
-                )
-                .values_list("pk", flat=True)
-            )
+            balance_ids = _pool_balance_ids(window, pool.goods_id)
             free = (
                 sum(max(b.available, 0) for b in StockBalance.objects.filter(pk__in=balance_ids))
                 if not strict

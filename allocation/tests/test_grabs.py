@@ -100,13 +100,126 @@ def test_grabbing_for_another_managers_store_is_refused(world):
     assert not GrabRequest.objects.exists()
 
 
-def test_grabbing_above_the_cap_is_refused(world):
+def test_a_first_come_grab_above_the_per_goods_cap_is_granted_up_to_the_cap(world):
+    # given: a plain policy (the one-statement path) capping each store at 20 units
     world.policy.cap_per_goods = 20
     world.policy.save()
     window = world.open_window()
-    with pytest.raises(NotAllowed, match="20"):
-        grab(world, world.alice, world.store_a, window, 21)
+    # when
+    request = grab(world, world.alice, world.store_a, window, 25)
+    # then
+    assert (request.status, request.granted, request.reason_code) == (
+        GrabRequest.Status.PARTIAL,
+        20,
+        reasons.PARTIAL_CAP,
+    )
+    assert "20" in request.reason
+    stored = GrabRequest.objects.get()
+    assert (stored.granted, stored.reason_code, stored.reason_params) == (
+        20,
+        reasons.PARTIAL_CAP,
+        {"cap": 20},
+    )
+    decision = stored.decisions.get()
+    assert (decision.rule, decision.granted, decision.figures["goods_cap"]) == (
+        "cap_per_goods",
+        20,
+        20,
+    )
+    assert GrabPool.objects.get(window=window).granted == 20
+
+
+def test_the_checked_path_also_grants_up_to_the_per_goods_cap(world):
+    # given: a per-window cap too, so the grab takes the checked (locked) path
+    world.policy.cap_per_goods = 20
+    world.policy.cap_per_window = 50
+    world.policy.save()
+    window = world.open_window()
+    # when
+    request = grab(world, world.alice, world.store_a, window, 30)
+    # then
+    request.refresh_from_db()
+    assert (request.status, request.granted, request.reason_code) == (
+        GrabRequest.Status.PARTIAL,
+        20,
+        reasons.PARTIAL_CAP,
+    )
+    assert request.decisions.get().rule == "cap_per_goods"
+
+
+def test_a_capped_grab_on_a_nearly_empty_pool_says_what_was_left(world):
+    world.policy.cap_per_goods = 20
+    world.policy.save()
+    window = world.open_window()
+    GrabPool.objects.filter(window=window).update(granted=90)
+    # when: asks 30, capped at 20, only 10 left
+    request = grab(world, world.alice, world.store_a, window, 30)
+    # then
+    assert (request.granted, request.reason_code) == (10, reasons.PARTIAL_LEFT)
+    assert GrabPool.objects.get(window=window).granted == 100
+
+
+def test_at_close_a_request_above_the_per_goods_cap_shares_up_to_the_cap(world):
+    world.policy.cap_per_goods = 20
+    world.policy.save()
+    window = world.open_window(mode=GrabWindow.Mode.AT_CLOSE)
+    big = grab(world, world.alice, world.store_a, window, 45)
+    small = grab(world, world.bob, world.store_b, window, 10)
+    assert big.status == GrabRequest.Status.PENDING
+    # when
+    close.window_close(window_id=window.pk)
+    # then
+    big.refresh_from_db()
+    small.refresh_from_db()
+    assert (big.status, big.granted, big.reason_code) == (
+        GrabRequest.Status.PARTIAL,
+        20,
+        reasons.PARTIAL_CAP,
+    )
+    assert big.reason_params == {"cap": 20}
+    assert (small.status, small.granted) == (GrabRequest.Status.GRANTED, 10)
+
+
+def test_grab_answered_hooks_run_inside_the_answering_transaction(world):
+    from allocation import hooks
+
+    seen = []
+
+    def hook(requests):
+        seen.append([(r.pk, r.status, r.granted, connection.in_atomic_block) for r in requests])
+
+    hooks.grab_answered.append(hook)
+    try:
+        window = world.open_window()
+        first = grab(world, world.alice, world.store_a, window, 10)
+        at_close = world.open_window(
+            mode=GrabWindow.Mode.AT_CLOSE, offers=[windows.Offer(world.other_goods, 10)]
+        )
+        pending = grab(world, world.bob, world.store_b, at_close, 4, goods=world.other_goods)
+        close.window_close(window_id=at_close.pk)
+    finally:
+        hooks.grab_answered.remove(hook)
+    assert seen == [
+        [(first.pk, GrabRequest.Status.GRANTED, 10, True)],
+        [(pending.pk, GrabRequest.Status.GRANTED, 4, True)],
+    ]
+
+
+def test_a_failing_hook_undoes_the_answer(world):
+    from allocation import hooks
+
+    def hook(requests):
+        raise RuntimeError("outbox down")
+
+    hooks.grab_answered.append(hook)
+    try:
+        window = world.open_window()
+        with pytest.raises(RuntimeError):
+            grab(world, world.alice, world.store_a, window, 10)
+    finally:
+        hooks.grab_answered.remove(hook)
     assert not GrabRequest.objects.exists()
+    assert GrabPool.objects.get(window=window).granted == 0
 
 
 def test_goods_not_in_the_pool_is_refused(world):
@@ -217,3 +330,13 @@ def test_grab_decisions_and_order_events_are_append_only(world):
         with pytest.raises(IntegrityError), transaction.atomic():
             model.objects.all().delete()
     assert connection.vendor == "postgresql"
+
+
+def test_a_session_that_lost_the_prepared_grab_prepares_it_again(world):
+    window = world.open_window(offers=[windows.Offer(world.goods, 100)])
+    grab(world, world.alice, world.store_a, window, 10)
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")  # as a connection pooler's DISCARD ALL does
+    again = grab(world, world.bob, world.store_b, window, 10)
+    assert (again.status, again.granted) == (GrabRequest.Status.GRANTED, 10)
+    assert GrabPool.objects.get(window=window).granted == 20

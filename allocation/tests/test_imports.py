@@ -35,6 +35,29 @@ def test_a_sales_sheet_is_checked_then_imported(tmp_path, world):
     assert StoreSales.objects.get(goods=world.goods).units_sold == 9
 
 
+def test_rows_after_the_first_read_the_same_whatever_the_spelling(tmp_path, world):
+    # the codes and day of the first row are remembered; later rows spell numbers, days and
+    # codes differently or badly and still go through the widgets and their messages
+    text = (
+        "store,sku,day,units_sold,on_hand\n"
+        "A01,TEA,2026-01-05,7,30\n"
+        "a01,TEA,2026/01/06, 8 ,\n"
+        "A01,COFFEE,2026-01-05,9.0,4\n"
+        "A01,TEA,2026-01-07,x,\n"
+        "A01,TEA,2026-01-08,-2,\n"
+    )
+    report = _run(tmp_path, text, world.alice, dry_run=True)
+    assert sorted(error.row for error in report.errors) == [5, 6]
+    text = "\n".join(text.splitlines()[:4]) + "\n"
+    assert _run(tmp_path, text, world.alice).written
+    rows = sorted(StoreSales.objects.values_list("day", "units_sold", "on_hand"))
+    assert rows == [
+        (datetime.date(2026, 1, 5), 7, 30),
+        (datetime.date(2026, 1, 5), 9, 4),
+        (datetime.date(2026, 1, 6), 8, None),
+    ]
+
+
 def test_every_bad_row_is_reported_and_nothing_is_written(tmp_path, world):
     text = (
         "门店编码,货品编码,日期,销量\n"

@@ -202,3 +202,42 @@ def test_a_recurring_window_schedules_the_next_one_at_its_close(world):
     assert nxt.status == GrabWindow.Status.SCHEDULED
     assert nxt.opens_at - window.opens_at == datetime.timedelta(days=1)
     assert list(nxt.pools.values_list("goods_id", "offered")) == [(world.goods.pk, 100)]
+
+
+def test_the_grab_decisions_export_as_csv_and_xlsx_from_the_window_report(client, world):
+    import csv
+    import io
+    import zipfile
+
+    world.policy.cap_per_goods = 30
+    world.policy.save()
+    window = world.open_window()
+    for user, store, quantity in [
+        (world.alice, world.store_a, 40),
+        (world.bob, world.store_b, 30),
+        (world.carol, world.store_c, 50),
+    ]:
+        grabs.grab_request_submit(
+            user=user, store=store, window=window, goods_id=world.goods.pk, quantity=quantity
+        )
+    url = reverse("allocation:window-decisions-export", args=[window.pk])
+    client.force_login(world.alice)
+    assert client.get(url).status_code in (302, 403, 404)
+    client.force_login(world.manager)
+    report = client.get(reverse("allocation:window-report", args=[window.pk]))
+    assert url.encode() in report.content
+    response = client.get(url, {"format": "csv"})
+    assert response.status_code == 200
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0][:4] == ["Decision", "Time", "Request", "Store"]
+    by_store = {row[3]: row for row in rows[1:]}
+    assert set(by_store) == {"A01", "B01", "C01"}
+    assert by_store["A01"][9] == "30" and "30" in by_store["A01"][10]  # capped at 30
+    assert by_store["C01"][9] == "30"  # only 30 were left
+    assert '"requested": 50' in by_store["C01"][11]
+    xlsx = client.get(url, {"format": "xlsx"})
+    assert xlsx.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(b"".join(xlsx.streaming_content))) as book:
+        assert b"C01" in book.read("xl/worksheets/sheet1.xml")
+    assert client.get(url, {"format": "pdf"}).status_code == 404
