@@ -13,3 +13,8 @@ class AllocationConfig(AppConfig):
         from wms.work import register_work_provider
 
         register_work_provider(allocation_work)
+
+        from allocation.lookups import store_lookup
+        from inventory import hooks
+
+        hooks.register_lookup("store", store_lookup, permission="allocation.view_store")

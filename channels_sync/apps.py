@@ -21,7 +21,6 @@ class ChannelsSyncConfig(AppConfig):
 
         # The import engine's bulk binding sheet (registers itself on import).
         from channels_sync import imports  # noqa: F401
-
         from channels_sync.work import channels_work
         from wms.work import register_work_provider
 

@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from channels_sync.models import BindingException, Platform, Shop, SyncRecord
+from wms.widgets import PickerWidget
 
 SECRET_FIELDS = {
     "shopify": [("access_token", _("Admin API access token"))],
@@ -58,7 +59,9 @@ class ShopForm(forms.ModelForm):
 
 
 class LinkForm(forms.Form):
-    goods = forms.CharField(label=_("Goods SKU or barcode"), max_length=64)
+    goods = forms.CharField(
+        label=_("Goods SKU or barcode"), max_length=64, widget=PickerWidget("goods")
+    )
 
 
 class BindForm(forms.Form):
@@ -71,7 +74,9 @@ class ExceptionForm(forms.Form):
     listing (its SKU or platform variant id), at one bound warehouse."""
 
     warehouse = forms.IntegerField(label=_("Warehouse"))
-    goods = forms.CharField(label=_("Goods SKU"), max_length=64, required=False)
+    goods = forms.CharField(
+        label=_("Goods SKU"), max_length=64, required=False, widget=PickerWidget("goods")
+    )
     listing = forms.CharField(
         label=_("Or listing (SKU or variant id)"), max_length=200, required=False
     )

@@ -17,6 +17,7 @@ from inventory.models import Batch, Brand, Category, Goods
 from inventory.selectors.goods import goods_by_code
 from warehouses.models import Bin, Warehouse
 from wms.forms import DomainErrorFormMixin
+from wms.widgets import PickerWidget
 
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -27,8 +28,9 @@ SHIP_OUT_LABELS = {"scrap": _("Scrap"), "purchase_return": _("Purchase return")}
 class FreezeForm(DomainErrorFormMixin, forms.Form):
     """A manual freeze: the scope (any combination), all or a quantity, reason and options.
 
-    Goods, batch and bin are typed (SKU, batch number, bin code): catalogues are too long for a
-    drop-down. ``token`` is the idempotency key of the submit; ``digest`` ties a confirmation
+    Goods, batch and bin are typed or scanned (SKU, batch number, bin code) and search as you
+    type (``wms.widgets.PickerWidget``: catalogues are too long for a drop-down); bins are
+    offered from the chosen warehouse, batches of the goods typed. ``token`` is the idempotency key of the submit; ``digest`` ties a confirmation
     to the preview the user saw."""
 
     goods = forms.CharField(label=_("Goods SKU"), max_length=64, required=False)
@@ -90,6 +92,11 @@ class FreezeForm(DomainErrorFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial.setdefault("token", uuid.uuid4().hex)
+        self.fields["goods"].widget = PickerWidget("goods")
+        self.fields["batch"].widget = PickerWidget("batch", params={"sku": self["goods"].auto_id})
+        self.fields["bin"].widget = PickerWidget(
+            "bin", params={"warehouse": self["warehouse"].auto_id}
+        )
 
     def scope_fields(self) -> list:
         return [self[name] for name in self.SCOPE_FIELDS]
@@ -268,6 +275,10 @@ class InspectionForm(DomainErrorFormMixin, forms.Form):
         else:
             self.fields["goods"].required = True
             self.fields["batch"].required = True
+            self.fields["goods"].widget = PickerWidget("goods")
+            self.fields["batch"].widget = PickerWidget(
+                "batch", params={"sku": self["goods"].auto_id}
+            )
 
     def clean(self) -> dict:
         data = super().clean()

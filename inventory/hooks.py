@@ -50,6 +50,12 @@ everyone; the page behind it checks the user's permission.
 list[PostingNote]]`` saying what hooks did to the postings of those documents (a rule froze 5
 units of a sales return on arrival), so the document's page and the ledger rows say so without
 importing the app that did it. One query for all the documents on a page.
+
+``lookups``: pickers for kinds that live above ``inventory`` (a store): ``register_lookup(kind,
+fn, permission=...)`` with ``fn(*, user, q, after, limit) -> LookupPage`` (from
+``inventory.selectors.lookup``), served by the same endpoint as goods and bins
+(``inventory:lookup``) and usable by ``wms.widgets.PickerWidget(kind)``. ``fn`` applies the
+user's own scoping (a store manager is offered only his stores).
 """
 
 from __future__ import annotations
@@ -269,3 +275,11 @@ def fire(event: PostingEvent) -> None:
             fn(event)
     for fn in list(after_commit_hooks):
         transaction.on_commit(partial(fn, event), robust=True)
+
+
+#: kind -> (lookup function, permission needed or None); see the module docstring.
+lookups: dict[str, tuple[Callable, str | None]] = {}
+
+
+def register_lookup(kind: str, fn: Callable, *, permission: str | None) -> None:
+    lookups[kind] = (fn, permission)

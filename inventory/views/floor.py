@@ -10,6 +10,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
+from inventory import hooks
 from inventory.selectors import lookup
 from inventory.selectors import scan as scan_selectors
 from inventory.services.import_jobs import ImportNotDiscardable, import_job_discard
@@ -64,8 +65,9 @@ def lookup_view(request: HttpRequest, kind: str) -> HttpResponse:
     ``batch`` needs ``goods`` and ``document`` needs ``type`` (inbound, outbound, transfer,
     count); ``batch`` also takes ``sku`` (the goods typed in the form: its SKU or barcode). A
     missing or absurd one gives no options, never an error."""
-    perm = LOOKUP_PERMISSIONS.get(kind)
-    if kind not in LOOKUP_PERMISSIONS:
+    extra = hooks.lookups.get(kind) if kind not in LOOKUP_PERMISSIONS else None
+    perm = extra[1] if extra else LOOKUP_PERMISSIONS.get(kind)
+    if kind not in LOOKUP_PERMISSIONS and extra is None:
         raise Http404
     if perm and not request.user.has_perm(perm):
         raise PermissionDenied
@@ -75,7 +77,9 @@ def lookup_view(request: HttpRequest, kind: str) -> HttpResponse:
         "after": request.GET.get("after") or None,
         "limit": parse_id(request.GET.get("limit")),
     }
-    if kind == "goods":
+    if extra:
+        page = extra[0](**params)
+    elif kind == "goods":
         page = lookup.goods_lookup(**params)
     elif kind == "warehouse":
         page = lookup.warehouse_lookup(**params)

@@ -1,0 +1,52 @@
+"""The store picker: the pickers' endpoint offers stores by code or name prefix, scoped to the
+stores the user may see, with keyset pages; the forms that take goods, batches and bins as
+typed codes search as you type too."""
+
+import pytest
+from django.urls import reverse
+
+from allocation.tests.factories import StoreFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _codes(client, **params):
+    response = client.get(reverse("inventory:lookup", args=["store"]), params)
+    assert response.status_code == 200
+    return [option["value"] for option in response.json()["results"]], response.json()["after"]
+
+
+def test_a_store_manager_is_offered_only_his_stores(client, world):
+    client.force_login(world.alice)
+    assert _codes(client)[0] == ["A01"]
+    assert _codes(client, q="b")[0] == []
+
+
+def test_a_warehouse_manager_finds_stores_by_code_or_name_in_pages(client, world):
+    StoreFactory(code="A02", name="Harbour Street")
+    StoreFactory(code="Z99", name="Archway", is_active=False)
+    client.force_login(world.manager)
+    assert _codes(client, q="a")[0] == ["A01", "A02"]
+    assert _codes(client, q="harb")[0] == ["A02"]
+    first, after = _codes(client, limit=2)
+    rest, end = _codes(client, limit=2, after=after)
+    assert first == ["A01", "A02"] and rest == ["B01", "C01"] and end is None
+
+
+def test_the_store_picker_needs_the_permission(client, make_user):
+    client.force_login(make_user("qc"))
+    assert client.get(reverse("inventory:lookup", args=["store"])).status_code == 403
+
+
+def test_freeze_and_link_forms_search_as_you_type():
+    from channels_sync.forms import ExceptionForm, LinkForm
+    from freezes.forms import FreezeForm, InspectionForm
+
+    freeze = FreezeForm()
+    assert freeze["goods"].field.widget.kind == "goods"
+    assert freeze["batch"].field.widget.params == {"sku": freeze["goods"].auto_id}
+    assert freeze["bin"].field.widget.params == {"warehouse": freeze["warehouse"].auto_id}
+    assert 'data-picker="/inventory/lookup/bin/"' in str(freeze["bin"])
+    assert InspectionForm(for_batch=True)["batch"].field.widget.kind == "batch"
+    assert LinkForm()["goods"].field.widget.kind == "goods"
+    assert ExceptionForm()["goods"].field.widget.kind == "goods"
