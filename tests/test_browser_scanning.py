@@ -2,6 +2,8 @@
 refused with a sound and a red flash), moves and counts, all by scan: the codes are typed as a
 hardware scanner types them (fast keystrokes and Enter into the focused box)."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -111,7 +113,7 @@ def test_clerk_receives_picks_moves_and_counts_by_scan(clerk):
     page.evaluate("window.__beeps = []")
     scanner(page, "GLOVE-M")  # wrong goods for this bin
     expect_outcome(page, "refused", "pick GLOVE-M from B-01")
-    expect(page.locator("body")).to_have_class("scan-flash-refused")
+    expect(page.locator("body")).to_have_class(re.compile(r"\bscan-flash-refused\b"))
     page.wait_for_function("window.__beeps.length > 0")
     assert page.evaluate("window.__beeps")[0] < 400  # the low refusal tone
     scanner(page, EAN)
