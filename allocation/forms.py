@@ -9,9 +9,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from allocation.models import GrabWindow, Policy, Store, StoreReturn
+from inventory.forms_stock import GoodsChoiceField
 from inventory.models import Goods
 from warehouses.models import Bin, Warehouse
 from wms.forms import DomainErrorFormMixin
+from wms.widgets import PickerWidget
 
 OFFER_ROWS = 5
 
@@ -69,9 +71,7 @@ class WindowForm(DomainErrorFormMixin, forms.Form):
         )
         goods = Goods.objects.filter(is_active=True, is_combo=False).order_by("sku")
         for i in range(OFFER_ROWS):
-            self.fields[f"goods_{i}"] = forms.ModelChoiceField(
-                queryset=goods, required=False, label=_("Goods")
-            )
+            self.fields[f"goods_{i}"] = GoodsChoiceField(goods, required=False, label=_("Goods"))
             self.fields[f"quantity_{i}"] = forms.IntegerField(
                 required=False, min_value=1, max_value=10_000_000, label=_("Quantity offered")
             )
@@ -102,8 +102,8 @@ class WindowForm(DomainErrorFormMixin, forms.Form):
             fixed += [f"goods_{i}" for i in range(OFFER_ROWS)]
         for key in fixed:
             fields[key].disabled = True
-        for i, pool in enumerate(window.pools.order_by("pk")[:OFFER_ROWS]):
-            fields[f"goods_{i}"].initial = pool.goods_id
+        for i, pool in enumerate(window.pools.select_related("goods").order_by("pk")[:OFFER_ROWS]):
+            fields[f"goods_{i}"].initial = pool.goods
             fields[f"quantity_{i}"].initial = pool.offered
 
     def offer_rows(self):
@@ -175,9 +175,7 @@ def _user_label(user) -> str:
 
 
 class RankingForm(forms.Form):
-    goods = forms.ModelChoiceField(
-        queryset=Goods.objects.filter(is_active=True).order_by("sku"), label=_("Goods")
-    )
+    goods = GoodsChoiceField(Goods.objects.filter(is_active=True), label=_("Goods"))
 
 
 class ReturnForm(forms.Form):
@@ -186,20 +184,25 @@ class ReturnForm(forms.Form):
 
 
 class ReceiveReturnForm(DomainErrorFormMixin, forms.Form):
-    bin = forms.ModelChoiceField(queryset=Bin.objects.none(), label=_("Bin"))
+    """The bin a store return is received into, typed or scanned by its code and searched as
+    you type among the warehouse's active bins."""
+
+    bin = forms.ModelChoiceField(queryset=Bin.objects.none(), label=_("Bin"), to_field_name="code")
 
     def __init__(self, *args, warehouse_id: int, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["bin"].queryset = Bin.objects.filter(
             warehouse_id=warehouse_id, is_active=True
         ).order_by("code")
+        self.fields["bin"].widget = PickerWidget("bin", params={"warehouse": warehouse_id})
+        self.fields["bin"].error_messages["invalid_choice"] = _(
+            "No active bin with this code in the return's warehouse."
+        )
 
 
 class SalesEntryForm(DomainErrorFormMixin, forms.Form):
     store = forms.ModelChoiceField(queryset=Store.objects.none(), label=_("Store"))
-    goods = forms.ModelChoiceField(
-        queryset=Goods.objects.filter(is_active=True).order_by("sku"), label=_("Goods")
-    )
+    goods = GoodsChoiceField(Goods.objects.filter(is_active=True), label=_("Goods"))
     day = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
     units_sold = forms.IntegerField(label=_("Units sold"), min_value=0, max_value=10_000_000)
     on_hand = forms.IntegerField(

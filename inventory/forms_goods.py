@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from inventory.imports import registry
 from inventory.imports.files import limits
 from wms.forms import DomainErrorFormMixin
+from wms.widgets import PickerWidget
 
 
 class GoodsForm(DomainErrorFormMixin, forms.Form):
@@ -37,7 +38,9 @@ class GoodsForm(DomainErrorFormMixin, forms.Form):
 
 
 class ComboComponentForm(DomainErrorFormMixin, forms.Form):
-    component_sku = forms.CharField(label=_("Component SKU"), max_length=64)
+    component_sku = forms.CharField(
+        label=_("Component SKU"), max_length=64, widget=PickerWidget("goods")
+    )
     quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=1_000_000)
 
 

@@ -65,6 +65,31 @@ def scanned_gs1(text: str) -> GS1Data | None:
         return None
 
 
+class GoodsChoiceField(forms.ModelChoiceField):
+    """One goods out of ``queryset``, typed or scanned by SKU or barcode and searched as you type
+    (``PickerWidget("goods")``): a choice field without a drop-down of the whole catalogue. A
+    code that names no goods of the queryset (unknown, inactive, a combo where only plain goods
+    may be offered...) is refused with the code in the message."""
+
+    def __init__(self, queryset, **kwargs):
+        kwargs.setdefault("widget", PickerWidget("goods"))
+        kwargs.setdefault("label", _("Goods (SKU or barcode)"))
+        super().__init__(queryset, to_field_name="sku", **kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, Goods):
+            value = value.sku
+        code = str(value).strip()
+        found = goods_by_code(code)
+        if found is None or not self.queryset.filter(pk=found.pk).exists():
+            raise forms.ValidationError(
+                _("No goods %(code)s that can be chosen here."), params={"code": code[:64]}
+            )
+        return found
+
+
 class GoodsField(forms.CharField):
     """A goods typed as its SKU or barcode, or scanned as a GS1-128 label (its GTIN names the
     goods; the forms take its batch and expiry too, see ``_WarehouseBound``)."""

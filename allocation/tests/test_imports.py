@@ -87,7 +87,7 @@ def test_sales_are_entered_on_a_screen_for_ones_own_store_only(client, world):
     assert client.get(reverse("allocation:sales-entry")).status_code == 200
     data = {
         "store": world.store_a.pk,
-        "goods": world.goods.pk,
+        "goods": world.goods.sku,
         "day": "2026-01-05",
         "units_sold": 4,
     }

@@ -50,3 +50,28 @@ def test_freeze_and_link_forms_search_as_you_type():
     assert InspectionForm(for_batch=True)["batch"].field.widget.kind == "batch"
     assert LinkForm()["goods"].field.widget.kind == "goods"
     assert ExceptionForm()["goods"].field.widget.kind == "goods"
+    from inventory.forms_goods import ComboComponentForm
+
+    assert ComboComponentForm()["component_sku"].field.widget.kind == "goods"
+
+
+def test_goods_and_bins_in_allocation_forms_are_typed_codes_not_catalogue_dropdowns(world):
+    from allocation.forms import RankingForm, ReceiveReturnForm, WindowForm
+    from inventory.tests.factories import GoodsFactory
+
+    form = WindowForm()
+    assert form["goods_0"].field.widget.kind == "goods"
+    assert "<option" not in str(form["goods_0"])  # no drop-down of every goods
+    combo = GoodsFactory(sku="TEA-SET", is_combo=True)
+    data = {"goods_0": "tea", "quantity_0": "5", "goods_1": combo.sku, "quantity_1": "1"}
+    form = WindowForm(data)
+    form.is_valid()
+    assert form.cleaned_data["goods_0"] == world.goods  # SKU in any case
+    assert "No goods TEA-SET that can be chosen here." in form.errors["goods_1"]
+    ranking = RankingForm({"goods": "NOPE"})
+    assert not ranking.is_valid() and "No goods NOPE" in ranking.errors["goods"][0]
+    receive = ReceiveReturnForm({"bin": world.bin.code}, warehouse_id=world.warehouse.pk)
+    assert receive.is_valid() and receive.cleaned_data["bin"] == world.bin
+    assert receive["bin"].field.widget.params == {"warehouse": world.warehouse.pk}
+    elsewhere = ReceiveReturnForm({"bin": world.bin.code}, warehouse_id=world.warehouse.pk + 999)
+    assert not elsewhere.is_valid()

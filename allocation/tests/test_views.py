@@ -71,7 +71,7 @@ def test_the_warehouse_closes_picks_ships_and_the_store_receives_and_returns(cli
     store_return = StoreReturn.objects.get()
     client.force_login(world.manager)
     response = client.post(
-        reverse("allocation:return-receive", args=[store_return.pk]), {"bin": world.bin.pk}
+        reverse("allocation:return-receive", args=[store_return.pk]), {"bin": world.bin.code}
     )
     assert response.status_code == 302
     store_return.refresh_from_db()
@@ -130,7 +130,7 @@ def test_the_window_form_opens_a_window_and_refuses_bad_input(client, world):
         "opens_at": (now - datetime.timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M"),
         "closes_at": (now + datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
         "scope": "all",
-        "goods_0": world.goods.pk,
+        "goods_0": world.goods.sku,
         "quantity_0": "500",
     }
     response = client.post(reverse("allocation:window-create"), data)
@@ -148,7 +148,7 @@ def test_the_window_form_opens_a_window_and_refuses_bad_input(client, world):
     ]:
         assert client.get(reverse(url)).status_code == 200, url
     ranking = client.get(
-        reverse("allocation:policy-detail", args=[world.policy.pk]), {"goods": world.goods.pk}
+        reverse("allocation:policy-detail", args=[world.policy.pk]), {"goods": world.goods.sku}
     )
     assert b"A01" in ranking.content
 
