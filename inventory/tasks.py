@@ -7,6 +7,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from inventory.imports import jobs, retention
+from inventory.services import scanning
 from wms.celery import TASK_RETRY
 from wms.locks import advisory_lock
 
@@ -39,10 +40,17 @@ def import_job_commit_task(job_id: int) -> None:
 
 @shared_task(name="inventory.remove_expired_files", **TASK_RETRY)
 def expired_files_remove_task() -> dict:
-    """Remove uploaded sheets and export files past WMS_FILE_RETENTION_DAYS (daily)."""
+    """Remove uploaded sheets and export files past WMS_FILE_RETENTION_DAYS, and forget scan
+    sessions abandoned for a week (daily)."""
     with advisory_lock("inventory.remove_expired_files") as acquired:
         if not acquired:
             logger.info("inventory.remove_expired_files: another run holds the lock; skipped")
             return {}
         removed = retention.expired_files_remove()
-    return {"uploads": removed.uploads, "exports": removed.exports, "orphans": removed.orphans}
+        sessions = scanning.scan_sessions_forget_stale()
+    return {
+        "uploads": removed.uploads,
+        "exports": removed.exports,
+        "orphans": removed.orphans,
+        "scan_sessions": sessions,
+    }

@@ -201,6 +201,19 @@ def outbound_sheet_ship_picked(*, sheet_id: int, user, picks: list[Picked]) -> O
 # --------------------------------------------------------------------------------------------
 
 
+#: A scan session untouched this long was abandoned (the clerk walked away): the daily clean-up
+#: forgets it. Nothing is lost: scanned lines are on the draft documents already, and a move
+#: posts only when its destination bin is scanned.
+STALE_AFTER = datetime.timedelta(days=7)
+
+
+def scan_sessions_forget_stale(*, now: datetime.datetime | None = None) -> int:
+    """Delete the scan sessions untouched for ``STALE_AFTER``; returns how many."""
+    cutoff = (now or timezone.now()) - STALE_AFTER
+    deleted, _by_model = ScanSession.objects.filter(updated_at__lt=cutoff).delete()
+    return deleted
+
+
 def scan_session_open(*, user, mode: str, document_id: int = 0) -> ScanSession:
     """The user's session of ``mode`` on a document (created empty the first time)."""
     session, _created = ScanSession.objects.get_or_create(

@@ -6,6 +6,7 @@ import datetime
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from inventory import ledger
 from inventory.codes import gs1_human_readable, gtin_check_digit
@@ -461,3 +462,16 @@ def test_wave_pick_list_merges_sheets_in_bin_order(client, staff, zone):
     html = client.get(reverse("inventory:outbound-list")).content.decode()
     assert f'name="sheet" value="{sheets[1].pk}" form="wave-form"' in html
     assert f'name="sheet" value="{sheets[0].pk}"' not in html
+
+
+def test_abandoned_scan_sessions_are_forgotten_by_the_daily_task(staff, zone):
+    from inventory.models import ScanSession
+    from inventory.tasks import expired_files_remove_task
+
+    fresh = scanning.scan_session_open(user=staff, mode="move")
+    old = scanning.scan_session_open(user=staff, mode="count", document_id=7)
+    ScanSession.objects.filter(pk=old.pk).update(
+        updated_at=timezone.now() - scanning.STALE_AFTER - datetime.timedelta(minutes=1)
+    )
+    assert expired_files_remove_task()["scan_sessions"] == 1
+    assert list(ScanSession.objects.values_list("pk", flat=True)) == [fresh.pk]
