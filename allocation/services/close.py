@@ -185,7 +185,7 @@ def _share(window: GrabWindow, pools: list[GrabPool], now) -> None:
             )
         )
     _answer_many(ids, statuses, granted, codes, params, now)
-    if hooks.grab_answered:
+    if hooks.wants_answers():
         by_id = {r[0]: r for r in rows}
         hooks.answered(
             [
