@@ -29,9 +29,11 @@ def wants_answers() -> bool:
     """Whether a first-come grab must run its hooks: a hook may carry ``wanted()`` (the API's
     asks whether anyone subscribes to ``grab.answered``, from a per-process snapshot, no query);
     a hook without it always runs. False lets the grab stay one auto-committed statement."""
-    return any(
-        getattr(hook, "wanted", None) is None or hook.wanted() for hook in list(grab_answered)
-    )
+    return _wanted(grab_answered)
+
+
+def _wanted(registry: list) -> bool:
+    return any(getattr(hook, "wanted", None) is None or hook.wanted() for hook in list(registry))
 
 
 def answered(requests: list) -> None:
@@ -47,6 +49,12 @@ def answered(requests: list) -> None:
 #: "actor_id", "note", "at"}`` (``kind`` is the timeline event: created, picking, shipped,
 #: received, cancelled). Runs INSIDE the transaction that changed them, like ``grab_answered``.
 order_status_changed: list[Callable[[list[dict]], None]] = []
+
+
+def wants_order_changes() -> bool:
+    """Like ``wants_answers`` for ``order_status_changed`` (a window close describes every new
+    order only when a hook wants them)."""
+    return _wanted(order_status_changed)
 
 
 def orders_changed(changes: list[dict]) -> None:

@@ -142,12 +142,14 @@ def _share(window: GrabWindow, pools: list[GrabPool], now) -> None:
     if not rows:
         return
     store_ids = {r[2] for r in rows}
+    goods_of_pool = {p.pk: p.goods_id for p in pools}
     stores = Store.objects.in_bulk(sorted(store_ids))
     figures = store_figures.store_figures(
         policy=policy,
         store_ids=store_ids,
         goods_ids=[p.goods_id for p in pools],
         with_on_hand=store_figures.needs_on_hand(policy),
+        pairs={(r[2], goods_of_pool[r[1]]) for r in rows},
     )
     unreceived = store_figures.unreceived_for(policy, store_ids)
     shares = share_requests(
@@ -319,7 +321,7 @@ def _make_orders(window: GrabWindow, pools: list[GrabPool], user, now) -> None:
             for order_id in sorted(order_of.values())
         ],
     )
-    if hooks.order_status_changed:
+    if hooks.wants_order_changes():
         hooks.orders_changed(
             [
                 {

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.db import connection
 from django.db.models import Q, Sum
@@ -26,8 +26,9 @@ from allocation import reasons
 from allocation.models import Policy, ReplenishmentOrder, Store, StoreSales
 
 
-@dataclass(frozen=True)
-class Figures:
+class Figures(NamedTuple):
+    """A store's figures for one goods (a tuple: a window close builds tens of thousands)."""
+
     sales: int
     avg_daily: float
     on_hand: int | None
@@ -52,9 +53,12 @@ def store_figures(
     goods_ids: Iterable[int],
     as_of: datetime.date | None = None,
     with_on_hand: bool = True,
+    pairs: set[tuple[int, int]] | None = None,
 ) -> dict[tuple[int, int], Figures]:
     """Figures per (store id, goods id) over the ``lookback_days`` before ``as_of`` (today).
-    ``with_on_hand=False`` skips the store stock (and so the cover) when nothing uses it."""
+    ``with_on_hand=False`` skips the store stock (and so the cover) when nothing uses it;
+    ``pairs`` limits the answer to those (store, goods) pairs (a window close asks for the
+    pairs it has requests for)."""
     stores = sorted(set(store_ids))
     goods = sorted(set(goods_ids))
     if not stores or not goods:
@@ -64,9 +68,18 @@ def store_figures(
     rows = StoreSales.objects.filter(
         store_id__in=stores, goods_id__in=goods, day__gte=start, day__lt=as_of
     )
+    if pairs is not None and connection.vendor == "postgresql":
+        # only the asked pairs' rows, through the (store, goods, day) unique index
+        wanted = sorted(pairs)
+        rows = rows.extra(  # noqa: S610 - fixed SQL, values as parameters
+            where=["(store_id, goods_id) IN (SELECT * FROM unnest(%s::bigint[], %s::bigint[]))"],
+            params=[[s for s, _g in wanted], [g for _s, g in wanted]],
+        )
     sales = {
-        (r["store_id"], r["goods_id"]): r["total"] or 0
-        for r in rows.values("store_id", "goods_id").annotate(total=Sum("units_sold"))
+        (store_id, goods_id): total or 0
+        for store_id, goods_id, total in rows.values("store_id", "goods_id")
+        .annotate(total=Sum("units_sold"))
+        .values_list("store_id", "goods_id", "total")
     }
     on_hand: dict[tuple[int, int], int] = {}
     recent = rows.filter(on_hand__isnull=False)
@@ -82,7 +95,8 @@ def store_figures(
         ):
             on_hand[(store_id, goods_id)] = value
     out = {}
-    for key in set(sales) | set(on_hand):
+    keys = set(sales) | set(on_hand)
+    for key in keys if pairs is None else keys & pairs:
         total = sales.get(key, 0)
         avg = total / policy.lookback_days
         stock = on_hand.get(key)
