@@ -16,6 +16,9 @@ from wms.forms import DomainErrorFormMixin
 from wms.widgets import PickerWidget
 
 OFFER_ROWS = 5
+#: A store field offers a drop-down up to this many stores (a manager's own few), and searches
+#: as you type beyond it (``PickerWidget("store")``).
+SHORT_LIST = 20
 
 
 class GrabForm(DomainErrorFormMixin, forms.Form):
@@ -211,5 +214,11 @@ class SalesEntryForm(DomainErrorFormMixin, forms.Form):
 
     def __init__(self, *args, stores, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["store"].queryset = stores
+        field = self.fields["store"]
+        field.queryset = stores
+        if stores.count() > SHORT_LIST:
+            # a warehouse manager enters sales for any store: typed or picked by code
+            field.to_field_name = "code"
+            field.widget = PickerWidget("store")
+            field.error_messages["invalid_choice"] = _("No store with this code that you run.")
         self.fields["day"].initial = timezone.localdate()

@@ -75,3 +75,26 @@ def test_goods_and_bins_in_allocation_forms_are_typed_codes_not_catalogue_dropdo
     assert receive["bin"].field.widget.params == {"warehouse": world.warehouse.pk}
     elsewhere = ReceiveReturnForm({"bin": world.bin.code}, warehouse_id=world.warehouse.pk + 999)
     assert not elsewhere.is_valid()
+
+
+def test_the_sales_form_searches_stores_when_there_are_many(world):
+    from allocation.forms import SHORT_LIST, SalesEntryForm
+    from allocation.models import Store
+
+    few = SalesEntryForm(stores=Store.objects.filter(pk=world.store_a.pk))
+    assert "<option" in str(few["store"])  # a manager's own few stores: a drop-down
+    for n in range(SHORT_LIST):
+        StoreFactory(code=f"M{n:03d}")
+    many = SalesEntryForm(
+        {"store": "m007", "goods": world.goods.sku, "day": "2026-01-05", "units_sold": 3},
+        stores=Store.objects.all(),
+    )
+    assert many["store"].field.widget.kind == "store"
+    assert not many.is_valid()  # codes are exact: M007, not m007
+    assert "No store with this code that you run." in many.errors["store"]
+    many = SalesEntryForm(
+        {"store": "M007", "goods": world.goods.sku, "day": "2026-01-05", "units_sold": 3},
+        stores=Store.objects.all(),
+    )
+    assert many.is_valid(), many.errors
+    assert many.cleaned_data["store"].code == "M007"
