@@ -88,6 +88,9 @@ def test_a_posting_is_delivered_signed_and_verifiable(
     assert envelope["event"] == "stock.changed" and envelope["id"] == str(row.event_id)
     [movement] = envelope["data"]["movements"]
     assert (movement["sku"], movement["on_hand_delta"]) == ("LIP-001", -2)
+    # each movement names its own document (a batch posting spans many documents)
+    assert movement["document_type"] == envelope["data"]["document_type"]
+    assert movement["document_id"] == envelope["data"]["document_id"] is not None
     # a tampered body or another secret fails the check
     with pytest.raises(ValueError):
         verify_like_the_readme(subscription.secret, header, body.replace(b"-2", b"-9"))

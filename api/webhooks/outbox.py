@@ -120,7 +120,9 @@ def publish(event: str, payload: dict) -> list[int]:
 
 
 def on_posting(event) -> None:
-    """Ledger in-transaction hook: ``stock.changed`` with every movement of the posting."""
+    """Ledger in-transaction hook: ``stock.changed`` with every movement of the posting. Each
+    movement names its own document too: a batch posting (an order pull's page of
+    reservations, ``ledger.reserve_many``) spans many documents under one event."""
     if not anyone_listens(events.STOCK_CHANGED):
         return
     from inventory.models import Goods
@@ -146,6 +148,9 @@ def on_posting(event) -> None:
                     "on_hand_delta": m.on_hand_delta,
                     "frozen_delta": m.frozen_delta,
                     "reserved_delta": m.reserved_delta,
+                    "document_type": m.document_type,
+                    "document_id": m.document_id,
+                    "document_ref": m.document_ref,
                 }
                 for m in event.movements
             ],

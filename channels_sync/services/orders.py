@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from channels_sync.adapters.orders import OrderSource, PlatformOrder, order_source_for
@@ -35,6 +35,7 @@ from channels_sync.services.order_pages import (
     orders_upsert_page,
 )
 from channels_sync.services.routing import RoutingContext, orders_route, routing_context
+from inventory.exceptions import StockError
 from wms.locks import advisory_lock
 
 logger = logging.getLogger(__name__)
@@ -197,21 +198,28 @@ def short_orders_reroute(*, goods_ids: list[int] | None = None, limit: int = 200
             continue
         context = routing_context(shop)
         for start in range(0, len(pks), REROUTE_BATCH):
-            with transaction.atomic():
-                orders = list(
-                    Order.objects.select_for_update(skip_locked=True)
-                    .filter(pk__in=pks[start : start + REROUTE_BATCH], status=Order.Status.SHORT)
-                    .order_by("pk")
-                )
-                if not orders:
-                    continue
-                lines: dict[int, list[OrderLine]] = {o.pk: [] for o in orders}
-                for line in OrderLine.objects.filter(order_id__in=[o.pk for o in orders]).order_by(
-                    "pk"
-                ):
-                    lines[line.order_id].append(line)
-                result = orders_route(
-                    orders=orders, lines=lines, context=context, batch_ref="reroute short"
-                )
-                reserved += sum(1 for s in result.statuses.values() if s == Order.Status.RESERVED)
+            try:
+                reserved += _reroute_batch(pks[start : start + REROUTE_BATCH], context)
+            except (StockError, DatabaseError):
+                # one failing batch (rolled back whole) must not stop the later ones
+                logger.exception("short orders %s: re-routing failed", pks[start : start + 3])
     return reserved
+
+
+def _reroute_batch(pks: list[int], context) -> int:
+    """One batch of ``short_orders_reroute`` in its own transaction; how many got reserved."""
+    with transaction.atomic():
+        orders = list(
+            Order.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=pks, status=Order.Status.SHORT)
+            .order_by("pk")
+        )
+        if not orders:
+            return 0
+        lines: dict[int, list[OrderLine]] = {o.pk: [] for o in orders}
+        for line in OrderLine.objects.filter(order_id__in=[o.pk for o in orders]).order_by("pk"):
+            lines[line.order_id].append(line)
+        result = orders_route(
+            orders=orders, lines=lines, context=context, batch_ref="reroute short"
+        )
+        return sum(1 for s in result.statuses.values() if s == Order.Status.RESERVED)

@@ -97,7 +97,7 @@ def commit(
 @dataclass
 class Group:
     """One document's changes inside a posting that writes several documents at once
-    (``holds.hold_many``); a plain posting is one group."""
+    (``holds.reserve_many``); a plain posting is one group."""
 
     document: Document
     changes: list[Change]

@@ -150,6 +150,27 @@ class Picked:
     quantity: int
 
 
+def scan_pick_refusal(lines) -> str | None:
+    """Why an outbound sheet cannot be picked by scan, or None. A combo goods holds no stock of
+    its own (its components are picked), and a goods taken both from frozen and from available
+    stock on one sheet cannot be told apart by a scan: both are posted from the sheet's page."""
+    combos = sorted({line.goods.sku for line in lines if line.goods.is_combo})
+    if combos:
+        return _(
+            "%(skus)s: combo goods cannot be picked by scan; post this sheet from its page."
+        ) % {"skus": ", ".join(combos)}
+    frozen = {line.goods_id for line in lines if line.from_frozen}
+    mixed = sorted(
+        {line.goods.sku for line in lines if not line.from_frozen and line.goods_id in frozen}
+    )
+    if mixed:
+        return _(
+            "%(skus)s: taken both from frozen and from available stock on this sheet; post it "
+            "from its page."
+        ) % {"skus": ", ".join(mixed)}
+    return None
+
+
 def outbound_sheet_ship_picked(*, sheet_id: int, user, picks: list[Picked]) -> OutboundSheet:
     """Post a draft outbound sheet as it was picked: its lines become the picked (goods, bin,
     batch, quantity) rows, each goods' units exactly those ordered, then ``outbound_sheet_post``
@@ -167,6 +188,9 @@ def outbound_sheet_ship_picked(*, sheet_id: int, user, picks: list[Picked]) -> O
             got[pick.goods_id] += pick.quantity
         if not lines:
             raise InvalidInput(_("The sheet has no lines."))
+        refusal = scan_pick_refusal(lines)
+        if refusal:
+            raise InvalidInput(refusal)
         if wanted != got:
             skus = {line.goods_id: line.goods.sku for line in lines}
             missing = [

@@ -10,8 +10,10 @@ from django.utils import timezone
 
 from inventory import ledger
 from inventory.codes import gs1_human_readable, gtin_check_digit
+from inventory.exceptions import StockError
 from inventory.models import (
     InboundLine,
+    OutboundLine,
     OutboundSheet,
     ScanSession,
     StockBalance,
@@ -475,3 +477,34 @@ def test_abandoned_scan_sessions_are_forgotten_by_the_daily_task(staff, zone):
     )
     assert expired_files_remove_task()["scan_sessions"] == 1
     assert list(ScanSession.objects.values_list("pk", flat=True)) == [fresh.pk]
+
+
+def test_a_sheet_scanning_cannot_tell_apart_is_sent_back_to_its_page(client, make_user, zone):
+    # given a sheet taking MASK both from frozen and from available stock, and one with a combo
+    manager = make_user("manager")
+    client.force_login(manager)
+    a = BinFactory(zone=zone, code="A-01")
+    mask = GoodsFactory(sku="MASK")
+    balance = receive_stock(mask, a, 10)
+    ledger.freeze(
+        holds=[ledger.Hold(balance.pk, 5)], document=ledger.Document(type="other", ref="t")
+    )
+    sheet = services.outbound_sheet_create(warehouse=zone.warehouse, type="other", user=manager)
+    services.outbound_line_add(sheet=sheet, goods=mask, quantity=5, from_frozen=True)
+    services.outbound_line_add(sheet=sheet, goods=mask, quantity=3)
+    # when the clerk opens its pick screen, then he is sent back with the reason
+    response = client.get(reverse("inventory:scan-pick", args=[sheet.pk]), follow=True)
+    assert "both from frozen and from available stock" in response.content.decode()
+    # and shipping what was picked is refused: nothing moves
+    picks = [scanning.Picked(goods_id=mask.pk, bin_id=a.pk, batch_id=None, quantity=8)]
+    with pytest.raises(StockError, match="both from frozen"):
+        scanning.outbound_sheet_ship_picked(sheet_id=sheet.pk, user=manager, picks=picks)
+    balance.refresh_from_db()
+    assert (balance.on_hand, balance.frozen) == (10, 5)
+    kit = GoodsFactory(sku="KIT", is_combo=True)
+    combo_sheet = services.outbound_sheet_create(
+        warehouse=zone.warehouse, type="order_shipment", user=manager
+    )
+    OutboundLine.objects.create(sheet=combo_sheet, goods=kit, quantity=1)
+    response = client.get(reverse("inventory:scan-pick", args=[combo_sheet.pk]), follow=True)
+    assert "combo goods cannot be picked by scan" in response.content.decode()

@@ -213,6 +213,11 @@ def scan_session_view(request: HttpRequest, mode: str, pk: int | None = None) ->
         messages.info(request, _("%(doc)s is posted.") % {"doc": document.number})
         return redirect(_detail_url(mode, document.pk))
     if request.method == "GET":
+        if mode == Mode.PICK:
+            refusal = scanning.scan_pick_refusal(list(document.lines.select_related("goods")))
+            if refusal:  # before the clerk walks the aisles, not at the end
+                messages.error(request, refusal)
+                return redirect(_detail_url(mode, document.pk))
         return _render(request, screen, document, session)
     form = ScanForm(request.POST)
     if not form.is_valid():
