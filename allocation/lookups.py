@@ -7,17 +7,17 @@ from __future__ import annotations
 from django.db.models import Q
 
 from allocation.models import Store
-from inventory.selectors.lookup import DEFAULT_LIMIT, MAX_LIMIT, MAX_QUERY, LookupPage, Option
+from inventory.selectors.lookup import DEFAULT_LIMIT, MAX_LIMIT, LookupPage, Option, clean_query
 
 
 def store_lookup(*, user, q: str = "", after: str | None = None, limit: int | None = None):
-    q = " ".join((q or "").split())[:MAX_QUERY]
+    q, after = clean_query(q), clean_query(after)
     limit = max(1, min(limit or DEFAULT_LIMIT, MAX_LIMIT))
     rows = Store.objects.for_user(user).filter(is_active=True)
     if q:
         rows = rows.filter(Q(code__istartswith=q) | Q(name__istartswith=q))
     if after:
-        rows = rows.filter(code__gt=after[:MAX_QUERY])
+        rows = rows.filter(code__gt=after)
     rows = list(rows.order_by("code").only("pk", "code", "name")[: limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]

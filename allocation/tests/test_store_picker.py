@@ -33,6 +33,13 @@ def test_a_warehouse_manager_finds_stores_by_code_or_name_in_pages(client, world
     assert first == ["A01", "A02"] and rest == ["B01", "C01"] and end is None
 
 
+def test_garbage_typed_into_the_store_picker_finds_nothing_and_never_fails(client, world):
+    client.force_login(world.manager)
+    for params in ({"q": "A\x00"}, {"after": "\x00"}, {"q": "x" * 500}, {"limit": "-3"}):
+        response = client.get(reverse("inventory:lookup", args=["store"]), params)
+        assert response.status_code == 200
+
+
 def test_the_store_picker_needs_the_permission(client, make_user):
     client.force_login(make_user("qc"))
     assert client.get(reverse("inventory:lookup", args=["store"])).status_code == 403

@@ -27,6 +27,9 @@ INTERNAL = [
     "http://[::ffff:127.0.0.1]/hook",
     "http://[fe80::1]/hook",
     "http://2130706433/hook",
+    "http://[2002:7f00:1::]/hook",  # 6to4 around 127.0.0.1
+    "http://[2002:a9fe:a9fe::]/hook",  # 6to4 around 169.254.169.254
+    "http://[fec0::1]/hook",  # site-local
 ]
 
 

@@ -33,6 +33,11 @@ class AddressRefused(OSError):
     """The webhook host is (or resolved to) an address webhooks may not reach."""
 
 
+#: Ranges Python's ``is_global`` lets through but that reach inside: 6to4 (2002::/16 embeds any
+#: IPv4 address, 127.0.0.1 and 169.254.169.254 included) and the deprecated site-local fec0::/10.
+_NEVER = (ipaddress.ip_network("2002::/16"), ipaddress.ip_network("fec0::/10"))
+
+
 def _exempt_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     networks = []
     for entry in getattr(settings, "WMS_WEBHOOKS_ALLOWED_NETWORKS", None) or []:
@@ -50,6 +55,8 @@ def address_allowed(address: str) -> bool:
         ip = ip.ipv4_mapped
     if any(ip in network for network in _exempt_networks()):
         return True
+    if any(ip in network for network in _NEVER):
+        return False
     return ip.is_global and not (
         ip.is_loopback
         or ip.is_private

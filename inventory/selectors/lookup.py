@@ -73,6 +73,12 @@ def _clean(text: str | None) -> str:
     return " ".join(text.split())[:MAX_QUERY]
 
 
+def clean_query(text: str | None) -> str:
+    """What was typed into a picker, made safe to query with: printable characters only (a NUL
+    would make PostgreSQL refuse the statement), single spaces, at most ``MAX_QUERY``."""
+    return _clean(text)
+
+
 def _limit(limit: int | None) -> int:
     return max(1, min(limit or DEFAULT_LIMIT, MAX_LIMIT))
 
