@@ -480,13 +480,20 @@ def test_with_redis_down_stock_posts_healthz_says_so_and_queued_work_runs_when_i
     own_redis.start()
     back = time.monotonic()
 
-    # then: the queued freeze runs, once
-    wait_for(
-        lambda: _row(FreezeJob, job.pk, "status")["status"] == FreezeJob.Status.DONE,
-        timeout=BACK_WITHIN,
-        what="the queued freeze to run once Redis was back",
-        worker=worker,
-    )
+    # then: the queued freeze runs, once. kombu's Redis transport can crash the worker while it
+    # closes the lost connection (AttributeError on the connection's hostname, celery/kombu
+    # #582 and #970); production runs workers under a supervisor, which starts it again, so the
+    # test does the same for that one known crash and fails on any other exit.
+    done = lambda: _row(FreezeJob, job.pk, "status")["status"] == FreezeJob.Status.DONE  # noqa: E731
+    deadline = back + BACK_WITHIN
+    while not done() and time.monotonic() < deadline:
+        if worker.process.poll() is not None:
+            log = worker.log()
+            if "object has no attribute 'hostname'" not in log:
+                pytest.fail(f"the worker exited while Redis was away:\n{log}")
+            worker = start_worker()
+        time.sleep(0.05)
+    wait_for(done, timeout=1, what="the queued freeze to run once Redis was back", worker=worker)
     assert time.monotonic() - back < BACK_WITHIN
     assert Freeze.objects.count() == 1
     assert sum(StockBalance.objects.values_list("frozen", flat=True)) == 20  # both bins
