@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from django.db.models.functions import Lower, Upper
+from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from import_export.fields import Field
@@ -35,11 +35,11 @@ from channels_sync.exceptions import ChannelError
 from channels_sync.models import BindingChange, Shop
 from channels_sync.selectors import binding_state
 from channels_sync.services.bindings import binding_change_request, state_with
+from inventory.imports import references
 from inventory.imports.engine import ImportContext, SheetResource, SheetRow
 from inventory.imports.registry import register
 from inventory.imports.widgets import CodeWidget, IntegerWidget, TextWidget
 from inventory.models import Goods
-from warehouses.models import Warehouse
 
 ACTION_WORDS = {
     "bind": ("bind", "绑定"),
@@ -114,12 +114,7 @@ class BindingSheetResource(SheetResource):
             if domain:
                 shops.setdefault(domain.strip().lower(), pk)
         ctx.state["shops"] = shops
-        ctx.state["warehouses"] = {
-            code: (pk, active)
-            for pk, code, active in Warehouse.objects.annotate(u=Upper("code")).values_list(
-                "pk", "u", "is_active"
-            )
-        }
+        ctx.state[references.STATE_KEY] = references.warehouses_by_code()
         ctx.state["steps"] = defaultdict(list)  # shop id -> [(row number, step)]
 
     def validate_batch(self, rows: list[SheetRow], ctx: ImportContext) -> None:
@@ -140,20 +135,8 @@ class BindingSheetResource(SheetResource):
         if shop_id is None:
             ctx.error(row, "shop", _("shop '%(name)s' does not exist") % {"name": values["shop"]})
             return
-        warehouse = ctx.state["warehouses"].get(values["warehouse"].upper())
-        if warehouse is None:
-            ctx.error(
-                row,
-                "warehouse",
-                _("warehouse '%(code)s' does not exist") % {"code": values["warehouse"]},
-            )
-            return
-        if not warehouse[1]:
-            ctx.error(
-                row,
-                "warehouse",
-                _("warehouse '%(code)s' is inactive") % {"code": values["warehouse"]},
-            )
+        warehouse = references.row_warehouse(ctx, row, values["warehouse"])
+        if warehouse is None or not warehouse[1]:
             return
         action = _action(values["action"])
         if action is None:

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from import_export.fields import Field
 
 from inventory.exceptions import StockError
+from inventory.imports import references
 from inventory.imports.engine import ImportContext, SheetResource, SheetRow
 from inventory.imports.goods import goods_by_sku_key
 from inventory.imports.registry import register
@@ -113,10 +114,7 @@ class InboundSheetResource(SheetResource):
     # --- checks, one query per batch of rows --------------------------------------------------
 
     def begin_import(self, ctx: ImportContext) -> None:
-        ctx.state["warehouses"] = {
-            code.upper(): (pk, is_active)
-            for pk, code, is_active in Warehouse.objects.values_list("pk", "code", "is_active")
-        }
+        ctx.state[references.STATE_KEY] = references.warehouses_by_code()
         ctx.state["groups"] = defaultdict(list)
         ctx.state["first_row"] = {}
         ctx.state["batches"] = {}
@@ -130,7 +128,7 @@ class InboundSheetResource(SheetResource):
                 pk__in=[found[0] for found in goods.values()]
             ).values_list("pk", "is_active", "is_combo")
         }
-        warehouses = ctx.state["warehouses"]
+        warehouses = ctx.state[references.STATE_KEY]
         wanted_bins = {
             (warehouses[row.values["warehouse"].upper()][0], row.values["bin"].upper())
             for row in rows
@@ -171,20 +169,9 @@ class InboundSheetResource(SheetResource):
                 "type",
                 _("'%(value)s' is not purchase or sales return") % {"value": values.get("type")},
             )
-        warehouse = ctx.state["warehouses"].get(values["warehouse"].upper())
+        warehouse = references.row_warehouse(ctx, row, values["warehouse"])
         if warehouse is None:
-            ctx.error(
-                row,
-                "warehouse",
-                _("warehouse '%(code)s' does not exist") % {"code": values["warehouse"]},
-            )
             return
-        if not warehouse[1]:
-            ctx.error(
-                row,
-                "warehouse",
-                _("warehouse '%(code)s' is inactive") % {"code": values["warehouse"]},
-            )
         found_bin = bins.get((warehouse[0], values["bin"].upper()))
         if found_bin is None:
             ctx.error(
