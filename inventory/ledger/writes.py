@@ -182,8 +182,8 @@ def commit_groups(
 def write_and_insert(rows: list[StockBalance], movements: list[StockMovement]) -> None:
     """PostgreSQL: write the quantities of the locked ``rows`` and insert ``movements`` in ONE
     statement (the balance ``UPDATE ... FROM unnest`` as a data-modifying CTE, the movements
-    ``INSERT ... SELECT FROM unnest ... ORDER BY`` their position, ``RETURNING id`` in that
-    order, set on the objects). One round trip for a set-based posting of many documents; a
+    ``INSERT ... SELECT FROM unnest ... ORDER BY`` their position, ``RETURNING id``; the ids,
+    sorted, set on the objects in that order). One round trip for a set-based posting of many documents; a
     replayed idempotency key raises ``AlreadyPosted`` as ``insert_movements`` does."""
     rows = sorted(rows, key=lambda row: row.pk)
     balance = connection.ops.quote_name(StockBalance._meta.db_table)
@@ -207,7 +207,10 @@ def write_and_insert(rows: list[StockBalance], movements: list[StockMovement]) -
     ]
     with replay_refused(), connection.cursor() as cursor:
         cursor.execute(sql, params)
-        ids = [pk for (pk,) in cursor.fetchall()]
+        # The ids come from the table's identity sequence, drawn in insertion order (ORDER BY
+        # m.n) and increasing within one statement: sorted, they follow the movements' order
+        # whatever order RETURNING hands them back in (which PostgreSQL does not document).
+        ids = sorted(pk for (pk,) in cursor.fetchall())
     for m, pk in zip(movements, ids, strict=True):
         m.pk = pk
         m._state.adding = False

@@ -76,6 +76,32 @@ def test_reserves_for_many_documents_in_one_posting(two_bins):
     assert len(seen) == 1 and seen[0].document_ref == "page 1" and len(seen[0].movements) == 3
 
 
+def test_each_movement_object_carries_the_id_of_its_own_row(two_bins):
+    # given: many documents over two balances, written in one statement
+    first, second = two_bins
+    goods = GoodsFactory()
+    a = receive_stock(goods, first, 40)
+    b = receive_stock(goods, second, 40)
+    plan = {n: [(a.pk if n % 2 else b.pk, 1 + n % 3)] for n in range(1, 21)}
+
+    # when
+    _releases, postings = ledger.reserve_many(
+        goods_ids=[goods.pk],
+        warehouse_ids=[first.warehouse_id],
+        plan=take(plan),
+        document=BATCH,
+    )
+
+    # then: the objects the hooks and callers get name the rows that hold their content
+    objects = [m for posting in postings for m in posting.movements]
+    assert len(objects) == 20
+    stored = StockMovement.objects.in_bulk([m.pk for m in objects])
+    assert [
+        (stored[m.pk].document_id, stored[m.pk].balance_id, stored[m.pk].quantity) for m in objects
+    ] == [(m.document_id, m.balance_id, m.quantity) for m in objects]
+    assert [m.document_id for m in objects] == list(range(1, 21))
+
+
 def test_the_planner_sees_the_candidates_with_fresh_quantities_and_expiry(two_bins):
     # given
     first, second = two_bins
