@@ -23,6 +23,7 @@ Design (ARCHITECTURE.md §2-§3):
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -625,6 +626,30 @@ class FreezeEvent(models.Model):
     @property
     def is_release(self) -> bool:
         return self.kind in RELEASE_EVENT_KINDS
+
+    def comment_display(self) -> str:
+        """The comment in the reader's language. Steps written by the system store codes (the
+        changed fields of ``UPDATED``, the result of ``QC_RESULT``, the reversed document of
+        ``BACK_FROZEN``), never translated text; people's own words are shown as written."""
+        comment = self.comment
+        if not comment:
+            return ""
+        if self.kind == self.Kind.BACK_FROZEN:
+            return _("Reversal of %(doc)s") % {"doc": comment}
+        if self.kind == self.Kind.UPDATED:
+            names = []
+            for code in comment.split(", "):
+                try:
+                    names.append(str(Freeze._meta.get_field(code).verbose_name))
+                except FieldDoesNotExist:
+                    names.append(code)
+            return ", ".join(names)
+        if self.kind == self.Kind.QC_RESULT:
+            code, _sep, note = comment.partition(": ")
+            if code in QualityInspection.Result.values:
+                label = str(QualityInspection.Result(code).label)
+                return f"{label}: {note}" if note else label
+        return comment
 
 
 RELEASE_EVENT_KINDS = frozenset(

@@ -24,7 +24,6 @@ from collections.abc import Iterable
 
 from django.db.models import F, Sum
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from freezes.locks import lock_freezes, share_catching
 from freezes.models import Freeze, FreezeEvent, FreezeLine, FreezeRule, ReleaseMode
@@ -333,7 +332,7 @@ def return_frozen_units(ret: hooks.FrozenReturn) -> None:
             FreezeEvent.Kind.BACK_FROZEN,
             actor=ret.operator_id,
             quantity=units,
-            comment=_("Reversal of %(doc)s") % {"doc": ret.original_ref},
+            comment=ret.original_ref,  # shown as "Reversal of …" in the reader's language
             document_ref=ret.document_ref,
             now=now,
         )

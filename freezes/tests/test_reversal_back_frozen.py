@@ -3,6 +3,7 @@ back frozen into the freeze lines they left, with a ``back_frozen`` event; a fre
 closed when its stock left is reopened. Never as available stock."""
 
 import pytest
+from django.utils import translation
 
 from freezes.models import Freeze, FreezeEvent, Reason
 from freezes.scope import Scope
@@ -48,7 +49,11 @@ def test_scrapped_frozen_units_come_back_frozen_into_their_freeze(world, make_us
     assert (line.held, line.shipped) == (10, 0)
     event = freeze.events.get(kind=FreezeEvent.Kind.BACK_FROZEN)
     assert (event.quantity, event.document_ref, event.actor) == (4, reversal.number, manager)
-    assert sheet.number in event.comment
+    assert event.comment == sheet.number  # the document, not text in someone's language
+    assert event.comment_display() == f"Reversal of {sheet.number}"
+    with translation.override("zh-hans"):
+        shown = event.comment_display()
+    assert sheet.number in shown and "Reversal" not in shown
 
 
 def test_a_freeze_closed_when_its_stock_was_returned_is_reopened_by_the_reversal(world, make_user):
