@@ -286,6 +286,8 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "django.request": {"level": "WARNING"},
+        # werkzeug (the platform fakes' servers) sets itself to INFO unless told: follow LOG_LEVEL
+        "werkzeug": {"level": LOG_LEVEL},
     },
 }
 
