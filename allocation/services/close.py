@@ -3,9 +3,11 @@ every store's grants into one replenishment order holding its reserved stock, un
 nobody claimed, schedule the next window of a recurring one. One transaction; idempotent (a
 closed window is returned unchanged), so the beat task may run it twice.
 
-Writes are set-based: requests are answered with one ``UPDATE ... FROM unnest(...)`` on
-PostgreSQL, decisions, orders, lines and events with ``bulk_create``, pool rows and pool lines
-with ``bulk_update``, and the leftovers are unreserved in one ledger posting.
+Writes are set-based. On PostgreSQL the answers and their decisions are one statement, and the
+orders with their events and lines another; their rows travel as one JSON parameter each (one
+``json.dumps``, no per-row adaptation by the driver), constants as plain parameters. Elsewhere
+(SQLite) ``bulk_update`` and ``bulk_create`` do the same writes. Pool rows and pool lines are
+written with ``bulk_update``, and the leftovers are unreserved in one ledger posting.
 """
 
 from __future__ import annotations
@@ -162,8 +164,7 @@ def _share(window: GrabWindow, pools: list[GrabPool], now) -> None:
         unreceived=unreceived,
     )
     quantities = {r[0]: r[3] for r in rows}
-    ids, statuses, granted, codes, params = [], [], [], [], []
-    decisions: list[tuple] = []
+    answers: list[tuple] = []  # (request id, status, granted, reason code, params, rule, asked)
     for request_id, (units, code, reason_params, rule) in shares.items():
         if units == quantities[request_id]:
             status = Status.GRANTED
@@ -171,22 +172,10 @@ def _share(window: GrabWindow, pools: list[GrabPool], now) -> None:
             status = Status.PARTIAL
         else:
             status = Status.REFUSED
-        ids.append(request_id)
-        statuses.append(status)
-        granted.append(units)
-        codes.append(code)
-        params.append(json.dumps(reason_params))
-        decisions.append(
-            (
-                request_id,
-                rule,
-                json.dumps({"requested": quantities[request_id], "seed": window.seed}),
-                status,
-                units,
-                now,
-            )
+        answers.append(
+            (request_id, status, units, code, reason_params, rule, quantities[request_id])
         )
-    _answer_many(ids, statuses, granted, codes, params, now)
+    _answer_and_decide(answers, seed=window.seed, now=now)
     if hooks.wants_answers():
         by_id = {r[0]: r for r in rows}
         hooks.answered(
@@ -201,50 +190,82 @@ def _share(window: GrabWindow, pools: list[GrabPool], now) -> None:
                     status=status,
                     granted=units,
                     reason_code=code,
-                    reason_params=json.loads(param),
+                    reason_params=json.loads(json.dumps(reason_params)),
                     answered_at=now,
                 )
-                for request_id, status, units, code, param in zip(
-                    ids, statuses, granted, codes, params, strict=True
-                )
+                for request_id, status, units, code, reason_params, _rule, _asked in answers
             ]
         )
-    insert_rows(
-        GrabDecision,
-        ["request_id", "rule", "figures", "result", "granted", "created_at"],
-        ["bigint", "text", "jsonb", "text", "int", "timestamptz"],
-        decisions,
-    )
     totals: dict[int, int] = defaultdict(int)
     pool_of = {r[0]: r[1] for r in rows}
-    for request_id, units in zip(ids, granted, strict=True):
+    for request_id, _status, units, *_rest in answers:
         totals[pool_of[request_id]] += units
     for pool in pools:
         pool.granted = totals.get(pool.pk, 0)
     GrabPool.objects.bulk_update(pools, ["granted"])
 
 
-def _answer_many(ids, statuses, granted, codes, params, now) -> None:
+def _answer_and_decide(answers: list[tuple], *, seed: int, now) -> None:
+    """Write the answers on the requests and one decision per request (rule, figures used:
+    the quantity asked and the window's seed; result), decisions in ``answers`` order.
+
+    On PostgreSQL: one statement, the rows sent as one JSON array (one ``json.dumps``, no
+    per-row adaptation), the answers as an ``UPDATE`` in a CTE and the decisions inserted from
+    the same rows, the figures built by ``jsonb_build_object``."""
+    if not answers:
+        return
     if connection.vendor == "postgresql":
-        table = GrabRequest._meta.db_table
+        rows = _json_rows(
+            "id bigint, status text, granted int, code text, params jsonb, rule text, asked int"
+        )
         with connection.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {table} AS r SET status = u.status, granted = u.granted, "  # noqa: S608
-                "reason_code = u.code, reason_params = u.params::jsonb, answered_at = %s "
-                "FROM unnest(%s::bigint[], %s::text[], %s::int[], %s::text[], %s::text[]) "
-                "AS u(id, status, granted, code, params) WHERE r.id = u.id",
-                [now, ids, statuses, granted, codes, params],
+                f"WITH u AS ({rows}), "
+                f"answered AS (UPDATE {GrabRequest._meta.db_table} AS r "  # noqa: S608
+                "SET status = u.status, granted = u.granted, reason_code = u.code, "
+                "reason_params = u.params, answered_at = %(now)s FROM u WHERE r.id = u.id) "
+                f"INSERT INTO {GrabDecision._meta.db_table} "
+                "(request_id, rule, figures, result, granted, created_at) "
+                "SELECT u.id, u.rule, jsonb_build_object('requested', u.asked, 'seed', "
+                "%(seed)s::bigint), u.status, u.granted, %(now)s FROM u ORDER BY u.n",
+                {"rows": json.dumps(answers), "now": now, "seed": seed},
             )
         return
-    objs = list(GrabRequest.objects.filter(pk__in=ids))
-    index = {request_id: i for i, request_id in enumerate(ids)}
+    index = {row[0]: row for row in answers}
+    objs = list(GrabRequest.objects.filter(pk__in=list(index)))
     for obj in objs:
-        i = index[obj.pk]
-        obj.status, obj.granted, obj.reason_code = statuses[i], granted[i], codes[i]
-        obj.reason_params = json.loads(params[i])
+        _id, obj.status, obj.granted, obj.reason_code, params, _rule, _asked = index[obj.pk]
+        obj.reason_params = json.loads(json.dumps(params))
         obj.answered_at = now
     GrabRequest.objects.bulk_update(
         objs, ["status", "granted", "reason_code", "reason_params", "answered_at"]
+    )
+    GrabDecision.objects.bulk_create(
+        [
+            GrabDecision(
+                request_id=request_id,
+                rule=rule,
+                figures={"requested": asked, "seed": seed},
+                result=status,
+                granted=units,
+                created_at=now,
+            )
+            for request_id, status, units, _code, _params, rule, asked in answers
+        ]
+    )
+
+
+def _json_rows(columns: str) -> str:
+    """A SELECT of the ``%(rows)s`` parameter, a JSON array of arrays, as typed ``columns``
+    ("name type, ...", in array order) plus ``n``, the row's position from 1."""
+    parts = []
+    for i, column in enumerate(columns.split(",")):
+        name, kind = column.split()
+        value = f"(e->{i})::jsonb" if kind == "jsonb" else f"(e->>{i})::{kind}"
+        parts.append(f"{value} AS {name}")
+    return (
+        f"SELECT {', '.join(parts)}, n "
+        "FROM json_array_elements(%(rows)s::json) WITH ORDINALITY AS a(e, n)"
     )
 
 
@@ -279,18 +300,7 @@ def _make_orders(window: GrabWindow, pools: list[GrabPool], user, now) -> None:
         chunk.sort(key=_fefo_key)
     goods_of = {p.pk: p.goods_id for p in pools}
     store_ids = sorted({g[0] for g in grants})
-    order_ids = insert_rows(
-        ReplenishmentOrder,
-        ["window_id", "store_id", "warehouse_id", "status", "created_at"],
-        ["bigint", "bigint", "bigint", "text", "timestamptz"],
-        [
-            (window.pk, s, window.warehouse_id, ReplenishmentOrder.Status.CREATED, now)
-            for s in store_ids
-        ],
-        returning=("store_id", "id"),
-    )
-    order_of = dict(order_ids)
-    new_lines = []
+    new_lines = []  # (store id, goods id, balance id, quantity), in line order
     for store_id, pool_id, units in grants:
         need = units
         for line in lines_by_pool[pool_id]:
@@ -302,25 +312,11 @@ def _make_orders(window: GrabWindow, pools: list[GrabPool], user, now) -> None:
             take = min(free, need)
             line.assigned += take
             need -= take
-            new_lines.append((order_of[store_id], goods_of[pool_id], line.balance_id, take, 0))
+            new_lines.append((store_id, goods_of[pool_id], line.balance_id, take))
         if need:
             raise RuntimeError(f"pool {pool_id} holds less than it granted")  # a broken invariant
-    insert_rows(
-        ReplenishmentLine,
-        ["order_id", "goods_id", "balance_id", "quantity", "damaged"],
-        ["bigint", "bigint", "bigint", "int", "int"],
-        new_lines,
-    )
+    order_of = _insert_orders(window, store_ids, new_lines, getattr(user, "pk", None), now)
     GrabPoolLine.objects.bulk_update(pool_lines, ["assigned"], batch_size=2000)
-    insert_rows(
-        OrderEvent,
-        ["order_id", "kind", "actor_id", "note", "created_at"],
-        ["bigint", "text", "bigint", "text", "timestamptz"],
-        [
-            (order_id, OrderEvent.Kind.CREATED, getattr(user, "pk", None), "", now)
-            for order_id in sorted(order_of.values())
-        ],
-    )
     if hooks.wants_order_changes():
         hooks.orders_changed(
             [
@@ -341,37 +337,78 @@ def _make_orders(window: GrabWindow, pools: list[GrabPool], user, now) -> None:
         )
 
 
-def insert_rows(
-    model,
-    columns: list[str],
-    types: list[str],
-    rows: list[tuple],
-    *,
-    returning: tuple[str, ...] = (),
-) -> list[tuple]:
-    """Insert ``rows`` (tuples in ``columns`` order) in one statement: ``INSERT ... SELECT FROM
-    unnest(...)`` on PostgreSQL, ``bulk_create`` elsewhere. Returns the ``returning`` columns
-    of the new rows."""
-    if not rows:
-        return []
-    if connection.vendor != "postgresql":
-        made = model.objects.bulk_create(
-            [model(**dict(zip(columns, row, strict=True))) for row in rows]
-        )
-        return [tuple(getattr(obj, name) for name in returning) for obj in made]
-    table = model._meta.db_table
-    arrays = [list(column) for column in zip(*rows, strict=True)]
-    # jsonb travels as text (psycopg2 adapts lists of str), cast per element after unnest
-    unnest_types = ["text" if t == "jsonb" else t for t in types]
-    select = ", ".join(f"u.c{i}::jsonb" if t == "jsonb" else f"u.c{i}" for i, t in enumerate(types))
-    names = ", ".join(f"c{i}" for i in range(len(columns)))
-    unnest = ", ".join(f"%s::{t}[]" for t in unnest_types)
-    sql = (
-        f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 (our table and columns)
-        f"SELECT {select} FROM unnest({unnest}) AS u({names})"
+def _insert_orders(window: GrabWindow, store_ids: list[int], lines: list[tuple], actor_id, now):
+    """Create one order per store (in ``store_ids`` order), its ``created`` event (in order id
+    order) and its ``lines`` (store id, goods id, balance id, quantity; in that order). Returns
+    {store id: order id}.
+
+    On PostgreSQL: one statement, the orders inserted in a CTE that the events and the lines
+    (sent as one JSON array) are inserted from."""
+    created = ReplenishmentOrder.Status.CREATED
+    if connection.vendor == "postgresql":
+        line_rows = _json_rows("store bigint, goods bigint, balance bigint, quantity int")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH o AS (INSERT INTO {ReplenishmentOrder._meta.db_table} "  # noqa: S608
+                "(window_id, store_id, warehouse_id, status, created_at) "
+                "SELECT %(window)s, s, %(warehouse)s, %(status)s, %(now)s "
+                "FROM unnest(%(stores)s::bigint[]) AS s RETURNING id, store_id), "
+                f"e AS (INSERT INTO {OrderEvent._meta.db_table} "
+                "(order_id, kind, actor_id, note, created_at) "
+                "SELECT o.id, %(kind)s, %(actor)s::bigint, '', %(now)s FROM o ORDER BY o.id), "
+                f"x AS ({line_rows}), "
+                f"l AS (INSERT INTO {ReplenishmentLine._meta.db_table} "
+                "(order_id, goods_id, balance_id, quantity, damaged) "
+                "SELECT o.id, x.goods, x.balance, x.quantity, 0 FROM x "
+                "JOIN o ON o.store_id = x.store ORDER BY x.n) "
+                "SELECT store_id, id FROM o",
+                {
+                    "window": window.pk,
+                    "warehouse": window.warehouse_id,
+                    "status": created,
+                    "now": now,
+                    "stores": store_ids,
+                    "kind": OrderEvent.Kind.CREATED,
+                    "actor": actor_id,
+                    "rows": json.dumps(lines),
+                },
+            )
+            return dict(cursor.fetchall())
+    orders = ReplenishmentOrder.objects.bulk_create(
+        [
+            ReplenishmentOrder(
+                window_id=window.pk,
+                store_id=store_id,
+                warehouse_id=window.warehouse_id,
+                status=created,
+                created_at=now,
+            )
+            for store_id in store_ids
+        ]
     )
-    if returning:
-        sql += f" RETURNING {', '.join(returning)}"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, arrays)
-        return [tuple(row) for row in cursor.fetchall()] if returning else []
+    order_of = {order.store_id: order.pk for order in orders}
+    ReplenishmentLine.objects.bulk_create(
+        [
+            ReplenishmentLine(
+                order_id=order_of[store_id],
+                goods_id=goods_id,
+                balance_id=balance_id,
+                quantity=quantity,
+                damaged=0,
+            )
+            for store_id, goods_id, balance_id, quantity in lines
+        ]
+    )
+    OrderEvent.objects.bulk_create(
+        [
+            OrderEvent(
+                order_id=order_id,
+                kind=OrderEvent.Kind.CREATED,
+                actor_id=actor_id,
+                note="",
+                created_at=now,
+            )
+            for order_id in sorted(order_of.values())
+        ]
+    )
+    return order_of

@@ -8,7 +8,14 @@ from django.utils import timezone
 
 from allocation import reasons, sharing
 from allocation.exceptions import InvalidQuantity, InvalidState, NotAllowed
-from allocation.models import GrabRequest, GrabWindow, Policy, ReplenishmentOrder, StoreSales
+from allocation.models import (
+    GrabRequest,
+    GrabWindow,
+    Policy,
+    ReplenishmentLine,
+    ReplenishmentOrder,
+    StoreSales,
+)
 from allocation.services import close, grabs, orders, returns, windows
 from allocation.tasks import windows_due_task
 from inventory.models import InboundSheet, StockBalance
@@ -63,6 +70,63 @@ def test_strict_priority_by_sales_serves_the_best_seller_first(world):
     b.refresh_from_db()
     assert (b.granted, a.granted) == (80, 20)
     assert a.reason_code == reasons.PARTIAL_SHARE
+
+
+def test_the_close_writes_answers_decisions_and_orders_with_their_lines_and_events(world):
+    world.policy.share = Policy.Share.STRICT_PRIORITY
+    world.policy.save()
+    _sales(world.store_a, world.goods, 5)
+    _sales(world.store_b, world.goods, 50)
+    window = world.open_window(mode=AT_CLOSE)  # 100 of the tea: 60 soon, then 40 late
+    a = grab(world, world.alice, world.store_a, window, 80)
+    b = grab(world, world.bob, world.store_b, window, 80)
+    window = close.window_close(window_id=window.pk, user=world.manager)
+    a.refresh_from_db()
+    b.refresh_from_db()
+    method = str(world.policy.get_share_display())
+    assert (b.status, b.granted, b.reason_code, b.reason_params) == ("granted", 80, "granted", {})
+    assert (a.status, a.granted, a.reason_code, a.reason_params) == (
+        "partial",
+        20,
+        reasons.PARTIAL_SHARE,
+        {"method": method},
+    )
+    assert a.answered_at == b.answered_at == window.closed_at
+    decisions = [(r.decisions.get(), r) for r in (a, b)]
+    for decision, request in decisions:
+        assert (decision.rule, decision.result, decision.granted) == (
+            "strict_priority",
+            request.status,
+            request.granted,
+        )
+        assert decision.figures == {"requested": 80, "seed": window.seed}
+        assert decision.created_at == window.closed_at
+    # orders in store order; lines first-expiry-first, requests in request order (a first)
+    lines = [
+        (line.order.store_id, line.balance_id, line.quantity, line.damaged)
+        for line in ReplenishmentLine.objects.order_by("pk")
+    ]
+    assert lines == [
+        (world.store_a.pk, world.balance_soon.pk, 20, 0),
+        (world.store_b.pk, world.balance_soon.pk, 40, 0),
+        (world.store_b.pk, world.balance_late.pk, 40, 0),
+    ]
+    orders_ = list(ReplenishmentOrder.objects.order_by("pk"))
+    assert [o.store_id for o in orders_] == [world.store_a.pk, world.store_b.pk]
+    for order in orders_:
+        assert (order.window_id, order.warehouse_id, order.status) == (
+            window.pk,
+            world.warehouse.pk,
+            ReplenishmentOrder.Status.CREATED,
+        )
+        event = order.events.get()
+        assert (event.kind, event.actor_id, event.note, event.created_at) == (
+            "created",
+            world.manager.pk,
+            "",
+            window.closed_at,
+        )
+    assert sum(b.reserved for b in StockBalance.objects.all()) == 100
 
 
 def test_pro_rata_at_close_and_the_per_window_cap(world):
