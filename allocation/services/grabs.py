@@ -453,8 +453,10 @@ def _take(pool: GrabPool, want: int) -> tuple[int, int]:
         hit = cursor.fetchone()
         if hit is not None:
             return want, hit[0] + want
+        # SQLite has no row locks (a write locks the database) and no FOR UPDATE
+        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
         cursor.execute(
-            f"SELECT offered - granted, is_open FROM {table} WHERE id = %s FOR UPDATE",  # noqa: S608
+            f"SELECT offered - granted, is_open FROM {table} WHERE id = %s{lock}",  # noqa: S608
             [pool_id],
         )
         left, is_open = cursor.fetchone()

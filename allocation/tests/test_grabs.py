@@ -332,6 +332,7 @@ def test_grab_decisions_and_order_events_are_append_only(world):
     assert connection.vendor == "postgresql"
 
 
+@pytest.mark.postgres
 def test_a_session_that_lost_the_prepared_grab_prepares_it_again(world):
     window = world.open_window(offers=[windows.Offer(world.goods, 100)])
     grab(world, world.alice, world.store_a, window, 10)
