@@ -167,6 +167,33 @@ def test_clerk_receives_picks_moves_and_counts_by_scan(clerk):
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
+def test_add_another_after_a_bounce_adds_the_quantity_typed_for_it(clerk):
+    page, user = clerk
+    zone = ZoneFactory(warehouse__code="SYD")
+    a = BinFactory(zone=zone, code="A-01")
+    mask = GoodsFactory(sku="MASK-BOX-50", barcode=EAN)
+    sheet = services.inbound_sheet_create(warehouse=zone.warehouse, type="purchase", user=user)
+    page.goto(f"/inventory/scan/receive/{sheet.pk}/")
+    scanner(page, "A-01")
+    expect_outcome(page, "ok", "A-01")
+    # given the clerk typed 5 for a scan, and 5 again for the same code scanned at once after it
+    page.fill("#id_quantity", "5")
+    page.focus("#id_code")
+    scanner(page, EAN)
+    page.fill("#id_quantity", "5")
+    page.focus("#id_code")
+    scanner(page, EAN, delay=0)
+    expect_outcome(page, "bounce", "add another 5?")
+    expect(page.locator(".scan-line[data-sku='MASK-BOX-50'] [data-qty]")).to_have_text("5")
+    expect(page.locator("#id_quantity")).to_have_value("1")
+    # when the clerk says yes
+    page.get_by_role("button", name="Yes, add another").click()
+    # then the 5 typed for the bounced scan are added, not 1
+    expect_outcome(page, "ok", "+5 MASK-BOX-50")
+    expect(page.locator(".scan-line[data-sku='MASK-BOX-50'] [data-qty]")).to_have_text("10")
+    assert sheet.lines.get(goods=mask, bin=a).quantity == 10
+
+
 def test_camera_library_is_served_from_our_static_files(clerk):
     page, _user = clerk
     zone = ZoneFactory()

@@ -64,11 +64,13 @@ Mode = ScanSession.Mode
 class ScanOutcome:
     """What the screen says after a scan. ``status``: ``ok`` (done, short beep), ``refused``
     (nothing done: low beep and a red flash), ``bounce`` (ask "scanned twice: add another?"),
-    ``done`` (the last unit of a pick list: ship now)."""
+    ``done`` (the last unit of a pick list: ship now). ``quantity`` is the quantity of the scan:
+    a ``bounce`` keeps it, so "add another" adds what the clerk typed for the bounced scan."""
 
     status: str
     message: str
     code: str = ""
+    quantity: int = 1
 
 
 class ScanRefused(StockError):
@@ -342,10 +344,15 @@ def _need_bin(session: ScanSession) -> Bin:
     return session.bin
 
 
-def _bounce(code: str) -> ScanOutcome:
-    return ScanOutcome(
-        "bounce", _("%(code)s was scanned twice at once: add another?") % {"code": code}, code
-    )
+def _bounce(code: str, quantity: int) -> ScanOutcome:
+    if quantity == 1:
+        message = _("%(code)s was scanned twice at once: add another?") % {"code": code}
+    else:
+        message = _("%(code)s was scanned twice at once: add another %(n)s?") % {
+            "code": code,
+            "n": quantity,
+        }
+    return ScanOutcome("bounce", message, code, quantity)
 
 
 def _goods_and_batch(hit) -> tuple[Goods, BatchHit | None]:
@@ -373,7 +380,7 @@ def _receive(session, user, code, quantity, bounce, document=None) -> ScanOutcom
     bin_ = _need_bin(session)
     goods, batch_hit = _goods_and_batch(hit)
     if bounce:
-        return _bounce(code)
+        return _bounce(code, quantity)
     line = inbound_line_scan(
         sheet=sheet,
         goods=goods,
@@ -467,7 +474,7 @@ def _pick(session, user, code, quantity, bounce, document=None) -> ScanOutcome:
             % {"left": left, "sku": goods.sku, "bin": bin_.code}
         )
     if bounce:
-        return _bounce(code)
+        return _bounce(code, quantity)
     picked = dict(session.state.get("picked", {}))
     todo = quantity
     for stop in here:
@@ -565,7 +572,7 @@ def _move(session, user, code, quantity, bounce, document=None) -> ScanOutcome:
             }
         )
     if bounce:
-        return _bounce(code)
+        return _bounce(code, quantity)
     for item in items:
         if item[0] == goods.pk and item[1] == chosen.batch_id:
             item[2] += quantity
@@ -644,7 +651,7 @@ def _count(session, user, code, quantity, bounce, document=None) -> ScanOutcome:
             batch_id = kept.pop()
             batch = Batch.objects.get(pk=batch_id) if batch_id else None
     if bounce:
-        return _bounce(code)
+        return _bounce(code, quantity)
     line = count_line_scan(count=count, goods=goods, bin=bin_, quantity=quantity, batch=batch)
     return ScanOutcome(
         "ok",

@@ -124,6 +124,48 @@ def test_scanner_bounce_is_asked_about_not_doubled(client, staff, zone):
     assert InboundLine.objects.get(sheet=sheet).quantity == 2
 
 
+def test_add_another_after_a_bounce_adds_the_quantity_typed_for_it(client, staff, zone):
+    # given a receipt of MASK, and a bounced scan for which the clerk typed 5
+    BinFactory(zone=zone, code="A-01")
+    GoodsFactory(sku="MASK")
+    sheet = services.inbound_sheet_create(warehouse=zone.warehouse, type="purchase", user=staff)
+    url = reverse("inventory:scan-receive", args=[sheet.pk])
+    scan(client, url, "A-01")
+    scan(client, url, "MASK")
+    response = scan(client, url, "MASK", quantity=5, gap_ms=40)
+    assert outcome(response) == "bounce"
+    # then the question names the 5, and its "add another" button carries them
+    html = response.content.decode()
+    assert "add another 5?" in html
+    assert 'data-confirm="MASK" data-quantity="5"' in html
+    assert InboundLine.objects.get(sheet=sheet).quantity == 1
+    # when the clerk confirms (what scan.js sends: the button's quantity)
+    response = scan(client, url, "MASK", quantity=5, confirm="true")
+    # then 5 are added, not 1
+    assert outcome(response) == "ok"
+    assert InboundLine.objects.get(sheet=sheet).quantity == 6
+
+
+def test_add_another_with_a_bad_quantity_is_refused_and_writes_nothing(client, staff, pick_setup):
+    # given a pick list wanting 2 MASK from A-01, one picked, the second scan bounced
+    sheet, *_rest = pick_setup
+    url = reverse("inventory:scan-pick", args=[sheet.pk])
+    scan(client, url, "A-01")
+    scan(client, url, "MASK")
+    assert outcome(scan(client, url, "MASK", gap_ms=40)) == "bounce"
+    picked = dict(ScanSession.objects.get(mode="pick").state["picked"])
+    # when "add another" comes with 0, a fraction, or more than is left to pick
+    for quantity, words in (("0", "Quantity"), ("1.5", "Quantity"), ("2", "Only 1 of MASK")):
+        response = scan(client, url, "MASK", quantity=quantity, confirm="true")
+        # then it is refused in words, and nothing more is picked
+        assert outcome(response) == "refused"
+        assert words in response.content.decode()
+        assert ScanSession.objects.get(mode="pick").state["picked"] == picked
+    response = scan(client, url, "MASK", quantity="1", confirm="true")
+    assert outcome(response) == "ok"
+    assert "0 left here" in response.content.decode()
+
+
 def test_bounce_measured_by_the_server_without_the_screens_gap(staff, zone):
     BinFactory(zone=zone, code="A-01")
     GoodsFactory(sku="MASK")
