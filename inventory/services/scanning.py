@@ -12,7 +12,9 @@ clerk confirms), and otherwise acts:
   its expiry;
 * pick: a bin scan is accepted only when the sheet's pick plan (``inventory.selectors.picking``)
   still has units there; a goods scan only when the plan has that goods (and batch) left in that
-  bin; ``pick_ship`` posts the sheet from what was picked (``outbound_sheet_ship_picked``);
+  bin: a GS1 label's batch must be the stop's batch, and is ignored for stock kept without a
+  batch (its printed expiry still counts); ``pick_ship`` posts the sheet from what was picked
+  (``outbound_sheet_ship_picked``);
 * move: the first bin is the source, goods scans load the clerk's hands (only available units:
   frozen or reserved ones are refused), the next other bin is the destination and posts one
   ``bin_transfer`` per goods;
@@ -416,6 +418,32 @@ def pick_progress(session: ScanSession, plan: list[picking.PickRow]) -> list[dic
     return sorted(stops.values(), key=lambda stop: stop["row"].walk_key)
 
 
+def _stops_for_label(stops: list[dict], batch_hit: BatchHit | None) -> list[dict]:
+    """The stops a scanned label may be picked for. A plain barcode: any. A GS1 label with a
+    batch (10): the stops of that batch; failing those, the stops of stock kept without a batch
+    (goods not batch-managed, or received without one), for which the label's batch says nothing
+    the ledger tracks, so the GTIN counts. A stop of another batch never: its units would be
+    posted from a batch the clerk did not pick."""
+    if batch_hit is None:
+        return stops
+    same_batch = [stop for stop in stops if stop["row"].batch_no == batch_hit.batch_no]
+    return same_batch or [stop for stop in stops if stop["row"].batch_id is None]
+
+
+def _check_label_expiry(batch_hit: BatchHit, sheet: OutboundSheet) -> None:
+    """A label picked for stock kept without a batch still may not be past the expiry it
+    prints (17), unless the sheet ships expired goods by override."""
+    if (
+        batch_hit.expiry is not None
+        and batch_hit.expiry < timezone.localdate()
+        and not sheet.allow_expired
+    ):
+        raise ScanRefused(
+            _("Expired: this label of %(sku)s says it expired on %(date)s.")
+            % {"sku": batch_hit.goods.sku, "date": batch_hit.expiry.isoformat()}
+        )
+
+
 def _pick(session, user, code, quantity, bounce, document=None) -> ScanOutcome:
     sheet = _document_of(session, OutboundSheet, document)
     if sheet is None:
@@ -439,13 +467,11 @@ def _pick(session, user, code, quantity, bounce, document=None) -> ScanOutcome:
     bin_ = _need_bin(session)
     goods, batch_hit = _goods_and_batch(hit)
     mine = [stop for stop in stops if stop["row"].goods_id == goods.pk]
-    here = [
-        stop
-        for stop in mine
-        if stop["row"].bin_id == bin_.pk
-        and stop["left"] > 0
-        and (batch_hit is None or stop["row"].batch_no == batch_hit.batch_no)
-    ]
+    here = _stops_for_label(
+        [stop for stop in mine if stop["row"].bin_id == bin_.pk and stop["left"] > 0], batch_hit
+    )
+    if here and batch_hit is not None and here[0]["row"].batch_id is None:
+        _check_label_expiry(batch_hit, sheet)
     if not here:
         if not mine:
             raise ScanRefused(
@@ -546,8 +572,10 @@ def _move(session, user, code, quantity, bounce, document=None) -> ScanOutcome:
         raise ScanRefused(_("A combo goods holds no stock: move its components."))
     carried = Counter({(g, b): q for g, b, q, _sku in items})
     balances = _balances_in_bin(goods, from_bin)
-    if batch_hit is not None:
-        balances = [b for b in balances if b.batch and b.batch.batch_no == batch_hit.batch_no]
+    if batch_hit is not None:  # as on a pick: that batch, else stock kept without a batch
+        balances = [b for b in balances if b.batch and b.batch.batch_no == batch_hit.batch_no] or [
+            b for b in balances if b.batch_id is None
+        ]
     chosen = next(
         (b for b in balances if b.available - carried[(goods.pk, b.batch_id)] >= quantity), None
     )

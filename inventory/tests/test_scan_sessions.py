@@ -404,6 +404,96 @@ def test_expired_batch_is_not_on_the_pick_list(client, staff, zone):
     assert outcome(scan(client, url, "B-01")) == "ok"
 
 
+def gs1_label(goods, batch_no: str, expiry: datetime.date | None = None) -> str:
+    elements = [("01", goods.barcode.zfill(14)), ("10", batch_no)]
+    if expiry is not None:
+        elements.append(("17", expiry.strftime("%y%m%d")))
+    return gs1_human_readable(elements)
+
+
+@pytest.fixture
+def gtin_goods():
+    body = "0950110153000"
+    return GoodsFactory(sku="MASK", barcode=body + str(gtin_check_digit(body)))
+
+
+def test_pick_gs1_label_with_a_batch_counts_for_goods_kept_without_batches(
+    client, staff, zone, gtin_goods
+):
+    # given MASK kept without batches in A-01, and a sheet for 2 of it
+    receive_stock(gtin_goods, BinFactory(zone=zone, code="A-01"), 5)
+    sheet = services.outbound_sheet_create(
+        warehouse=zone.warehouse, type="order_shipment", user=staff
+    )
+    services.outbound_line_add(sheet=sheet, goods=gtin_goods, quantity=2)
+    url = reverse("inventory:scan-pick", args=[sheet.pk])
+    later = datetime.date.today() + datetime.timedelta(days=200)
+    scan(client, url, "A-01")
+    # when the clerk scans the carton's GS1 label, which carries the maker's lot
+    response = scan(client, url, gs1_label(gtin_goods, "LOT7", later))
+    # then the lot is ignored and the GTIN counts for the line
+    assert outcome(response) == "ok", response.content.decode()
+    assert "+1 MASK" in response.content.decode()
+    assert outcome(scan(client, url, gs1_label(gtin_goods, "LOT8"), gap_ms=900)) == "done"
+    assert client.post(reverse("inventory:scan-pick-finish", args=[sheet.pk])).status_code == 302
+    assert StockBalance.objects.get(goods=gtin_goods, batch=None).on_hand == 3
+    assert not gtin_goods.batches.exists()
+
+
+def test_pick_gs1_label_of_another_batch_is_refused_on_a_batch_line(
+    client, staff, zone, gtin_goods
+):
+    # given A-01 holding batch L1 and unbatched MASK, and a line that asks for batch L1
+    a = BinFactory(zone=zone, code="A-01")
+    l1 = BatchFactory(goods=gtin_goods, batch_no="L1")
+    receive_stock(gtin_goods, a, 5, batch=l1)
+    receive_stock(gtin_goods, a, 5)
+    sheet = services.outbound_sheet_create(
+        warehouse=zone.warehouse, type="order_shipment", user=staff
+    )
+    services.outbound_line_add(sheet=sheet, goods=gtin_goods, quantity=1, batch=l1)
+    url = reverse("inventory:scan-pick", args=[sheet.pk])
+    scan(client, url, "A-01")
+    # when a label of batch L2 is scanned, then it is refused with the reason
+    response = scan(client, url, gs1_label(gtin_goods, "L2"))
+    assert outcome(response) == "refused"
+    assert "Wrong batch: L2 of MASK" in response.content.decode()
+    assert "picked" not in ScanSession.objects.get(mode="pick").state
+    # and the label of L1 is picked
+    assert outcome(scan(client, url, gs1_label(gtin_goods, "L1"))) == "done"
+
+
+def test_pick_gs1_label_past_its_expiry_is_refused_for_goods_kept_without_batches(
+    client, staff, zone, gtin_goods
+):
+    receive_stock(gtin_goods, BinFactory(zone=zone, code="A-01"), 5)
+    sheet = services.outbound_sheet_create(
+        warehouse=zone.warehouse, type="order_shipment", user=staff
+    )
+    services.outbound_line_add(sheet=sheet, goods=gtin_goods, quantity=1)
+    url = reverse("inventory:scan-pick", args=[sheet.pk])
+    scan(client, url, "A-01")
+    yesterday = datetime.date.today() - datetime.timedelta(days=1)
+    response = scan(client, url, gs1_label(gtin_goods, "LOT7", yesterday))
+    assert outcome(response) == "refused"
+    assert "Expired" in response.content.decode()
+    assert "picked" not in ScanSession.objects.get(mode="pick").state
+
+
+def test_move_gs1_label_with_a_batch_moves_goods_kept_without_batches(
+    client, staff, zone, gtin_goods
+):
+    a = BinFactory(zone=zone, code="A-01")
+    b = BinFactory(zone=zone, code="B-01")
+    receive_stock(gtin_goods, a, 3)
+    url = reverse("inventory:scan-move")
+    scan(client, url, "A-01")
+    assert outcome(scan(client, url, gs1_label(gtin_goods, "LOT7"))) == "ok"
+    assert outcome(scan(client, url, "B-01")) == "ok"
+    assert StockBalance.objects.get(goods=gtin_goods, bin=b, batch=None).on_hand == 1
+    assert StockBalance.objects.get(goods=gtin_goods, bin=a, batch=None).on_hand == 2
+
+
 # --- moves --------------------------------------------------------------------------------------
 
 
