@@ -15,6 +15,7 @@ from inventory.models import (
     StockCount,
     StockCountLine,
 )
+from inventory.services import scanning
 from inventory.services import stock as services
 from inventory.tests.factories import GoodsFactory, receive_stock
 from warehouses.tests.factories import BinFactory, ZoneFactory
@@ -67,7 +68,7 @@ def expect_outcome(page, status: str, text: str = "") -> None:
         expect(panel.locator(".scan-outcome")).to_contain_text(text)
 
 
-def test_clerk_receives_picks_moves_and_counts_by_scan(clerk):
+def test_clerk_receives_picks_moves_and_counts_by_scan(clerk, make_user):
     page, user = clerk
     zone = ZoneFactory(warehouse__code="SYD")
     a = BinFactory(zone=zone, code="A-01")
@@ -143,14 +144,14 @@ def test_clerk_receives_picks_moves_and_counts_by_scan(clerk):
     assert StockBalance.objects.get(goods=mask, bin=a).on_hand == 1
     assert StockBalance.objects.get(goods=mask, bin=b).on_hand == 1
 
-    # --- count B-01, blind ---
+    # --- count B-01, blind (the supervisor's choice: the clerk is not offered the switch) ---
     count = services.count_create(warehouse=zone.warehouse, reason="cycle count", user=user)
+    scanning.count_set_blind(count=count, blind=True, user=make_user("manager"))
     page.goto(f"/inventory/counts/{count.pk}/")
     page.get_by_role("link", name="Count by scan").click()
     expect(page.locator("#id_code")).to_be_focused()
-    page.get_by_role("button", name="Blind count: off (hide expected)").click()
-    expect(page.get_by_role("button", name="Blind count: on (show expected)")).to_be_visible()
-    expect(page.locator("#id_code")).to_be_focused()
+    expect(page.locator("[data-blind]")).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile("Blind count"))).to_have_count(0)
     scanner(page, "B-01")
     expect_outcome(page, "ok", "B-01")
     for _unit in range(3):

@@ -40,6 +40,7 @@ from inventory.codes import normalize_scan
 from inventory.exceptions import InvalidInput, NotAllowed, StockError
 from inventory.models import (
     Batch,
+    DocumentStatus,
     Goods,
     InboundLine,
     InboundSheet,
@@ -250,12 +251,21 @@ def scan_session_open(*, user, mode: str, document_id: int = 0) -> ScanSession:
     return session
 
 
-def scan_session_set_blind(*, session: ScanSession, blind: bool) -> None:
-    """Switch a count session's blind mode (expected quantities hidden from the clerk)."""
-    ScanSession.objects.filter(pk=session.pk).update(
-        state={**session.state, "blind": bool(blind)}, updated_at=timezone.now()
+def count_set_blind(*, count: StockCount, blind: bool, user) -> StockCount:
+    """Switch a draft count blind or back, for everyone counting it: a blind count's scan
+    screen shows no expected quantities, and its page hides them from those who may not switch
+    it. Only a holder of ``inventory.change_blind_mode`` (a supervisor) may:
+    raises NotAllowed for anyone else and InvalidInput when the count is posted, writing nothing
+    either way. A compare-and-set on the draft count row; locks nothing."""
+    if not user.has_perm("inventory.change_blind_mode"):
+        raise NotAllowed(_("Only a supervisor may switch blind counting on or off."))
+    updated = StockCount.objects.filter(pk=count.pk, status=DocumentStatus.DRAFT).update(
+        is_blind=bool(blind)
     )
-    session.state = {**session.state, "blind": bool(blind)}
+    if not updated:
+        raise InvalidInput(_("%(doc)s is posted.") % {"doc": count.number})
+    count.is_blind = bool(blind)
+    return count
 
 
 def pick_key(bin_id: int, goods_id: int, batch_id: int | None) -> str:

@@ -546,19 +546,80 @@ def test_count_by_scan_blind_hides_expected(client, staff, make_user, zone):
     response = scan(client, url, "MASK")
     assert outcome(response) == "ok"
     assert "Expected in this bin" in response.content.decode()
-    client.post(reverse("inventory:scan-count-blind", args=[count.pk]), {"blind": "1"})
+    manager = make_user("manager")
+    scanning.count_set_blind(count=count, blind=True, user=manager)
     response = scan(client, url, "MASK", gap_ms=800)
     assert "Expected in this bin" not in response.content.decode()
     line = count.lines.get()
     assert (line.goods, line.bin, line.batch, line.counted_quantity) == (mask, a, batch, 2)
     # staff cannot post a count; a manager can
     assert client.post(reverse("inventory:scan-count-finish", args=[count.pk])).status_code == 403
-    manager = make_user("manager")
     client.force_login(manager)
     assert client.post(reverse("inventory:scan-count-finish", args=[count.pk])).status_code == 302
     assert StockCount.objects.get(pk=count.pk).status == "posted"
     assert StockBalance.objects.get(goods=mask, bin=a).on_hand == 2
     assert StockMovement.objects.filter(kind="count_loss").count() == 1
+
+
+@pytest.fixture
+def blind_setup(staff, zone):
+    a = BinFactory(zone=zone, code="A-01")
+    receive_stock(GoodsFactory(sku="MASK"), a, 4)
+    count = services.count_create(warehouse=zone.warehouse, reason="cycle", user=staff)
+    return count
+
+
+def test_a_clerk_may_not_switch_blind_counting(client, staff, make_user, blind_setup):
+    # given a count, and a clerk counting it (staff: change_stockcount, no change_blind_mode)
+    count = blind_setup
+    url = reverse("inventory:scan-count", args=[count.pk])
+    blind_url = reverse("inventory:scan-count-blind", args=[count.pk])
+    # then the switch is not offered to him
+    assert blind_url not in client.get(url).content.decode()
+    # when he posts it anyway, then it is refused in words and nothing is written
+    response = client.post(blind_url, {"blind": "1"})
+    assert response.status_code == 403
+    assert "Only a supervisor may switch blind counting" in response.content.decode()
+    assert StockCount.objects.get(pk=count.pk).is_blind is False
+    # and a count his supervisor made blind stays blind
+    scanning.count_set_blind(count=count, blind=True, user=make_user("manager"))
+    assert client.post(blind_url, {"blind": "0"}).status_code == 403
+    assert StockCount.objects.get(pk=count.pk).is_blind is True
+    with pytest.raises(StockError):
+        scanning.count_set_blind(count=count, blind=False, user=staff)
+    assert StockCount.objects.get(pk=count.pk).is_blind is True
+
+
+def test_a_supervisor_switches_blind_counting_for_the_clerks(client, staff, make_user, blind_setup):
+    # given a count a clerk is counting, and his supervisor (a warehouse manager)
+    count = blind_setup
+    url = reverse("inventory:scan-count", args=[count.pk])
+    blind_url = reverse("inventory:scan-count-blind", args=[count.pk])
+    detail_url = reverse("inventory:count-detail", args=[count.pk])
+    scan(client, url, "A-01")
+    scan(client, url, "MASK")
+    assert "On hand now" in client.get(detail_url).content.decode()
+    manager = make_user("manager")
+    client.force_login(manager)
+    # when the supervisor switches it blind (the switch is offered to him)
+    assert blind_url in client.get(url).content.decode()
+    assert client.post(blind_url, {"blind": "1"}).status_code == 302
+    # then the count is blind for the clerk: no expected quantities, no switch
+    assert StockCount.objects.get(pk=count.pk).is_blind is True
+    client.force_login(staff)
+    html = scan(client, url, "A-01").content.decode()
+    assert "Expected in this bin" not in html
+    assert "what the ledger expects is hidden" in html
+    assert blind_url not in html
+    html = client.get(detail_url).content.decode()
+    assert "On hand now" not in html
+    assert "differs" not in html
+    # when the supervisor switches it back, the clerk sees what is expected again
+    client.force_login(manager)
+    assert client.post(blind_url, {"blind": "0"}).status_code == 302
+    assert StockCount.objects.get(pk=count.pk).is_blind is False
+    client.force_login(staff)
+    assert "Expected in this bin" in scan(client, url, "A-01").content.decode()
 
 
 # --- wave pick list -----------------------------------------------------------------------------
