@@ -12,8 +12,9 @@ clerk confirms), and otherwise acts:
   its expiry;
 * pick: a bin scan is accepted only when the sheet's pick plan (``inventory.selectors.picking``)
   still has units there; a goods scan only when the plan has that goods (and batch) left in that
-  bin: a GS1 label's batch must be the stop's batch, and is ignored for stock kept without a
-  batch (its printed expiry still counts); ``pick_ship`` posts the sheet from what was picked
+  bin: a GS1 label of a batch the ledger keeps for the goods must be the stop's batch; a batch
+  the ledger does not know is ignored, the label counting for stock kept without a batch (its
+  printed expiry still counts); ``pick_ship`` posts the sheet from what was picked
   (``outbound_sheet_ship_picked``);
 * move: the first bin is the source, goods scans load the clerk's hands (only available units:
   frozen or reserved ones are refused), the next other bin is the destination and posts one
@@ -429,15 +430,17 @@ def pick_progress(session: ScanSession, plan: list[picking.PickRow]) -> list[dic
 
 
 def _stops_for_label(stops: list[dict], batch_hit: BatchHit | None) -> list[dict]:
-    """The stops a scanned label may be picked for. A plain barcode: any. A GS1 label with a
-    batch (10): the stops of that batch; failing those, the stops of stock kept without a batch
-    (goods not batch-managed, or received without one), for which the label's batch says nothing
-    the ledger tracks, so the GTIN counts. A stop of another batch never: its units would be
-    posted from a batch the clerk did not pick."""
+    """The stops a scanned label may be picked for. A plain barcode: any. A GS1 label naming a
+    batch the ledger keeps for the goods: the stops of that batch only (a unit of it picked for
+    another stop would be posted from stock it did not come from). A label naming a batch the
+    ledger does not know for the goods (not batch-managed, or received without batches): the
+    batch element says nothing the ledger tracks, so the GTIN counts for the stops of stock
+    kept without a batch; a stop of a batch never takes it."""
     if batch_hit is None:
         return stops
-    same_batch = [stop for stop in stops if stop["row"].batch_no == batch_hit.batch_no]
-    return same_batch or [stop for stop in stops if stop["row"].batch_id is None]
+    if batch_hit.batch is not None:
+        return [stop for stop in stops if stop["row"].batch_id == batch_hit.batch.pk]
+    return [stop for stop in stops if stop["row"].batch_id is None]
 
 
 def _check_label_expiry(batch_hit: BatchHit, sheet: OutboundSheet) -> None:
@@ -582,10 +585,9 @@ def _move(session, user, code, quantity, bounce, document=None) -> ScanOutcome:
         raise ScanRefused(_("A combo goods holds no stock: move its components."))
     carried = Counter({(g, b): q for g, b, q, _sku in items})
     balances = _balances_in_bin(goods, from_bin)
-    if batch_hit is not None:  # as on a pick: that batch, else stock kept without a batch
-        balances = [b for b in balances if b.batch and b.batch.batch_no == batch_hit.batch_no] or [
-            b for b in balances if b.batch_id is None
-        ]
+    if batch_hit is not None:  # as on a pick: a batch the ledger keeps, else unbatched stock
+        known = batch_hit.batch.pk if batch_hit.batch is not None else None
+        balances = [b for b in balances if b.batch_id == known]
     chosen = next(
         (b for b in balances if b.available - carried[(goods.pk, b.batch_id)] >= quantity), None
     )

@@ -463,6 +463,32 @@ def test_pick_gs1_label_of_another_batch_is_refused_on_a_batch_line(
     assert outcome(scan(client, url, gs1_label(gtin_goods, "L1"))) == "done"
 
 
+def test_pick_gs1_label_of_a_known_batch_is_not_picked_for_unbatched_stock(
+    client, staff, zone, gtin_goods
+):
+    # given A-01 holding 1 of batch L1 and 5 kept without a batch, and a sheet for 2 (FEFO:
+    # the L1 unit, then one unbatched)
+    a = BinFactory(zone=zone, code="A-01")
+    later = datetime.date.today() + datetime.timedelta(days=90)
+    l1 = BatchFactory(goods=gtin_goods, batch_no="L1", expiry_date=later)
+    receive_stock(gtin_goods, a, 1, batch=l1)
+    receive_stock(gtin_goods, a, 5)
+    sheet = services.outbound_sheet_create(
+        warehouse=zone.warehouse, type="order_shipment", user=staff
+    )
+    services.outbound_line_add(sheet=sheet, goods=gtin_goods, quantity=2)
+    url = reverse("inventory:scan-pick", args=[sheet.pk])
+    scan(client, url, "A-01")
+    assert outcome(scan(client, url, gs1_label(gtin_goods, "L1"))) == "ok"
+    # when a second L1 unit is scanned: it is not one of the unbatched units the ledger has
+    response = scan(client, url, gs1_label(gtin_goods, "L1"), gap_ms=900)
+    # then it is refused as the wrong batch
+    assert outcome(response) == "refused"
+    assert "Wrong batch: L1 of MASK" in response.content.decode()
+    # and a label of a lot the ledger never kept counts for the unbatched stop
+    assert outcome(scan(client, url, gs1_label(gtin_goods, "MAKER-9"))) == "done"
+
+
 def test_pick_gs1_label_past_its_expiry_is_refused_for_goods_kept_without_batches(
     client, staff, zone, gtin_goods
 ):
