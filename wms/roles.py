@@ -50,8 +50,9 @@ ROLES: dict[str, list[str] | str] = {
     CHANNEL_OPERATOR: ["warehouses.view_warehouse"],
 }
 
-# inventory: stock (ledger, sheets, transfers, counts). Posting a count (adjust_stock) and
-# shipping expired batches (ship_expired) are for managers; staff draft counts.
+# inventory: stock (ledger, sheets, transfers, counts). Posting a count (adjust_stock),
+# switching a count blind or not (change_blind_mode) and shipping expired batches
+# (ship_expired) are for managers; staff draft counts.
 _STOCK_VIEW = [
     "inventory.view_stockbalance",
     "inventory.view_stockmovement",
@@ -72,7 +73,12 @@ _STOCK_WORK = [
     "inventory.transfer_stock",
     "inventory.export_stock",
 ]
-_STOCK_MANAGE = ["inventory.adjust_stock", "inventory.ship_expired", "inventory.ship_frozen"]
+_STOCK_MANAGE = [
+    "inventory.adjust_stock",
+    "inventory.change_blind_mode",
+    "inventory.ship_expired",
+    "inventory.ship_frozen",
+]
 for _group, _stock_permissions in {
     WAREHOUSE_MANAGER: [*_STOCK_VIEW, *_STOCK_WORK, *_STOCK_MANAGE],
     QC_INSPECTOR: _STOCK_VIEW,

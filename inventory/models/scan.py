@@ -1,7 +1,7 @@
 """Scan sessions: what a clerk scanning a document has done so far, kept on the server.
 
 One row per (user, mode, document): the bin the clerk stands at, the mode's own progress
-(``state``: units picked per pick stop, goods carried on a move, the blind-count switch) and the
+(``state``: units picked per pick stop, goods carried on a move) and the
 last code with its time (to catch a scanner bounce). Lines of inbound sheets and counts are not
 kept here: each scan adds them to the draft document at once, through the same services as the
 forms. The row is locked for each scan, so two scans of one session never interleave.

@@ -679,11 +679,17 @@ class StockCount(models.Model):
         verbose_name=_("posted by"),
     )
     posted_at = models.DateTimeField(_("posted at"), null=True, blank=True)
+    #: Blind count: the clerks counting do not see what the ledger expects. Switched only by a
+    #: holder of ``change_blind_mode`` (a supervisor), for everyone counting this document.
+    is_blind = models.BooleanField(_("blind count"), default=False)
 
     class Meta:
         verbose_name = _("stock count")
         verbose_name_plural = _("stock counts")
         ordering = ["-id"]
+        permissions = [
+            ("change_blind_mode", _("Can switch blind counting on or off")),
+        ]
 
     def __str__(self) -> str:
         return self.number

@@ -12,7 +12,10 @@ clerk confirms), and otherwise acts:
   its expiry;
 * pick: a bin scan is accepted only when the sheet's pick plan (``inventory.selectors.picking``)
   still has units there; a goods scan only when the plan has that goods (and batch) left in that
-  bin; ``pick_ship`` posts the sheet from what was picked (``outbound_sheet_ship_picked``);
+  bin: a GS1 label of a batch the ledger keeps for the goods must be the stop's batch; a batch
+  the ledger does not know is ignored, the label counting for stock kept without a batch (its
+  printed expiry still counts); ``pick_ship`` posts the sheet from what was picked
+  (``outbound_sheet_ship_picked``);
 * move: the first bin is the source, goods scans load the clerk's hands (only available units:
   frozen or reserved ones are refused), the next other bin is the destination and posts one
   ``bin_transfer`` per goods;
@@ -38,6 +41,7 @@ from inventory.codes import normalize_scan
 from inventory.exceptions import InvalidInput, NotAllowed, StockError
 from inventory.models import (
     Batch,
+    DocumentStatus,
     Goods,
     InboundLine,
     InboundSheet,
@@ -64,11 +68,13 @@ Mode = ScanSession.Mode
 class ScanOutcome:
     """What the screen says after a scan. ``status``: ``ok`` (done, short beep), ``refused``
     (nothing done: low beep and a red flash), ``bounce`` (ask "scanned twice: add another?"),
-    ``done`` (the last unit of a pick list: ship now)."""
+    ``done`` (the last unit of a pick list: ship now). ``quantity`` is the quantity of the scan:
+    a ``bounce`` keeps it, so "add another" adds what the clerk typed for the bounced scan."""
 
     status: str
     message: str
     code: str = ""
+    quantity: int = 1
 
 
 class ScanRefused(StockError):
@@ -246,12 +252,21 @@ def scan_session_open(*, user, mode: str, document_id: int = 0) -> ScanSession:
     return session
 
 
-def scan_session_set_blind(*, session: ScanSession, blind: bool) -> None:
-    """Switch a count session's blind mode (expected quantities hidden from the clerk)."""
-    ScanSession.objects.filter(pk=session.pk).update(
-        state={**session.state, "blind": bool(blind)}, updated_at=timezone.now()
+def count_set_blind(*, count: StockCount, blind: bool, user) -> StockCount:
+    """Switch a draft count blind or back, for everyone counting it: a blind count's scan
+    screen shows no expected quantities, and its page hides them from those who may not switch
+    it. Only a holder of ``inventory.change_blind_mode`` (a supervisor) may:
+    raises NotAllowed for anyone else and InvalidInput when the count is posted, writing nothing
+    either way. A compare-and-set on the draft count row; locks nothing."""
+    if not user.has_perm("inventory.change_blind_mode"):
+        raise NotAllowed(_("Only a supervisor may switch blind counting on or off."))
+    updated = StockCount.objects.filter(pk=count.pk, status=DocumentStatus.DRAFT).update(
+        is_blind=bool(blind)
     )
-    session.state = {**session.state, "blind": bool(blind)}
+    if not updated:
+        raise InvalidInput(_("%(doc)s is posted.") % {"doc": count.number})
+    count.is_blind = bool(blind)
+    return count
 
 
 def pick_key(bin_id: int, goods_id: int, batch_id: int | None) -> str:
@@ -342,10 +357,15 @@ def _need_bin(session: ScanSession) -> Bin:
     return session.bin
 
 
-def _bounce(code: str) -> ScanOutcome:
-    return ScanOutcome(
-        "bounce", _("%(code)s was scanned twice at once: add another?") % {"code": code}, code
-    )
+def _bounce(code: str, quantity: int) -> ScanOutcome:
+    if quantity == 1:
+        message = _("%(code)s was scanned twice at once: add another?") % {"code": code}
+    else:
+        message = _("%(code)s was scanned twice at once: add another %(n)s?") % {
+            "code": code,
+            "n": quantity,
+        }
+    return ScanOutcome("bounce", message, code, quantity)
 
 
 def _goods_and_batch(hit) -> tuple[Goods, BatchHit | None]:
@@ -373,7 +393,7 @@ def _receive(session, user, code, quantity, bounce, document=None) -> ScanOutcom
     bin_ = _need_bin(session)
     goods, batch_hit = _goods_and_batch(hit)
     if bounce:
-        return _bounce(code)
+        return _bounce(code, quantity)
     line = inbound_line_scan(
         sheet=sheet,
         goods=goods,
@@ -409,6 +429,34 @@ def pick_progress(session: ScanSession, plan: list[picking.PickRow]) -> list[dic
     return sorted(stops.values(), key=lambda stop: stop["row"].walk_key)
 
 
+def _stops_for_label(stops: list[dict], batch_hit: BatchHit | None) -> list[dict]:
+    """The stops a scanned label may be picked for. A plain barcode: any. A GS1 label naming a
+    batch the ledger keeps for the goods: the stops of that batch only (a unit of it picked for
+    another stop would be posted from stock it did not come from). A label naming a batch the
+    ledger does not know for the goods (not batch-managed, or received without batches): the
+    batch element says nothing the ledger tracks, so the GTIN counts for the stops of stock
+    kept without a batch; a stop of a batch never takes it."""
+    if batch_hit is None:
+        return stops
+    if batch_hit.batch is not None:
+        return [stop for stop in stops if stop["row"].batch_id == batch_hit.batch.pk]
+    return [stop for stop in stops if stop["row"].batch_id is None]
+
+
+def _check_label_expiry(batch_hit: BatchHit, sheet: OutboundSheet) -> None:
+    """A label picked for stock kept without a batch still may not be past the expiry it
+    prints (17), unless the sheet ships expired goods by override."""
+    if (
+        batch_hit.expiry is not None
+        and batch_hit.expiry < timezone.localdate()
+        and not sheet.allow_expired
+    ):
+        raise ScanRefused(
+            _("Expired: this label of %(sku)s says it expired on %(date)s.")
+            % {"sku": batch_hit.goods.sku, "date": batch_hit.expiry.isoformat()}
+        )
+
+
 def _pick(session, user, code, quantity, bounce, document=None) -> ScanOutcome:
     sheet = _document_of(session, OutboundSheet, document)
     if sheet is None:
@@ -432,13 +480,11 @@ def _pick(session, user, code, quantity, bounce, document=None) -> ScanOutcome:
     bin_ = _need_bin(session)
     goods, batch_hit = _goods_and_batch(hit)
     mine = [stop for stop in stops if stop["row"].goods_id == goods.pk]
-    here = [
-        stop
-        for stop in mine
-        if stop["row"].bin_id == bin_.pk
-        and stop["left"] > 0
-        and (batch_hit is None or stop["row"].batch_no == batch_hit.batch_no)
-    ]
+    here = _stops_for_label(
+        [stop for stop in mine if stop["row"].bin_id == bin_.pk and stop["left"] > 0], batch_hit
+    )
+    if here and batch_hit is not None and here[0]["row"].batch_id is None:
+        _check_label_expiry(batch_hit, sheet)
     if not here:
         if not mine:
             raise ScanRefused(
@@ -467,7 +513,7 @@ def _pick(session, user, code, quantity, bounce, document=None) -> ScanOutcome:
             % {"left": left, "sku": goods.sku, "bin": bin_.code}
         )
     if bounce:
-        return _bounce(code)
+        return _bounce(code, quantity)
     picked = dict(session.state.get("picked", {}))
     todo = quantity
     for stop in here:
@@ -539,8 +585,9 @@ def _move(session, user, code, quantity, bounce, document=None) -> ScanOutcome:
         raise ScanRefused(_("A combo goods holds no stock: move its components."))
     carried = Counter({(g, b): q for g, b, q, _sku in items})
     balances = _balances_in_bin(goods, from_bin)
-    if batch_hit is not None:
-        balances = [b for b in balances if b.batch and b.batch.batch_no == batch_hit.batch_no]
+    if batch_hit is not None:  # as on a pick: a batch the ledger keeps, else unbatched stock
+        known = batch_hit.batch.pk if batch_hit.batch is not None else None
+        balances = [b for b in balances if b.batch_id == known]
     chosen = next(
         (b for b in balances if b.available - carried[(goods.pk, b.batch_id)] >= quantity), None
     )
@@ -565,7 +612,7 @@ def _move(session, user, code, quantity, bounce, document=None) -> ScanOutcome:
             }
         )
     if bounce:
-        return _bounce(code)
+        return _bounce(code, quantity)
     for item in items:
         if item[0] == goods.pk and item[1] == chosen.batch_id:
             item[2] += quantity
@@ -644,7 +691,7 @@ def _count(session, user, code, quantity, bounce, document=None) -> ScanOutcome:
             batch_id = kept.pop()
             batch = Batch.objects.get(pk=batch_id) if batch_id else None
     if bounce:
-        return _bounce(code)
+        return _bounce(code, quantity)
     line = count_line_scan(count=count, goods=goods, bin=bin_, quantity=quantity, batch=batch)
     return ScanOutcome(
         "ok",

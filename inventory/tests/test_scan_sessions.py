@@ -124,6 +124,48 @@ def test_scanner_bounce_is_asked_about_not_doubled(client, staff, zone):
     assert InboundLine.objects.get(sheet=sheet).quantity == 2
 
 
+def test_add_another_after_a_bounce_adds_the_quantity_typed_for_it(client, staff, zone):
+    # given a receipt of MASK, and a bounced scan for which the clerk typed 5
+    BinFactory(zone=zone, code="A-01")
+    GoodsFactory(sku="MASK")
+    sheet = services.inbound_sheet_create(warehouse=zone.warehouse, type="purchase", user=staff)
+    url = reverse("inventory:scan-receive", args=[sheet.pk])
+    scan(client, url, "A-01")
+    scan(client, url, "MASK")
+    response = scan(client, url, "MASK", quantity=5, gap_ms=40)
+    assert outcome(response) == "bounce"
+    # then the question names the 5, and its "add another" button carries them
+    html = response.content.decode()
+    assert "add another 5?" in html
+    assert 'data-confirm="MASK" data-quantity="5"' in html
+    assert InboundLine.objects.get(sheet=sheet).quantity == 1
+    # when the clerk confirms (what scan.js sends: the button's quantity)
+    response = scan(client, url, "MASK", quantity=5, confirm="true")
+    # then 5 are added, not 1
+    assert outcome(response) == "ok"
+    assert InboundLine.objects.get(sheet=sheet).quantity == 6
+
+
+def test_add_another_with_a_bad_quantity_is_refused_and_writes_nothing(client, staff, pick_setup):
+    # given a pick list wanting 2 MASK from A-01, one picked, the second scan bounced
+    sheet, *_rest = pick_setup
+    url = reverse("inventory:scan-pick", args=[sheet.pk])
+    scan(client, url, "A-01")
+    scan(client, url, "MASK")
+    assert outcome(scan(client, url, "MASK", gap_ms=40)) == "bounce"
+    picked = dict(ScanSession.objects.get(mode="pick").state["picked"])
+    # when "add another" comes with 0, a fraction, or more than is left to pick
+    for quantity, words in (("0", "Quantity"), ("1.5", "Quantity"), ("2", "Only 1 of MASK")):
+        response = scan(client, url, "MASK", quantity=quantity, confirm="true")
+        # then it is refused in words, and nothing more is picked
+        assert outcome(response) == "refused"
+        assert words in response.content.decode()
+        assert ScanSession.objects.get(mode="pick").state["picked"] == picked
+    response = scan(client, url, "MASK", quantity="1", confirm="true")
+    assert outcome(response) == "ok"
+    assert "0 left here" in response.content.decode()
+
+
 def test_bounce_measured_by_the_server_without_the_screens_gap(staff, zone):
     BinFactory(zone=zone, code="A-01")
     GoodsFactory(sku="MASK")
@@ -362,6 +404,122 @@ def test_expired_batch_is_not_on_the_pick_list(client, staff, zone):
     assert outcome(scan(client, url, "B-01")) == "ok"
 
 
+def gs1_label(goods, batch_no: str, expiry: datetime.date | None = None) -> str:
+    elements = [("01", goods.barcode.zfill(14)), ("10", batch_no)]
+    if expiry is not None:
+        elements.append(("17", expiry.strftime("%y%m%d")))
+    return gs1_human_readable(elements)
+
+
+@pytest.fixture
+def gtin_goods():
+    body = "0950110153000"
+    return GoodsFactory(sku="MASK", barcode=body + str(gtin_check_digit(body)))
+
+
+def test_pick_gs1_label_with_a_batch_counts_for_goods_kept_without_batches(
+    client, staff, zone, gtin_goods
+):
+    # given MASK kept without batches in A-01, and a sheet for 2 of it
+    receive_stock(gtin_goods, BinFactory(zone=zone, code="A-01"), 5)
+    sheet = services.outbound_sheet_create(
+        warehouse=zone.warehouse, type="order_shipment", user=staff
+    )
+    services.outbound_line_add(sheet=sheet, goods=gtin_goods, quantity=2)
+    url = reverse("inventory:scan-pick", args=[sheet.pk])
+    later = datetime.date.today() + datetime.timedelta(days=200)
+    scan(client, url, "A-01")
+    # when the clerk scans the carton's GS1 label, which carries the maker's lot
+    response = scan(client, url, gs1_label(gtin_goods, "LOT7", later))
+    # then the lot is ignored and the GTIN counts for the line
+    assert outcome(response) == "ok", response.content.decode()
+    assert "+1 MASK" in response.content.decode()
+    assert outcome(scan(client, url, gs1_label(gtin_goods, "LOT8"), gap_ms=900)) == "done"
+    assert client.post(reverse("inventory:scan-pick-finish", args=[sheet.pk])).status_code == 302
+    assert StockBalance.objects.get(goods=gtin_goods, batch=None).on_hand == 3
+    assert not gtin_goods.batches.exists()
+
+
+def test_pick_gs1_label_of_another_batch_is_refused_on_a_batch_line(
+    client, staff, zone, gtin_goods
+):
+    # given A-01 holding batch L1 and unbatched MASK, and a line that asks for batch L1
+    a = BinFactory(zone=zone, code="A-01")
+    l1 = BatchFactory(goods=gtin_goods, batch_no="L1")
+    receive_stock(gtin_goods, a, 5, batch=l1)
+    receive_stock(gtin_goods, a, 5)
+    sheet = services.outbound_sheet_create(
+        warehouse=zone.warehouse, type="order_shipment", user=staff
+    )
+    services.outbound_line_add(sheet=sheet, goods=gtin_goods, quantity=1, batch=l1)
+    url = reverse("inventory:scan-pick", args=[sheet.pk])
+    scan(client, url, "A-01")
+    # when a label of batch L2 is scanned, then it is refused with the reason
+    response = scan(client, url, gs1_label(gtin_goods, "L2"))
+    assert outcome(response) == "refused"
+    assert "Wrong batch: L2 of MASK" in response.content.decode()
+    assert "picked" not in ScanSession.objects.get(mode="pick").state
+    # and the label of L1 is picked
+    assert outcome(scan(client, url, gs1_label(gtin_goods, "L1"))) == "done"
+
+
+def test_pick_gs1_label_of_a_known_batch_is_not_picked_for_unbatched_stock(
+    client, staff, zone, gtin_goods
+):
+    # given A-01 holding 1 of batch L1 and 5 kept without a batch, and a sheet for 2 (FEFO:
+    # the L1 unit, then one unbatched)
+    a = BinFactory(zone=zone, code="A-01")
+    later = datetime.date.today() + datetime.timedelta(days=90)
+    l1 = BatchFactory(goods=gtin_goods, batch_no="L1", expiry_date=later)
+    receive_stock(gtin_goods, a, 1, batch=l1)
+    receive_stock(gtin_goods, a, 5)
+    sheet = services.outbound_sheet_create(
+        warehouse=zone.warehouse, type="order_shipment", user=staff
+    )
+    services.outbound_line_add(sheet=sheet, goods=gtin_goods, quantity=2)
+    url = reverse("inventory:scan-pick", args=[sheet.pk])
+    scan(client, url, "A-01")
+    assert outcome(scan(client, url, gs1_label(gtin_goods, "L1"))) == "ok"
+    # when a second L1 unit is scanned: it is not one of the unbatched units the ledger has
+    response = scan(client, url, gs1_label(gtin_goods, "L1"), gap_ms=900)
+    # then it is refused as the wrong batch
+    assert outcome(response) == "refused"
+    assert "Wrong batch: L1 of MASK" in response.content.decode()
+    # and a label of a lot the ledger never kept counts for the unbatched stop
+    assert outcome(scan(client, url, gs1_label(gtin_goods, "MAKER-9"))) == "done"
+
+
+def test_pick_gs1_label_past_its_expiry_is_refused_for_goods_kept_without_batches(
+    client, staff, zone, gtin_goods
+):
+    receive_stock(gtin_goods, BinFactory(zone=zone, code="A-01"), 5)
+    sheet = services.outbound_sheet_create(
+        warehouse=zone.warehouse, type="order_shipment", user=staff
+    )
+    services.outbound_line_add(sheet=sheet, goods=gtin_goods, quantity=1)
+    url = reverse("inventory:scan-pick", args=[sheet.pk])
+    scan(client, url, "A-01")
+    yesterday = datetime.date.today() - datetime.timedelta(days=1)
+    response = scan(client, url, gs1_label(gtin_goods, "LOT7", yesterday))
+    assert outcome(response) == "refused"
+    assert "Expired" in response.content.decode()
+    assert "picked" not in ScanSession.objects.get(mode="pick").state
+
+
+def test_move_gs1_label_with_a_batch_moves_goods_kept_without_batches(
+    client, staff, zone, gtin_goods
+):
+    a = BinFactory(zone=zone, code="A-01")
+    b = BinFactory(zone=zone, code="B-01")
+    receive_stock(gtin_goods, a, 3)
+    url = reverse("inventory:scan-move")
+    scan(client, url, "A-01")
+    assert outcome(scan(client, url, gs1_label(gtin_goods, "LOT7"))) == "ok"
+    assert outcome(scan(client, url, "B-01")) == "ok"
+    assert StockBalance.objects.get(goods=gtin_goods, bin=b, batch=None).on_hand == 1
+    assert StockBalance.objects.get(goods=gtin_goods, bin=a, batch=None).on_hand == 2
+
+
 # --- moves --------------------------------------------------------------------------------------
 
 
@@ -414,19 +572,80 @@ def test_count_by_scan_blind_hides_expected(client, staff, make_user, zone):
     response = scan(client, url, "MASK")
     assert outcome(response) == "ok"
     assert "Expected in this bin" in response.content.decode()
-    client.post(reverse("inventory:scan-count-blind", args=[count.pk]), {"blind": "1"})
+    manager = make_user("manager")
+    scanning.count_set_blind(count=count, blind=True, user=manager)
     response = scan(client, url, "MASK", gap_ms=800)
     assert "Expected in this bin" not in response.content.decode()
     line = count.lines.get()
     assert (line.goods, line.bin, line.batch, line.counted_quantity) == (mask, a, batch, 2)
     # staff cannot post a count; a manager can
     assert client.post(reverse("inventory:scan-count-finish", args=[count.pk])).status_code == 403
-    manager = make_user("manager")
     client.force_login(manager)
     assert client.post(reverse("inventory:scan-count-finish", args=[count.pk])).status_code == 302
     assert StockCount.objects.get(pk=count.pk).status == "posted"
     assert StockBalance.objects.get(goods=mask, bin=a).on_hand == 2
     assert StockMovement.objects.filter(kind="count_loss").count() == 1
+
+
+@pytest.fixture
+def blind_setup(staff, zone):
+    a = BinFactory(zone=zone, code="A-01")
+    receive_stock(GoodsFactory(sku="MASK"), a, 4)
+    count = services.count_create(warehouse=zone.warehouse, reason="cycle", user=staff)
+    return count
+
+
+def test_a_clerk_may_not_switch_blind_counting(client, staff, make_user, blind_setup):
+    # given a count, and a clerk counting it (staff: change_stockcount, no change_blind_mode)
+    count = blind_setup
+    url = reverse("inventory:scan-count", args=[count.pk])
+    blind_url = reverse("inventory:scan-count-blind", args=[count.pk])
+    # then the switch is not offered to him
+    assert blind_url not in client.get(url).content.decode()
+    # when he posts it anyway, then it is refused in words and nothing is written
+    response = client.post(blind_url, {"blind": "1"})
+    assert response.status_code == 403
+    assert "Only a supervisor may switch blind counting" in response.content.decode()
+    assert StockCount.objects.get(pk=count.pk).is_blind is False
+    # and a count his supervisor made blind stays blind
+    scanning.count_set_blind(count=count, blind=True, user=make_user("manager"))
+    assert client.post(blind_url, {"blind": "0"}).status_code == 403
+    assert StockCount.objects.get(pk=count.pk).is_blind is True
+    with pytest.raises(StockError):
+        scanning.count_set_blind(count=count, blind=False, user=staff)
+    assert StockCount.objects.get(pk=count.pk).is_blind is True
+
+
+def test_a_supervisor_switches_blind_counting_for_the_clerks(client, staff, make_user, blind_setup):
+    # given a count a clerk is counting, and his supervisor (a warehouse manager)
+    count = blind_setup
+    url = reverse("inventory:scan-count", args=[count.pk])
+    blind_url = reverse("inventory:scan-count-blind", args=[count.pk])
+    detail_url = reverse("inventory:count-detail", args=[count.pk])
+    scan(client, url, "A-01")
+    scan(client, url, "MASK")
+    assert "On hand now" in client.get(detail_url).content.decode()
+    manager = make_user("manager")
+    client.force_login(manager)
+    # when the supervisor switches it blind (the switch is offered to him)
+    assert blind_url in client.get(url).content.decode()
+    assert client.post(blind_url, {"blind": "1"}).status_code == 302
+    # then the count is blind for the clerk: no expected quantities, no switch
+    assert StockCount.objects.get(pk=count.pk).is_blind is True
+    client.force_login(staff)
+    html = scan(client, url, "A-01").content.decode()
+    assert "Expected in this bin" not in html
+    assert "what the ledger expects is hidden" in html
+    assert blind_url not in html
+    html = client.get(detail_url).content.decode()
+    assert "On hand now" not in html
+    assert "differs" not in html
+    # when the supervisor switches it back, the clerk sees what is expected again
+    client.force_login(manager)
+    assert client.post(blind_url, {"blind": "0"}).status_code == 302
+    assert StockCount.objects.get(pk=count.pk).is_blind is False
+    client.force_login(staff)
+    assert "Expected in this bin" in scan(client, url, "A-01").content.decode()
 
 
 # --- wave pick list -----------------------------------------------------------------------------

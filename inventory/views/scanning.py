@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from inventory.exceptions import StockError
+from inventory.exceptions import NotAllowed, StockError
 from inventory.models import (
     InboundLine,
     InboundSheet,
@@ -143,7 +143,7 @@ def _detail_url(mode: str, pk: int | None) -> str:
     }[mode]()
 
 
-def _panel(screen: Screen, document, session: ScanSession) -> dict:
+def _panel(screen: Screen, document, session: ScanSession, user) -> dict:
     """What the panel lists under the scan box: a few queries, whatever the document's size."""
     context: dict = {}
     if screen.mode == Mode.RECEIVE:
@@ -166,7 +166,8 @@ def _panel(screen: Screen, document, session: ScanSession) -> dict:
         context["all_picked"] = bool(stops) and all(stop["left"] == 0 for stop in stops)
         context["left"] = sum(stop["left"] for stop in stops)
     elif screen.mode == Mode.COUNT:
-        context["blind"] = bool(session.state.get("blind"))
+        context["blind"] = document.is_blind
+        context["can_switch_blind"] = user.has_perm("inventory.change_blind_mode")
         if session.bin_id:
             context["lines"] = list(
                 StockCountLine.objects.filter(count=document, bin_id=session.bin_id)
@@ -196,7 +197,7 @@ def _render(request, screen, document, session, *, outcome=None, form=None, stat
         "finish_url": _url(screen.mode, document.pk, "finish") if document else "",
         "detail_url": _detail_url(screen.mode, document.pk if document else None),
         "can_finish": request.user.has_perm(screen.finish_perm),
-        **_panel(screen, document, session),
+        **_panel(screen, document, session, request.user),
     }
     return respond(
         request, "inventory/floor/scan_session.html", context, partial="panel", status=status
@@ -273,9 +274,17 @@ def scan_finish_view(request: HttpRequest, mode: str, pk: int) -> HttpResponse:
 @require_POST
 @permission("inventory.view_stockcount", "inventory.change_stockcount")
 def scan_count_blind_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """Switch blind counting on or off for the user's count session (expected hidden)."""
-    _screen_, _document, session = _screen(request, Mode.COUNT, pk)
-    scanning.scan_session_set_blind(session=session, blind=request.POST.get("blind") == "1")
+    """Switch the count blind or back (``count_set_blind``: supervisors only). A refusal comes
+    back on the scan screen, 403 for a clerk."""
+    screen, document, session = _screen(request, Mode.COUNT, pk)
+    try:
+        scanning.count_set_blind(
+            count=document, blind=request.POST.get("blind") == "1", user=request.user
+        )
+    except StockError as error:
+        outcome = scanning.ScanOutcome("refused", str(error))
+        status = 403 if isinstance(error, NotAllowed) else 422
+        return _render(request, screen, document, session, outcome=outcome, status=status)
     return redirect(_url(Mode.COUNT, pk))
 
 

@@ -866,6 +866,10 @@ def _count_context(request: HttpRequest, pk: int, *, line_form=None) -> dict:
         "can_edit": count.is_draft and request.user.has_perm("inventory.change_stockcount"),
         "can_post": count.is_draft and request.user.has_perm("inventory.adjust_stock"),
         "can_delete": count.is_draft and request.user.has_perm("inventory.delete_stockcount"),
+        # a blind count's draft hides what the ledger expects from those who may not unblind it
+        "hide_expected": count.is_draft
+        and count.is_blind
+        and not request.user.has_perm("inventory.change_blind_mode"),
     }
 
 

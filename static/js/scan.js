@@ -37,13 +37,20 @@
 
   function panel() { return document.getElementById("scan-panel"); }
 
-  function send(code, confirm, gap) {
+  // The quantity typed for a scan, read when the code is scanned (a scan waiting in the queue
+  // keeps its own), and the box set back to 1 for the next one.
+  function takeQuantity() {
+    var value = qty ? qty.value : "";
+    if (qty) { qty.value = "1"; }
+    return value || "1";
+  }
+
+  function send(code, confirm, gap, quantity) {
     var data = new FormData(form);
     data.set("code", code);
     data.set("confirm", confirm ? "true" : "");
     data.set("gap_ms", gap === null ? "" : String(Math.round(gap)));
-    if (qty && !qty.value) { data.set("quantity", "1"); }
-    if (qty) { qty.value = "1"; }
+    data.set("quantity", quantity);
     return fetch(form.action, {
       method: "POST",
       body: data,
@@ -81,7 +88,8 @@
     var gap = code === lastCode ? now - lastAt : null;
     lastCode = code;
     lastAt = now;
-    queue = queue.then(function () { return send(code, false, gap); });
+    var quantity = takeQuantity();
+    queue = queue.then(function () { return send(code, false, gap, quantity); });
   }
 
   form.addEventListener("submit", function (event) {
@@ -95,8 +103,12 @@
   document.addEventListener("click", function (event) {
     var yes = event.target.closest("[data-confirm]");
     if (yes) {
+      // "Add another" adds what was typed for the bounced scan (the server checks it again).
       var code = yes.getAttribute("data-confirm");
-      queue = queue.then(function () { return send(code, true, null); });
+      var quantity = yes.getAttribute("data-quantity") || "1";
+      var box = yes.closest(".scan-bounce");
+      if (box) { box.remove(); }
+      queue = queue.then(function () { return send(code, true, null, quantity); });
       input.focus();
       return;
     }
