@@ -232,7 +232,7 @@ def bins_by_code(code: str, *, warehouse: Warehouse | int | None = None) -> list
     return list(queryset.order_by("warehouse__priority", "warehouse__code", "pk")[:20])
 
 
-def _gs1_hits(user, gs1: GS1Data) -> tuple[list[Hit], str]:
+def _gs1_hits(user, gs1: GS1Data, *, label_batch: bool = False) -> tuple[list[Hit], str]:
     if not gs1.gtin:
         return [], _("This GS1 code carries no GTIN (01): it does not name goods.")
     found = list(Goods.objects.filter(barcode__in=gtin_forms(gs1.gtin)).select_related("brand")[:1])
@@ -246,15 +246,23 @@ def _gs1_hits(user, gs1: GS1Data) -> tuple[list[Hit], str]:
     batch = Batch.objects.filter(goods=goods, batch_no=gs1.batch).first()
     expiry = gs1.expiry or (batch.expiry_date if batch else None)
     hit = BatchHit(goods=goods, batch_no=gs1.batch, batch=batch, expiry=expiry)
-    if not user.has_perm("inventory.view_batch"):
+    if not label_batch and not user.has_perm("inventory.view_batch"):
         return [GoodsHit(goods=goods, via="gtin")], ""
     return [hit], ""
 
 
-def code_resolve(*, user, code: str, warehouse: Warehouse | int | None = None) -> ScanResult:
+def code_resolve(
+    *,
+    user,
+    code: str,
+    warehouse: Warehouse | int | None = None,
+    label_batch: bool = False,
+) -> ScanResult:
     """Resolve a scanned or typed ``code`` (see the module docstring). ``warehouse`` limits bins
     to one warehouse (the one the clerk works in). Never raises on bad input: an unreadable code
-    is a ``ScanResult`` with a ``problem``."""
+    is a ``ScanResult`` with a ``problem``. A GS1 label's batch is shown only to users who may
+    view batches, unless ``label_batch``: the scan sessions check and post what the label says
+    (its batch decides which stock a unit is), whoever scans it."""
     raw = code or ""
     if len(raw) > MAX_CODE_LENGTH:
         return ScanResult(code=raw[:MAX_CODE_LENGTH], problem=_("This code is too long to read."))
@@ -281,7 +289,7 @@ def code_resolve(*, user, code: str, warehouse: Warehouse | int | None = None) -
             }
             return result
         if user.has_perm("inventory.view_goods"):
-            result.hits, result.problem = _gs1_hits(user, result.gs1)
+            result.hits, result.problem = _gs1_hits(user, result.gs1, label_batch=label_batch)
         else:
             result.problem = _("Nothing found for %(code)s.") % {"code": text}
         return result

@@ -324,7 +324,7 @@ def scan_apply(
 
 def _resolve(user, code: str, warehouse_id: int | None):
     """The one bin or goods the code names, or ScanRefused saying why not."""
-    result = code_resolve(user=user, code=code, warehouse=warehouse_id)
+    result = code_resolve(user=user, code=code, warehouse=warehouse_id, label_batch=True)
     if not result.hits:
         raise ScanRefused(result.problem or _("Nothing found for %(code)s.") % {"code": code})
     kinds = {hit.kind for hit in result.hits}
