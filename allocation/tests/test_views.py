@@ -241,3 +241,18 @@ def test_the_grab_decisions_export_as_csv_and_xlsx_from_the_window_report(client
     with zipfile.ZipFile(io.BytesIO(b"".join(xlsx.streaming_content))) as book:
         assert b"C01" in book.read("xl/worksheets/sheet1.xml")
     assert client.get(url, {"format": "pdf"}).status_code == 404
+
+
+def test_the_window_report_title_is_plain_text_and_lists_each_decision_once(client, world):
+    # given a window with one answered request
+    window = world.open_window()
+    grabs.grab_request_submit(
+        user=world.alice, store=world.store_a, window=window, goods_id=world.goods.pk, quantity=5
+    )
+    client.force_login(world.manager)
+    # when the report is shown
+    page = client.get(reverse("allocation:window-report", args=[window.pk])).content.decode()
+    # then the browser tab reads "Window report GW..." (no markup) and the decisions show once
+    title = page.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert "<" not in title and "&lt;" not in title and window.ref in title
+    assert page.count("Granted in full.") == 1
