@@ -333,7 +333,9 @@ class GrabPoolLine(models.Model):
     )
     quantity = models.PositiveIntegerField(_("reserved"))
     assigned = models.PositiveIntegerField(_("assigned"), default=0)
-    released = models.PositiveIntegerField(_("released"), default=0)
+    released = models.PositiveIntegerField(
+        pgettext_lazy("grab pool reservation", "released"), default=0
+    )
 
     class Meta:
         ordering = ["pk"]
@@ -433,7 +435,7 @@ class ReplenishmentOrder(models.Model):
     """补货单: a store's grants of one window, holding their reserved stock until shipped."""
 
     class Status(models.TextChoices):
-        CREATED = "created", _("Created")
+        CREATED = "created", pgettext_lazy("replenishment order", "Created")
         PICKING = "picking", _("Picking")
         SHIPPED = "shipped", _("Shipped")
         RECEIVED = "received", _("Received")
