@@ -1,10 +1,14 @@
 """The allocation screens read right in Chinese: words the root catalogue translates for other
-screens (a "Created" column is 创建时间) do not leak into allocation's statuses."""
+screens (a "Created" column is 创建时间) do not leak into allocation's statuses, and a reason
+written at the close names the sharing method in the reader's language, not the closer's."""
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
-from allocation.services import close, grabs
+from allocation import reasons
+from allocation.models import GrabRequest, GrabWindow, Policy
+from allocation.services import close, grabs, windows
 
 pytestmark = pytest.mark.django_db
 
@@ -35,3 +39,34 @@ def test_the_window_edit_button_reads_edit_in_chinese(client, world):
     page = client.get(reverse("allocation:window-detail", args=[window.pk])).content.decode()
     edit = reverse("allocation:window-edit", args=[window.pk])
     assert f'href="{edit}">编辑</a>' in page
+
+
+def test_a_share_reason_names_the_method_in_the_readers_language(client, world):
+    # given a pro-rata window closed by the beat (English) with two stores asking too much
+    world.policy.share = Policy.Share.PRO_RATA
+    world.policy.save()
+    window = world.open_window(
+        mode=GrabWindow.Mode.AT_CLOSE, offers=[windows.Offer(world.goods, 10)]
+    )
+    for user, store in [(world.alice, world.store_a), (world.bob, world.store_b)]:
+        grabs.grab_request_submit(
+            user=user, store=store, window=window, goods_id=world.goods.pk, quantity=10
+        )
+    with translation.override("en"):
+        close.window_close(window_id=window.pk)
+    assert GrabRequest.objects.get(store=world.store_a).status == GrabRequest.Status.PARTIAL
+    # when the store manager reads his requests in Chinese
+    client.force_login(world.alice)
+    _chinese(client)
+    page = client.get(reverse("allocation:my-requests")).content.decode()
+    # then the reason is Chinese through and through
+    assert "结束时按规则分得的份额（按申请数量比例分配）" in page
+    assert "Pro-rata" not in page
+
+
+@pytest.mark.parametrize("stored", ["pro_rata", "Pro-rata to the requested quantity"])
+def test_a_share_reason_reads_a_stored_code_or_label(stored):
+    with translation.override("zh-hans"):
+        text = reasons.reason_text(reasons.NO_SHARE, {"method": stored})
+    assert text == "排名靠前的门店已分完货池（按申请数量比例分配）。"
+    assert reasons.reason_text(reasons.NO_SHARE, {"method": "who knows"}).endswith("(who knows).")
