@@ -90,6 +90,7 @@ def grab_view(request: HttpRequest, pk: str) -> HttpResponse:
         "window": window,
         "form": form,
         "pools": pools,
+        "not_open": _not_open(window),
         "suggested": [
             {"store": s, "pool": p, "quantity": suggested.get((s.pk, p.goods_id), 0)}
             for s in stores
@@ -97,6 +98,18 @@ def grab_view(request: HttpRequest, pk: str) -> HttpResponse:
         ],
     }
     return respond(request, "allocation/grab_form.html", context, status=status)
+
+
+def _not_open(window: GrabWindow) -> str:
+    """Why a window cannot take a grab now (the grab form is not offered), or ""."""
+    now = timezone.now()
+    if window.is_grabbable(now):
+        return ""
+    if window.status == GrabWindow.Status.CANCELLED:
+        return _("This window was cancelled.")
+    if window.status == GrabWindow.Status.CLOSED or now >= window.closes_at:
+        return _("This window has closed.")
+    return _("This window is not open yet.")
 
 
 def _tell(request, grab) -> None:
@@ -253,7 +266,9 @@ def return_file_view(request: HttpRequest, pk: str) -> HttpResponse:
 
     def file(o):
         if not form.is_valid():
-            raise AllocationError(_("Choose a reason."))
+            if "reason" in form.errors:
+                raise AllocationError(_("Choose a reason."))
+            raise AllocationError(f"{form.fields['note'].label}: {form.errors['note'][0]}")
         lines = {}
         for line in o.lines.all():
             value = _int_or_error(request.POST.get(f"return_{line.pk}", ""))

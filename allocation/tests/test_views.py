@@ -256,3 +256,62 @@ def test_the_window_report_title_is_plain_text_and_lists_each_decision_once(clie
     title = page.split("<title>", 1)[1].split("</title>", 1)[0]
     assert "<" not in title and "&lt;" not in title and window.ref in title
     assert page.count("Granted in full.") == 1
+
+
+@pytest.mark.parametrize("state", ["closed", "cancelled", "upcoming"])
+def test_the_grab_screen_of_a_window_not_open_offers_no_grab_button(client, world, state):
+    # given a window that has closed, was cancelled, or has not opened yet
+    if state == "upcoming":
+        now = timezone.now()
+        window = windows.window_create(
+            name="Later tea",
+            warehouse=world.warehouse,
+            policy=world.policy,
+            mode=GrabWindow.Mode.FIRST_COME,
+            opens_at=now + datetime.timedelta(hours=1),
+            closes_at=now + datetime.timedelta(hours=2),
+            scope=GrabWindow.Scope.ALL,
+            offers=[windows.Offer(world.goods, 10)],
+            user=world.manager,
+        )
+    else:
+        window = world.open_window()
+        if state == "closed":
+            close.window_close(window_id=window.pk)
+        else:
+            windows.window_cancel(window_id=window.pk, user=world.manager)
+    client.force_login(world.alice)
+    # when the store manager opens its grab screen (a stale link, the back button)
+    page = client.get(reverse("allocation:grab", args=[window.pk])).content.decode()
+    # then he is told why, and there is no form that can only fail
+    expected = {
+        "closed": "This window has closed.",
+        "cancelled": "This window was cancelled.",
+        "upcoming": "This window is not open yet.",
+    }[state]
+    assert expected in page
+    assert 'name="quantity"' not in page
+
+
+def test_a_return_note_too_long_says_so_not_choose_a_reason(client, world):
+    # given a received order of store A
+    window = world.open_window()
+    grabs.grab_request_submit(
+        user=world.alice, store=world.store_a, window=window, goods_id=world.goods.pk, quantity=5
+    )
+    close.window_close(window_id=window.pk)
+    order = ReplenishmentOrder.objects.get()
+    orders.order_ship(order_id=order.pk, user=world.manager)
+    orders.order_receive(order_id=order.pk, user=world.alice, received={})
+    line = order.lines.get()
+    client.force_login(world.alice)
+    # when a return is filed with a reason and a note over 255 characters
+    response = client.post(
+        reverse("allocation:return-file", args=[order.pk]),
+        {f"return_{line.pk}": "1", "reason": "damaged", "note": "x" * 300},
+        follow=True,
+    )
+    # then the message names the note, and nothing is filed
+    text = response.content.decode()
+    assert "Choose a reason." not in text and "at most 255 characters" in text
+    assert not StoreReturn.objects.exists()
