@@ -7,8 +7,8 @@ from django.urls import reverse
 from django.utils import translation
 
 from allocation import reasons
-from allocation.models import GrabRequest, GrabWindow, Policy
-from allocation.services import close, grabs, windows
+from allocation.models import GrabRequest, GrabWindow, OrderEvent, Policy, ReplenishmentOrder
+from allocation.services import close, grabs, orders, returns, windows
 
 pytestmark = pytest.mark.django_db
 
@@ -70,3 +70,30 @@ def test_a_share_reason_reads_a_stored_code_or_label(stored):
         text = reasons.reason_text(reasons.NO_SHARE, {"method": stored})
     assert text == "排名靠前的门店已分完货池（按申请数量比例分配）。"
     assert reasons.reason_text(reasons.NO_SHARE, {"method": "who knows"}).endswith("(who knows).")
+
+
+def test_a_filed_return_on_the_timeline_reads_in_the_readers_language(client, world):
+    # given a received order of store A, whose manager files a return in Chinese
+    window = world.open_window()
+    grabs.grab_request_submit(
+        user=world.alice, store=world.store_a, window=window, goods_id=world.goods.pk, quantity=5
+    )
+    close.window_close(window_id=window.pk)
+    order = ReplenishmentOrder.objects.get()
+    orders.order_ship(order_id=order.pk, user=world.manager)
+    orders.order_receive(order_id=order.pk, user=world.alice, received={})
+    line = order.lines.get()
+    with translation.override("zh-hans"):
+        store_return = returns.return_file(
+            user=world.alice, order_id=order.pk, lines={line.pk: 1}, reason="damaged"
+        )
+    # and an older event that stored the label in Chinese
+    OrderEvent.objects.create(
+        order=order, kind=OrderEvent.Kind.RETURN_FILED, note="RT000099: 破损", actor=world.alice
+    )
+    # when the warehouse manager reads the order in English
+    client.force_login(world.manager)
+    page = client.get(reverse("allocation:order-detail", args=[order.pk])).content.decode()
+    # then both read "Damaged"
+    assert f"{store_return.ref}: Damaged" in page and "RT000099: Damaged" in page
+    assert "破损" not in page
