@@ -412,7 +412,10 @@ def pick_list_view(request: HttpRequest, pk: str) -> HttpResponse:
     order = selectors.order_get(request.user, _id(pk))
     if order is None:
         raise Http404
-    context = {"title": order.ref, "orders": [order], "rows": selectors.pick_rows([order])}
+    # like the merged list: only an order still to ship is picked (a cancelled one's stock is
+    # no longer held for it; a shipped one has left)
+    to_pick = [order] if order.status in (order.Status.CREATED, order.Status.PICKING) else []
+    context = {"title": order.ref, "orders": to_pick, "rows": selectors.pick_rows(to_pick)}
     return respond(request, "allocation/pick_list.html", context)
 
 

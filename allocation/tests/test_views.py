@@ -315,3 +315,20 @@ def test_a_return_note_too_long_says_so_not_choose_a_reason(client, world):
     text = response.content.decode()
     assert "Choose a reason." not in text and "at most 255 characters" in text
     assert not StoreReturn.objects.exists()
+
+
+def test_the_pick_list_of_a_cancelled_order_lists_nothing_to_pick(client, world):
+    # given an order cancelled before picking (its stock is available again)
+    window = world.open_window()
+    grabs.grab_request_submit(
+        user=world.alice, store=world.store_a, window=window, goods_id=world.goods.pk, quantity=5
+    )
+    close.window_close(window_id=window.pk)
+    order = ReplenishmentOrder.objects.get()
+    orders.order_cancel(order_id=order.pk, user=world.manager)
+    client.force_login(world.manager)
+    # when its pick list is opened (a bookmarked or printed link)
+    page = client.get(reverse("allocation:order-pick-list", args=[order.pk]))
+    # then nobody is sent to pick its stock
+    assert page.status_code == 200
+    assert page.context["rows"] == [] and b"Nothing to pick." in page.content
