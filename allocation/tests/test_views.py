@@ -332,3 +332,17 @@ def test_the_pick_list_of_a_cancelled_order_lists_nothing_to_pick(client, world)
     # then nobody is sent to pick its stock
     assert page.status_code == 200
     assert page.context["rows"] == [] and b"Nothing to pick." in page.content
+
+
+def test_closing_a_cancelled_window_says_it_is_not_open(client, world):
+    # given a cancelled window (a second tab still shows its "Close now" button)
+    window = world.open_window()
+    windows.window_cancel(window_id=window.pk, user=world.manager)
+    client.force_login(world.manager)
+    # when "Close now" is pressed
+    response = client.post(reverse("allocation:window-close", args=[window.pk]), follow=True)
+    # then the manager is told it cannot be closed, not that orders were made
+    text = response.content.decode()
+    assert "Only an open window can be closed." in text and "Window closed;" not in text
+    window.refresh_from_db()
+    assert window.status == GrabWindow.Status.CANCELLED
