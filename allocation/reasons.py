@@ -87,6 +87,24 @@ def _share_codes() -> dict[str, str]:
     return codes
 
 
+def figure_items(figures: dict | None) -> list[tuple[str, object]]:
+    """A decision's figures as (label in the reader's language, value); a key without a label
+    (a figure added later) is shown as stored."""
+    labels = {
+        "requested": _("Requested"),
+        "left_before": _("Left before"),
+        "goods_cap": _("Cap per goods"),
+        "window_cap": _("Cap per store and window"),
+        "window_taken": _("Granted in this window before"),
+        "seed": _("lottery seed"),
+        "sales": _("Sales in lookback"),
+        "avg_daily": _("Average daily sales"),
+        "on_hand": _("Store on hand"),
+        "cover": _("Days of cover"),
+    }
+    return [(labels.get(key, key), value) for key, value in (figures or {}).items()]
+
+
 def rule_label(code: str) -> str:
     """The rule a decision applied, in the reader's language (decisions store the code)."""
     from allocation.models import Policy

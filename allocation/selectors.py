@@ -240,7 +240,7 @@ def ranking(policy, goods, user) -> list[dict]:
 def window_decisions(window: GrabWindow, limit: int = 500) -> list:
     """The append-only decisions of a window's requests: rule, figures, result (newest last)."""
     from allocation.models import GrabDecision
-    from allocation.reasons import rule_label
+    from allocation.reasons import figure_items, rule_label
 
     results = dict(GrabRequest.Status.choices)
     rows = list(
@@ -251,6 +251,7 @@ def window_decisions(window: GrabWindow, limit: int = 500) -> list:
     for row in rows:
         row.rule_label = rule_label(row.rule)
         row.result_label = results.get(row.result, row.result)
+        row.figure_items = figure_items(row.figures)
     return rows
 
 

@@ -97,3 +97,20 @@ def test_a_filed_return_on_the_timeline_reads_in_the_readers_language(client, wo
     # then both read "Damaged"
     assert f"{store_return.ref}: Damaged" in page and "RT000099: Damaged" in page
     assert "破损" not in page
+
+
+def test_the_decision_figures_are_named_in_the_readers_language(client, world):
+    # given a grab capped by the policy
+    world.policy.cap_per_goods = 3
+    world.policy.save()
+    window = world.open_window()
+    grabs.grab_request_submit(
+        user=world.alice, store=world.store_a, window=window, goods_id=world.goods.pk, quantity=5
+    )
+    # when the warehouse manager reads the window report in Chinese
+    client.force_login(world.manager)
+    _chinese(client)
+    page = client.get(reverse("allocation:window-report", args=[window.pk])).content.decode()
+    # then each figure is named in Chinese, not by its stored key
+    assert "left_before" not in page and "goods_cap" not in page
+    assert "每货品上限 3" in page

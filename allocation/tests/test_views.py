@@ -180,7 +180,7 @@ def test_the_reports_explain_every_decision_and_follow_stores_over_time(client, 
     )
     client.force_login(world.manager)
     page = client.get(reverse("allocation:window-report", args=[window.pk]))
-    assert b"left_before=10" in page.content and b"Only 2 were left" in page.content
+    assert b"Left before 10" in page.content and b"Only 2 were left" in page.content
     page = client.get(reverse("allocation:store-report"))
     assert b"A01" in page.content and b"62.5%" not in page.content
     rows = {row["store"].code: row for row in page.context["rows"]}
