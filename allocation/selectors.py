@@ -32,7 +32,8 @@ def my_stores(user):
 
 def window_list_for_store_manager(user) -> list[dict]:
     """Open and upcoming windows open to any of the user's stores, with each pool's goods and
-    what is left, and the user's stores that may grab in each."""
+    what is left, and the user's stores that may grab in each. A fixed number of queries
+    however many windows and stores (phones poll it every few seconds)."""
     stores = list(my_stores(user))
     now = timezone.now()
     windows = (
@@ -41,7 +42,9 @@ def window_list_for_store_manager(user) -> list[dict]:
             | Q(status=GrabWindow.Status.SCHEDULED)
         )
         .select_related("policy")
-        .prefetch_related(Prefetch("pools", queryset=GrabPool.objects.select_related("goods")))
+        .prefetch_related(
+            Prefetch("pools", queryset=GrabPool.objects.select_related("goods")), "stores"
+        )
         .order_by("opens_at", "pk")
     )
     out = []

@@ -5,6 +5,8 @@ manager gets 404 on every URL of an object that is not his."""
 import datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -346,3 +348,24 @@ def test_closing_a_cancelled_window_says_it_is_not_open(client, world):
     assert "Only an open window can be closed." in text and "Window closed;" not in text
     window.refresh_from_db()
     assert window.status == GrabWindow.Status.CANCELLED
+
+
+def test_the_polled_grab_list_costs_the_same_queries_for_more_windows(client, world):
+    # given a store manager of three stores and a window open to chosen stores
+    world.store_b.managers.add(world.alice)
+    world.store_c.managers.add(world.alice)
+    offers = [windows.Offer(world.goods, 5)]
+    world.open_window(scope=GrabWindow.Scope.LIST, stores=[world.store_a], offers=offers)
+    client.force_login(world.alice)
+    url = reverse("allocation:grab-home")
+    client.get(url, HTTP_HX_REQUEST="true")
+    with CaptureQueriesContext(connection) as one:
+        client.get(url, HTTP_HX_REQUEST="true")
+    # when three more such windows open
+    for _ in range(3):
+        world.open_window(scope=GrabWindow.Scope.LIST, stores=[world.store_b], offers=offers)
+    with CaptureQueriesContext(connection) as four:
+        page = client.get(url, HTTP_HX_REQUEST="true")
+    # then each poll still costs the same number of queries
+    assert page.content.count(b"grab-window") == 4
+    assert len(four.captured_queries) == len(one.captured_queries)
