@@ -10,11 +10,13 @@ closes. Scoping of everything a store manager sees is ``Store.objects.for_user(u
 
 from __future__ import annotations
 
+import functools
+
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -333,7 +335,9 @@ class GrabPoolLine(models.Model):
     )
     quantity = models.PositiveIntegerField(_("reserved"))
     assigned = models.PositiveIntegerField(_("assigned"), default=0)
-    released = models.PositiveIntegerField(_("released"), default=0)
+    released = models.PositiveIntegerField(
+        pgettext_lazy("grab pool reservation", "released"), default=0
+    )
 
     class Meta:
         ordering = ["pk"]
@@ -433,7 +437,7 @@ class ReplenishmentOrder(models.Model):
     """补货单: a store's grants of one window, holding their reserved stock until shipped."""
 
     class Status(models.TextChoices):
-        CREATED = "created", _("Created")
+        CREATED = "created", pgettext_lazy("replenishment order", "Created")
         PICKING = "picking", _("Picking")
         SHIPPED = "shipped", _("Shipped")
         RECEIVED = "received", _("Received")
@@ -535,6 +539,28 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}: {self.kind}"
+
+    def note_display(self) -> str:
+        """The note in the reader's language: a filed return's note is "<return ref>: <reason
+        code>" (older ones hold the reason's label in the filer's language), shown with the
+        reason's label; people's own words are shown as written."""
+        if self.kind != self.Kind.RETURN_FILED:
+            return self.note
+        ref, sep, reason = self.note.partition(": ")
+        code = _return_reason_codes().get(reason)
+        return f"{ref}: {StoreReturn.Reason(code).label}" if sep and code else self.note
+
+
+@functools.cache
+def _return_reason_codes() -> dict[str, str]:
+    """Every spelling of a return reason (its code, its label in each language) -> its code."""
+    codes = {}
+    for code, label in StoreReturn.Reason.choices:
+        codes[code] = code
+        for language, _name in settings.LANGUAGES:
+            with translation.override(language):
+                codes[str(label)] = code
+    return codes
 
 
 class StoreReturn(models.Model):

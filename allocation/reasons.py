@@ -3,6 +3,8 @@ keep codes, not translated text) and shown to the store manager in his language.
 
 from __future__ import annotations
 
+import functools
+
 from django.utils.translation import gettext as _
 
 GRANTED = "granted"
@@ -23,7 +25,9 @@ WINDOW_CANCELLED = "window_cancelled"
 
 def reason_text(code: str, params: dict | None) -> str:
     """The sentence for a reason code (empty for none)."""
-    p = params or {}
+    p = dict(params or {})
+    if "method" in p:
+        p["method"] = share_label(p["method"])
     texts = {
         GRANTED: lambda: _("Granted in full."),
         PARTIAL_LEFT: lambda: _("Only %(left)s were left in the pool.") % p,
@@ -54,6 +58,51 @@ def reason_text(code: str, params: dict | None) -> str:
         return make()
     except (KeyError, TypeError, ValueError):
         return code
+
+
+def share_label(method: object) -> object:
+    """A sharing method named in a reason, in the reader's language: given as its code
+    (``pro_rata``) or, as older reasons stored it, as its label in any of the site's languages;
+    anything else is shown as it is."""
+    from allocation.models import Policy
+
+    code = _share_codes().get(method) if isinstance(method, str) else None
+    return method if code is None else str(Policy.Share(code).label)
+
+
+@functools.cache
+def _share_codes() -> dict[str, str]:
+    """Every spelling of a sharing method (its code, its label in each language) -> its code."""
+    from django.conf import settings
+    from django.utils import translation
+
+    from allocation.models import Policy
+
+    codes = {}
+    for code, label in Policy.Share.choices:
+        codes[code] = code
+        for language, _name in settings.LANGUAGES:
+            with translation.override(language):
+                codes[str(label)] = code
+    return codes
+
+
+def figure_items(figures: dict | None) -> list[tuple[str, object]]:
+    """A decision's figures as (label in the reader's language, value); a key without a label
+    (a figure added later) is shown as stored."""
+    labels = {
+        "requested": _("Requested"),
+        "left_before": _("Left before"),
+        "goods_cap": _("Cap per goods"),
+        "window_cap": _("Cap per store and window"),
+        "window_taken": _("Granted in this window before"),
+        "seed": _("lottery seed"),
+        "sales": _("Sales in lookback"),
+        "avg_daily": _("Average daily sales"),
+        "on_hand": _("Store on hand"),
+        "cover": _("Days of cover"),
+    }
+    return [(labels.get(key, key), value) for key, value in (figures or {}).items()]
 
 
 def rule_label(code: str) -> str:

@@ -32,7 +32,8 @@ def my_stores(user):
 
 def window_list_for_store_manager(user) -> list[dict]:
     """Open and upcoming windows open to any of the user's stores, with each pool's goods and
-    what is left, and the user's stores that may grab in each."""
+    what is left, and the user's stores that may grab in each. A fixed number of queries
+    however many windows and stores (phones poll it every few seconds)."""
     stores = list(my_stores(user))
     now = timezone.now()
     windows = (
@@ -41,7 +42,9 @@ def window_list_for_store_manager(user) -> list[dict]:
             | Q(status=GrabWindow.Status.SCHEDULED)
         )
         .select_related("policy")
-        .prefetch_related(Prefetch("pools", queryset=GrabPool.objects.select_related("goods")))
+        .prefetch_related(
+            Prefetch("pools", queryset=GrabPool.objects.select_related("goods")), "stores"
+        )
         .order_by("opens_at", "pk")
     )
     out = []
@@ -240,7 +243,7 @@ def ranking(policy, goods, user) -> list[dict]:
 def window_decisions(window: GrabWindow, limit: int = 500) -> list:
     """The append-only decisions of a window's requests: rule, figures, result (newest last)."""
     from allocation.models import GrabDecision
-    from allocation.reasons import rule_label
+    from allocation.reasons import figure_items, rule_label
 
     results = dict(GrabRequest.Status.choices)
     rows = list(
@@ -251,6 +254,7 @@ def window_decisions(window: GrabWindow, limit: int = 500) -> list:
     for row in rows:
         row.rule_label = rule_label(row.rule)
         row.result_label = results.get(row.result, row.result)
+        row.figure_items = figure_items(row.figures)
     return rows
 
 

@@ -90,6 +90,7 @@ def grab_view(request: HttpRequest, pk: str) -> HttpResponse:
         "window": window,
         "form": form,
         "pools": pools,
+        "not_open": _not_open(window),
         "suggested": [
             {"store": s, "pool": p, "quantity": suggested.get((s.pk, p.goods_id), 0)}
             for s in stores
@@ -97,6 +98,18 @@ def grab_view(request: HttpRequest, pk: str) -> HttpResponse:
         ],
     }
     return respond(request, "allocation/grab_form.html", context, status=status)
+
+
+def _not_open(window: GrabWindow) -> str:
+    """Why a window cannot take a grab now (the grab form is not offered), or ""."""
+    now = timezone.now()
+    if window.is_grabbable(now):
+        return ""
+    if window.status == GrabWindow.Status.CANCELLED:
+        return _("This window was cancelled.")
+    if window.status == GrabWindow.Status.CLOSED or now >= window.closes_at:
+        return _("This window has closed.")
+    return _("This window is not open yet.")
 
 
 def _tell(request, grab) -> None:
@@ -253,7 +266,9 @@ def return_file_view(request: HttpRequest, pk: str) -> HttpResponse:
 
     def file(o):
         if not form.is_valid():
-            raise AllocationError(_("Choose a reason."))
+            if "reason" in form.errors:
+                raise AllocationError(_("Choose a reason."))
+            raise AllocationError(f"{form.fields['note'].label}: {form.errors['note'][0]}")
         lines = {}
         for line in o.lines.all():
             value = _int_or_error(request.POST.get(f"return_{line.pk}", ""))
@@ -370,6 +385,10 @@ def window_detail_view(request: HttpRequest, pk: str) -> HttpResponse:
 @require_POST
 def window_close_view(request: HttpRequest, pk: str) -> HttpResponse:
     window = get_object_or_404(GrabWindow, pk=_id(pk))
+    if window.status in (GrabWindow.Status.SCHEDULED, GrabWindow.Status.CANCELLED):
+        # the close leaves these unchanged: say so rather than "closed"
+        messages.error(request, _("Only an open window can be closed."))
+        return redirect("allocation:window-detail", pk=window.pk)
     try:
         close.window_close(window_id=window.pk, user=request.user)
     except ERRORS as error:
@@ -397,7 +416,10 @@ def pick_list_view(request: HttpRequest, pk: str) -> HttpResponse:
     order = selectors.order_get(request.user, _id(pk))
     if order is None:
         raise Http404
-    context = {"title": order.ref, "orders": [order], "rows": selectors.pick_rows([order])}
+    # like the merged list: only an order still to ship is picked (a cancelled one's stock is
+    # no longer held for it; a shipped one has left)
+    to_pick = [order] if order.status in (order.Status.CREATED, order.Status.PICKING) else []
+    context = {"title": order.ref, "orders": to_pick, "rows": selectors.pick_rows(to_pick)}
     return respond(request, "allocation/pick_list.html", context)
 
 

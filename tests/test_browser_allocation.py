@@ -5,10 +5,12 @@ live on a phone that does not reload; the order is picked, shipped and received 
 shortage; a return is filed and received frozen (the returns auto-freeze rule); the report shows
 the success rate and the pool's distribution."""
 
+import datetime
+
 import pytest
 from playwright.sync_api import expect
 
-from allocation.models import GrabRequest, ReplenishmentOrder, StoreReturn
+from allocation.models import GrabRequest, ReplenishmentOrder, StoreReturn, StoreSales
 from allocation.tests.factories import PolicyFactory, StoreFactory
 from conftest import TEST_PASSWORD, browser_login
 from freezes.models import FreezeRule, Reason, ReleaseMode
@@ -191,3 +193,34 @@ def test_grab_ship_receive_return_and_report_on_phones(phone, make_user, languag
     expect(office.locator("body")).to_contain_text(w["success"])
     expect(office.locator("svg.chart-svg rect")).to_have_count(3)  # one bar per store
     expect(office.locator("svg.chart-svg")).to_contain_text("A01")
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_every_store_manager_screen_fits_the_phone(phone, make_user, language):
+    # given a store manager with a week of sales entered for a goods with a long SKU
+    user = make_user("store", "shop-mgr")
+    store = StoreFactory(code="S-PARRAMATTA")
+    store.managers.add(user)
+    goods = GoodsFactory(sku="CHARGER-USB-C-20W-WHITE", name="Charger")
+    today = datetime.date.today()
+    for days in range(7):
+        StoreSales.objects.create(
+            store=store,
+            goods=goods,
+            day=today - datetime.timedelta(days=days),
+            units_sold=8,
+            on_hand=38,
+        )
+    page = phone(language)
+    browser_login(page, user.username, TEST_PASSWORD)
+    # when he opens each of his screens, then none is wider than the phone
+    for url in [
+        "/allocation/grab/",
+        "/allocation/requests/",
+        "/allocation/orders/",
+        "/allocation/returns/",
+        "/allocation/sales/",
+        "/allocation/reports/stores/",
+    ]:
+        page.goto(url)
+        _fits_the_phone(page)

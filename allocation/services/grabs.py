@@ -472,8 +472,9 @@ def _take(pool: GrabPool, want: int) -> tuple[int, int]:
 
 def grab_request_cancel(*, user, request_id: int) -> GrabRequest:
     """Cancel a pending request (priority at close) of one of the user's stores, before the
-    close shares the pool: compare-and-set pending -> cancelled. A granted, refused or already
-    shared request is refused with the reason; cancelling twice is harmless."""
+    close shares the pool and before its closing time: compare-and-set pending -> cancelled. A
+    granted, refused or already shared request is refused with the reason, and so is a pending
+    one past the closing time; cancelling twice is harmless."""
     stores = Store.objects.for_user(user)
     request = GrabRequest.objects.filter(pk=request_id, store__in=stores).first()
     if request is None:
@@ -482,6 +483,9 @@ def grab_request_cancel(*, user, request_id: int) -> GrabRequest:
         return request
     with transaction.atomic():
         window = GrabWindow.objects.select_for_update().get(pk=request.window_id)
+        if request.status == GrabRequest.Status.PENDING and not window.is_grabbable():
+            # past the closing time the requests are the close's, even before it has run
+            raise InvalidState(_("This window has closed."))
         done = GrabRequest.objects.filter(pk=request.pk, status=GrabRequest.Status.PENDING).update(
             status=GrabRequest.Status.CANCELLED,
             reason_code=reasons.CANCELLED,

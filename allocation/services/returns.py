@@ -86,7 +86,7 @@ def return_file(
             order=order,
             kind=OrderEvent.Kind.RETURN_FILED,
             actor=user,
-            note=f"{store_return.ref}: {store_return.get_reason_display()}",
+            note=f"{store_return.ref}: {store_return.reason}",  # a code: shown in the reader's language
         )
         return store_return
 

@@ -1,9 +1,13 @@
 """Grab windows end to end through the services: open reserves, first-come answers, refusals
 write nothing, close makes orders and unreserves the rest."""
 
+import datetime
+
 import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
+from django.utils import timezone
 
 from allocation import reasons
 from allocation.exceptions import InvalidQuantity, InvalidState, NotAllowed, WindowNotOpen
@@ -341,3 +345,21 @@ def test_a_session_that_lost_the_prepared_grab_prepares_it_again(world):
     again = grab(world, world.bob, world.store_b, window, 10)
     assert (again.status, again.granted) == (GrabRequest.Status.GRANTED, 10)
     assert GrabPool.objects.get(window=window).granted == 20
+
+
+def test_a_pending_request_cannot_be_cancelled_past_the_closing_time(client, world):
+    # given a pending at-close request, and the closing time passed before the close has run
+    window = world.open_window(mode=GrabWindow.Mode.AT_CLOSE)
+    request = grab(world, world.alice, world.store_a, window, 10)
+    GrabWindow.objects.filter(pk=window.pk).update(
+        closes_at=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    # when the store cancels it
+    with pytest.raises(InvalidState):
+        grabs.grab_request_cancel(user=world.alice, request_id=request.pk)
+    # then it is still the close's to share, and his list offers no cancel button
+    request.refresh_from_db()
+    assert request.status == GrabRequest.Status.PENDING
+    client.force_login(world.alice)
+    page = client.get(reverse("allocation:my-requests")).content.decode()
+    assert reverse("allocation:request-cancel", args=[request.pk]) not in page

@@ -5,6 +5,8 @@ manager gets 404 on every URL of an object that is not his."""
 import datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -180,7 +182,7 @@ def test_the_reports_explain_every_decision_and_follow_stores_over_time(client, 
     )
     client.force_login(world.manager)
     page = client.get(reverse("allocation:window-report", args=[window.pk]))
-    assert b"left_before=10" in page.content and b"Only 2 were left" in page.content
+    assert b"Left before 10" in page.content and b"Only 2 were left" in page.content
     page = client.get(reverse("allocation:store-report"))
     assert b"A01" in page.content and b"62.5%" not in page.content
     rows = {row["store"].code: row for row in page.context["rows"]}
@@ -241,3 +243,129 @@ def test_the_grab_decisions_export_as_csv_and_xlsx_from_the_window_report(client
     with zipfile.ZipFile(io.BytesIO(b"".join(xlsx.streaming_content))) as book:
         assert b"C01" in book.read("xl/worksheets/sheet1.xml")
     assert client.get(url, {"format": "pdf"}).status_code == 404
+
+
+def test_the_window_report_title_is_plain_text_and_lists_each_decision_once(client, world):
+    # given a window with one answered request
+    window = world.open_window()
+    grabs.grab_request_submit(
+        user=world.alice, store=world.store_a, window=window, goods_id=world.goods.pk, quantity=5
+    )
+    client.force_login(world.manager)
+    # when the report is shown
+    page = client.get(reverse("allocation:window-report", args=[window.pk])).content.decode()
+    # then the browser tab reads "Window report GW..." (no markup) and the decisions show once
+    title = page.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert "<" not in title and "&lt;" not in title and window.ref in title
+    assert page.count("Granted in full.") == 1
+
+
+@pytest.mark.parametrize("state", ["closed", "cancelled", "upcoming"])
+def test_the_grab_screen_of_a_window_not_open_offers_no_grab_button(client, world, state):
+    # given a window that has closed, was cancelled, or has not opened yet
+    if state == "upcoming":
+        now = timezone.now()
+        window = windows.window_create(
+            name="Later tea",
+            warehouse=world.warehouse,
+            policy=world.policy,
+            mode=GrabWindow.Mode.FIRST_COME,
+            opens_at=now + datetime.timedelta(hours=1),
+            closes_at=now + datetime.timedelta(hours=2),
+            scope=GrabWindow.Scope.ALL,
+            offers=[windows.Offer(world.goods, 10)],
+            user=world.manager,
+        )
+    else:
+        window = world.open_window()
+        if state == "closed":
+            close.window_close(window_id=window.pk)
+        else:
+            windows.window_cancel(window_id=window.pk, user=world.manager)
+    client.force_login(world.alice)
+    # when the store manager opens its grab screen (a stale link, the back button)
+    page = client.get(reverse("allocation:grab", args=[window.pk])).content.decode()
+    # then he is told why, and there is no form that can only fail
+    expected = {
+        "closed": "This window has closed.",
+        "cancelled": "This window was cancelled.",
+        "upcoming": "This window is not open yet.",
+    }[state]
+    assert expected in page
+    assert 'name="quantity"' not in page
+
+
+def test_a_return_note_too_long_says_so_not_choose_a_reason(client, world):
+    # given a received order of store A
+    window = world.open_window()
+    grabs.grab_request_submit(
+        user=world.alice, store=world.store_a, window=window, goods_id=world.goods.pk, quantity=5
+    )
+    close.window_close(window_id=window.pk)
+    order = ReplenishmentOrder.objects.get()
+    orders.order_ship(order_id=order.pk, user=world.manager)
+    orders.order_receive(order_id=order.pk, user=world.alice, received={})
+    line = order.lines.get()
+    client.force_login(world.alice)
+    # when a return is filed with a reason and a note over 255 characters
+    response = client.post(
+        reverse("allocation:return-file", args=[order.pk]),
+        {f"return_{line.pk}": "1", "reason": "damaged", "note": "x" * 300},
+        follow=True,
+    )
+    # then the message names the note, and nothing is filed
+    text = response.content.decode()
+    assert "Choose a reason." not in text and "at most 255 characters" in text
+    assert not StoreReturn.objects.exists()
+
+
+def test_the_pick_list_of_a_cancelled_order_lists_nothing_to_pick(client, world):
+    # given an order cancelled before picking (its stock is available again)
+    window = world.open_window()
+    grabs.grab_request_submit(
+        user=world.alice, store=world.store_a, window=window, goods_id=world.goods.pk, quantity=5
+    )
+    close.window_close(window_id=window.pk)
+    order = ReplenishmentOrder.objects.get()
+    orders.order_cancel(order_id=order.pk, user=world.manager)
+    client.force_login(world.manager)
+    # when its pick list is opened (a bookmarked or printed link)
+    page = client.get(reverse("allocation:order-pick-list", args=[order.pk]))
+    # then nobody is sent to pick its stock
+    assert page.status_code == 200
+    assert page.context["rows"] == [] and b"Nothing to pick." in page.content
+
+
+def test_closing_a_cancelled_window_says_it_is_not_open(client, world):
+    # given a cancelled window (a second tab still shows its "Close now" button)
+    window = world.open_window()
+    windows.window_cancel(window_id=window.pk, user=world.manager)
+    client.force_login(world.manager)
+    # when "Close now" is pressed
+    response = client.post(reverse("allocation:window-close", args=[window.pk]), follow=True)
+    # then the manager is told it cannot be closed, not that orders were made
+    text = response.content.decode()
+    assert "Only an open window can be closed." in text and "Window closed;" not in text
+    window.refresh_from_db()
+    assert window.status == GrabWindow.Status.CANCELLED
+
+
+def test_the_polled_grab_list_costs_the_same_queries_for_more_windows(client, world):
+    # given a store manager of three stores and a window open to chosen stores
+    world.store_b.managers.add(world.alice)
+    world.store_c.managers.add(world.alice)
+    offers = [windows.Offer(world.goods, 5)]
+    world.open_window(scope=GrabWindow.Scope.LIST, stores=[world.store_a], offers=offers)
+    client.force_login(world.alice)
+    url = reverse("allocation:grab-home")
+    client.get(url, HTTP_HX_REQUEST="true")
+    with CaptureQueriesContext(connection) as one:
+        client.get(url, HTTP_HX_REQUEST="true")
+    # when three more such windows open
+    for _ in range(3):
+        world.open_window(scope=GrabWindow.Scope.LIST, stores=[world.store_b], offers=offers)
+    with CaptureQueriesContext(connection) as four:
+        page = client.get(url, HTTP_HX_REQUEST="true")
+    # then each poll still costs the same number of queries
+    assert page.content.count(b"grab-window") == 4
+    assert len(four.captured_queries) == len(one.captured_queries)
