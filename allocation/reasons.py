@@ -101,6 +101,11 @@ def figure_items(figures: dict | None) -> list[tuple[str, object]]:
         "avg_daily": _("Average daily sales"),
         "on_hand": _("Store on hand"),
         "cover": _("Days of cover"),
+        "fixed_rank": _("Fixed rank"),
+        "offered": _("Offered in the pool"),
+        "counted": _("Counted after caps"),
+        "place": _("Place in the pool's order"),
+        "of": _("Requests in the pool's order"),
     }
     return [(labels.get(key, key), value) for key, value in (figures or {}).items()]
 

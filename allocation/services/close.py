@@ -69,27 +69,34 @@ def share_requests(
     stores: dict[int, Store],
     figures: dict[tuple[int, int], store_figures.Figures],
     unreceived: dict[int, str],
-) -> dict[int, tuple[int, str, dict, str]]:
+) -> dict[int, tuple[int, str, dict, str, dict]]:
     """The shares of one window: ``pools`` as (pool id, goods id, offered), ``requests`` as
     (request id, pool id, store id, quantity, created at). Returns per request (granted, reason
-    code, reason params, rule). Pools are shared in pk order; the per-window cap of a store is
-    spent in that order."""
+    code, reason params, rule, figures): the figures are what the decision used — the store's
+    figures for the goods (sales in the lookback, average daily sales, on hand, days of cover,
+    fixed rank), the pool's offer, the quantity counted after the caps and the request's place
+    in the pool's order — so an at-close share or refusal can be explained afterwards. Pools
+    are shared in pk order; the per-window cap of a store is spent in that order."""
     room: dict[int, int] = {}
-    out: dict[int, tuple[int, str, dict, str]] = {}
+    out: dict[int, tuple[int, str, dict, str, dict]] = {}
     by_pool: dict[int, list] = defaultdict(list)
     for row in requests:
         by_pool[row[1]].append(row)
-    method = policy.get_share_display()
+    method = policy.share  # a code: the reason is read in the reader's language
+    used: dict[int, dict] = {}
     for pool_id, goods_id, offered in pools:
         candidates = []
         for request_id, _pool, store_id, quantity, created in by_pool.get(pool_id, []):
             store = stores[store_id]
             fig = figures.get((store_id, goods_id), store_figures.EMPTY)
+            used[request_id] = {**fig.as_dict(), "offered": offered}
+            if policy.priority == Policy.Priority.FIXED_RANK:
+                used[request_id]["fixed_rank"] = store.fixed_rank
             refusal = store_figures.eligibility(
                 policy=policy, store=store, figures=fig, unreceived=unreceived
             )
             if refusal is not None:
-                out[request_id] = (0, refusal[0], refusal[1], "eligibility")
+                out[request_id] = (0, refusal[0], refusal[1], "eligibility", used[request_id])
                 continue
             asked = quantity
             capped = ("", {}, "")  # the cap that cut the ask: reason code, params, rule
@@ -104,6 +111,7 @@ def share_requests(
                         reasons.WINDOW_CAP,
                         {"cap": policy.cap_per_window},
                         "window_cap",
+                        used[request_id],
                     )
                     continue
                 if left < asked:
@@ -119,18 +127,28 @@ def share_requests(
             shares = sharing.lottery(offered, ordered, seed=seed, goods_id=goods_id)
         else:
             shares = sharing.strict_priority(offered, ordered)
-        for _k, request_id, asked, store_id, quantity, capped in candidates:
+        for place, (_k, request_id, asked, store_id, quantity, capped) in enumerate(
+            candidates, start=1
+        ):
             granted = shares.get(request_id, 0)
             if policy.cap_per_window is not None:
                 room[store_id] -= granted
+            fig = used[request_id]
+            fig.update(counted=asked, place=place, of=len(candidates))
             if granted == quantity:
-                out[request_id] = (granted, reasons.GRANTED, {}, policy.share)
+                out[request_id] = (granted, reasons.GRANTED, {}, policy.share, fig)
             elif granted == 0:
-                out[request_id] = (0, reasons.NO_SHARE, {"method": method}, policy.share)
+                out[request_id] = (0, reasons.NO_SHARE, {"method": method}, policy.share, fig)
             elif asked < quantity and granted == asked:
-                out[request_id] = (granted, *capped)
+                out[request_id] = (granted, *capped, fig)
             else:
-                out[request_id] = (granted, reasons.PARTIAL_SHARE, {"method": method}, policy.share)
+                out[request_id] = (
+                    granted,
+                    reasons.PARTIAL_SHARE,
+                    {"method": method},
+                    policy.share,
+                    fig,
+                )
     return out
 
 
@@ -164,18 +182,18 @@ def _share(window: GrabWindow, pools: list[GrabPool], now) -> None:
         unreceived=unreceived,
     )
     quantities = {r[0]: r[3] for r in rows}
-    answers: list[tuple] = []  # (request id, status, granted, reason code, params, rule, asked)
-    for request_id, (units, code, reason_params, rule) in shares.items():
+    # (request id, status, granted, reason code, params, rule, figures used)
+    answers: list[tuple] = []
+    for request_id, (units, code, reason_params, rule, used) in shares.items():
         if units == quantities[request_id]:
             status = Status.GRANTED
         elif units:
             status = Status.PARTIAL
         else:
             status = Status.REFUSED
-        answers.append(
-            (request_id, status, units, code, reason_params, rule, quantities[request_id])
-        )
-    _answer_and_decide(answers, seed=window.seed, now=now)
+        used = {"requested": quantities[request_id], "seed": window.seed, **used}
+        answers.append((request_id, status, units, code, reason_params, rule, used))
+    _answer_and_decide(answers, now=now)
     if hooks.wants_answers():
         by_id = {r[0]: r for r in rows}
         hooks.answered(
@@ -193,7 +211,7 @@ def _share(window: GrabWindow, pools: list[GrabPool], now) -> None:
                     reason_params=json.loads(json.dumps(reason_params)),
                     answered_at=now,
                 )
-                for request_id, status, units, code, reason_params, _rule, _asked in answers
+                for request_id, status, units, code, reason_params, _rule, _used in answers
             ]
         )
     totals: dict[int, int] = defaultdict(int)
@@ -205,18 +223,19 @@ def _share(window: GrabWindow, pools: list[GrabPool], now) -> None:
     GrabPool.objects.bulk_update(pools, ["granted"])
 
 
-def _answer_and_decide(answers: list[tuple], *, seed: int, now) -> None:
-    """Write the answers on the requests and one decision per request (rule, figures used:
-    the quantity asked and the window's seed; result), decisions in ``answers`` order.
+def _answer_and_decide(answers: list[tuple], *, now) -> None:
+    """Write the answers on the requests and one decision per request (rule, the figures used
+    — the quantity asked, the window's seed and the share's figures, see ``share_requests`` —
+    and the result), decisions in ``answers`` order.
 
     On PostgreSQL: one statement, the rows sent as one JSON array (one ``json.dumps``, no
     per-row adaptation), the answers as an ``UPDATE`` in a CTE and the decisions inserted from
-    the same rows, the figures built by ``jsonb_build_object``."""
+    the same rows."""
     if not answers:
         return
     if connection.vendor == "postgresql":
         rows = _json_rows(
-            "id bigint, status text, granted int, code text, params jsonb, rule text, asked int"
+            "id bigint, status text, granted int, code text, params jsonb, rule text, used jsonb"
         )
         with connection.cursor() as cursor:
             cursor.execute(
@@ -226,15 +245,14 @@ def _answer_and_decide(answers: list[tuple], *, seed: int, now) -> None:
                 "reason_params = u.params, answered_at = %(now)s FROM u WHERE r.id = u.id) "
                 f"INSERT INTO {GrabDecision._meta.db_table} "
                 "(request_id, rule, figures, result, granted, created_at) "
-                "SELECT u.id, u.rule, jsonb_build_object('requested', u.asked, 'seed', "
-                "%(seed)s::bigint), u.status, u.granted, %(now)s FROM u ORDER BY u.n",
-                {"rows": json.dumps(answers), "now": now, "seed": seed},
+                "SELECT u.id, u.rule, u.used, u.status, u.granted, %(now)s FROM u ORDER BY u.n",
+                {"rows": json.dumps(answers), "now": now},
             )
         return
     index = {row[0]: row for row in answers}
     objs = list(GrabRequest.objects.filter(pk__in=list(index)))
     for obj in objs:
-        _id, obj.status, obj.granted, obj.reason_code, params, _rule, _asked = index[obj.pk]
+        _id, obj.status, obj.granted, obj.reason_code, params, _rule, _used = index[obj.pk]
         obj.reason_params = json.loads(json.dumps(params))
         obj.answered_at = now
     GrabRequest.objects.bulk_update(
@@ -245,12 +263,12 @@ def _answer_and_decide(answers: list[tuple], *, seed: int, now) -> None:
             GrabDecision(
                 request_id=request_id,
                 rule=rule,
-                figures={"requested": asked, "seed": seed},
+                figures=used,
                 result=status,
                 granted=units,
                 created_at=now,
             )
-            for request_id, status, units, _code, _params, rule, asked in answers
+            for request_id, status, units, _code, _params, rule, used in answers
         ]
     )
 

@@ -83,7 +83,7 @@ def test_the_close_writes_answers_decisions_and_orders_with_their_lines_and_even
     window = close.window_close(window_id=window.pk, user=world.manager)
     a.refresh_from_db()
     b.refresh_from_db()
-    method = str(world.policy.get_share_display())
+    method = "strict_priority"  # the share's code: the reason is read in the reader's language
     assert (b.status, b.granted, b.reason_code, b.reason_params) == ("granted", 80, "granted", {})
     assert (a.status, a.granted, a.reason_code, a.reason_params) == (
         "partial",
@@ -99,8 +99,18 @@ def test_the_close_writes_answers_decisions_and_orders_with_their_lines_and_even
             request.status,
             request.granted,
         )
-        assert decision.figures == {"requested": 80, "seed": window.seed}
         assert decision.created_at == window.closed_at
+    # the figures behind each share: why b (50 sold) went before a (5 sold)
+    figures = {request.store_id: decision.figures for decision, request in decisions}
+    assert set(figures[world.store_a.pk]) == {
+        "requested", "seed", "sales", "avg_daily", "on_hand", "cover", "offered", "counted",
+        "place", "of",
+    }  # fmt: skip
+    picked = ("requested", "seed", "sales", "offered", "counted", "place", "of")
+    assert [tuple(figures[s.pk][k] for k in picked) for s in (world.store_b, world.store_a)] == [
+        (80, window.seed, 50, 100, 80, 1, 2),
+        (80, window.seed, 5, 100, 80, 2, 2),
+    ]
     # orders in store order; lines first-expiry-first, requests in request order (a first)
     lines = [
         (line.order.store_id, line.balance_id, line.quantity, line.damaged)
