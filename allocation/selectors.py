@@ -362,12 +362,17 @@ def store_report(user, *, days: int = 90) -> list[dict]:
         .annotate(day=Max("day"))
         .values_list("store_id", "day")
     )
-    on_hand: dict[int, int] = {}
-    for store_id, day in latest_day.items():
-        on_hand[store_id] = (
-            StoreSales.objects.filter(store_id=store_id, day=day).aggregate(n=Sum("on_hand"))["n"]
-            or 0
-        )
+    # each store's on hand on its latest day reported: one query whatever the stores (the
+    # latest days are few, and pairs of another store's day are dropped)
+    on_hand: dict[int, int] = {store_id: 0 for store_id in latest_day}
+    for store_id, day, units in (
+        StoreSales.objects.filter(store_id__in=list(latest_day), day__in=set(latest_day.values()))
+        .values("store_id", "day")
+        .annotate(n=Sum("on_hand"))
+        .values_list("store_id", "day", "n")
+    ):
+        if latest_day[store_id] == day:
+            on_hand[store_id] = units or 0
     out = []
     for store in stores:
         r = rows.get(store.pk, {})

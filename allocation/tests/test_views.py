@@ -369,3 +369,38 @@ def test_the_polled_grab_list_costs_the_same_queries_for_more_windows(client, wo
     # then each poll still costs the same number of queries
     assert page.content.count(b"grab-window") == 4
     assert len(four.captured_queries) == len(one.captured_queries)
+
+
+def test_the_store_report_gives_each_store_its_cover_in_the_same_queries_for_more_stores(world):
+    from allocation.models import StoreSales
+    from allocation.selectors import store_report
+    from allocation.tests.factories import StoreFactory
+
+    today = timezone.localdate()
+
+    def sales(store, day_ago, sold, on_hand, goods=None):
+        StoreSales.objects.create(
+            store=store,
+            goods=goods or world.goods,
+            day=today - datetime.timedelta(days=day_ago),
+            units_sold=sold,
+            on_hand=on_hand,
+        )
+
+    # A01 sold 56 in 28 days (2 a day) and holds 6 + 4 on its latest day (yesterday);
+    # B01 last reported on-hand three days ago (7), yesterday only sales
+    sales(world.store_a, 1, 28, 6)
+    sales(world.store_a, 1, 28, 4, goods=world.other_goods)
+    sales(world.store_a, 3, 0, 99)
+    sales(world.store_b, 3, 14, 7)
+    sales(world.store_b, 1, 14, None)
+    store_report(world.manager)  # the manager's permissions cached, as on a second page view
+    with CaptureQueriesContext(connection) as few:
+        rows = {row["store"].code: row for row in store_report(world.manager)}
+    assert (rows["A01"]["cover"], rows["B01"]["cover"], rows["C01"]["cover"]) == (5.0, 7.0, None)
+    for n in range(5):  # more stores reporting on other days cost no more queries
+        store = StoreFactory(code=f"M{n}")
+        sales(store, 2 + n, 5, 3)
+    with CaptureQueriesContext(connection) as more:
+        store_report(world.manager)
+    assert len(more) == len(few) == 5
