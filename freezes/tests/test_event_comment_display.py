@@ -69,3 +69,14 @@ def test_the_timeline_shows_a_change_in_the_readers_language(client, world, make
         label = str(Freeze._meta.get_field("note").verbose_name)
     assert page.status_code == 200
     assert f'<div class="comment">{label}</div>' in page.content.decode()
+
+
+def test_the_edit_button_reads_edit_not_quantity_change_in_chinese(client, world, make_user):
+    manager = make_user("manager")
+    receive(world.snack, world.bin, 5)
+    freeze = freeze_create(
+        scope=Scope(goods_id=world.snack.pk), reason=Reason.DAMAGED, operator=manager
+    )
+    client.force_login(manager)
+    page = client.get(f"/freezes/{freeze.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert f'href="/freezes/{freeze.pk}/edit/">编辑</a>' in page  # not 变动 (a quantity change)
