@@ -88,8 +88,8 @@ def _share_codes() -> dict[str, str]:
 
 
 def figure_items(figures: dict | None) -> list[tuple[str, object]]:
-    """A decision's figures as (label in the reader's language, value); a key without a label
-    (a figure added later) is shown as stored."""
+    """A decision's figures as (label in the reader's language, value), in the order below; a
+    key without a label (a figure added later) is shown as stored, last."""
     labels = {
         "requested": _("Requested"),
         "left_before": _("Left before"),
@@ -107,7 +107,9 @@ def figure_items(figures: dict | None) -> list[tuple[str, object]]:
         "place": _("Place in the pool's order"),
         "of": _("Requests in the pool's order"),
     }
-    return [(labels.get(key, key), value) for key, value in (figures or {}).items()]
+    order = {key: n for n, key in enumerate(labels)}  # stored jsonb keeps its own key order
+    items = sorted((figures or {}).items(), key=lambda item: order.get(item[0], len(order)))
+    return [(labels.get(key, key), value) for key, value in items]
 
 
 def rule_label(code: str) -> str:

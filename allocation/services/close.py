@@ -69,29 +69,39 @@ def share_requests(
     stores: dict[int, Store],
     figures: dict[tuple[int, int], store_figures.Figures],
     unreceived: dict[int, str],
-) -> dict[int, tuple[int, str, dict, str, dict]]:
+) -> dict[int, tuple[int, str, dict, str, list]]:
     """The shares of one window: ``pools`` as (pool id, goods id, offered), ``requests`` as
     (request id, pool id, store id, quantity, created at). Returns per request (granted, reason
-    code, reason params, rule, figures): the figures are what the decision used — the store's
-    figures for the goods (sales in the lookback, average daily sales, on hand, days of cover,
-    fixed rank), the pool's offer, the quantity counted after the caps and the request's place
-    in the pool's order — so an at-close share or refusal can be explained afterwards. Pools
-    are shared in pk order; the per-window cap of a store is spent in that order."""
+    code, reason params, rule, figures): the figures are what the decision used, the values of
+    ``FIGURES`` in order — the store's figures for the goods (sales in the lookback, average
+    daily sales, on hand, days of cover, fixed rank), the pool's offer, the quantity counted
+    after the caps and the request's place in the pool's order (None where the rule stopped
+    before) — so an at-close share or refusal can be explained afterwards. Pools are shared in
+    pk order; the per-window cap of a store is spent in that order."""
     room: dict[int, int] = {}
-    out: dict[int, tuple[int, str, dict, str, dict]] = {}
+    out: dict[int, tuple[int, str, dict, str, list]] = {}
+    fixed = policy.priority == Policy.Priority.FIXED_RANK
     by_pool: dict[int, list] = defaultdict(list)
     for row in requests:
         by_pool[row[1]].append(row)
     method = policy.share  # a code: the reason is read in the reader's language
-    used: dict[int, dict] = {}
+    used: dict[int, list] = {}
     for pool_id, goods_id, offered in pools:
         candidates = []
         for request_id, _pool, store_id, quantity, created in by_pool.get(pool_id, []):
             store = stores[store_id]
             fig = figures.get((store_id, goods_id), store_figures.EMPTY)
-            used[request_id] = {**fig.as_dict(), "offered": offered}
-            if policy.priority == Policy.Priority.FIXED_RANK:
-                used[request_id]["fixed_rank"] = store.fixed_rank
+            used[request_id] = [
+                fig.sales,
+                round(fig.avg_daily, 2),
+                fig.on_hand,
+                None if fig.cover is None else round(fig.cover, 1),
+                store.fixed_rank if fixed else None,
+                offered,
+                None,
+                None,
+                None,
+            ]
             refusal = store_figures.eligibility(
                 policy=policy, store=store, figures=fig, unreceived=unreceived
             )
@@ -134,7 +144,7 @@ def share_requests(
             if policy.cap_per_window is not None:
                 room[store_id] -= granted
             fig = used[request_id]
-            fig.update(counted=asked, place=place, of=len(candidates))
+            fig[6:9] = (asked, place, len(candidates))
             if granted == quantity:
                 out[request_id] = (granted, reasons.GRANTED, {}, policy.share, fig)
             elif granted == 0:
@@ -182,7 +192,7 @@ def _share(window: GrabWindow, pools: list[GrabPool], now) -> None:
         unreceived=unreceived,
     )
     quantities = {r[0]: r[3] for r in rows}
-    # (request id, status, granted, reason code, params, rule, figures used)
+    # (request id, status, granted, reason code, params, rule, quantity asked, *FIGURES values)
     answers: list[tuple] = []
     for request_id, (units, code, reason_params, rule, used) in shares.items():
         if units == quantities[request_id]:
@@ -191,9 +201,10 @@ def _share(window: GrabWindow, pools: list[GrabPool], now) -> None:
             status = Status.PARTIAL
         else:
             status = Status.REFUSED
-        used = {"requested": quantities[request_id], "seed": window.seed, **used}
-        answers.append((request_id, status, units, code, reason_params, rule, used))
-    _answer_and_decide(answers, now=now)
+        answers.append(
+            (request_id, status, units, code, reason_params, rule, quantities[request_id], *used)
+        )
+    _answer_and_decide(answers, seed=window.seed, now=now)
     if hooks.wants_answers():
         by_id = {r[0]: r for r in rows}
         hooks.answered(
@@ -211,7 +222,7 @@ def _share(window: GrabWindow, pools: list[GrabPool], now) -> None:
                     reason_params=json.loads(json.dumps(reason_params)),
                     answered_at=now,
                 )
-                for request_id, status, units, code, reason_params, _rule, _used in answers
+                for request_id, status, units, code, reason_params, *_used in answers
             ]
         )
     totals: dict[int, int] = defaultdict(int)
@@ -223,19 +234,48 @@ def _share(window: GrabWindow, pools: list[GrabPool], now) -> None:
     GrabPool.objects.bulk_update(pools, ["granted"])
 
 
-def _answer_and_decide(answers: list[tuple], *, now) -> None:
+#: The figures an at-close decision used, in the order ``share_requests`` gives them; stored with
+#: the quantity requested and the window's seed (``decision_figures``).
+FIGURES = (
+    "sales",
+    "avg_daily",
+    "on_hand",
+    "cover",
+    "fixed_rank",
+    "offered",
+    "counted",
+    "place",
+    "of",
+)
+# Kept when unknown (null); the others are left out when None (not ranked, or stopped before).
+_KEPT_WHEN_NULL = frozenset({"sales", "avg_daily", "on_hand", "cover", "offered"})
+
+
+def decision_figures(requested: int, seed: int, values) -> dict:
+    """A decision's figures: the quantity requested, the seed, and ``FIGURES`` by name."""
+    figures = {"requested": requested, "seed": seed}
+    for name, value in zip(FIGURES, values, strict=True):
+        if value is not None or name in _KEPT_WHEN_NULL:
+            figures[name] = value
+    return figures
+
+
+def _answer_and_decide(answers: list[tuple], *, seed: int, now) -> None:
     """Write the answers on the requests and one decision per request (rule, the figures used
     — the quantity asked, the window's seed and the share's figures, see ``share_requests`` —
     and the result), decisions in ``answers`` order.
 
-    On PostgreSQL: one statement, the rows sent as one JSON array (one ``json.dumps``, no
-    per-row adaptation), the answers as an ``UPDATE`` in a CTE and the decisions inserted from
-    the same rows."""
+    On PostgreSQL: one statement, the rows sent as one JSON array of plain values (one
+    ``json.dumps``, no per-row adaptation, no per-row dicts), the answers as an ``UPDATE`` in a
+    CTE and the decisions inserted from the same rows, their figures built by
+    ``jsonb_build_object`` as ``decision_figures`` builds them."""
     if not answers:
         return
     if connection.vendor == "postgresql":
         rows = _json_rows(
-            "id bigint, status text, granted int, code text, params jsonb, rule text, used jsonb"
+            "id bigint, status text, granted int, code text, params jsonb, rule text, asked int, "
+            "sales int, avg_daily numeric, on_hand int, cover numeric, fixed_rank int, "
+            "offered int, counted int, place int, of int"
         )
         with connection.cursor() as cursor:
             cursor.execute(
@@ -245,14 +285,18 @@ def _answer_and_decide(answers: list[tuple], *, now) -> None:
                 "reason_params = u.params, answered_at = %(now)s FROM u WHERE r.id = u.id) "
                 f"INSERT INTO {GrabDecision._meta.db_table} "
                 "(request_id, rule, figures, result, granted, created_at) "
-                "SELECT u.id, u.rule, u.used, u.status, u.granted, %(now)s FROM u ORDER BY u.n",
-                {"rows": json.dumps(answers), "now": now},
+                "SELECT u.id, u.rule, jsonb_build_object('requested', u.asked, 'seed', "
+                "%(seed)s::bigint, 'sales', u.sales, 'avg_daily', u.avg_daily, 'on_hand', "
+                "u.on_hand, 'cover', u.cover, 'offered', u.offered) || jsonb_strip_nulls("
+                "jsonb_build_object('fixed_rank', u.fixed_rank, 'counted', u.counted, 'place', "
+                "u.place, 'of', u.of)), u.status, u.granted, %(now)s FROM u ORDER BY u.n",
+                {"rows": json.dumps(answers), "now": now, "seed": seed},
             )
         return
     index = {row[0]: row for row in answers}
     objs = list(GrabRequest.objects.filter(pk__in=list(index)))
     for obj in objs:
-        _id, obj.status, obj.granted, obj.reason_code, params, _rule, _used = index[obj.pk]
+        _id, obj.status, obj.granted, obj.reason_code, params, *_rest = index[obj.pk]
         obj.reason_params = json.loads(json.dumps(params))
         obj.answered_at = now
     GrabRequest.objects.bulk_update(
@@ -263,12 +307,12 @@ def _answer_and_decide(answers: list[tuple], *, now) -> None:
             GrabDecision(
                 request_id=request_id,
                 rule=rule,
-                figures=used,
+                figures=decision_figures(asked, seed, used),
                 result=status,
                 granted=units,
                 created_at=now,
             )
-            for request_id, status, units, _code, _params, rule, used in answers
+            for request_id, status, units, _code, _params, rule, asked, *used in answers
         ]
     )
 
