@@ -10,15 +10,15 @@ closes. Scoping of everything a store manager sees is ``Store.objects.for_user(u
 
 from __future__ import annotations
 
-import functools
-
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+
+from wms.choices import choice_value
 
 
 class StoreQuerySet(models.QuerySet):
@@ -547,20 +547,8 @@ class OrderEvent(models.Model):
         if self.kind != self.Kind.RETURN_FILED:
             return self.note
         ref, sep, reason = self.note.partition(": ")
-        code = _return_reason_codes().get(reason)
+        code = choice_value(StoreReturn.Reason, reason)
         return f"{ref}: {StoreReturn.Reason(code).label}" if sep and code else self.note
-
-
-@functools.cache
-def _return_reason_codes() -> dict[str, str]:
-    """Every spelling of a return reason (its code, its label in each language) -> its code."""
-    codes = {}
-    for code, label in StoreReturn.Reason.choices:
-        codes[code] = code
-        for language, _name in settings.LANGUAGES:
-            with translation.override(language):
-                codes[str(label)] = code
-    return codes
 
 
 class StoreReturn(models.Model):

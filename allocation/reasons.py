@@ -3,9 +3,9 @@ keep codes, not translated text) and shown to the store manager in his language.
 
 from __future__ import annotations
 
-import functools
-
 from django.utils.translation import gettext as _
+
+from wms.choices import choice_value
 
 GRANTED = "granted"
 PARTIAL_LEFT = "partial_left"
@@ -66,25 +66,8 @@ def share_label(method: object) -> object:
     anything else is shown as it is."""
     from allocation.models import Policy
 
-    code = _share_codes().get(method) if isinstance(method, str) else None
+    code = choice_value(Policy.Share, method)
     return method if code is None else str(Policy.Share(code).label)
-
-
-@functools.cache
-def _share_codes() -> dict[str, str]:
-    """Every spelling of a sharing method (its code, its label in each language) -> its code."""
-    from django.conf import settings
-    from django.utils import translation
-
-    from allocation.models import Policy
-
-    codes = {}
-    for code, label in Policy.Share.choices:
-        codes[code] = code
-        for language, _name in settings.LANGUAGES:
-            with translation.override(language):
-                codes[str(label)] = code
-    return codes
 
 
 def figure_items(figures: dict | None) -> list[tuple[str, object]]:

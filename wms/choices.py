@@ -17,7 +17,8 @@ Colours are the badge classes of ``static/css/wms.css``: ``BADGE_COLOURS``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
 from django.db import models
@@ -93,3 +94,23 @@ def status_badge_context(obj: models.Model, field_name: str) -> dict:
         "colour": badge_colour(choices, value) if choices else "",
         "hook": f"{field_name}-{value}",
     }
+
+
+def choice_value(choices: ChoicesType, text: object) -> str | None:
+    """The value of ``choices`` that ``text`` spells — the value itself, or its label in any of
+    the site's languages (history written before it stored codes) — else None."""
+    return _spellings(choices).get(text) if isinstance(text, str) else None
+
+
+@functools.cache
+def _spellings(choices: ChoicesType) -> Mapping[str, str]:
+    from django.conf import settings
+    from django.utils import translation
+
+    values: dict[str, str] = {}
+    for value, label in choices.choices:
+        values[value] = value
+        for language, _name in settings.LANGUAGES:
+            with translation.override(language):
+                values[str(label)] = value
+    return MappingProxyType(values)
