@@ -385,12 +385,8 @@ def window_detail_view(request: HttpRequest, pk: str) -> HttpResponse:
 @require_POST
 def window_close_view(request: HttpRequest, pk: str) -> HttpResponse:
     window = get_object_or_404(GrabWindow, pk=_id(pk))
-    if window.status in (GrabWindow.Status.SCHEDULED, GrabWindow.Status.CANCELLED):
-        # the close leaves these unchanged: say so rather than "closed"
-        messages.error(request, _("Only an open window can be closed."))
-        return redirect("allocation:window-detail", pk=window.pk)
     try:
-        close.window_close(window_id=window.pk, user=request.user)
+        close.window_close_now(window_id=window.pk, user=request.user)
     except ERRORS as error:
         messages.error(request, str(error))
     else:

@@ -18,8 +18,10 @@ from collections import defaultdict
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from allocation import hooks, reasons, sharing
+from allocation.exceptions import InvalidState
 from allocation.models import (
     GrabDecision,
     GrabPool,
@@ -58,6 +60,16 @@ def window_close(*, window_id: int, user=None) -> GrabWindow:
         window.save(update_fields=["status", "closed_at"])
         window_schedule_next(window)
         return window
+
+
+def window_close_now(*, window_id: int, user) -> GrabWindow:
+    """A manager's "close now": ``window_close``, but a window that is not open yet or was
+    cancelled (which the close leaves as it is) is refused with InvalidState; a closed one is
+    returned as it is (a replay)."""
+    status = GrabWindow.objects.filter(pk=window_id).values_list("status", flat=True).first()
+    if status in (GrabWindow.Status.SCHEDULED, GrabWindow.Status.CANCELLED):
+        raise InvalidState(_("Only an open window can be closed."))
+    return window_close(window_id=window_id, user=user)
 
 
 def share_requests(
