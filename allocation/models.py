@@ -290,6 +290,17 @@ class GrabWindow(models.Model):
         now = now or timezone.now()
         return self.status == self.Status.OPEN and self.opens_at <= now < self.closes_at
 
+    def not_grabbable_reason(self, now=None) -> str:
+        """Why the window takes no grab now (cancelled, closed, not open yet), or ""."""
+        now = now or timezone.now()
+        if self.is_grabbable(now):
+            return ""
+        if self.status == self.Status.CANCELLED:
+            return str(_("This window was cancelled."))
+        if self.status == self.Status.CLOSED or now >= self.closes_at:
+            return str(_("This window has closed."))
+        return str(_("This window is not open yet."))
+
 
 class GrabPool(models.Model):
     """One goods offered in a window: ``offered`` units (reserved in the ledger from the open),

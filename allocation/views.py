@@ -90,7 +90,7 @@ def grab_view(request: HttpRequest, pk: str) -> HttpResponse:
         "window": window,
         "form": form,
         "pools": pools,
-        "not_open": _not_open(window),
+        "not_open": window.not_grabbable_reason(),
         "suggested": [
             {"store": s, "pool": p, "quantity": suggested.get((s.pk, p.goods_id), 0)}
             for s in stores
@@ -98,18 +98,6 @@ def grab_view(request: HttpRequest, pk: str) -> HttpResponse:
         ],
     }
     return respond(request, "allocation/grab_form.html", context, status=status)
-
-
-def _not_open(window: GrabWindow) -> str:
-    """Why a window cannot take a grab now (the grab form is not offered), or ""."""
-    now = timezone.now()
-    if window.is_grabbable(now):
-        return ""
-    if window.status == GrabWindow.Status.CANCELLED:
-        return _("This window was cancelled.")
-    if window.status == GrabWindow.Status.CLOSED or now >= window.closes_at:
-        return _("This window has closed.")
-    return _("This window is not open yet.")
 
 
 def _tell(request, grab) -> None:

@@ -108,11 +108,7 @@ def grab_request_submit(
         replay = GrabRequest.objects.filter(window_id=window.pk, client_key=client_key).first()
         if replay is not None:
             return replay
-        if window.status == GrabWindow.Status.CANCELLED:
-            raise WindowNotOpen(_("This window was cancelled."))
-        if window.status == GrabWindow.Status.CLOSED or now >= window.closes_at:
-            raise WindowNotOpen(_("This window has closed."))
-        raise WindowNotOpen(_("This window is not open yet."))
+        raise WindowNotOpen(window.not_grabbable_reason(now))
     if pool is None:
         raise NotAllowed(_("This goods is not offered in this window."), field="goods")
     policy = window.policy
