@@ -274,3 +274,25 @@ def test_list_queries_do_not_grow_with_the_rows(alloc):
         _grab(alloc.api[name], second, store, alloc.goods, 3)
     manager.post(f"/api/v1/grab-windows/{second.pk}/close/")
     assert {url: count(url) for url in urls} == few
+
+
+def test_close_refuses_a_window_not_open_yet_or_cancelled(alloc):
+    from allocation.services import windows
+
+    now = timezone.now()
+    later = alloc.open_window(
+        opens_at=now + datetime.timedelta(hours=1), closes_at=now + datetime.timedelta(hours=2)
+    )
+    assert later.status == GrabWindow.Status.SCHEDULED
+    manager = alloc.api["manager"]
+    assert_error_body(manager.post(f"/api/v1/grab-windows/{later.pk}/close/"), 409, "invalid_state")
+    later.refresh_from_db()
+    assert later.status == GrabWindow.Status.SCHEDULED
+    cancelled = alloc.open_window()
+    windows.window_cancel(window_id=cancelled.pk, user=alloc.manager)
+    assert_error_body(
+        manager.post(f"/api/v1/grab-windows/{cancelled.pk}/close/"), 409, "invalid_state"
+    )
+    cancelled.refresh_from_db()
+    assert cancelled.status == GrabWindow.Status.CANCELLED
+    assert not ReplenishmentOrder.objects.exists()

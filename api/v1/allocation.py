@@ -184,7 +184,8 @@ class GrabWindowViewSet(ApiViewSet):
         summary="Close a grab window now",
         description="Priority at close: shares the pending requests by the policy. Either "
         "mode: makes the replenishment orders and unreserves what nobody got. Closing a "
-        "closed window is harmless. Accepts `Idempotency-Key`.",
+        "closed window is harmless; a window not open yet or cancelled is refused (409). "
+        "Accepts `Idempotency-Key`.",
         request=None,
         responses={200: s.WindowSerializer},
         parameters=[IDEMPOTENCY_PARAMETER],
@@ -194,7 +195,7 @@ class GrabWindowViewSet(ApiViewSet):
         window = self._window()
 
         def run() -> Response:
-            close.window_close(window_id=window.pk, user=request.user)
+            close.window_close_now(window_id=window.pk, user=request.user)
             return self._out(window.pk)
 
         return idempotent(request, run)
