@@ -541,6 +541,9 @@ class OrderEvent(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
     note = models.CharField(_("note"), max_length=255, blank=True)
+    # What the event says in data, shown in the reader's language (note_display): a receipt's
+    # shortages as {"shortages": [[sku, short, damaged], ...]} (every line, not cut at 255).
+    details = models.JSONField(_("details"), default=dict, blank=True)
     created_at = models.DateTimeField(_("time"), default=timezone.now)
 
     class Meta:
@@ -552,9 +555,18 @@ class OrderEvent(models.Model):
         return f"{self.order_id}: {self.kind}"
 
     def note_display(self) -> str:
-        """The note in the reader's language: a filed return's note is "<return ref>: <reason
-        code>" (older ones hold the reason's label in the filer's language), shown with the
-        reason's label; people's own words are shown as written."""
+        """The note in the reader's language: a receipt's shortages (``details``) are written
+        out before the receiver's own note (older receipts hold them in the receiver's
+        language, in the note); a filed return's note is "<return ref>: <reason code>" (older
+        ones hold the reason's label in the filer's language), shown with the reason's label;
+        people's own words are shown as written."""
+        if self.kind == self.Kind.RECEIVED:
+            parts = [
+                _("%(sku)s short %(short)s, damaged %(damaged)s")
+                % {"sku": sku, "short": short, "damaged": damaged}
+                for sku, short, damaged in self.details.get("shortages", [])
+            ]
+            return "; ".join([*parts, self.note] if self.note else parts)
         if self.kind != self.Kind.RETURN_FILED:
             return self.note
         ref, sep, reason = self.note.partition(": ")

@@ -30,8 +30,10 @@ def _locked(order_id: int) -> ReplenishmentOrder:
     return ReplenishmentOrder.objects.select_for_update().get(pk=order_id)
 
 
-def _event(order, kind, user, note: str = "") -> OrderEvent:
-    event = OrderEvent.objects.create(order=order, kind=kind, actor=user, note=note[:255])
+def _event(order, kind, user, note: str = "", details: dict | None = None) -> OrderEvent:
+    event = OrderEvent.objects.create(
+        order=order, kind=kind, actor=user, note=note[:255], details=details or {}
+    )
     hooks.orders_changed([hooks_change(order, event)])
     return event
 
@@ -47,7 +49,8 @@ def hooks_change(order: ReplenishmentOrder, event: OrderEvent) -> dict:
         "status": order.status,
         "kind": event.kind,
         "actor_id": event.actor_id,
-        "note": event.note,
+        "note": event.note_display(),
+        "details": event.details,
         "at": event.created_at.isoformat(),
     }
 
@@ -171,15 +174,16 @@ def order_receive(
                 )
             line.received, line.damaged = got, damaged
             if got < line.quantity or damaged:
-                shortages.append(
-                    _("%(sku)s short %(short)s, damaged %(damaged)s")
-                    % {"sku": line.goods.sku, "short": line.quantity - got, "damaged": damaged}
-                )
+                shortages.append([line.goods.sku, line.quantity - got, damaged])
         ReplenishmentLine.objects.bulk_update(lines, ["received", "damaged"])
         order.status = Status.RECEIVED
         order.received_at = timezone.now()
         order.save(update_fields=["status", "received_at"])
         _event(
-            order, OrderEvent.Kind.RECEIVED, user, "; ".join([*shortages, note.strip()]).strip("; ")
+            order,
+            OrderEvent.Kind.RECEIVED,
+            user,
+            note.strip(),
+            {"shortages": shortages} if shortages else None,
         )
         return order

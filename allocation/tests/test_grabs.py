@@ -312,6 +312,44 @@ def test_an_order_is_picked_shipped_received_with_a_shortage_and_not_cancelled(w
     call_command("wms_reconcile")
 
 
+def test_a_receipt_is_told_in_the_readers_language_with_every_shortage(world):
+    from django.utils import translation
+
+    from allocation.models import OrderEvent
+
+    window = world.open_window()
+    grab(world, world.alice, world.store_a, window, 70)
+    close.window_close(window_id=window.pk)
+    order = ReplenishmentOrder.objects.get()
+    orders.order_ship(order_id=order.pk, user=world.manager)
+    line = order.lines.order_by("pk").first()  # the other lines arrive in full
+    with translation.override("zh-hans"):  # the store manager works in Chinese
+        orders.order_receive(
+            order_id=order.pk,
+            user=world.alice,
+            received={line.pk: (line.quantity - 2, 1)},
+            note="箱子压坏",
+        )
+    event = order.events.get(kind=OrderEvent.Kind.RECEIVED)
+    assert event.details == {"shortages": [[world.goods.sku, 2, 1]]}
+    assert event.note == "箱子压坏"
+    with translation.override("en"):
+        assert event.note_display() == f"{world.goods.sku} short 2, damaged 1; 箱子压坏"
+    with translation.override("zh-hans"):
+        assert event.note_display() == f"{world.goods.sku} 短少 2，破损 1; 箱子压坏"
+    # a receipt of many lines keeps every shortage (the note column holds 255 characters)
+    many = OrderEvent(
+        kind=OrderEvent.Kind.RECEIVED,
+        details={"shortages": [[f"SKU-{n:04d}-LONG-NAME", 1, 0] for n in range(40)]},
+    )
+    with translation.override("en"):
+        assert many.note_display().count("short 1") == 40
+    # an older receipt holds its sentence in the note: shown as written
+    assert OrderEvent(kind=OrderEvent.Kind.RECEIVED, note="X short 1").note_display() == (
+        "X short 1"
+    )
+
+
 def test_cancelling_an_order_unreserves_its_stock(world):
     window = world.open_window()
     grab(world, world.alice, world.store_a, window, 30)

@@ -154,10 +154,20 @@ class ReplenishmentLineSerializer(serializers.ModelSerializer):
 
 class OrderEventSerializer(serializers.ModelSerializer):
     actor = serializers.CharField(source="actor.username", default=None, read_only=True)
+    note = serializers.CharField(
+        source="note_display",
+        read_only=True,
+        help_text="What happened, in the request's language: a receipt's shortages, then the "
+        "receiver's own note.",
+    )
+    details = serializers.JSONField(
+        read_only=True,
+        help_text='The same in data: a receipt\'s {"shortages": [[sku, short, damaged], ...]}.',
+    )
 
     class Meta:
         model = OrderEvent
-        fields = ["kind", "actor", "note", "created_at"]
+        fields = ["kind", "actor", "note", "details", "created_at"]
 
 
 class ReplenishmentOrderSerializer(serializers.ModelSerializer):
