@@ -1,5 +1,5 @@
 """Webhook URLs reach only public addresses: refused when saved (after DNS resolution) and
-again when sent (the connected socket's address), unless a network is exempted on purpose."""
+again when sent (every address the host resolves to, before connecting), unless a network is exempted on purpose."""
 
 from __future__ import annotations
 
@@ -106,6 +106,35 @@ def test_send_time_check_refuses_what_resolves_inside_now(db, make_user, setting
     assert hits == [] and row.status == WebhookDelivery.Status.PENDING
     assert "not a public address" in row.last_error
     assert made.pk == row.subscription_id
+
+
+def test_send_time_refusal_opens_no_connection_to_the_internal_address(db, make_user, settings):
+    # a listener on an internal address the subscription's host now resolves to
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.settimeout(0.3)
+    port = listener.getsockname()[1]
+    try:
+        settings.WMS_WEBHOOKS_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+        subscription_create(
+            url=f"http://127.0.0.1:{port}/hook",
+            events=[events.STOCK_CHANGED],
+            user=make_user("admin"),
+        )
+        settings.WMS_WEBHOOKS_ALLOWED_NETWORKS = []
+        [delivery_id] = publish(events.STOCK_CHANGED, {"movements": []})
+        delivery.deliver(delivery_id)
+        # not even a TCP handshake reached it
+        with pytest.raises(TimeoutError):
+            listener.accept()
+    finally:
+        listener.close()
+    row = WebhookDelivery.objects.get(pk=delivery_id)
+    assert row.status == WebhookDelivery.Status.PENDING
+    assert "127.0.0.1" in row.last_error and "not a public address" in row.last_error
 
 
 def test_redirects_are_not_followed(db, make_user, settings, httpserver):

@@ -2,9 +2,9 @@
 
 A subscription URL whose host resolves to a loopback, private, link-local (cloud metadata at
 169.254.169.254), multicast, reserved or unspecified address is refused when it is saved, and
-again when a delivery is sent: the address the socket actually connected to is checked after
-DNS resolution, so a name that resolved to a public address at save time and to an internal
-one later (DNS rebinding) is refused too. Redirects are not followed and no proxy from the
+again when a delivery is sent: the host is resolved again and every address checked before the
+socket connects to it, so a name that resolved to a public address at save time and to an
+internal one later (DNS rebinding) is refused without a packet sent to the internal address. Redirects are not followed and no proxy from the
 environment is used.
 
 ``WMS_WEBHOOKS_ALLOWED_NETWORKS`` (settings: a list of addresses or CIDR networks, empty by
@@ -98,14 +98,32 @@ def check_url(url: str) -> None:
 
 
 def _checked_connection(address, timeout=socket._GLOBAL_DEFAULT_TIMEOUT, source_address=None):  # noqa: SLF001
-    sock = socket.create_connection(address, timeout, source_address)
-    peer = sock.getpeername()[0]
-    if not address_allowed(peer):
-        sock.close()
+    """``socket.create_connection`` that connects only to allowed addresses: the host is
+    resolved here and every address it resolves to is checked before any packet goes to it
+    (no connection is opened to an internal address, not even a handshake); the allowed ones
+    are tried in turn."""
+    host, port = address
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    refused = sorted({info[4][0] for info in infos if not address_allowed(info[4][0])})
+    if refused or not infos:
         raise AddressRefused(
-            _("Refused to send to %(address)s: not a public address.") % {"address": peer}
+            _("Refused to send to %(address)s: not a public address.")
+            % {"address": ", ".join(refused) or host}
         )
-    return sock
+    last_error: OSError | None = None
+    for family, kind, proto, _name, sockaddr in infos:
+        sock = socket.socket(family, kind, proto)
+        try:
+            if timeout is not socket._GLOBAL_DEFAULT_TIMEOUT:  # noqa: SLF001
+                sock.settimeout(timeout)
+            if source_address:
+                sock.bind(source_address)
+            sock.connect(sockaddr)
+            return sock
+        except OSError as exc:
+            sock.close()
+            last_error = exc
+    raise last_error or OSError(f"cannot connect to {host}")
 
 
 class _CheckedHTTPConnection(http.client.HTTPConnection):
