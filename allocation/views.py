@@ -65,8 +65,11 @@ def grab_view(request: HttpRequest, pk: str) -> HttpResponse:
     suggested = selectors.suggestions(request.user, window, stores)
     initial = {"client_key": uuid.uuid4().hex}
     if pools:
-        initial["goods"] = pools[0].goods_id
-        initial["quantity"] = suggested.get((stores[0].pk, pools[0].goods_id)) or 1
+        # a suggestion row's "Use" link (?store=&goods=) fills the form with that store, goods
+        # and suggested quantity; otherwise the first store and goods
+        store = _chosen(request.GET.get("store"), [s.pk for s in stores]) or stores[0].pk
+        goods = _chosen(request.GET.get("goods"), [p.goods_id for p in pools]) or pools[0].goods_id
+        initial.update(store=store, goods=goods, quantity=suggested.get((store, goods)) or 1)
     form = GrabForm(request.POST or None, initial=initial, stores=stores, pools=pools)
     status = 200
     if request.method == "POST":
@@ -98,6 +101,11 @@ def grab_view(request: HttpRequest, pk: str) -> HttpResponse:
         ],
     }
     return respond(request, "allocation/grab_form.html", context, status=status)
+
+
+def _chosen(value: str | None, allowed: list[int]) -> int | None:
+    """``value`` as one of ``allowed`` ids, or None (a stale or edited link is ignored)."""
+    return int(value) if value and value.isdigit() and int(value) in allowed else None
 
 
 def _tell(request, grab) -> None:

@@ -404,3 +404,41 @@ def test_the_store_report_gives_each_store_its_cover_in_the_same_queries_for_mor
     with CaptureQueriesContext(connection) as more:
         store_report(world.manager)
     assert len(more) == len(few) == 5
+
+
+def test_a_suggestion_row_fills_the_grab_form_with_its_store_goods_and_quantity(client, world):
+    from allocation.models import StoreSales
+    from allocation.selectors import suggestions
+
+    window = world.open_window(
+        offers=[windows.Offer(world.goods, 100), windows.Offer(world.other_goods, 40)]
+    )
+    world.store_b.managers.add(world.alice)  # alice runs two stores
+    StoreSales.objects.create(
+        store=world.store_b,
+        goods=world.other_goods,
+        day=timezone.localdate() - datetime.timedelta(days=1),
+        units_sold=84,
+        on_hand=0,
+    )
+    wanted = suggestions(world.alice, window, [world.store_a, world.store_b])
+    expected = wanted[(world.store_b.pk, world.other_goods.pk)]
+    assert expected > 1 and expected != wanted[(world.store_a.pk, world.goods.pk)]
+    client.force_login(world.alice)
+    url = reverse("allocation:grab", args=[window.pk])
+    page = client.get(url)
+    use = f"?store={world.store_b.pk}&amp;goods={world.other_goods.pk}".encode()
+    assert use in page.content
+    chosen = client.get(url, {"store": world.store_b.pk, "goods": world.other_goods.pk})
+    initial = chosen.context["form"].initial
+    assert (initial["store"], initial["goods"], initial["quantity"]) == (
+        world.store_b.pk,
+        world.other_goods.pk,
+        expected,
+    )
+    # a store not hers or goods not offered are ignored: the first ones are used
+    stray = client.get(url, {"store": world.store_c.pk, "goods": 999999})
+    assert stray.status_code == 200
+    first = stray.context["form"].initial
+    assert first["store"] in (world.store_a.pk, world.store_b.pk)
+    assert first["goods"] in (world.goods.pk, world.other_goods.pk)
