@@ -46,8 +46,9 @@ def answered(requests: list) -> None:
 
 #: ``hook(changes)``: replenishment orders whose status just changed, as a list of plain
 #: dicts ``{"order_id", "ref", "store_id", "window_id", "warehouse_id", "status", "kind",
-#: "actor_id", "note", "at"}`` (``kind`` is the timeline event: created, picking, shipped,
-#: received, cancelled). Runs INSIDE the transaction that changed them, like ``grab_answered``.
+#: "actor_id", "note", "details", "at"}`` (``kind`` is the timeline event: created, picking,
+#: shipped, received, cancelled; ``note`` as stored — a person's words; ``details`` the event's
+#: data, e.g. a receipt's ``{"shortages": [[sku, short, damaged], ...]}``). Runs INSIDE the transaction that changed them, like ``grab_answered``.
 order_status_changed: list[Callable[[list[dict]], None]] = []
 
 

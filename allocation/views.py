@@ -66,10 +66,15 @@ def grab_view(request: HttpRequest, pk: str) -> HttpResponse:
     initial = {"client_key": uuid.uuid4().hex}
     if pools:
         # a suggestion row's "Use" link (?store=&goods=) fills the form with that store, goods
-        # and suggested quantity; otherwise the first store and goods
-        store = _chosen(request.GET.get("store"), [s.pk for s in stores]) or stores[0].pk
+        # and suggested quantity; otherwise the first goods, and the store only when it is the
+        # manager's one store (of several, the manager picks: no grab for the wrong store)
+        store = _chosen(request.GET.get("store"), [s.pk for s in stores])
+        if store is None and len(stores) == 1:
+            store = stores[0].pk
         goods = _chosen(request.GET.get("goods"), [p.goods_id for p in pools]) or pools[0].goods_id
-        initial.update(store=store, goods=goods, quantity=suggested.get((store, goods)) or 1)
+        initial.update(goods=goods, quantity=suggested.get((store or stores[0].pk, goods)) or 1)
+        if store is not None:
+            initial["store"] = store
     form = GrabForm(request.POST or None, initial=initial, stores=stores, pools=pools)
     status = 200
     if request.method == "POST":
@@ -105,7 +110,8 @@ def grab_view(request: HttpRequest, pk: str) -> HttpResponse:
 
 def _chosen(value: str | None, allowed: list[int]) -> int | None:
     """``value`` as one of ``allowed`` ids, or None (a stale or edited link is ignored)."""
-    return int(value) if value and value.isdigit() and int(value) in allowed else None
+    pk = parse_id(value)
+    return pk if pk in allowed else None
 
 
 def _tell(request, grab) -> None:

@@ -40,8 +40,8 @@ class Migration(migrations.Migration):
             ],
             database_operations=[
                 migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "allocation_grabrequest_store_id_a1c781f2";'
-                    'DROP INDEX IF EXISTS "allocation_grabrequest_window_id_020ac3bc";',
+                    'DROP INDEX "allocation_grabrequest_store_id_a1c781f2";'
+                    'DROP INDEX "allocation_grabrequest_window_id_020ac3bc";',
                     'CREATE INDEX "allocation_grabrequest_store_id_a1c781f2" '
                     'ON "allocation_grabrequest" ("store_id");'
                     'CREATE INDEX "allocation_grabrequest_window_id_020ac3bc" '

@@ -40,13 +40,20 @@ from allocation.services.windows import release_pool_lines, window_schedule_next
 Status = GrabRequest.Status
 
 
-def window_close(*, window_id: int, user=None) -> GrabWindow:
+def window_close(*, window_id: int, user=None, strict: bool = False) -> GrabWindow:
     """Close an open window now (its time has come, or a manager closes it early). Locks the
     window row, then its pools in pk order (a grab waiting on a pool row re-checks ``is_open``
-    and grants nothing), then the pool lines and, through the ledger, their balances."""
+    and grants nothing), then the pool lines and, through the ledger, their balances. A window
+    not open is returned as it is; with ``strict``, one not open yet or cancelled raises
+    InvalidState (read under the row lock)."""
     with transaction.atomic():
         window = GrabWindow.objects.select_for_update().select_related("policy").get(pk=window_id)
         if window.status != GrabWindow.Status.OPEN:
+            if strict and window.status in (
+                GrabWindow.Status.SCHEDULED,
+                GrabWindow.Status.CANCELLED,
+            ):
+                raise InvalidState(_("Only an open window can be closed."))
             return window
         pools = list(GrabPool.objects.select_for_update().filter(window=window).order_by("pk"))
         GrabPool.objects.filter(window=window).update(is_open=False)
@@ -66,10 +73,7 @@ def window_close_now(*, window_id: int, user) -> GrabWindow:
     """A manager's "close now": ``window_close``, but a window that is not open yet or was
     cancelled (which the close leaves as it is) is refused with InvalidState; a closed one is
     returned as it is (a replay)."""
-    status = GrabWindow.objects.filter(pk=window_id).values_list("status", flat=True).first()
-    if status in (GrabWindow.Status.SCHEDULED, GrabWindow.Status.CANCELLED):
-        raise InvalidState(_("Only an open window can be closed."))
-    return window_close(window_id=window_id, user=user)
+    return window_close(window_id=window_id, user=user, strict=True)
 
 
 def share_requests(
@@ -404,6 +408,7 @@ def _make_orders(window: GrabWindow, pools: list[GrabPool], user, now) -> None:
                     "kind": OrderEvent.Kind.CREATED,
                     "actor_id": getattr(user, "pk", None),
                     "note": "",
+                    "details": {},
                     "at": now.isoformat(),
                 }
                 for store_id, order_id in sorted(order_of.items())

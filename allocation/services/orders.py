@@ -49,7 +49,7 @@ def hooks_change(order: ReplenishmentOrder, event: OrderEvent) -> dict:
         "status": order.status,
         "kind": event.kind,
         "actor_id": event.actor_id,
-        "note": event.note_display(),
+        "note": event.note,
         "details": event.details,
         "at": event.created_at.isoformat(),
     }

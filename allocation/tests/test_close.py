@@ -130,10 +130,11 @@ def test_the_close_writes_answers_decisions_and_orders_with_their_lines_and_even
             ReplenishmentOrder.Status.CREATED,
         )
         event = order.events.get()
-        assert (event.kind, event.actor_id, event.note, event.created_at) == (
+        assert (event.kind, event.actor_id, event.note, event.details, event.created_at) == (
             "created",
             world.manager.pk,
             "",
+            {},
             window.closed_at,
         )
     assert sum(b.reserved for b in StockBalance.objects.all()) == 100

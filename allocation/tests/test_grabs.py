@@ -315,14 +315,14 @@ def test_an_order_is_picked_shipped_received_with_a_shortage_and_not_cancelled(w
 def test_a_receipt_is_told_in_the_readers_language_with_every_shortage(world):
     from django.utils import translation
 
-    from allocation.models import OrderEvent
-
+    # given a shipped order
     window = world.open_window()
     grab(world, world.alice, world.store_a, window, 70)
     close.window_close(window_id=window.pk)
     order = ReplenishmentOrder.objects.get()
     orders.order_ship(order_id=order.pk, user=world.manager)
     line = order.lines.order_by("pk").first()  # the other lines arrive in full
+    # when the store manager, working in Chinese, receives it short with a note
     with translation.override("zh-hans"):  # the store manager works in Chinese
         orders.order_receive(
             order_id=order.pk,
@@ -330,6 +330,7 @@ def test_a_receipt_is_told_in_the_readers_language_with_every_shortage(world):
             received={line.pk: (line.quantity - 2, 1)},
             note="箱子压坏",
         )
+    # then the shortages are data, the note her words, and each reader sees his language
     event = order.events.get(kind=OrderEvent.Kind.RECEIVED)
     assert event.details == {"shortages": [[world.goods.sku, 2, 1]]}
     assert event.note == "箱子压坏"

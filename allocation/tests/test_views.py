@@ -410,10 +410,11 @@ def test_a_suggestion_row_fills_the_grab_form_with_its_store_goods_and_quantity(
     from allocation.models import StoreSales
     from allocation.selectors import suggestions
 
+    # given alice, who runs two stores, and a window offering two goods
     window = world.open_window(
         offers=[windows.Offer(world.goods, 100), windows.Offer(world.other_goods, 40)]
     )
-    world.store_b.managers.add(world.alice)  # alice runs two stores
+    world.store_b.managers.add(world.alice)
     StoreSales.objects.create(
         store=world.store_b,
         goods=world.other_goods,
@@ -427,18 +428,27 @@ def test_a_suggestion_row_fills_the_grab_form_with_its_store_goods_and_quantity(
     client.force_login(world.alice)
     url = reverse("allocation:grab", args=[window.pk])
     page = client.get(url)
+    # of two stores none is chosen for her: she picks (no grab for the wrong store)
+    assert "store" not in page.context["form"].initial
+    first_goods = window.pools.order_by("pk").first().goods_id
+    assert page.context["form"].initial["goods"] == first_goods
     use = f"?store={world.store_b.pk}&amp;goods={world.other_goods.pk}".encode()
     assert use in page.content
+    # when she follows the Use link of store B's second goods
     chosen = client.get(url, {"store": world.store_b.pk, "goods": world.other_goods.pk})
+    # then the form holds that store, goods and suggested quantity
     initial = chosen.context["form"].initial
     assert (initial["store"], initial["goods"], initial["quantity"]) == (
         world.store_b.pk,
         world.other_goods.pk,
         expected,
     )
-    # a store not hers or goods not offered are ignored: the first ones are used
-    stray = client.get(url, {"store": world.store_c.pk, "goods": 999999})
-    assert stray.status_code == 200
-    first = stray.context["form"].initial
-    assert first["store"] in (world.store_a.pk, world.store_b.pk)
-    assert first["goods"] in (world.goods.pk, world.other_goods.pk)
+    # a store not hers, goods not offered or a tampered value are ignored
+    for stray in (
+        {"store": world.store_c.pk, "goods": 999999},
+        {"store": "²", "goods": "9" * 5000},
+    ):
+        answer = client.get(url, stray)
+        assert answer.status_code == 200
+        assert "store" not in answer.context["form"].initial
+        assert answer.context["form"].initial["goods"] == first_goods

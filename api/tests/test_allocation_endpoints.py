@@ -201,7 +201,11 @@ def test_order_ships_and_is_received_with_shortages(alloc):
     data = received.json()
     assert data["status"] == "received"
     assert data["lines"][0]["shortage"] == 2 and data["lines"][0]["damaged"] == 1
-    assert "short 2" in data["events"][-1]["note"]
+    receipt = data["events"][-1]
+    assert [row[1:] for row in receipt["details"]["shortages"]] == [[2, 1]]
+    assert "short 2, damaged 1" in receipt["note_display"]
+    chinese = alice.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").json()["events"][-1]
+    assert "短少 2，破损 1" in chinese["note_display"]
 
 
 def test_order_refusals_permissions_and_scoping(alloc):

@@ -91,6 +91,9 @@ def test_order_status_changes_are_delivered(
     # then both changes arrived, signed, in order
     rows = list(WebhookDelivery.objects.filter(event=events.ORDER_STATUS_CHANGED).order_by("pk"))
     assert [r.payload["kind"] for r in rows] == ["created", "shipped"]
+    # every change carries the same keys, whichever path wrote it (the close writes in bulk)
+    assert set(rows[0].payload) == set(rows[1].payload)
+    assert rows[0].payload["details"] == {} and rows[0].payload["note"] == ""
     assert all(r.status == WebhookDelivery.Status.DELIVERED for r in rows)
     envelope = verify_like_the_readme(subscription.secret, *received[-1])
     assert envelope["event"] == "order.status_changed"

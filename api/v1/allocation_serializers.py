@@ -154,20 +154,19 @@ class ReplenishmentLineSerializer(serializers.ModelSerializer):
 
 class OrderEventSerializer(serializers.ModelSerializer):
     actor = serializers.CharField(source="actor.username", default=None, read_only=True)
-    note = serializers.CharField(
-        source="note_display",
-        read_only=True,
-        help_text="What happened, in the request's language: a receipt's shortages, then the "
-        "receiver's own note.",
-    )
     details = serializers.JSONField(
         read_only=True,
-        help_text='The same in data: a receipt\'s {"shortages": [[sku, short, damaged], ...]}.',
+        help_text="The event's data: a receipt's {\"shortages\": [[sku, short, damaged], ...]}.",
+    )
+    note_display = serializers.CharField(
+        read_only=True,
+        help_text="The event told in the request's language: a receipt's shortages, then the "
+        "receiver's own note (`note`, as written).",
     )
 
     class Meta:
         model = OrderEvent
-        fields = ["kind", "actor", "note", "details", "created_at"]
+        fields = ["kind", "actor", "note", "details", "note_display", "created_at"]
 
 
 class ReplenishmentOrderSerializer(serializers.ModelSerializer):

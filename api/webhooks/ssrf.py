@@ -29,6 +29,10 @@ from api.exceptions import WebhookError
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
+#: Addresses of one host tried in turn before a delivery attempt gives up.
+CONNECT_ATTEMPTS = 3
+
+
 class AddressRefused(OSError):
     """The webhook host is (or resolved to) an address webhooks may not reach."""
 
@@ -111,7 +115,8 @@ def _checked_connection(address, timeout=socket._GLOBAL_DEFAULT_TIMEOUT, source_
             % {"address": ", ".join(refused) or host}
         )
     last_error: OSError | None = None
-    for family, kind, proto, _name, sockaddr in infos:
+    # a few addresses at most: each may take the whole timeout, and a delivery's lease is short
+    for family, kind, proto, _name, sockaddr in infos[:CONNECT_ATTEMPTS]:
         sock = socket.socket(family, kind, proto)
         try:
             if timeout is not socket._GLOBAL_DEFAULT_TIMEOUT:  # noqa: SLF001
