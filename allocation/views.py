@@ -91,7 +91,7 @@ def grab_view(request: HttpRequest, pk: str) -> HttpResponse:
             except ERRORS as error:
                 form.add_domain_error(error)
             else:
-                _tell(request, grab)
+                _tell(request, grab, asked=form.cleaned_data)
                 return redirect("allocation:my-requests")
         status = 422
     context = {
@@ -114,8 +114,24 @@ def _chosen(value: str | None, allowed: list[int]) -> int | None:
     return pk if pk in allowed else None
 
 
-def _tell(request, grab) -> None:
+def _tell(request, grab, *, asked: dict) -> None:
+    """The answer to a grab. A second phone of the same store gets the request the first one
+    made (one live request per store and goods): say so, and that this one was not added."""
     label = f"{grab.pool.goods.sku} × {grab.quantity}"
+    if grab.client_key != asked["client_key"]:
+        messages.info(
+            request,
+            _(
+                "Store %(store)s had already asked for %(what)s from another phone (%(who)s): "
+                "that request stands; your %(asked)s was not added."
+            )
+            % {
+                "store": grab.store.code,
+                "what": label,
+                "who": grab.requested_by.get_username() if grab.requested_by else "—",
+                "asked": asked["quantity"],
+            },
+        )
     if grab.status == grab.Status.GRANTED:
         messages.success(request, _("%(what)s: granted in full.") % {"what": label})
     elif grab.status == grab.Status.PARTIAL:

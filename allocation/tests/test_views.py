@@ -452,3 +452,36 @@ def test_a_suggestion_row_fills_the_grab_form_with_its_store_goods_and_quantity(
         assert answer.status_code == 200
         assert "store" not in answer.context["form"].initial
         assert answer.context["form"].initial["goods"] == first_goods
+
+
+def test_a_second_phone_of_the_store_is_told_the_first_request_stands(client, world):
+    from django.contrib.messages import get_messages
+
+    # given bob's phone grabbed 30 TEA for store B
+    window = world.open_window()
+    world.store_b.managers.add(world.alice)
+    url = reverse("allocation:grab", args=[window.pk])
+    client.force_login(world.bob)
+    page = client.get(url)
+    first = {
+        "store": world.store_b.pk,
+        "goods": world.goods.pk,
+        "quantity": 30,
+        "client_key": page.context["form"].initial["client_key"],
+    }
+    assert client.post(url, first).status_code == 302
+    # when alice, on her own phone, asks 50 of the same goods for the same store
+    client.force_login(world.alice)
+    key = client.get(url).context["form"].initial["client_key"]
+    answer = client.post(url, {**first, "quantity": 50, "client_key": key})
+    # then one request stands (bob's 30) and she is told hers was not added
+    assert answer.status_code == 302
+    assert list(GrabRequest.objects.values_list("quantity", "granted")) == [(30, 30)]
+    said = [str(m) for m in get_messages(answer.wsgi_request)]
+    assert any("already asked" in m and "bob" in m and "50" in m for m in said), said
+    # and bob's own double tap is not told that
+    client.get(reverse("allocation:my-requests"))  # alice read her messages
+    client.force_login(world.bob)
+    again = client.post(url, first)
+    said = [str(m) for m in get_messages(again.wsgi_request)]
+    assert said and not any("already asked" in m for m in said), said
