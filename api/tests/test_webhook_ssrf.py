@@ -1,5 +1,6 @@
 """Webhook URLs reach only public addresses: refused when saved (after DNS resolution) and
-again when sent (every address the host resolves to, before connecting), unless a network is exempted on purpose."""
+again when sent (every address the host resolves to, before connecting), unless a network is
+exempted on purpose."""
 
 from __future__ import annotations
 

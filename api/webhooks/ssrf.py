@@ -4,8 +4,8 @@ A subscription URL whose host resolves to a loopback, private, link-local (cloud
 169.254.169.254), multicast, reserved or unspecified address is refused when it is saved, and
 again when a delivery is sent: the host is resolved again and every address checked before the
 socket connects to it, so a name that resolved to a public address at save time and to an
-internal one later (DNS rebinding) is refused without a packet sent to the internal address. Redirects are not followed and no proxy from the
-environment is used.
+internal one later (DNS rebinding) is refused without a packet sent to the internal address.
+Redirects are not followed and no proxy from the environment is used.
 
 ``WMS_WEBHOOKS_ALLOWED_NETWORKS`` (settings: a list of addresses or CIDR networks, empty by
 default) exempts networks on purpose, e.g. ``["127.0.0.1/32"]`` for a local test receiver or
