@@ -128,6 +128,13 @@ def return_list(user, *, status: str = ""):
     return qs.annotate(units=Sum("lines__quantity"))
 
 
+def store_sales_list(user):
+    """The daily sales of the user's stores, with their store and goods."""
+    return StoreSales.objects.filter(store__in=Store.objects.for_user(user)).select_related(
+        "store", "goods"
+    )
+
+
 def pick_rows(orders) -> list[dict]:
     """Pick list rows (bin, goods, batch, units) over the orders, merged per bin/goods/batch,
     in bin order (the walk through the warehouse)."""
