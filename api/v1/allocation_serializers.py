@@ -1,5 +1,5 @@
 """Representations and inputs of the store allocation endpoints (stores, grab windows, grab
-requests, replenishment orders, store sales). Outputs are plain model serializers; inputs are strict
+requests, replenishment orders, store sales, store returns). Outputs are plain model serializers; inputs are strict
 (unknown fields refused) and only parse: the allocation services decide."""
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from allocation.models import (
     ReplenishmentLine,
     ReplenishmentOrder,
     Store,
+    StoreReturn,
+    StoreReturnLine,
     StoreSales,
 )
 from allocation.services import sales
@@ -290,3 +292,78 @@ class StoreSalesBatchInput(StrictSerializer):
 
 class StoreSalesBatchResult(serializers.Serializer):
     written = serializers.IntegerField(help_text="Rows written (new or replaced).")
+
+
+class StoreReturnLineSerializer(serializers.ModelSerializer):
+    sku = serializers.CharField(source="goods.sku", read_only=True)
+
+    class Meta:
+        model = StoreReturnLine
+        fields = ["id", "order_line", "goods", "sku", "quantity"]
+
+
+class StoreReturnSerializer(serializers.ModelSerializer):
+    ref = serializers.CharField(read_only=True)
+    order_ref = serializers.CharField(source="order.ref", read_only=True)
+    store_code = serializers.CharField(source="store.code", read_only=True)
+    units = serializers.IntegerField(read_only=True, help_text="Units sent back, all lines.")
+
+    class Meta:
+        model = StoreReturn
+        fields = [
+            "id",
+            "ref",
+            "order",
+            "order_ref",
+            "store",
+            "store_code",
+            "reason",
+            "note",
+            "status",
+            "units",
+            "filed_at",
+            "received_at",
+        ]
+
+
+class StoreReturnDetailSerializer(StoreReturnSerializer):
+    warehouse = serializers.IntegerField(source="order.warehouse_id", read_only=True)
+    filed_by = serializers.CharField(source="filed_by.username", default=None, read_only=True)
+    received_by = serializers.CharField(source="received_by.username", default=None, read_only=True)
+    lines = StoreReturnLineSerializer(many=True, read_only=True)
+
+    class Meta(StoreReturnSerializer.Meta):
+        fields = [
+            *StoreReturnSerializer.Meta.fields,
+            "warehouse",
+            "filed_by",
+            "received_by",
+            "inbound_sheet",
+            "lines",
+        ]
+
+
+class ReturnLineInput(StrictSerializer):
+    line = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    quantity = CountField()
+
+
+class StoreReturnInput(StrictSerializer):
+    order = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    lines = ReturnLineInput(many=True, allow_empty=False, max_length=500)
+    reason = serializers.ChoiceField(choices=StoreReturn.Reason.choices)
+    note = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+
+    def validate_lines(self, lines: list[dict]) -> list[dict]:
+        ids = [row["line"] for row in lines]
+        if len(ids) != len(set(ids)):
+            raise serializers.ValidationError(_("Name each line once."))
+        return lines
+
+
+class ReturnReceiveInput(StrictSerializer):
+    bin = serializers.IntegerField(
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text="An active bin of the warehouse the order left from.",
+    )

@@ -14,6 +14,7 @@ from allocation.models import (
     GrabWindow,
     ReplenishmentOrder,
     Store,
+    StoreReturn,
     StoreSales,
 )
 from channels_sync.models import BindingChange, Listing, Order, Shop, SyncRecord
@@ -90,6 +91,18 @@ class StoreSalesFilter(django_filters.FilterSet):
 
     class Meta:
         model = StoreSales
+        fields: list[str] = []
+
+
+class StoreReturnFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=StoreReturn.Status.choices, label=_("Status"))
+    store = django_filters.ModelChoiceFilter(queryset=Store.objects.all(), label=_("Store"))
+    order = django_filters.ModelChoiceFilter(
+        queryset=ReplenishmentOrder.objects.all(), label=_("Replenishment order")
+    )
+
+    class Meta:
+        model = StoreReturn
         fields: list[str] = []
 
 

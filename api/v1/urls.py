@@ -29,6 +29,7 @@ router.register(
     "replenishment-orders", allocation.ReplenishmentOrderViewSet, basename="replenishment-order"
 )
 router.register("store-sales", stores.StoreSalesViewSet, basename="store-sales")
+router.register("store-returns", stores.StoreReturnViewSet, basename="store-return")
 router.register("shops", channels.ShopViewSet, basename="shop")
 router.register("binding-changes", channels.BindingChangeViewSet, basename="binding-change")
 router.register("listings", channels.ListingViewSet, basename="listing")
