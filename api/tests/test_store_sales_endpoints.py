@@ -134,6 +134,11 @@ def test_the_rules_alone_refuse_a_well_formed_batch(alloc):
     assert body["fields"] == {"rows.2.store": ["'C01' is not one of your stores"]}
     assert body["message"] == "1 row is not valid; nothing was written."
     assert not StoreSales.objects.exists()
+    # and in the caller's language
+    chinese = alice.post(URL, {"rows": rows}, format="json", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    body = assert_error_body(chinese, 400, "invalid")
+    assert body["message"] == "1 行无效，未写入任何数据。"
+    assert body["fields"] == {"rows.2.store": ["“C01”不是您的门店"]}
 
 
 def test_a_batch_is_one_to_the_most_rows(alloc):
