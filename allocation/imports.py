@@ -3,11 +3,12 @@ one row per store, goods and day with the units sold and, optionally, the store'
 
 Dry run, row errors and all-or-nothing come from the engine; the template is downloadable from
 the import screen (``/inventory/imports/templates/store_sales.xlsx``). Rows stream in batches of
-``batch_size``: each batch is checked with at most two queries (stores are loaded once, through
-``Store.objects.for_user`` so a store manager imports only his own stores' sales; SKUs are looked
-up once each) and written with one ``INSERT ... ON CONFLICT DO UPDATE`` (a day imported again
-replaces its figures). Across the file a (store, goods, day) may appear once; the keys seen are
-kept packed in one integer each (a set), so a million rows never sit in memory as rows.
+``batch_size``: each batch is checked by ``allocation.services.sales.SalesRules`` (the rules the
+API's sales batches meet too: only the user's own stores, through ``Store.objects.for_user``;
+stores loaded once and SKUs looked up once each, so at most two queries a batch; a (store,
+goods, day) once across the file, its keys kept packed in one integer each) and written with
+``COPY`` on PostgreSQL, elsewhere with the service's ``store_sales_write`` (``INSERT ... ON
+CONFLICT DO UPDATE``): a day imported again replaces its figures.
 """
 
 from __future__ import annotations
@@ -17,24 +18,20 @@ import io
 import re
 
 from django.db import connection
-from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from import_export.fields import Field
 
-from allocation.models import Store, StoreSales
+from allocation.models import StoreSales
+from allocation.services.sales import SalesRules, store_sales_write
 from inventory.imports.engine import NEW, ImportContext, SheetResource, SheetRow
-from inventory.imports.goods import goods_by_sku_key
 from inventory.imports.registry import register
 from inventory.imports.widgets import CodeWidget, DateWidget, IntegerWidget
 
-MAX_UNITS = 10_000_000
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 _PLAIN_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,63}\Z")
 # what Excel may have turned into a number ("6.90123E+12"): left to the widget to refuse
 _NUMBER_LIKE = re.compile(r"[0-9.]+[eE][+-]?[0-9]+\Z")
 _CODES = frozenset({"store", "sku"})
-OLDEST = dt.date(2000, 1, 1)
 _NULL = "\\N"  # COPY's text format for NULL
 _MEMO = 50_000  # codes and dates remembered per run (a bound, so memory stays flat)
 
@@ -172,57 +169,31 @@ class StoreSalesResource(SheetResource):
             super().clean_row(row, ctx, slow)
 
     def begin_import(self, ctx: ImportContext) -> None:
-        stores = Store.objects.all() if ctx.user is None else Store.objects.for_user(ctx.user)
-        ctx.state["stores"] = {code.upper(): pk for pk, code in stores.values_list("pk", "code")}
-        ctx.state["goods"] = {}
-        ctx.state["seen"] = set()
-        ctx.state["today"] = timezone.localdate()
+        ctx.state["rules"] = SalesRules(ctx.user)
         ctx.state["plain_codes"] = set()
         ctx.state["iso_dates"] = {}
 
     def validate_batch(self, rows: list[SheetRow], ctx: ImportContext) -> None:
-        goods = ctx.state["goods"]
-        wanted = sorted({row.values["sku"].upper() for row in rows if row.ok} - goods.keys())
-        found = goods_by_sku_key(wanted)
-        for key in wanted:
-            goods[key] = found[key][0] if key in found else None
-        stores, seen, today = ctx.state["stores"], ctx.state["seen"], ctx.state["today"]
+        """``SalesRules`` (the rules of every way store sales come in) row by row."""
+        rules: SalesRules = ctx.state["rules"]
+        rules.load_goods(row.values["sku"] for row in rows if row.ok)
+        check = rules.check
         for row in rows:
             if not row.ok:
                 continue
             values = row.values
-            store_id = stores.get(values["store"].upper())
-            if store_id is None:
-                ctx.error(
-                    row,
-                    "store",
-                    _("'%(code)s' is not one of your stores") % {"code": values["store"]},
-                )
+            key, problems = check(
+                values["store"],
+                values["sku"],
+                values["day"],
+                values["units_sold"],
+                values.get("on_hand"),
+            )
+            if key is None:
+                for field, message in problems:
+                    ctx.error(row, field, message)
                 continue
-            goods_id = goods.get(values["sku"].upper())
-            if goods_id is None:
-                ctx.error(row, "sku", _("'%(sku)s' does not exist") % {"sku": values["sku"]})
-                continue
-            day = values["day"]
-            if day > today or day < OLDEST:
-                ctx.error(row, "day", _("%(day)s is in the future or too old") % {"day": day})
-                continue
-            sold = values["units_sold"]
-            on_hand = values.get("on_hand")
-            if not 0 <= sold <= MAX_UNITS or (
-                on_hand is not None and not 0 <= on_hand <= MAX_UNITS
-            ):
-                for key in ("units_sold", "on_hand"):
-                    number = values.get(key)
-                    if number is not None and not 0 <= number <= MAX_UNITS:
-                        ctx.error(row, key, _("must be between 0 and %(max)s") % {"max": MAX_UNITS})
-                continue
-            packed = (store_id << 44) | (goods_id << 20) | day.toordinal()
-            if packed in seen:
-                ctx.error(row, "day", _("this store, goods and day are on an earlier row"))
-                continue
-            seen.add(packed)
-            row.key = (store_id, goods_id, day)
+            row.key = key
 
     def write_batch(self, rows: list[SheetRow], ctx: ImportContext) -> None:
         if not rows:
@@ -231,7 +202,7 @@ class StoreSalesResource(SheetResource):
         if connection.vendor == "postgresql":
             self._copy_batch(rows, table)
             return
-        StoreSales.objects.bulk_create(
+        store_sales_write(
             [
                 StoreSales(
                     store_id=row.key[0],
@@ -241,10 +212,7 @@ class StoreSalesResource(SheetResource):
                     on_hand=row.values.get("on_hand"),
                 )
                 for row in rows
-            ],
-            update_conflicts=True,
-            unique_fields=["store", "goods", "day"],
-            update_fields=["units_sold", "on_hand"],
+            ]
         )
 
     @staticmethod

@@ -128,6 +128,25 @@ def return_list(user, *, status: str = ""):
     return qs.annotate(units=Sum("lines__quantity"))
 
 
+def return_get(user, pk: int) -> StoreReturn | None:
+    """One return of the user's stores with its lines and who filed and received it, or None
+    (another store's return reads as missing)."""
+    return (
+        return_list(user)
+        .filter(pk=pk)
+        .select_related("order__warehouse", "filed_by", "received_by")
+        .prefetch_related("lines__goods")
+        .first()
+    )
+
+
+def store_sales_list(user):
+    """The daily sales of the user's stores, with their store and goods."""
+    return StoreSales.objects.filter(store__in=Store.objects.for_user(user)).select_related(
+        "store", "goods"
+    )
+
+
 def pick_rows(orders) -> list[dict]:
     """Pick list rows (bin, goods, batch, units) over the orders, merged per bin/goods/batch,
     in bin order (the walk through the warehouse)."""

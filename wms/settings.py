@@ -401,6 +401,9 @@ SPECTACULAR_SETTINGS = {
         "BindingExceptionModeEnum": "channels_sync.models.BindingException.Mode",
         "SyncRecordStatusEnum": "channels_sync.models.SyncRecord.Status",
         "ChannelOrderStatusEnum": "channels_sync.models.Order.Status",
+        "StoreReturnStatusEnum": "allocation.models.StoreReturn.Status",
+        "StoreReturnReasonEnum": "allocation.models.StoreReturn.Reason",
+        "ReasonEnum": "freezes.models.Reason",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -1,5 +1,5 @@
 """Representations and inputs of the store allocation endpoints (stores, grab windows, grab
-requests, replenishment orders). Outputs are plain model serializers; inputs are strict
+requests, replenishment orders, store sales, store returns). Outputs are plain model serializers; inputs are strict
 (unknown fields refused) and only parse: the allocation services decide."""
 
 from __future__ import annotations
@@ -16,7 +16,11 @@ from allocation.models import (
     ReplenishmentLine,
     ReplenishmentOrder,
     Store,
+    StoreReturn,
+    StoreReturnLine,
+    StoreSales,
 )
+from allocation.services import sales
 from api.serializers_base import QuantityField, StrictSerializer
 from inventory.models import Goods
 from warehouses.models import Warehouse
@@ -223,3 +227,143 @@ class ReceivedOrderLineInput(StrictSerializer):
 class ReceiveInput(StrictSerializer):
     lines = ReceivedOrderLineInput(many=True, required=False, default=list, max_length=500)
     note = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+
+
+class StoreSalesSerializer(serializers.ModelSerializer):
+    store_code = serializers.CharField(source="store.code", read_only=True)
+    sku = serializers.CharField(source="goods.sku", read_only=True)
+
+    class Meta:
+        model = StoreSales
+        fields = ["id", "store", "store_code", "goods", "sku", "day", "units_sold", "on_hand"]
+
+
+class StoreSalesRowInput(StrictSerializer):
+    store = serializers.CharField(
+        max_length=32, help_text="The store's code (case does not matter)."
+    )
+    sku = serializers.CharField(max_length=64, help_text="The goods' SKU (case does not matter).")
+    day = serializers.DateField(help_text="The day sold, not in the future.")
+    units_sold = CountField(max_value=sales.MAX_UNITS)
+    on_hand = CountField(
+        max_value=sales.MAX_UNITS,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The store's own stock that day; null or left out: not known.",
+    )
+
+
+class BadRow:
+    """A row its serializer refused: ``detail`` is the ValidationError's detail."""
+
+    __slots__ = ("detail",)
+
+    def __init__(self, detail) -> None:
+        self.detail = detail
+
+
+class RowsField(serializers.ListField):
+    """A list checked row by row without stopping at the first bad row: the good rows come
+    back parsed and each bad one as a ``BadRow``, so the view can add the rules' refusals of
+    the good rows and answer every bad row at once. The length is checked first."""
+
+    def run_child_validation(self, data):
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        out = []
+        for item in data:
+            try:
+                out.append(self.child.run_validation(item))
+            except serializers.ValidationError as error:
+                out.append(BadRow(error.detail))
+        return out
+
+
+class StoreSalesBatchInput(StrictSerializer):
+    rows = RowsField(
+        child=StoreSalesRowInput(),
+        allow_empty=False,
+        min_length=1,
+        max_length=sales.MAX_BATCH,
+        help_text=f"1 to {sales.MAX_BATCH} rows; a (store, sku, day) at most once.",
+    )
+
+
+class StoreSalesBatchResult(serializers.Serializer):
+    written = serializers.IntegerField(help_text="Rows written (new or replaced).")
+
+
+class StoreReturnLineSerializer(serializers.ModelSerializer):
+    sku = serializers.CharField(source="goods.sku", read_only=True)
+
+    class Meta:
+        model = StoreReturnLine
+        fields = ["id", "order_line", "goods", "sku", "quantity"]
+
+
+class StoreReturnSerializer(serializers.ModelSerializer):
+    ref = serializers.CharField(read_only=True)
+    order_ref = serializers.CharField(source="order.ref", read_only=True)
+    store_code = serializers.CharField(source="store.code", read_only=True)
+    units = serializers.IntegerField(read_only=True, help_text="Units sent back, all lines.")
+
+    class Meta:
+        model = StoreReturn
+        fields = [
+            "id",
+            "ref",
+            "order",
+            "order_ref",
+            "store",
+            "store_code",
+            "reason",
+            "note",
+            "status",
+            "units",
+            "filed_at",
+            "received_at",
+        ]
+
+
+class StoreReturnDetailSerializer(StoreReturnSerializer):
+    warehouse = serializers.IntegerField(source="order.warehouse_id", read_only=True)
+    filed_by = serializers.CharField(source="filed_by.username", default=None, read_only=True)
+    received_by = serializers.CharField(source="received_by.username", default=None, read_only=True)
+    lines = StoreReturnLineSerializer(many=True, read_only=True)
+
+    class Meta(StoreReturnSerializer.Meta):
+        fields = [
+            *StoreReturnSerializer.Meta.fields,
+            "warehouse",
+            "filed_by",
+            "received_by",
+            "inbound_sheet",
+            "lines",
+        ]
+
+
+class ReturnLineInput(StrictSerializer):
+    line = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    quantity = CountField()
+
+
+class StoreReturnInput(StrictSerializer):
+    order = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    lines = ReturnLineInput(many=True, allow_empty=False, max_length=500)
+    reason = serializers.ChoiceField(choices=StoreReturn.Reason.choices)
+    note = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+
+    def validate_lines(self, lines: list[dict]) -> list[dict]:
+        ids = [row["line"] for row in lines]
+        if len(ids) != len(set(ids)):
+            raise serializers.ValidationError(_("Name each line once."))
+        return lines
+
+
+class ReturnReceiveInput(StrictSerializer):
+    bin = serializers.IntegerField(
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text="An active bin of the warehouse the order left from.",
+    )

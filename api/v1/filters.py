@@ -1,5 +1,5 @@
 """django-filter FilterSets of the allocation and platform sync endpoints: the filters their
-screens offer (status, store, shop, window, a text search), bound to the query string by
+screens offer (status, store, shop, window, goods, a day range, a text search), bound to the query string by
 ``api.v1.base.filtered`` (invalid values: 400 with the filter's own messages) and documented
 by ``filter_parameters``. They only narrow querysets the selectors already scoped."""
 
@@ -9,8 +9,16 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from allocation.models import GrabRequest, GrabWindow, ReplenishmentOrder, Store
+from allocation.models import (
+    GrabRequest,
+    GrabWindow,
+    ReplenishmentOrder,
+    Store,
+    StoreReturn,
+    StoreSales,
+)
 from channels_sync.models import BindingChange, Listing, Order, Shop, SyncRecord
+from inventory.models import Goods
 from warehouses.models import Warehouse
 
 
@@ -72,6 +80,29 @@ class ReplenishmentOrderFilter(django_filters.FilterSet):
 
     class Meta:
         model = ReplenishmentOrder
+        fields: list[str] = []
+
+
+class StoreSalesFilter(django_filters.FilterSet):
+    store = django_filters.ModelChoiceFilter(queryset=Store.objects.all(), label=_("Store"))
+    goods = django_filters.ModelChoiceFilter(queryset=Goods.objects.all(), label=_("Goods"))
+    day_from = django_filters.DateFilter(field_name="day", lookup_expr="gte", label=_("Day from"))
+    day_to = django_filters.DateFilter(field_name="day", lookup_expr="lte", label=_("Day to"))
+
+    class Meta:
+        model = StoreSales
+        fields: list[str] = []
+
+
+class StoreReturnFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=StoreReturn.Status.choices, label=_("Status"))
+    store = django_filters.ModelChoiceFilter(queryset=Store.objects.all(), label=_("Store"))
+    order = django_filters.ModelChoiceFilter(
+        queryset=ReplenishmentOrder.objects.all(), label=_("Replenishment order")
+    )
+
+    class Meta:
+        model = StoreReturn
         fields: list[str] = []
 
 

@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from api.v1 import allocation, catalogue, channels, freezes, stock, structure, webhooks
+from api.v1 import allocation, catalogue, channels, freezes, stock, stores, structure, webhooks
 
 router = SimpleRouter(use_regex_path=False)
 router.register("goods", catalogue.GoodsViewSet, basename="goods")
@@ -28,6 +28,8 @@ router.register("grab-requests", allocation.GrabRequestViewSet, basename="grab-r
 router.register(
     "replenishment-orders", allocation.ReplenishmentOrderViewSet, basename="replenishment-order"
 )
+router.register("store-sales", stores.StoreSalesViewSet, basename="store-sales")
+router.register("store-returns", stores.StoreReturnViewSet, basename="store-return")
 router.register("shops", channels.ShopViewSet, basename="shop")
 router.register("binding-changes", channels.BindingChangeViewSet, basename="binding-change")
 router.register("listings", channels.ListingViewSet, basename="listing")
