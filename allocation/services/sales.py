@@ -28,11 +28,19 @@ def store_sales_set(
     *, user, store: Store, goods, day: datetime.date, units_sold: int, on_hand: int | None
 ) -> StoreSales:
     """Record (or replace) one store's sales of one goods on one day. Refuses another
-    manager's store and a day in the future."""
+    manager's store, a day in the future or before 2000 and figures outside 0 to
+    ``MAX_UNITS`` (the limits of ``SalesRules``, which the import and the API batches meet)."""
     if not Store.objects.for_user(user).filter(pk=store.pk).exists():
         raise NotAllowed(_("You do not run this store."))
     if day > timezone.localdate():
         raise AllocationError(_("The day is in the future."), field="day")
+    if day < OLDEST:
+        raise AllocationError(_("%(day)s is in the future or too old") % {"day": day}, field="day")
+    for field, number in (("units_sold", units_sold), ("on_hand", on_hand)):
+        if number is not None and not 0 <= number <= MAX_UNITS:
+            raise InvalidQuantity(
+                _("must be between 0 and %(max)s") % {"max": MAX_UNITS}, field=field
+            )
     row, _created = StoreSales.objects.update_or_create(
         store=store,
         goods=goods,

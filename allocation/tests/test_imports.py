@@ -97,4 +97,25 @@ def test_sales_are_entered_on_a_screen_for_ones_own_store_only(client, world):
     assert client.post(reverse("allocation:sales-entry"), other).status_code == 422
     future = {**data, "day": "2999-01-01"}
     assert client.post(reverse("allocation:sales-entry"), future).status_code == 422
+    ancient = {**data, "day": "1999-12-31"}  # the import's and the API's oldest day too
+    answer = client.post(reverse("allocation:sales-entry"), ancient)
+    assert answer.status_code == 422 and b"too old" in answer.content
     assert StoreSales.objects.count() == 1
+
+
+def test_the_sales_service_refuses_figures_out_of_range_whatever_the_caller(world):
+    from allocation.exceptions import InvalidQuantity
+    from allocation.services.sales import MAX_UNITS, store_sales_set
+
+    day = datetime.date(2026, 1, 5)
+    for units_sold, on_hand in ((-1, None), (MAX_UNITS + 1, None), (3, -2)):
+        with pytest.raises(InvalidQuantity):
+            store_sales_set(
+                user=world.alice,
+                store=world.store_a,
+                goods=world.goods,
+                day=day,
+                units_sold=units_sold,
+                on_hand=on_hand,
+            )
+    assert not StoreSales.objects.exists()
