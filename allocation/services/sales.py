@@ -22,6 +22,7 @@ MAX_UNITS = 10_000_000
 OLDEST = datetime.date(2000, 1, 1)
 #: The most rows one batch (``store_sales_bulk_set``, ``POST /api/v1/store-sales/``) may carry.
 MAX_BATCH = 5000
+AMBIGUOUS = 0  # no store has pk 0
 
 
 def store_sales_set(
@@ -35,7 +36,7 @@ def store_sales_set(
     if day > timezone.localdate():
         raise AllocationError(_("The day is in the future."), field="day")
     if day < OLDEST:
-        raise AllocationError(_("%(day)s is in the future or too old") % {"day": day}, field="day")
+        raise AllocationError(_("Sales before 2000 are not kept: check the day."), field="day")
     for field, number in (("units_sold", units_sold), ("on_hand", on_hand)):
         if number is not None and not 0 <= number <= MAX_UNITS:
             raise InvalidQuantity(
@@ -75,11 +76,18 @@ class SalesRules:
     query), each SKU once (``load_goods``, one query per call), and the keys seen are kept
     packed in one integer each, so a million rows never sit in memory as rows."""
 
-    __slots__ = ("goods", "seen", "stores", "today")
+    __slots__ = ("exact", "goods", "seen", "stores", "today")
 
     def __init__(self, user) -> None:
         stores = Store.objects.all() if user is None else Store.objects.for_user(user)
-        self.stores = {code.upper(): pk for pk, code in stores.values_list("pk", "code")}
+        pairs = list(stores.values_list("pk", "code"))
+        # a code matches its store exactly, else whatever its case; two stores whose codes
+        # differ only in case are not guessed between (AMBIGUOUS): the row names one exactly
+        self.exact = {code: pk for pk, code in pairs}
+        self.stores: dict[str, int] = {}
+        for pk, code in pairs:
+            key = code.upper()
+            self.stores[key] = AMBIGUOUS if key in self.stores else pk
         self.goods: dict[str, int | None] = {}
         self.seen: set[int] = set()
         self.today = timezone.localdate()
@@ -98,9 +106,17 @@ class SalesRules:
         """The row's key, or None and its refusals as (field, message); the row's SKU must
         have been through ``load_goods``. A row that passes is remembered: the same store,
         goods and day later in the run is refused."""
-        store_id = self.stores.get(store.upper())
+        store_id = self.exact.get(store) or self.stores.get(store.upper())
         if store_id is None:
             return None, [("store", _("'%(code)s' is not one of your stores") % {"code": store})]
+        if store_id == AMBIGUOUS:
+            return None, [
+                (
+                    "store",
+                    _("'%(code)s' matches stores whose codes differ only in case: write it exactly")
+                    % {"code": store},
+                )
+            ]
         goods_id = self.goods.get(sku.upper())
         if goods_id is None:
             return None, [("sku", _("'%(sku)s' does not exist") % {"sku": sku})]

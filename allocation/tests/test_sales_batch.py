@@ -58,3 +58,25 @@ def test_a_batch_holds_at_most_the_most_rows(world):
     with pytest.raises(InvalidQuantity):
         store_sales_bulk_set(user=world.manager, rows=[_row()] * (MAX_BATCH + 1))
     assert not StoreSales.objects.exists()
+
+
+def test_store_codes_differing_only_in_case_are_matched_exactly_never_guessed(world):
+    from allocation.tests.factories import StoreFactory
+
+    # given two stores of the warehouse manager whose codes differ only in case
+    lower = StoreFactory(code="a01x")
+    upper = StoreFactory(code="A01X")
+    # when rows name each exactly, and one names neither exactly
+    store_sales_bulk_set(
+        user=world.manager,
+        rows=[_row(store="a01x", units_sold=1), _row(store="A01X", units_sold=2)],
+    )
+    # then each store got its own row
+    assert dict(StoreSales.objects.values_list("store_id", "units_sold")) == {
+        lower.pk: 1,
+        upper.pk: 2,
+    }
+    with pytest.raises(SalesRowsInvalid) as refused:
+        store_sales_bulk_set(user=world.manager, rows=[_row(store="A01x", units_sold=3)])
+    assert "differ only in case" in refused.value.rows[0]["store"][0]
+    assert StoreSales.objects.count() == 2

@@ -245,7 +245,7 @@ def test_a_batch_costs_the_same_queries_for_10_rows_as_for_200(alloc):
 @pytest.mark.django_db(transaction=True)
 def test_two_posts_of_the_same_store_and_day_at_once_leave_one_row_each(make_user):
     """Two POS sends (own connections) of the same store, goods and days at once, in opposite
-    orders: both are answered 200, no deadlock, no duplicate, each row has one sender's figures."""
+    orders: both are answered 200, no deadlock, no duplicate, both rows hold one sender's figures."""
     world = World(make_user)
     raw = tokens.token_create(user=world.alice, name="race")[1]
     barrier = threading.Barrier(2)
@@ -273,4 +273,6 @@ def test_two_posts_of_the_same_store_and_day_at_once_leave_one_row_each(make_use
     stored = list(StoreSales.objects.values_list("goods__sku", "units_sold"))
     assert len(stored) == 2
     assert {sku for sku, _units in stored} == {"TEA", "COFFEE"}
-    assert {units for _sku, units in stored} <= {7, 8}
+    # the rows are written in (store, goods, day) order: the batch that locks the first row
+    # first writes both before the other, so both rows hold the same sender's figures
+    assert {units for _sku, units in stored} in ({7}, {8})

@@ -1,6 +1,7 @@
 """Representations and inputs of the store allocation endpoints (stores, grab windows, grab
-requests, replenishment orders, store sales, store returns). Outputs are plain model serializers; inputs are strict
-(unknown fields refused) and only parse: the allocation services decide."""
+requests, replenishment orders, store sales, store returns). Outputs are plain model
+serializers; inputs are strict (unknown fields refused) and only parse: the allocation services
+decide."""
 
 from __future__ import annotations
 
@@ -157,7 +158,9 @@ class ReplenishmentLineSerializer(serializers.ModelSerializer):
 
 
 class OrderEventSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(source="actor.username", default=None, read_only=True)
+    actor = serializers.CharField(
+        source="actor.username", default=None, allow_null=True, read_only=True
+    )
     details = serializers.JSONField(
         read_only=True,
         help_text="The event's data: a receipt's {\"shortages\": [[sku, short, damaged], ...]}.",
@@ -328,8 +331,12 @@ class StoreReturnSerializer(serializers.ModelSerializer):
 
 class StoreReturnDetailSerializer(StoreReturnSerializer):
     warehouse = serializers.IntegerField(source="order.warehouse_id", read_only=True)
-    filed_by = serializers.CharField(source="filed_by.username", default=None, read_only=True)
-    received_by = serializers.CharField(source="received_by.username", default=None, read_only=True)
+    filed_by = serializers.CharField(
+        source="filed_by.username", default=None, allow_null=True, read_only=True
+    )
+    received_by = serializers.CharField(
+        source="received_by.username", default=None, allow_null=True, read_only=True
+    )
     lines = StoreReturnLineSerializer(many=True, read_only=True)
 
     class Meta(StoreReturnSerializer.Meta):

@@ -70,7 +70,9 @@ class ShopSerializer(serializers.ModelSerializer):
 
 
 class ListingSerializer(serializers.ModelSerializer):
-    goods_sku = serializers.CharField(source="goods.sku", default=None, read_only=True)
+    goods_sku = serializers.CharField(
+        source="goods.sku", default=None, allow_null=True, read_only=True
+    )
 
     class Meta:
         model = Listing
@@ -122,7 +124,7 @@ def _state_json(state) -> dict:
 class BindingChangeSerializer(serializers.ModelSerializer):
     requested_by = serializers.CharField(source="requested_by.username", read_only=True)
     confirmed_by = serializers.CharField(
-        source="confirmed_by.username", default=None, read_only=True
+        source="confirmed_by.username", default=None, allow_null=True, read_only=True
     )
 
     class Meta:
@@ -180,7 +182,9 @@ class OrderLineSerializer(serializers.ModelSerializer):
 
 
 class ChannelOrderSerializer(serializers.ModelSerializer):
-    warehouse_code = serializers.CharField(source="warehouse.code", default=None, read_only=True)
+    warehouse_code = serializers.CharField(
+        source="warehouse.code", default=None, allow_null=True, read_only=True
+    )
 
     class Meta:
         model = Order

@@ -1,7 +1,7 @@
 """django-filter FilterSets of the allocation and platform sync endpoints: the filters their
-screens offer (status, store, shop, window, goods, a day range, a text search), bound to the query string by
-``api.v1.base.filtered`` (invalid values: 400 with the filter's own messages) and documented
-by ``filter_parameters``. They only narrow querysets the selectors already scoped."""
+screens offer (status, store, shop, window, goods, a day range, a text search), bound to the
+query string by ``api.v1.base.filtered`` (invalid values: 400 with the filter's own messages)
+and documented by ``filter_parameters``. They only narrow querysets the selectors already scoped."""
 
 from __future__ import annotations
 
