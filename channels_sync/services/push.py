@@ -221,6 +221,7 @@ class _Pipeline:
             if not claimed:
                 return False
             round_ = _Round(claimed, self.trigger)
+            _wait_for_postings(list(round_.rows_by_goods))
             listings = _listings_for_goods(self.shop, list(round_.rows_by_goods))
             round_.sellable = listing_sellable(self.shop, listings, state=self.state)
             round_.combos_of = _combo_parts([row.goods_id for row in listings])
@@ -367,6 +368,27 @@ def _lock_claimable(shop: Shop, limit: int) -> list[tuple[int, int, bool]]:
         .order_by("pk")
         .values_list("pk", "goods_id", "is_manual")[:limit]
     )
+
+
+def _wait_for_postings(goods_ids: list[int]) -> None:
+    """Wait for the postings in flight on these goods, then read what they committed.
+
+    A posting's outbox trigger finds the goods' PENDING row and adds nothing; if this push
+    claimed that row and read the balances before the posting committed, the posting's change
+    would go out with no row left to carry it (an oversell until the goods moves again). Every
+    posting locks its balances FOR UPDATE before it writes its movements, so ``FOR SHARE`` on
+    the claimed goods' balances (primary-key order, like the ledger) waits for those still in
+    flight; the sellable read that follows is a new statement and sees what they committed, and
+    a posting that starts now waits for this claim to commit, then finds the row SENDING and
+    leaves a new PENDING one. Not covered: a receipt into a balance row a posting in flight has
+    just created (invisible, so not waited for): an increase, shown late, never an oversell."""
+    if connection.vendor != "postgresql" or not goods_ids:
+        return  # SQLite: one writer at a time, no posting is in flight during the claim
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM inventory_stockbalance WHERE goods_id = ANY(%s) ORDER BY id FOR SHARE",
+            [sorted(goods_ids)],
+        )
 
 
 def _mark_sending(payload: dict[int, list], nothing_to_send: list[int]) -> None:
