@@ -26,10 +26,13 @@ import uuid
 from bench.common import report, scaled
 
 SHOPS = 2
-# The hook costs ~25 us of database time per posting (a server-side loop of 20,000 single-row
-# movement inserts: ~48 us each with the trigger, ~25 us without), a few percent of a posting;
-# runs of 4 processes on 2 cores vary by more than that from run to run (interference only
-# ever slows a run): best of 5 of each side, the sides swapping places every round.
+# Runs of 4 processes on 2 cores vary from run to run, and interference only ever slows a run:
+# best of 5 of each side, the sides swapping places every round (each run adds goods and
+# movements, so neither side always runs on the larger tables). Alone, the trigger costs ~25 us
+# of database time per posting (a server-side loop of 20,000 single-row movement inserts: ~48 us
+# each with it, ~25 us without); under 4 workers it costs more (see the session notes: a
+# posting already holds the 16 fast-path relation locks a backend has, and the trigger's
+# outbox, its sequence and the shop table go to the shared lock table).
 OVERHEAD_ROUNDS = 5
 
 
