@@ -10,8 +10,9 @@ nightly full push). Contract:
   platform replays it rather than applying it twice (Shopify ``@idempotent``).
 - Claims PENDING rows past their backoff (``FOR UPDATE SKIP LOCKED``) a few batches' worth at
   a time, waits for the postings still in flight on the claimed goods (``FOR SHARE`` on their
-  balances: ``_wait_for_postings``), computes the affected listings' sellable quantities in bulk (selectors.
-  listing_sellable: one query for balances, one for combos), plans them into batches and stores
+  balances: ``_wait_for_postings``), computes the affected listings' sellable quantities in
+  bulk (selectors.listing_sellable: one query for balances, one for combos), plans them into
+  batches and stores
   on the rows, in the claiming statement, the planned requests (key, quantities) — then calls
   the platform, no network inside a transaction. ``_Pipeline``: one call in flight per shop; the
   next batch's claim and the previous batch's sync records run while it is in flight; a batch
