@@ -12,9 +12,8 @@ nightly full push). Contract:
   a time, waits for the postings still in flight on the claimed goods (``FOR SHARE`` on their
   balances: ``_wait_for_postings``), computes the affected listings' sellable quantities in
   bulk (selectors.listing_sellable: one query for balances, one for combos), plans them into
-  batches and stores
-  on the rows, in the claiming statement, the planned requests (key, quantities) — then calls
-  the platform, no network inside a transaction. ``_Pipeline``: one call in flight per shop; the
+  batches and stores on the rows, in the claiming statement, the planned requests (key,
+  quantities) — then calls the platform, no network inside a transaction. ``_Pipeline``: one call in flight per shop; the
   next batch's claim and the previous batch's sync records run while it is in flight; a batch
   may span two claims, so the calls are exactly ceil(listings / batch size).
 - Compare-and-set: each quantity carries the value we last pushed; a stale answer re-reads the
