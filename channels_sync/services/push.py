@@ -13,9 +13,10 @@ nightly full push). Contract:
   balances: ``_wait_for_postings``), computes the affected listings' sellable quantities in
   bulk (selectors.listing_sellable: one query for balances, one for combos), plans them into
   batches and stores on the rows, in the claiming statement, the planned requests (key,
-  quantities) — then calls the platform, no network inside a transaction. ``_Pipeline``: one call in flight per shop; the
-  next batch's claim and the previous batch's sync records run while it is in flight; a batch
-  may span two claims, so the calls are exactly ceil(listings / batch size).
+  quantities) — then calls the platform, no network inside a transaction. ``_Pipeline``: one
+  call in flight per shop; the next batch's claim and the previous batch's sync records run
+  while it is in flight; a batch may span two claims, so the calls are exactly
+  ceil(listings / batch size).
 - Compare-and-set: each quantity carries the value we last pushed; a stale answer re-reads the
   platform and recomputes from the database, so an older quantity never overwrites a newer one.
 - Every listing pushed gets a ``SyncRecord`` (inputs, quantity sent, previous platform value,
