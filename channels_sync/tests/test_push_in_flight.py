@@ -31,6 +31,7 @@ def test_a_shipment_in_flight_during_the_push_claim_goes_out_with_it(fake_shopif
     goods = listings[0].goods
     balance = StockBalance.objects.get(goods=goods)
     posted = threading.Event()
+    committed: list[float] = []
 
     def ship() -> None:
         raw = psycopg2.connect(**connection.get_connection_params())
@@ -46,6 +47,7 @@ def test_a_shipment_in_flight_during_the_push_claim_goes_out_with_it(fake_shopif
             cur.execute(MOVEMENT, [balance.pk, goods.pk, bin_a.warehouse_id, bin_a.pk, bin_a.pk])
             posted.set()
             time.sleep(1.0)  # the push claims meanwhile
+            committed.append(time.monotonic())
             raw.commit()
         finally:
             raw.close()
@@ -57,8 +59,10 @@ def test_a_shipment_in_flight_during_the_push_claim_goes_out_with_it(fake_shopif
     started = time.monotonic()
     summary = shop_push(shop.pk, adapter=_adapter(shop))
     shipper.join()
-    # then it waited for the shipment and sent what is left, never the 5 that were there
-    assert summary.succeeded == 1 and time.monotonic() - started > 0.5
+    # then it started while the shipment was uncommitted (the race took place), waited for it
+    # and sent what is left, never the 5 that were there
+    assert started < committed[0] < time.monotonic()
+    assert summary.succeeded == 1
     assert StockBalance.objects.get(pk=balance.pk).on_hand == 2
     assert fake_shopify.quantity_of("P-0") == 2
     assert not OutboxItem.objects.filter(shop=shop, status="pending").exists()
