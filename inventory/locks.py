@@ -24,6 +24,11 @@ The lock order, the same in every posting, is what makes concurrent postings dea
 A single-row shipment may instead use a conditional ``UPDATE ... WHERE available >= n`` (the
 ledger's fast path), which takes one row lock and waits for nothing else while holding it.
 
+Readers that must see what the postings in flight on some goods commit (the stock push, which
+read balances while a shipment of the goods was uncommitted) take ``FOR SHARE`` on those goods'
+balance rows in primary-key order (``wait_for_goods_postings``): it waits for every posting
+holding one of them (step 4 or the fast path), and holds off new ones until the reader commits.
+
 On SQLite ``FOR UPDATE``/``FOR SHARE`` are not supported and not needed: writers are serialised
 by the database lock.
 """
@@ -92,6 +97,22 @@ def lock_balances_bulk(ids: Iterable[int]) -> int:
             [wanted],
         )
         return int(cursor.fetchone()[0])
+
+
+def wait_for_goods_postings(goods_ids: Iterable[int]) -> None:
+    """``FOR SHARE`` on every balance row of ``goods_ids``, in primary-key order, in one
+    statement: returns once the postings in flight on those rows have committed (or rolled
+    back); a statement run after it sees what they wrote. Balance rows a posting in flight has
+    just inserted are not visible, so not waited for. Nothing to do on SQLite."""
+    wanted = sorted(set(goods_ids))
+    if not wanted or connection.vendor != "postgresql":
+        return
+    table = connection.ops.quote_name(StockBalance._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {table} WHERE goods_id = ANY(%s::bigint[]) ORDER BY id FOR SHARE",
+            [wanted],
+        )
 
 
 def lock_bins_shared(ids: Iterable[int]) -> dict[int, bool]:

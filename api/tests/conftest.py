@@ -19,20 +19,25 @@ def _loopback_webhook_receivers(settings):
     settings.WMS_WEBHOOKS_ALLOWED_NETWORKS = ["127.0.0.1/32", "::1/128"]
 
 
+def token_client(user) -> APIClient:
+    """An API client authenticated with a fresh token of ``user`` (``.user``, ``.token`` and
+    ``.raw`` attached)."""
+    token, raw = tokens.token_create(user=user, name="test")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    client.user = user
+    client.token = token
+    client.raw = raw
+    return client
+
+
 @pytest.fixture
 def client_for(make_user):
     """``client_for("staff")``: an API client authenticated with a fresh token of a new user
     holding that role (``.user`` and ``.token`` are attached)."""
 
     def _make(role: str, username: str | None = None) -> APIClient:
-        user = make_user(role, username=username)
-        token, raw = tokens.token_create(user=user, name="test")
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
-        client.user = user
-        client.token = token
-        client.raw = raw
-        return client
+        return token_client(make_user(role, username=username))
 
     return _make
 

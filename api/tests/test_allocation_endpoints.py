@@ -8,29 +8,20 @@ import datetime
 
 import pytest
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from allocation.models import GrabRequest, GrabWindow, OrderEvent, ReplenishmentOrder
 from allocation.services import close
 from allocation.tests.conftest import World
-from api import tokens
+from api.tests.conftest import token_client
 from api.tests.test_foundations import assert_error_body
 from inventory.models import StockMovement
-
-
-def _client(user) -> APIClient:
-    _token, raw = tokens.token_create(user=user, name="test")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
-    client.user = user
-    return client
 
 
 @pytest.fixture
 def alloc(db, make_user):
     world = World(make_user)
     world.api = {
-        name: _client(getattr(world, name)) for name in ("manager", "alice", "bob", "carol")
+        name: token_client(getattr(world, name)) for name in ("manager", "alice", "bob", "carol")
     }
     return world
 
@@ -151,7 +142,7 @@ def test_grab_refusals_write_nothing(alloc):
         "invalid",
     )
     # a warehouse clerk does not grab
-    staff = _client(alloc.manager.__class__.objects.create_user("clerk"))
+    staff = token_client(alloc.manager.__class__.objects.create_user("clerk"))
     assert_error_body(_grab(staff, window, alloc.store_a, alloc.goods), 403, "permission_denied")
     # a cancelled window
     from allocation.services import windows

@@ -6,12 +6,11 @@ error body with nothing written, and Idempotency-Key on both POSTs."""
 from __future__ import annotations
 
 import pytest
-from rest_framework.test import APIClient
 
 from allocation.models import OrderEvent, ReplenishmentOrder, StoreReturn
 from allocation.services import close, grabs, orders
 from allocation.tests.conftest import World
-from api import tokens
+from api.tests.conftest import token_client
 from api.tests.test_foundations import assert_error_body
 from inventory.models import InboundSheet, StockBalance
 from warehouses.tests.factories import BinFactory
@@ -19,20 +18,12 @@ from warehouses.tests.factories import BinFactory
 URL = "/api/v1/store-returns/"
 
 
-def _client(user) -> APIClient:
-    _token, raw = tokens.token_create(user=user, name="test")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
-    client.user = user
-    return client
-
-
 @pytest.fixture
 def alloc(db, make_user):
     world = World(make_user)
     world.clerk = make_user("staff", "clerk")
     world.api = {
-        name: _client(getattr(world, name)) for name in ("manager", "alice", "bob", "clerk")
+        name: token_client(getattr(world, name)) for name in ("manager", "alice", "bob", "clerk")
     }
     return world
 

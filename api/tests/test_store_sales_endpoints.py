@@ -18,24 +18,17 @@ from allocation.models import StoreSales
 from allocation.services import sales
 from allocation.tests.conftest import World
 from api import tokens
+from api.tests.conftest import token_client
 from api.tests.test_foundations import assert_error_body
 from inventory.tests.factories import GoodsFactory
 
 URL = "/api/v1/store-sales/"
 
 
-def _client(user) -> APIClient:
-    _token, raw = tokens.token_create(user=user, name="test")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
-    client.user = user
-    return client
-
-
 @pytest.fixture
 def alloc(db, make_user):
     world = World(make_user)
-    world.api = {name: _client(getattr(world, name)) for name in ("manager", "alice", "bob")}
+    world.api = {name: token_client(getattr(world, name)) for name in ("manager", "alice", "bob")}
     return world
 
 
@@ -164,7 +157,7 @@ def test_sales_are_sent_and_read_with_the_screens_permissions_and_scope(alloc, m
     every = alloc.api["manager"].get(URL).json()["results"]
     assert {r["store_code"] for r in every} == {"A01", "B01", "C01"}
     # a warehouse clerk neither sends nor reads store sales (no such screen for him)
-    clerk = _client(make_user("staff", "clerk"))
+    clerk = token_client(make_user("staff", "clerk"))
     assert_error_body(_send(clerk, [_row()]), 403, "permission_denied")
     assert_error_body(clerk.get(URL), 403, "permission_denied")
     assert StoreSales.objects.count() == 4

@@ -48,6 +48,7 @@ from channels_sync.exceptions import ChannelError
 from channels_sync.hooks import mark_goods_dirty
 from channels_sync.models import Listing, OutboxItem, Shop, SyncRecord
 from channels_sync.selectors import binding_state, listing_sellable, listings_for_goods
+from inventory.locks import wait_for_goods_postings
 from wms.locks import advisory_lock
 
 logger = logging.getLogger(__name__)
@@ -378,19 +379,13 @@ def _wait_for_postings(goods_ids: list[int]) -> None:
     A posting's outbox trigger finds the goods' PENDING row and adds nothing; if this push
     claimed that row and read the balances before the posting committed, the posting's change
     would go out with no row left to carry it (an oversell until the goods moves again). Every
-    posting locks its balances FOR UPDATE before it writes its movements, so ``FOR SHARE`` on
-    the claimed goods' balances (primary-key order, like the ledger) waits for those still in
+    posting locks its balances before it writes its movements, so ``FOR SHARE`` on the claimed
+    goods' balances (``inventory.locks.wait_for_goods_postings``) waits for those still in
     flight; the sellable read that follows is a new statement and sees what they committed, and
     a posting that starts now waits for this claim to commit, then finds the row SENDING and
     leaves a new PENDING one. Not covered: a receipt into a balance row a posting in flight has
     just created (invisible, so not waited for): an increase, shown late, never an oversell."""
-    if connection.vendor != "postgresql" or not goods_ids:
-        return  # SQLite: one writer at a time, no posting is in flight during the claim
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT id FROM inventory_stockbalance WHERE goods_id = ANY(%s) ORDER BY id FOR SHARE",
-            [sorted(goods_ids)],
-        )
+    wait_for_goods_postings(goods_ids)
 
 
 def _mark_sending(payload: dict[int, list], nothing_to_send: list[int]) -> None:
