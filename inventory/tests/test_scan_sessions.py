@@ -56,6 +56,15 @@ def outcome(response) -> str:
     return html[start : html.index('"', start)]
 
 
+def _pick_sheet(user, zone, goods, quantity, **line):
+    """An order shipment sheet of the zone's warehouse with one line, and its pick screen."""
+    sheet = services.outbound_sheet_create(
+        warehouse=zone.warehouse, type="order_shipment", user=user
+    )
+    services.outbound_line_add(sheet=sheet, goods=goods, quantity=quantity, **line)
+    return sheet, reverse("inventory:scan-pick", args=[sheet.pk])
+
+
 # --- receiving ----------------------------------------------------------------------------------
 
 
@@ -351,11 +360,7 @@ def test_frozen_stock_is_not_on_the_pick_list(client, staff, zone):
     ledger.freeze(
         holds=[ledger.Hold(balance.pk, 5)], document=ledger.Document(type="other", ref="t")
     )
-    sheet = services.outbound_sheet_create(
-        warehouse=zone.warehouse, type="order_shipment", user=staff
-    )
-    services.outbound_line_add(sheet=sheet, goods=mask, quantity=1)
-    url = reverse("inventory:scan-pick", args=[sheet.pk])
+    _sheet, url = _pick_sheet(staff, zone, mask, 1)
     # when the clerk goes to the frozen bin
     response = scan(client, url, "A-01")
     # then refused at once
@@ -394,11 +399,7 @@ def test_expired_batch_is_not_on_the_pick_list(client, staff, zone):
     yesterday = datetime.date.today() - datetime.timedelta(days=1)
     receive_stock(mask, a, 5, batch=BatchFactory(goods=mask, expiry_date=yesterday))
     receive_stock(mask, b, 5, batch=BatchFactory(goods=mask))
-    sheet = services.outbound_sheet_create(
-        warehouse=zone.warehouse, type="order_shipment", user=staff
-    )
-    services.outbound_line_add(sheet=sheet, goods=mask, quantity=1)
-    url = reverse("inventory:scan-pick", args=[sheet.pk])
+    _sheet, url = _pick_sheet(staff, zone, mask, 1)
     # then the expired bin is refused at once, the good one accepted
     assert outcome(scan(client, url, "A-01")) == "refused"
     assert outcome(scan(client, url, "B-01")) == "ok"
@@ -422,11 +423,7 @@ def test_pick_gs1_label_with_a_batch_counts_for_goods_kept_without_batches(
 ):
     # given MASK kept without batches in A-01, and a sheet for 2 of it
     receive_stock(gtin_goods, BinFactory(zone=zone, code="A-01"), 5)
-    sheet = services.outbound_sheet_create(
-        warehouse=zone.warehouse, type="order_shipment", user=staff
-    )
-    services.outbound_line_add(sheet=sheet, goods=gtin_goods, quantity=2)
-    url = reverse("inventory:scan-pick", args=[sheet.pk])
+    sheet, url = _pick_sheet(staff, zone, gtin_goods, 2)
     later = datetime.date.today() + datetime.timedelta(days=200)
     scan(client, url, "A-01")
     # when the clerk scans the carton's GS1 label, which carries the maker's lot
@@ -460,11 +457,7 @@ def test_pick_gs1_label_of_another_batch_is_refused_on_a_batch_line(
     l1 = BatchFactory(goods=gtin_goods, batch_no="L1")
     receive_stock(gtin_goods, a, 5, batch=l1)
     receive_stock(gtin_goods, a, 5)
-    sheet = services.outbound_sheet_create(
-        warehouse=zone.warehouse, type="order_shipment", user=staff
-    )
-    services.outbound_line_add(sheet=sheet, goods=gtin_goods, quantity=1, batch=l1)
-    url = reverse("inventory:scan-pick", args=[sheet.pk])
+    _sheet, url = _pick_sheet(staff, zone, gtin_goods, 1, batch=l1)
     scan(client, url, "A-01")
     # when a label of batch L2 is scanned, then it is refused with the reason
     response = scan(client, url, gs1_label(gtin_goods, "L2"))
@@ -485,11 +478,7 @@ def test_pick_gs1_label_of_a_known_batch_is_not_picked_for_unbatched_stock(
     l1 = BatchFactory(goods=gtin_goods, batch_no="L1", expiry_date=later)
     receive_stock(gtin_goods, a, 1, batch=l1)
     receive_stock(gtin_goods, a, 5)
-    sheet = services.outbound_sheet_create(
-        warehouse=zone.warehouse, type="order_shipment", user=staff
-    )
-    services.outbound_line_add(sheet=sheet, goods=gtin_goods, quantity=2)
-    url = reverse("inventory:scan-pick", args=[sheet.pk])
+    _sheet, url = _pick_sheet(staff, zone, gtin_goods, 2)
     scan(client, url, "A-01")
     assert outcome(scan(client, url, gs1_label(gtin_goods, "L1"))) == "ok"
     # when a second L1 unit is scanned: it is not one of the unbatched units the ledger has
@@ -505,11 +494,7 @@ def test_pick_gs1_label_past_its_expiry_is_refused_for_goods_kept_without_batche
     client, staff, zone, gtin_goods
 ):
     receive_stock(gtin_goods, BinFactory(zone=zone, code="A-01"), 5)
-    sheet = services.outbound_sheet_create(
-        warehouse=zone.warehouse, type="order_shipment", user=staff
-    )
-    services.outbound_line_add(sheet=sheet, goods=gtin_goods, quantity=1)
-    url = reverse("inventory:scan-pick", args=[sheet.pk])
+    _sheet, url = _pick_sheet(staff, zone, gtin_goods, 1)
     scan(client, url, "A-01")
     yesterday = datetime.date.today() - datetime.timedelta(days=1)
     response = scan(client, url, gs1_label(gtin_goods, "LOT7", yesterday))
