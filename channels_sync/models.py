@@ -41,7 +41,10 @@ class Shop(models.Model):
         _("platform location"),
         max_length=200,
         blank=True,
-        help_text=_("Shopify location id the stock is set at; empty: the shop's first location."),
+        help_text=_(
+            "Shopify location id the stock is set at; empty: the shop's first location, "
+            "looked up at the first push and kept here."
+        ),
     )
     credentials = EncryptedJSONField(_("credentials"), blank=True, default="")
     is_stock_push_enabled = models.BooleanField(_("stock push on"), default=False)

@@ -75,6 +75,12 @@ class PlatformAdapter(ABC):
     def set_levels(self, updates: list[LevelUpdate], *, idempotency_key: str) -> list[LevelResult]:
         """Set at most ``batch_size`` quantities in one call."""
 
+    def learned(self) -> dict[str, str]:
+        """Shop settings this adapter had to look up on the platform because the shop left
+        them empty (Shopify's location): the push keeps them on the shop, so the next run does
+        not ask again."""
+        return {}
+
     def close(self) -> None:
         client = getattr(self, "http", None)
         if client is not None:

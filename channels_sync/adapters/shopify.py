@@ -108,6 +108,7 @@ class ShopifyAdapter(PlatformAdapter):
         self.sleep = sleep
         self.clock = clock
         self.location = shop.location_ref
+        self.configured_location = shop.location_ref
         self._bucket: tuple[float, float, float, float] | None = None  # avail, max, rate, at
 
     # -- pacing ------------------------------------------------------------------------------
@@ -158,6 +159,11 @@ class ShopifyAdapter(PlatformAdapter):
                 raise PlatformError("the shop has no location", transient=False)
             self.location = nodes[0]["id"]
         return self.location
+
+    def learned(self) -> dict[str, str]:
+        if self.location and not self.configured_location:
+            return {"location_ref": self.location}
+        return {}
 
     def iter_product_pages(self, since: datetime | None) -> Iterator[list[PlatformProduct]]:
         after = None

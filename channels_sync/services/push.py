@@ -149,9 +149,19 @@ def shop_push(
                 _Pipeline(shop, adapter, summary, trigger, user_id).run()
         finally:
             summary.calls = adapter.calls
+            _keep_learned(shop, adapter)
             if own:
                 adapter.close()
         return summary
+
+
+def _keep_learned(shop: Shop, adapter: PlatformAdapter) -> None:
+    """Keep on the shop what the adapter looked up for a setting the shop left empty (the
+    shop's first Shopify location): every later push uses it without asking the platform, and
+    the stock stays at that location if the merchant adds others. Only where still empty: a
+    value the user has set meanwhile wins."""
+    for name, value in adapter.learned().items():
+        Shop.objects.filter(pk=shop.pk, **{name: ""}).update(**{name: value})
 
 
 class _Row:

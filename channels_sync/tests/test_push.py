@@ -1,7 +1,8 @@
 import pytest
 
 from channels_sync.adapters.shopify import ShopifyAdapter
-from channels_sync.models import OutboxItem, SyncRecord
+from channels_sync.fakes.shopify import LOCATION_ID
+from channels_sync.models import OutboxItem, Shop, SyncRecord
 from channels_sync.services.push import shop_push
 from channels_sync.tests.conftest import no_sleep
 from channels_sync.tests.factories import BindingFactory, ListingFactory, ShopFactory
@@ -48,6 +49,31 @@ def test_push_sends_sellable_quantities_and_records_each_listing(fake_shopify):
     assert (record.quantity, record.previous_quantity, record.status) == (7, 0, "success")
     assert record.inputs["warehouses"][0]["on_hand"] == 7
     assert not OutboxItem.objects.filter(shop=shop).exists()
+
+
+def test_the_looked_up_location_is_kept_so_later_pushes_do_not_ask_again(fake_shopify):
+    # given a shop that left its location empty ("the shop's first location")
+    shop, bin_a, listings = _setup(fake_shopify, count=1)
+    assert shop.location_ref == ""
+    first = shop_push(shop.pk, adapter=_adapter(shop))
+    # then the first push asked for the location once, and the shop keeps it
+    assert (first.calls, fake_shopify.graphql_calls) == (2, 2)
+    shop.refresh_from_db()
+    assert shop.location_ref == LOCATION_ID
+    # when the goods move again, the next push is the one set call
+    receive_stock(listings[0].goods, bin_a, 4)
+    second = shop_push(shop.pk, adapter=_adapter(shop))
+    assert (second.succeeded, second.calls, fake_shopify.graphql_calls) == (1, 1, 3)
+    assert fake_shopify.quantity_of("P-0") == 9
+
+
+def test_a_location_set_meanwhile_is_not_overwritten_by_the_looked_up_one(fake_shopify):
+    shop, _bin, _listings = _setup(fake_shopify, count=1)
+    adapter = _adapter(shop)  # built while the location was empty
+    Shop.objects.filter(pk=shop.pk).update(location_ref="gid://shopify/Location/99")
+    shop_push(shop.pk, adapter=adapter)
+    shop.refresh_from_db()
+    assert shop.location_ref == "gid://shopify/Location/99"
 
 
 def test_push_batches_at_most_250_quantities_per_call(fake_shopify):
