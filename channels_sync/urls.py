@@ -33,6 +33,11 @@ urlpatterns = [
         name="binding-exceptions",
     ),
     path(
+        "shops/<int:pk>/bindings/changes/<int:change_pk>/",
+        views.binding_change_view,
+        name="binding-change",
+    ),
+    path(
         "shops/<int:pk>/bindings/changes/<int:change_pk>/decide/",
         views.binding_decide_view,
         name="binding-decide",

@@ -454,6 +454,35 @@ def binding_propose_view(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("channels_sync:bindings", pk=shop.pk)
 
 
+@permission("channels_sync.view_binding")
+@require_http_methods(["GET"])
+def binding_change_view(request: HttpRequest, pk: int, change_pk: int) -> HttpResponse:
+    """A pending change as the supervisor reviews it: what it does to each listing's sellable
+    quantity now (the guide's preview, computed against today's stock), who asked and why, and
+    Confirm / Reject for a holder of ``confirm_binding`` other than the requester. A change
+    already decided goes back to the change log."""
+    shop = _shop(pk)
+    change = get_object_or_404(
+        BindingChange.objects.select_related("requested_by"), pk=change_pk, shop=shop
+    )
+    if change.status != BindingChange.Status.PENDING:
+        messages.info(request, _("Change #%(id)s was already decided.") % {"id": change.pk})
+        return redirect("channels_sync:bindings", pk=shop.pk)
+    preview = binding_services.binding_preview(shop, selectors.BindingState.from_json(change.after))
+    context = {
+        "shop": shop,
+        "change": change,
+        "summary": change.summary,
+        "preview": preview,
+        "changed": sum(1 for p in preview if p["changed"]),
+        # the bindings moved since the request: confirming would be refused (StaleBindings)
+        "stale": selectors.binding_state(shop) != selectors.BindingState.from_json(change.before),
+        "can_decide": request.user.has_perm("channels_sync.confirm_binding")
+        and change.requested_by_id != request.user.pk,
+    }
+    return respond(request, "channels_sync/binding_change.html", context)
+
+
 @permission("channels_sync.confirm_binding")
 @require_http_methods(["POST"])
 def binding_decide_view(request: HttpRequest, pk: int, change_pk: int) -> HttpResponse:
@@ -474,9 +503,27 @@ def binding_decide_view(request: HttpRequest, pk: int, change_pk: int) -> HttpRe
 
 
 @permission("channels_sync.request_binding_change")
-@require_http_methods(["POST"])
+@require_http_methods(["GET", "POST"])
 def binding_rollback_view(request: HttpRequest, pk: int, change_pk: int) -> HttpResponse:
-    change = get_object_or_404(BindingChange, pk=change_pk, shop_id=pk)
+    """GET: the preview of rolling back to before ``change`` (sellable now and after, per
+    listing); POST: request the rollback (applied at once, or waiting for review)."""
+    shop = _shop(pk)
+    change = get_object_or_404(BindingChange, pk=change_pk, shop=shop)
+    if request.method == "GET":
+        if change.status != BindingChange.Status.APPLIED:
+            messages.error(request, _("Only an applied change can be rolled back."))
+            return redirect("channels_sync:bindings", pk=pk)
+        preview = binding_services.binding_preview(
+            shop, selectors.BindingState.from_json(change.before)
+        )
+        context = {
+            "shop": shop,
+            "change": change,
+            "summary": _("Roll back to before change #%(id)s") % {"id": change.pk},
+            "preview": preview,
+            "changed": sum(1 for p in preview if p["changed"]),
+        }
+        return respond(request, "channels_sync/binding_rollback.html", context)
     try:
         new = binding_services.binding_rollback(change=change, user=request.user)
     except ChannelError as error:

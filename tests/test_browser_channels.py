@@ -134,11 +134,15 @@ def test_bind_sync_link_push_freeze_unbind_with_review_and_roll_back(
     expect(page.locator(".messages")).to_contain_text("a supervisor must confirm it")
     assert fake.quantity_of("HB-LAGER-SINGLE") == 11
 
-    # when: the manager confirms
+    # when: the manager reviews the effect and confirms
     _switch_user(page, "manager")
     page.goto("/channels/shops/")
     page.get_by_role("link", name="Demo Shopify shop").click()
     page.get_by_role("link", name="Warehouse bindings").click()
+    page.get_by_role("link", name="Review").click()
+    review = page.locator("tr[data-listing='HB-LAGER-SINGLE']")
+    expect(review).to_contain_text("11")
+    expect(review).to_contain_text("4")
     page.get_by_role("button", name="Confirm").click()
     expect(page.locator(".messages")).to_contain_text("confirmed and applied")
     _wait_quantity(fake, "HB-LAGER-SINGLE", 4, page)
@@ -149,13 +153,18 @@ def test_bind_sync_link_push_freeze_unbind_with_review_and_roll_back(
     page.get_by_role("link", name="Demo Shopify shop").click()
     page.get_by_role("link", name="Warehouse bindings").click()
     page.locator("tr[data-change]").filter(has_text="Unbind SYD").get_by_role(
-        "button", name="Roll back to before this change"
+        "link", name="Roll back to before this change"
     ).click()
+    rollback = page.locator("tr[data-listing='HB-LAGER-SINGLE']")
+    expect(rollback).to_contain_text("4")
+    expect(rollback).to_contain_text("11")
+    page.get_by_role("button", name="Request this rollback").click()
     expect(page.locator(".messages")).to_contain_text("Rollback requested")
     _switch_user(page, "manager")
     page.goto("/channels/shops/")
     page.get_by_role("link", name="Demo Shopify shop").click()
     page.get_by_role("link", name="Warehouse bindings").click()
+    page.get_by_role("link", name="Review").click()
     page.get_by_role("button", name="Confirm").click()
     _wait_quantity(fake, "HB-LAGER-SINGLE", 11, page)
     expect(page.locator("tr[data-warehouse]")).to_have_count(2)
