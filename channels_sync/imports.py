@@ -17,9 +17,11 @@ exception   given           the goods counts at most ``allotment`` there (fixed 
 The rows of a shop are applied in file order to its current bindings, and the result is ONE
 binding change per shop (``services.bindings.binding_change_request``, action "bulk"), requested
 by the importer: where the shop requires review it waits for a supervisor, another user, to
-confirm it on the bindings screen, like a change made on the screen; its preview is the dry
-run. The dry run asks the same service, so its refusals (an exception on a warehouse that is
-not bound, nothing would change) show as row errors, and nothing is written.
+confirm it on the bindings screen (its review page shows the per-listing preview), like a
+change made on the screen. The dry run asks the same service, so its refusals (an exception on
+a warehouse that is not bound, nothing would change) show as row errors, and nothing is
+written; and it is the guide's preview: per shop, the listings whose sellable quantity changes,
+before -> after (``_preview_note``, in the check result's notes).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from import_export.fields import Field
 from channels_sync.exceptions import ChannelError
 from channels_sync.models import BindingChange, Shop
 from channels_sync.selectors import binding_state
-from channels_sync.services.bindings import binding_change_request, state_with
+from channels_sync.services.bindings import binding_change_request, binding_preview, state_with
 from inventory.imports import references
 from inventory.imports.engine import ImportContext, SheetResource, SheetRow
 from inventory.imports.registry import register
@@ -179,8 +181,9 @@ class BindingSheetResource(SheetResource):
             for _number, (action, warehouse_id, goods_id, allotment, priority) in steps:
                 state = _apply_step(state, action, warehouse_id, goods_id, allotment, priority)
             summary = _("Import of %(count)s rows") % {"count": len(steps)}
+            preview = binding_preview(shop, state)  # before the change: today's bindings
             try:
-                binding_change_request(
+                change = binding_change_request(
                     shop=shop,
                     after=state,
                     action=BindingChange.Action.BULK,
@@ -189,6 +192,36 @@ class BindingSheetResource(SheetResource):
                 )
             except ChannelError as error:
                 ctx.error(steps[0][0], "shop", f"{shop.name}: {error.message}")
+                continue
+            ctx.report.notes.append(_preview_note(shop, preview, change, ctx.dry_run))
+
+
+PREVIEW_LISTINGS = 30  # listings named per shop in the check result; the rest are counted
+
+
+def _preview_note(shop: Shop, preview: list[dict], change: BindingChange, dry_run: bool) -> str:
+    """The guide's preview in the check result: per shop, the listings whose sellable
+    quantity changes, before -> after (the first ``PREVIEW_LISTINGS``); after the import, also
+    whether the change is applied or waits for review."""
+    changed = [p for p in preview if p["changed"]]
+    note = _("%(shop)s: %(count)s of %(total)s listings change their sellable quantity") % {
+        "shop": shop.name,
+        "count": len(changed),
+        "total": len(preview),
+    }
+    if changed:
+        note += ": " + "; ".join(
+            f"{p['listing'].sku} {p['before']} → {p['after']}" for p in changed[:PREVIEW_LISTINGS]
+        )
+        if len(changed) > PREVIEW_LISTINGS:
+            note += "; " + _("and %(count)s more") % {"count": len(changed) - PREVIEW_LISTINGS}
+    if not dry_run:
+        if change.status == BindingChange.Status.PENDING:
+            status = _("change #%(id)s waits for a supervisor's review") % {"id": change.pk}
+        else:
+            status = _("change #%(id)s applied") % {"id": change.pk}
+        note += f" ({status})"
+    return note + "."
 
 
 def _action(text: str) -> str | None:

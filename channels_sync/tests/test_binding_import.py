@@ -176,3 +176,25 @@ def test_exception_form_refusals_are_clear_and_write_nothing(client, people, wor
         response = client.post(propose, {**form, "confirm": "1"}, follow=True)
         assert response.status_code == 200
     assert not BindingChange.objects.exists()
+
+
+def test_the_check_previews_each_listings_sellable_before_and_after(client, people, world):
+    operator, _supervisor = people
+    shop, wh_a, _wh_b, wh_c, listing, other = world
+    client.force_login(operator)
+    rows = [
+        ["Bulk shop", wh_a.code, "", "unbind", "", ""],
+        ["Bulk shop", wh_c.code, "", "bind", "", ""],
+        ["Bulk shop", wh_c.code, other.goods.sku, "unbind", "", ""],
+    ]
+    # the check (dry run): before 10 + 4 at A and B; after B and C for one, B only for the other
+    response, job = _upload(client, rows)
+    text = response.content.decode()
+    assert job.status == ImportJob.Status.READY
+    assert "Bulk shop: 2 of 2 listings change their sellable quantity" in text
+    assert f"{listing.sku} 14 → 11" in text and f"{other.sku} 14 → 4" in text
+    assert not BindingChange.objects.exists()
+    # the import: the same preview, and the change waits for review
+    done = client.post(reverse("inventory:import-job-commit", args=[job.pk]), follow=True)
+    change = BindingChange.objects.get()
+    assert f"change #{change.pk} waits for a supervisor" in done.content.decode()
