@@ -192,6 +192,7 @@ def job_kind() -> JobKind:
 
 def _store_page(shop: Shop, page: list[PlatformProduct]) -> dict[str, int]:
     counts = {"created": 0, "updated": 0, "matched": 0, "deleted": 0}
+    anew: set[int] = set()  # goods of matched listings to push again (``_sells_anew``)
     if not page:
         return counts
     with transaction.atomic():
@@ -223,13 +224,31 @@ def _store_page(shop: Shop, page: list[PlatformProduct]) -> dict[str, int]:
                 row = Listing.objects.create(shop=shop, variant_ref=product.variant_ref, **fields)
                 counts["created"] += 1
             else:
+                update = [*fields, "synced_at"]
+                if row.goods_id is not None and _sells_anew(row, product.item_ref, status):
+                    # what we last pushed was to another item, or to a listing that was gone:
+                    # the platform's value is unknown; the goods go out again
+                    row.last_pushed_quantity = None
+                    update.append("last_pushed_quantity")
+                    anew.add(row.goods_id)
                 for name, value in fields.items():
                     setattr(row, name, value)
-                row.save(update_fields=[*fields, "synced_at"])
+                row.save(update_fields=update)
                 counts["updated"] += 1
             if row.goods_id is None and listing_auto_match(row):
                 counts["matched"] += 1
+        if anew:
+            from channels_sync.services.push import goods_behind
+
+            mark_goods_dirty(goods_behind(sorted(anew)), shop_ids=[shop.pk])
     return counts
+
+
+def _sells_anew(row: Listing, item_ref: str, status: str) -> bool:
+    """A matched listing whose stock the platform now keeps on another inventory item, or that
+    comes back after being deleted on the platform: its quantity must be pushed again."""
+    deleted = Listing.Status.DELETED
+    return row.item_ref != item_ref or (row.status == deleted and status != deleted)
 
 
 def listing_auto_match(listing: Listing) -> bool:
