@@ -254,13 +254,20 @@ def matching_bulk_view(request: HttpRequest, pk: int) -> HttpResponse:
             count += 1
         messages.success(request, _("%(count)s listings unlinked.") % {"count": count})
     elif action == "suggested" and ids:
-        count = 0
-        for listing in Listing.objects.filter(shop=shop, pk__in=ids, goods__isnull=True):
-            found = product_services.listing_suggestions(listing, limit=1)
-            if found:
-                product_services.listing_link(listing=listing, goods=found[0], user=request.user)
-                count += 1
-        messages.success(request, _("%(count)s listings linked.") % {"count": count})
+        result = product_services.listings_link_suggested(
+            shop=shop, listing_ids=ids, user=request.user
+        )
+        messages.success(request, _("%(count)s listings linked.") % {"count": result.linked})
+        if result.ambiguous or result.weak:
+            messages.warning(
+                request,
+                _(
+                    "Skipped %(ambiguous)s listings with several goods of the same SKU or "
+                    "barcode and %(weak)s with no goods of the same SKU or barcode: link them "
+                    "by hand."
+                )
+                % {"ambiguous": result.ambiguous, "weak": result.weak},
+            )
     return redirect(_matching_url(shop))
 
 
