@@ -3,13 +3,12 @@ rollback, export), the sync log. Thin: parse, call a service or selector, render
 
 from __future__ import annotations
 
-import csv
 from functools import partial
 
 from django.contrib import messages
 from django.db import transaction
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -33,7 +32,7 @@ from inventory.models import Goods
 from warehouses.models import Warehouse
 from wms.http import parse_id, permission, respond
 from wms.outbox import enqueue_on_commit
-from wms.spreadsheets import export_value
+from wms.writers import CSV, XLSX, export_response
 
 LOG_PAGE = 100
 
@@ -255,13 +254,20 @@ def matching_bulk_view(request: HttpRequest, pk: int) -> HttpResponse:
             count += 1
         messages.success(request, _("%(count)s listings unlinked.") % {"count": count})
     elif action == "suggested" and ids:
-        count = 0
-        for listing in Listing.objects.filter(shop=shop, pk__in=ids, goods__isnull=True):
-            found = product_services.listing_suggestions(listing, limit=1)
-            if found:
-                product_services.listing_link(listing=listing, goods=found[0], user=request.user)
-                count += 1
-        messages.success(request, _("%(count)s listings linked.") % {"count": count})
+        result = product_services.listings_link_suggested(
+            shop=shop, listing_ids=ids, user=request.user
+        )
+        messages.success(request, _("%(count)s listings linked.") % {"count": result.linked})
+        if result.ambiguous or result.weak:
+            messages.warning(
+                request,
+                _(
+                    "Skipped %(ambiguous)s listings with several goods of the same SKU or "
+                    "barcode and %(weak)s with no goods of the same SKU or barcode: link them "
+                    "by hand."
+                )
+                % {"ambiguous": result.ambiguous, "weak": result.weak},
+            )
     return redirect(_matching_url(shop))
 
 
@@ -540,7 +546,9 @@ def binding_rollback_view(request: HttpRequest, pk: int, change_pk: int) -> Http
 @permission("channels_sync.view_binding")
 @require_http_methods(["GET"])
 def bindings_export_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """CSV: every matched listing with its bound warehouses' stock and today's sellable."""
+    """CSV (or Excel with ``format=xlsx``): every matched listing with its bound warehouses'
+    stock and today's sellable. A combo listing has a row per component and warehouse: the
+    component, its units per combo and the combos its stock makes (the last three columns)."""
     shop = _shop(pk)
     listings = list(
         Listing.objects.filter(shop=shop, goods__isnull=False)
@@ -550,44 +558,64 @@ def bindings_export_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
     sellable = selectors.listing_sellable(shop, listings)
     codes = dict(Warehouse.objects.values_list("pk", "code"))
+    component_ids = [
+        part["goods_id"]
+        for result in sellable.values()
+        for part in result.inputs.get("components", [])
+    ]
+    component_skus = dict(
+        Goods.objects.filter(pk__in=sorted(set(component_ids))).values_list("pk", "sku")
+    )
+    headers = [
+        _("Listing SKU"),
+        _("Goods SKU"),
+        _("Warehouse"),
+        _("Priority"),
+        _("Rule"),
+        _("On hand"),
+        _("Frozen"),
+        _("Reserved"),
+        _("Counted"),
+        _("Sellable"),
+        _("Component SKU"),
+        _("Units per combo"),
+        _("Combos from this component"),
+    ]
+
+    def stock(row: Listing, wh: dict, quantity: int) -> list:
+        return [
+            row.sku,
+            row.goods.sku,
+            codes.get(wh["warehouse_id"]),
+            wh["priority"],
+            wh["rule"],
+            wh["on_hand"],
+            wh["frozen"],
+            wh["reserved"],
+            wh["counted"],
+            quantity,
+        ]
 
     def rows():
-        yield [
-            _("Listing SKU"),
-            _("Goods SKU"),
-            _("Warehouse"),
-            _("Priority"),
-            _("Rule"),
-            _("On hand"),
-            _("Frozen"),
-            _("Reserved"),
-            _("Counted"),
-            _("Sellable"),
-        ]
         for row in listings:
             result = sellable.get(row.pk)
             if result is None:
                 continue
             for wh in result.inputs.get("warehouses", []):
-                yield [
-                    row.sku,
-                    row.goods.sku,
-                    codes.get(wh["warehouse_id"]),
-                    wh["priority"],
-                    wh["rule"],
-                    wh["on_hand"],
-                    wh["frozen"],
-                    wh["reserved"],
-                    wh["counted"],
-                    result.quantity,
-                ]
+                yield [*stock(row, wh, result.quantity), "", "", ""]
+            for part in result.inputs.get("components", []):
+                for wh in part["warehouses"]:
+                    yield [
+                        *stock(row, wh, result.quantity),
+                        component_skus.get(part["goods_id"]),
+                        part["per_combo"],
+                        part["total"] // part["per_combo"],
+                    ]
 
-    response = StreamingHttpResponse(
-        (csv_row([export_value(v) for v in r]) for r in rows()),
-        content_type="text/csv; charset=utf-8",
+    file_format = XLSX if request.GET.get("format") == XLSX else CSV
+    return export_response(
+        file_format, f"bindings-shop-{shop.pk}", headers, rows(), title=str(_("Bindings"))
     )
-    response["Content-Disposition"] = f'attachment; filename="bindings-shop-{shop.pk}.csv"'
-    return response
 
 
 # -- sync log -------------------------------------------------------------------------------
@@ -645,11 +673,3 @@ def sync_retry_view(request: HttpRequest, record_pk: int) -> HttpResponse:
         enqueue_on_commit("channels_sync.push_shop", record.shop_id, "manual", request.user.pk)
         messages.success(request, _("Queued again for a push."))
     return redirect(_safe_next(request))
-
-
-def csv_row(values) -> str:
-    import io
-
-    buffer = io.StringIO()
-    csv.writer(buffer).writerow(values)
-    return buffer.getvalue()

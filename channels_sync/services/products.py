@@ -21,12 +21,15 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import transaction
-from django.db.models import Q
+from django.db import models, transaction
+from django.db.models import Case, Q, Value, When
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from channels_sync import adapters
 from channels_sync.adapters.base import PlatformAdapter, PlatformProduct
@@ -321,17 +324,173 @@ def listing_unlink(*, listing: Listing, user) -> Listing:
     return row
 
 
-def listing_suggestions(listing: Listing, *, limit: int = 5) -> list[Goods]:
-    """Goods that may be this listing: same barcode, SKU containing or contained, name words."""
+class SuggestionReason(models.TextChoices):
+    """Why a goods is suggested for a listing, strongest first (the issue's order: SKU, then
+    barcode, then the weaker hints)."""
+
+    SKU = "sku", gettext_lazy("Same SKU")
+    BARCODE = "barcode", gettext_lazy("Same barcode")
+    SIMILAR_SKU = "similar_sku", gettext_lazy("Similar SKU")
+    NAME_WORD = "name_word", gettext_lazy("Word of the title in the name")
+
+
+STRONG_REASONS = (SuggestionReason.SKU, SuggestionReason.BARCODE)
+_MATCHED_BY = {
+    SuggestionReason.SKU: Listing.MatchedBy.SKU,
+    SuggestionReason.BARCODE: Listing.MatchedBy.BARCODE,
+}
+_RANK = {reason: rank for rank, reason in enumerate(SuggestionReason)}
+#: Candidate goods read for one page of listings: every exact match comes first, so only
+#: weak hints are cut when a common title word matches a large catalogue.
+SUGGESTION_ROWS = 1000
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A goods that may be a listing, with the strongest reason it matched."""
+
+    goods: Goods
+    reason: str
+
+    @property
+    def is_strong(self) -> bool:
+        return self.reason in STRONG_REASONS
+
+    @property
+    def reason_label(self) -> str:
+        return SuggestionReason(self.reason).label
+
+
+def _sku_key(value: str) -> str:
+    return (value or "").strip().upper()
+
+
+def _title_words(listing: Listing) -> list[str]:
+    return [w for w in (listing.title or "").split() if len(w) > 3][:3]
+
+
+def _reason(listing: Listing, goods: Goods) -> str | None:
+    sku, goods_sku = _sku_key(listing.sku), _sku_key(goods.sku)
+    barcode = (listing.barcode or "").strip()
+    if sku and sku == goods_sku:
+        return SuggestionReason.SKU
+    if barcode and barcode == (goods.barcode or "").strip():
+        return SuggestionReason.BARCODE
+    if sku and (sku in goods_sku or goods_sku == sku.split("-")[0]):
+        return SuggestionReason.SIMILAR_SKU
+    name = (goods.name or "").lower()
+    if any(word.lower() in name for word in _title_words(listing)):
+        return SuggestionReason.NAME_WORD
+    return None
+
+
+def listings_suggestions(
+    listings: list[Listing], *, limit: int = 5, strong_only: bool = False
+) -> dict[int, list[Suggestion]]:
+    """Active goods that may be each listing, strongest first: exact SKU (case-insensitive,
+    trimmed), exact barcode, then SKU containing or prefix of the listing's, then a word of the
+    title in the goods name; by goods SKU within a reason. At most ``limit`` per listing;
+    ``strong_only`` keeps exact SKU and barcode matches (all of them: the bulk action must see
+    when there are two). One query whatever the number of listings; writes nothing."""
+    listings = [row for row in listings if row.pk is not None]
+    skus = sorted({_sku_key(row.sku) for row in listings} - {""})
+    barcodes = sorted({(row.barcode or "").strip() for row in listings} - {""})
+    strong = Q(sku_key__in=skus) | Q(barcode__in=barcodes)
     query = Q(pk__in=[])
-    if listing.barcode:
-        query |= Q(barcode=listing.barcode)
-    if listing.sku:
-        query |= Q(sku__icontains=listing.sku) | Q(sku__iexact=listing.sku.split("-")[0])
-    words = [w for w in (listing.title or "").split() if len(w) > 3][:3]
-    for word in words:
-        query |= Q(name__icontains=word)
-    return list(Goods.objects.filter(query, is_active=True).order_by("sku")[:limit])
+    if skus:
+        query |= Q(sku_key__in=skus)
+    if barcodes:
+        query |= Q(barcode__in=barcodes)
+    if not strong_only:
+        for row in listings:
+            sku = (row.sku or "").strip()
+            if sku:
+                query |= Q(sku__icontains=sku) | Q(sku__iexact=sku.split("-")[0])
+            for word in _title_words(row):
+                query |= Q(name__icontains=word)
+    candidates = list(
+        Goods.objects.annotate(
+            sku_key=Upper("sku"),  # the goods_sku_ci_unique index
+            strong_rank=Case(When(strong, then=Value(0)), default=Value(1)),
+        )
+        .filter(query, is_active=True)
+        .order_by("strong_rank", "sku")[:SUGGESTION_ROWS]
+    )
+    result: dict[int, list[Suggestion]] = {}
+    for row in listings:
+        found = []
+        for goods in candidates:
+            reason = _reason(row, goods)
+            if reason is not None and (not strong_only or reason in STRONG_REASONS):
+                found.append(Suggestion(goods=goods, reason=reason))
+        found.sort(key=lambda s: (_RANK[SuggestionReason(s.reason)], s.goods.sku))
+        result[row.pk] = found if strong_only else found[:limit]
+    return result
+
+
+def listing_suggestions(listing: Listing, *, limit: int = 5) -> list[Suggestion]:
+    """``listings_suggestions`` for one listing (one query)."""
+    return listings_suggestions([listing], limit=limit).get(listing.pk, [])
+
+
+@dataclass(frozen=True)
+class SuggestedLinkResult:
+    linked: int
+    ambiguous: int
+    weak: int
+
+
+def listings_link_suggested(*, shop: Shop, listing_ids: list[int], user) -> SuggestedLinkResult:
+    """Bulk action: link each unmatched listing of ``shop`` among ``listing_ids`` to its goods
+    when exactly one active goods has the same SKU or barcode; the others are counted as
+    ambiguous (several such goods) or weak (only similar SKUs or title words, or nothing).
+    One transaction: locks the listings (pk order), links them as ``listing_link`` does (a
+    ``link`` event each, with the user) and queues their goods for a push. A constant number
+    of queries whatever the number of listings."""
+    with transaction.atomic():
+        rows = list(
+            Listing.objects.select_for_update()
+            .filter(shop=shop, pk__in=list(listing_ids), goods__isnull=True)
+            .order_by("pk")
+        )
+        found = listings_suggestions(rows, strong_only=True)
+        linked: list[Listing] = []
+        ambiguous = weak = 0
+        for row in rows:
+            goods = {s.goods.pk: s for s in found.get(row.pk, [])}
+            if not goods:
+                weak += 1
+            elif len(goods) > 1:
+                ambiguous += 1
+            else:
+                best = found[row.pk][0]
+                row.goods, row.matched_by = best.goods, _MATCHED_BY[best.reason]
+                linked.append(row)
+        if linked:
+            Listing.objects.bulk_update(linked, ["goods", "matched_by"])
+            ListingLinkEvent.objects.bulk_create(
+                ListingLinkEvent(
+                    listing=row,
+                    action=ListingLinkEvent.Action.LINK,
+                    goods_after=row.goods,
+                    user=user,
+                )
+                for row in linked
+            )
+            mark_goods_dirty(_push_goods_of([row.goods_id for row in linked]), shop_ids=[shop.pk])
+    return SuggestedLinkResult(linked=len(linked), ambiguous=ambiguous, weak=weak)
+
+
+def _push_goods_of(goods_ids: list[int]) -> list[int]:
+    """The goods whose stock a link to ``goods_ids`` pushes: a combo's components, else itself."""
+    from inventory.models import ComboComponent
+
+    parts: dict[int, list[int]] = {}
+    for combo_id, component_id in ComboComponent.objects.filter(
+        combo_id__in=list(goods_ids)
+    ).values_list("combo_id", "component_id"):
+        parts.setdefault(combo_id, []).append(component_id)
+    return sorted({c for g in goods_ids for c in parts.get(g, [g])})
 
 
 def listings_auto_match_all(*, shop: Shop) -> int:
