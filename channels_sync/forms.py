@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from channels_sync.models import BindingException, Platform, Shop, SyncRecord
+from inventory.ledger import MAX_QUANTITY
 from wms.widgets import PickerWidget
 
 SECRET_FIELDS = {
@@ -85,7 +86,9 @@ class ExceptionForm(forms.Form):
         choices=[("", _("Bound (remove the exception)")), *BindingException.Mode.choices],
         required=False,
     )
-    allotment = forms.IntegerField(label=_("Allotment"), min_value=0, required=False)
+    allotment = forms.IntegerField(
+        label=_("Allotment"), min_value=0, max_value=MAX_QUANTITY, required=False
+    )
 
     def clean(self):
         data = super().clean()
@@ -94,6 +97,25 @@ class ExceptionForm(forms.Form):
         if bool((data.get("goods") or "").strip()) == bool((data.get("listing") or "").strip()):
             self.add_error("goods", _("Give either a goods SKU or a listing."))
         return data
+
+
+class MatchingSearchForm(forms.Form):
+    """The matching screen's filters. A CharField refuses NUL characters (PostgreSQL cannot
+    compare text with them); an invalid search shows every row of the chosen kind."""
+
+    show = forms.ChoiceField(
+        choices=[("unmatched", "unmatched"), ("matched", "matched"), ("all", "all")],
+        required=False,
+    )
+    q = forms.CharField(required=False)
+
+    def filters(self) -> tuple[str, str]:
+        """``(show, q)``: the valid values, or the defaults for invalid ones."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        show = data.get("show") or "unmatched"
+        q = (data.get("q") or "").strip()[:64]
+        return show, q
 
 
 class SyncLogFilter(forms.Form):

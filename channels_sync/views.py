@@ -16,7 +16,14 @@ from django.views.decorators.http import require_http_methods
 
 from channels_sync import selectors
 from channels_sync.exceptions import ChannelError
-from channels_sync.forms import SECRET_FIELDS, ExceptionForm, LinkForm, ShopForm, SyncLogFilter
+from channels_sync.forms import (
+    SECRET_FIELDS,
+    ExceptionForm,
+    LinkForm,
+    MatchingSearchForm,
+    ShopForm,
+    SyncLogFilter,
+)
 from channels_sync.hooks import queue_push_soon
 from channels_sync.models import (
     BindingChange,
@@ -116,8 +123,16 @@ def shop_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 def shop_push_view(request: HttpRequest, pk: int) -> HttpResponse:
     shop = _shop(pk)
     goods_ids = None
-    if request.POST.get("goods"):
-        goods_ids = [g for g in (parse_id(v) for v in request.POST.getlist("goods")) if g]
+    if any(request.POST.getlist("goods")):
+        posted = {g for g in (parse_id(v) for v in request.POST.getlist("goods")) if g}
+        # only goods this shop sells (a listing's goods or a combo's component): anything else
+        # has no listing to push, or no goods row at all
+        goods_ids = sorted(posted & set(push_services.shop_goods_ids(shop)))
+        if not goods_ids:
+            messages.error(
+                request, _("None of the chosen goods is sold by this shop: nothing was queued.")
+            )
+            return _after_push(request, shop)
     try:
         count = push_services.shop_push_now(shop=shop, goods_ids=goods_ids, user=request.user)
     except ChannelError as error:
@@ -125,6 +140,10 @@ def shop_push_view(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         enqueue_on_commit("channels_sync.push_shop", shop.pk, "manual", request.user.pk)
         messages.success(request, _("%(count)s goods queued for a push.") % {"count": count})
+    return _after_push(request, shop)
+
+
+def _after_push(request: HttpRequest, shop: Shop) -> HttpResponse:
     if request.POST.get("next"):
         return redirect(_safe_next(request))
     return redirect("channels_sync:shop-detail", pk=shop.pk)
@@ -171,13 +190,21 @@ def product_sync_progress_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET"])
 def matching_view(request: HttpRequest, pk: int) -> HttpResponse:
     shop = _shop(pk)
-    show = request.GET.get("show", "unmatched")
+    search = MatchingSearchForm(request.GET)
+    show, q = search.filters()
+    if "q" in search.errors:
+        messages.error(
+            request,
+            _(
+                "The search text contains a character that cannot be searched for; "
+                "the list is not filtered."
+            ),
+        )
     listings = Listing.objects.filter(shop=shop).select_related("goods").order_by("sku", "pk")
     if show == "unmatched":
         listings = listings.filter(goods__isnull=True).exclude(status="deleted")
     elif show == "matched":
         listings = listings.filter(goods__isnull=False)
-    q = (request.GET.get("q") or "").strip()[:64]
     if q:
         listings = listings.filter(Q(sku__icontains=q) | Q(title__icontains=q) | Q(barcode=q))
     rows = list(listings[:200])

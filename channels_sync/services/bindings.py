@@ -25,6 +25,7 @@ from channels_sync.exceptions import ChannelError, NotAllowed, StaleBindings
 from channels_sync.hooks import mark_goods_dirty
 from channels_sync.models import Binding, BindingChange, BindingException, Shop
 from channels_sync.selectors import BindingState, binding_state, listing_sellable
+from inventory.ledger import MAX_QUANTITY
 
 
 def state_with(
@@ -86,12 +87,24 @@ def binding_preview(shop: Shop, after: BindingState) -> list[dict]:
 
 
 def _check_valid(after: BindingState) -> None:
+    """Raise ``ChannelError`` when ``after`` cannot be stored: an exception at a warehouse that
+    is not bound, or an allotment that is not a whole number from 0 to the ledger's
+    ``MAX_QUANTITY`` (a larger one would not fit the column)."""
     bound = {w for w, _p in after.warehouses}
     for wh, _g, _l, mode, allotment in after.exceptions:
         if wh not in bound:
             raise ChannelError(_("An exception names a warehouse that is not bound."))
-        if mode == "allotment" and (allotment is None or allotment < 0):
+        if mode == "allotment" and (
+            allotment is None
+            or isinstance(allotment, bool)
+            or not isinstance(allotment, int)
+            or allotment < 0
+        ):
             raise ChannelError(_("An allotment must be a whole number of at least 0."))
+        if mode == "allotment" and allotment > MAX_QUANTITY:
+            raise ChannelError(
+                _("An allotment may not exceed %(max)s units.") % {"max": f"{MAX_QUANTITY:,}"}
+            )
 
 
 def binding_change_request(
@@ -127,11 +140,13 @@ def binding_change_request(
 
 def binding_change_confirm(*, change: BindingChange, user) -> BindingChange:
     """Apply a pending change as the second person. Raises ``NotAllowed`` (no permission, or
-    the requester), ``StaleBindings`` (the bindings moved since the request)."""
+    the requester), ``StaleBindings`` (the bindings moved since the request), ``ChannelError``
+    (decided already, or its state cannot be stored)."""
     if not user.has_perm("channels_sync.confirm_binding"):
         raise NotAllowed()
     if change.requested_by_id == user.pk:
         raise NotAllowed(_("The person who requested a change cannot confirm it."))
+    _check_valid(BindingState.from_json(change.after))
     with transaction.atomic():
         shop = Shop.objects.select_for_update().get(pk=change.shop_id)
         change = BindingChange.objects.select_for_update().get(pk=change.pk)
