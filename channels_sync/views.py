@@ -70,20 +70,45 @@ def shop_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     return _shop_form(request, _shop(pk))
 
 
+#: Shop settings the pushed quantity depends on: a change marks every goods of the shop dirty.
+_PUSH_SETTINGS = (
+    "share_percent",
+    "safety_stock",
+    "is_stock_push_enabled",
+    "is_active",
+    "location_ref",
+)
+
+
 def _shop_form(request: HttpRequest, shop: Shop | None) -> HttpResponse:
+    """Create or edit a shop. An edit takes the shop row FOR UPDATE first, as binding changes
+    do: a running push holds it FOR SHARE while it claims a round and re-reads the settings, so
+    it sees either the old settings and bindings or the new ones, never half, and the outbox rows
+    written here are claimed by the next round. ``before`` is read from that locked row (the
+    form has already copied the POST onto ``shop``). When a setting of ``_PUSH_SETTINGS``
+    changes and the shop pushes, every goods it sells is queued: share and safety stock change
+    every quantity, a new location needs them all, and a shop switched back on (or whose push is
+    switched back on) missed the moves made meanwhile (the outbox skips it then)."""
     form = ShopForm(request.POST or None, instance=shop)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
-            before = (
-                (shop.share_percent, shop.safety_stock, shop.is_stock_push_enabled)
-                if shop
-                else None
-            )
+            before = stored = None
+            if shop is not None:
+                row = (
+                    Shop.objects.select_for_update()
+                    .values_list(*_PUSH_SETTINGS, "credentials")
+                    .get(pk=shop.pk)
+                )
+                before, stored = row[:-1], row[-1]
             saved = form.save(commit=False)
-            saved.credentials = form.credentials(dict(shop.credentials) if shop else {})
-            saved.save()
-            after = (saved.share_percent, saved.safety_stock, saved.is_stock_push_enabled)
-            if before != after and saved.is_stock_push_enabled:
+            saved.credentials = form.credentials(dict(stored or {}))
+            if shop is None:
+                saved.save()
+            else:
+                saved.save(update_fields=[*form.Meta.fields, "credentials"])
+            after = tuple(getattr(saved, name) for name in _PUSH_SETTINGS)
+            pushes = saved.is_active and saved.is_stock_push_enabled
+            if before is not None and before != after and pushes:
                 binding_services.shop_settings_changed(saved)
                 transaction.on_commit(partial(queue_push_soon, [saved.pk]))
         messages.success(request, _("Shop %(name)s saved.") % {"name": saved.name})
