@@ -14,7 +14,12 @@ SECRET_FIELDS = {
 
 
 class ShopForm(forms.ModelForm):
-    """Shop settings. Secrets are write-only: an empty secret field keeps the stored value."""
+    """Shop settings. Secrets are write-only: an empty secret field keeps the stored value.
+
+    ``requires_review`` (two-person review of binding changes) may be changed only by a holder
+    of ``channels_sync.confirm_binding``: for anyone else the field is disabled (the stored value
+    is kept) and a posted value that differs from it is refused — otherwise an operator could
+    switch review off, change the bindings alone and switch it back on."""
 
     secret_1 = forms.CharField(
         label=_("Secret"), required=False, widget=forms.PasswordInput(render_value=False)
@@ -47,6 +52,34 @@ class ShopForm(forms.ModelForm):
             "requires_review",
             "is_active",
         ]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.may_change_review = user.has_perm("channels_sync.confirm_binding")
+        if not self.may_change_review:
+            field = self.fields["requires_review"]
+            field.disabled = True
+            field.help_text = _(
+                "Only a supervisor (who may confirm binding changes) can change this."
+            )
+
+    def clean(self):
+        data = super().clean()
+        if not self.may_change_review and "requires_review" in self.data:
+            posted = self.fields["requires_review"].widget.value_from_datadict(
+                self.data, self.files, self.add_prefix("requires_review")
+            )
+            if bool(posted) != bool(
+                self.get_initial_for_field(self.fields["requires_review"], "requires_review")
+            ):
+                self.add_error(
+                    None,
+                    _(
+                        "Only a supervisor (who may confirm binding changes) can switch the "
+                        "two-person review of binding changes on or off."
+                    ),
+                )
+        return data
 
     def credentials(self, existing: dict) -> dict:
         names = [name for name, _label in SECRET_FIELDS.get(self.cleaned_data["platform"], [])]

@@ -89,7 +89,7 @@ def _shop_form(request: HttpRequest, shop: Shop | None) -> HttpResponse:
     changes and the shop pushes, every goods it sells is queued: share and safety stock change
     every quantity, a new location needs them all, and a shop switched back on (or whose push is
     switched back on) missed the moves made meanwhile (the outbox skips it then)."""
-    form = ShopForm(request.POST or None, instance=shop)
+    form = ShopForm(request.POST or None, instance=shop, user=request.user)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             before = stored = None

@@ -1,6 +1,6 @@
 """Shop settings screen: settings that change the pushed quantity queue a push of every goods
-of the shop; shop edits and binding changes take the shop row FOR UPDATE before writing (the
-push holds it FOR SHARE)."""
+of the shop, only a user who may confirm binding changes switches two-person review, shop edits
+and binding changes take the shop row FOR UPDATE before writing (the push holds it FOR SHARE)."""
 
 from __future__ import annotations
 
@@ -33,6 +33,11 @@ def operator(django_user_model):
 @pytest.fixture
 def supervisor(django_user_model):
     return _user(django_user_model, "shop-sup", roles.WAREHOUSE_MANAGER)
+
+
+@pytest.fixture
+def admin(django_user_model):
+    return _user(django_user_model, "shop-admin", roles.ADMINISTRATOR)
 
 
 def _form_data(shop: Shop, **changes) -> dict:
@@ -156,6 +161,71 @@ def test_the_edit_keeps_the_stored_secret_and_a_field_it_does_not_show(
 
     shop.refresh_from_db()
     assert shop.credentials == {"access_token": "shpat_test"}
+
+
+# -- 2. only a supervisor switches two-person review ---------------------------------------------
+def test_an_operator_cannot_switch_review_off_to_unbind_alone(client, operator):
+    # given: a reviewed shop fed by two warehouses
+    shop = ShopFactory(requires_review=True)
+    bin_a, bin_b = BinFactory(), BinFactory()
+    BindingFactory(shop=shop, warehouse=bin_a.warehouse, priority=1)
+    BindingFactory(shop=shop, warehouse=bin_b.warehouse, priority=2)
+    assert not operator.has_perm("channels_sync.confirm_binding")
+    client.force_login(operator)
+
+    # when: the operator saves the form without the review box, then unbinds
+    client.post(
+        reverse("channels_sync:shop-edit", args=[shop.pk]),
+        _form_data(shop, requires_review=False),
+    )
+    client.post(
+        reverse("channels_sync:binding-propose", args=[shop.pk]),
+        {"op": "unbind", "warehouse": bin_a.warehouse_id, "confirm": "1"},
+    )
+
+    # then: review is still on, the unbinding waits for a supervisor
+    shop.refresh_from_db()
+    assert shop.requires_review
+    assert Binding.objects.filter(shop=shop, warehouse=bin_a.warehouse).exists()
+    assert BindingChange.objects.get(shop=shop).status == BindingChange.Status.PENDING
+
+
+def test_an_operator_posting_a_review_change_is_refused_with_a_message(client, operator):
+    shop = ShopFactory(requires_review=False)
+    client.force_login(operator)
+
+    response = client.post(
+        reverse("channels_sync:shop-edit", args=[shop.pk]),
+        _form_data(shop, requires_review=True, safety_stock=3),
+    )
+
+    assert response.status_code == 422
+    assert "Only a supervisor" in response.content.decode()
+    shop.refresh_from_db()
+    assert (shop.requires_review, shop.safety_stock) == (False, 0)
+
+
+def test_the_review_box_is_disabled_for_an_operator(client, operator):
+    shop = ShopFactory()
+    client.force_login(operator)
+
+    form = client.get(reverse("channels_sync:shop-edit", args=[shop.pk])).context["form"]
+
+    assert form.fields["requires_review"].disabled
+
+
+def test_a_user_who_may_confirm_switches_review(client, admin):
+    shop = ShopFactory(requires_review=True)
+    client.force_login(admin)
+
+    response = client.post(
+        reverse("channels_sync:shop-edit", args=[shop.pk]),
+        _form_data(shop, requires_review=False),
+    )
+
+    assert response.status_code == 302
+    shop.refresh_from_db()
+    assert not shop.requires_review
 
 
 # -- 3. binding writes lock the shop row first ---------------------------------------------------
