@@ -5,6 +5,9 @@ from channels_sync.models import BindingException, Platform, Shop, SyncRecord
 from inventory.ledger import MAX_QUANTITY
 from wms.widgets import PickerWidget
 
+#: The POST fields of the shop form that carry secrets (kept off error pages and logs).
+SECRET_POST_FIELDS = ("secret_1", "secret_2")
+
 SECRET_FIELDS = {
     "shopify": [("access_token", _("Admin API access token"))],
     "rest": [("api_token", _("API token"))],

@@ -12,12 +12,14 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from channels_sync import selectors
 from channels_sync.exceptions import ChannelError
 from channels_sync.forms import (
     SECRET_FIELDS,
+    SECRET_POST_FIELDS,
     ExceptionForm,
     LinkForm,
     MatchingSearchForm,
@@ -60,12 +62,14 @@ def shop_list_view(request: HttpRequest) -> HttpResponse:
 
 @permission("channels_sync.add_shop")
 @require_http_methods(["GET", "POST"])
+@sensitive_post_parameters(*SECRET_POST_FIELDS)
 def shop_create_view(request: HttpRequest) -> HttpResponse:
     return _shop_form(request, None)
 
 
 @permission("channels_sync.change_shop")
 @require_http_methods(["GET", "POST"])
+@sensitive_post_parameters(*SECRET_POST_FIELDS)
 def shop_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     return _shop_form(request, _shop(pk))
 

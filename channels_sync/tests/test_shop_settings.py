@@ -1,17 +1,21 @@
 """Shop settings screen: settings that change the pushed quantity queue a push of every goods
 of the shop, only a user who may confirm binding changes switches two-person review, shop edits
-and binding changes take the shop row FOR UPDATE before writing (the push holds it FOR SHARE)."""
+and binding changes take the shop row FOR UPDATE before writing (the push holds it FOR SHARE),
+and the form's secrets stay off error pages."""
 
 from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Group
 from django.db import connection
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.views.debug import SafeExceptionReporterFilter
 
 from channels_sync.models import Binding, BindingChange, OutboxItem, Shop
 from channels_sync.tests.factories import BindingFactory, ListingFactory, ShopFactory
+from channels_sync.views import shop_create_view, shop_edit_view
 from inventory.tests.factories import receive_stock
 from warehouses.tests.factories import BinFactory
 from wms import roles
@@ -281,3 +285,20 @@ def test_binding_apply_confirm_and_rollback_lock_the_shop_before_writing(
     assert _locks_before_writes(requested) and _locks_before_writes(rolled)
     assert _locks_before_writes(confirmed) and _locks_before_writes(rollback_confirmed)
     assert not Binding.objects.filter(shop=shop, warehouse=other).exists()
+
+
+# -- 7. secrets stay off error pages -------------------------------------------------------------
+@pytest.mark.parametrize("view", [shop_create_view, shop_edit_view])
+def test_the_shop_form_hides_its_secrets_from_error_reports(rf: RequestFactory, admin, view):
+    shop = ShopFactory()
+    request = rf.post("/", {"name": "x", "secret_1": "shpat_leak", "secret_2": "kogan_leak"})
+    request.user = admin
+    request.htmx = False
+
+    response = view(request, pk=shop.pk) if view is shop_edit_view else view(request)
+
+    cleansed = SafeExceptionReporterFilter().get_post_parameters(request)
+    assert cleansed["secret_1"] != "shpat_leak"
+    assert cleansed["secret_2"] != "kogan_leak"
+    assert cleansed["name"] == "x"
+    assert response.status_code == 422
