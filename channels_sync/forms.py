@@ -2,7 +2,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from channels_sync.models import BindingException, Platform, Shop, SyncRecord
+from inventory.ledger import MAX_QUANTITY
 from wms.widgets import PickerWidget
+
+#: The POST fields of the shop form that carry secrets (kept off error pages and logs).
+SECRET_POST_FIELDS = ("secret_1", "secret_2")
 
 SECRET_FIELDS = {
     "shopify": [("access_token", _("Admin API access token"))],
@@ -13,7 +17,12 @@ SECRET_FIELDS = {
 
 
 class ShopForm(forms.ModelForm):
-    """Shop settings. Secrets are write-only: an empty secret field keeps the stored value."""
+    """Shop settings. Secrets are write-only: an empty secret field keeps the stored value.
+
+    ``requires_review`` (two-person review of binding changes) may be changed only by a holder
+    of ``channels_sync.confirm_binding``: for anyone else the field is disabled (the stored value
+    is kept) and a posted value that differs from it is refused — otherwise an operator could
+    switch review off, change the bindings alone and switch it back on."""
 
     secret_1 = forms.CharField(
         label=_("Secret"), required=False, widget=forms.PasswordInput(render_value=False)
@@ -46,6 +55,34 @@ class ShopForm(forms.ModelForm):
             "requires_review",
             "is_active",
         ]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.may_change_review = user.has_perm("channels_sync.confirm_binding")
+        if not self.may_change_review:
+            field = self.fields["requires_review"]
+            field.disabled = True
+            field.help_text = _(
+                "Only a supervisor (who may confirm binding changes) can change this."
+            )
+
+    def clean(self):
+        data = super().clean()
+        if not self.may_change_review and "requires_review" in self.data:
+            posted = self.fields["requires_review"].widget.value_from_datadict(
+                self.data, self.files, self.add_prefix("requires_review")
+            )
+            if bool(posted) != bool(
+                self.get_initial_for_field(self.fields["requires_review"], "requires_review")
+            ):
+                self.add_error(
+                    None,
+                    _(
+                        "Only a supervisor (who may confirm binding changes) can switch the "
+                        "two-person review of binding changes on or off."
+                    ),
+                )
+        return data
 
     def credentials(self, existing: dict) -> dict:
         names = [name for name, _label in SECRET_FIELDS.get(self.cleaned_data["platform"], [])]
@@ -85,7 +122,9 @@ class ExceptionForm(forms.Form):
         choices=[("", _("Bound (remove the exception)")), *BindingException.Mode.choices],
         required=False,
     )
-    allotment = forms.IntegerField(label=_("Allotment"), min_value=0, required=False)
+    allotment = forms.IntegerField(
+        label=_("Allotment"), min_value=0, max_value=MAX_QUANTITY, required=False
+    )
 
     def clean(self):
         data = super().clean()
@@ -94,6 +133,25 @@ class ExceptionForm(forms.Form):
         if bool((data.get("goods") or "").strip()) == bool((data.get("listing") or "").strip()):
             self.add_error("goods", _("Give either a goods SKU or a listing."))
         return data
+
+
+class MatchingSearchForm(forms.Form):
+    """The matching screen's filters. A CharField refuses NUL characters (PostgreSQL cannot
+    compare text with them); an invalid search shows every row of the chosen kind."""
+
+    show = forms.ChoiceField(
+        choices=[("unmatched", "unmatched"), ("matched", "matched"), ("all", "all")],
+        required=False,
+    )
+    q = forms.CharField(required=False)
+
+    def filters(self) -> tuple[str, str]:
+        """``(show, q)``: the valid values, or the defaults for invalid ones."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        show = data.get("show") or "unmatched"
+        q = (data.get("q") or "").strip()[:64]
+        return show, q
 
 
 class SyncLogFilter(forms.Form):

@@ -11,11 +11,20 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from channels_sync import selectors
 from channels_sync.exceptions import ChannelError
-from channels_sync.forms import SECRET_FIELDS, ExceptionForm, LinkForm, ShopForm, SyncLogFilter
+from channels_sync.forms import (
+    SECRET_FIELDS,
+    SECRET_POST_FIELDS,
+    ExceptionForm,
+    LinkForm,
+    MatchingSearchForm,
+    ShopForm,
+    SyncLogFilter,
+)
 from channels_sync.hooks import queue_push_soon
 from channels_sync.models import (
     BindingChange,
@@ -52,30 +61,57 @@ def shop_list_view(request: HttpRequest) -> HttpResponse:
 
 @permission("channels_sync.add_shop")
 @require_http_methods(["GET", "POST"])
+@sensitive_post_parameters(*SECRET_POST_FIELDS)
 def shop_create_view(request: HttpRequest) -> HttpResponse:
     return _shop_form(request, None)
 
 
 @permission("channels_sync.change_shop")
 @require_http_methods(["GET", "POST"])
+@sensitive_post_parameters(*SECRET_POST_FIELDS)
 def shop_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     return _shop_form(request, _shop(pk))
 
 
+#: Shop settings the pushed quantity depends on: a change marks every goods of the shop dirty.
+_PUSH_SETTINGS = (
+    "share_percent",
+    "safety_stock",
+    "is_stock_push_enabled",
+    "is_active",
+    "location_ref",
+)
+
+
 def _shop_form(request: HttpRequest, shop: Shop | None) -> HttpResponse:
-    form = ShopForm(request.POST or None, instance=shop)
+    """Create or edit a shop. An edit takes the shop row FOR UPDATE first, as binding changes
+    do: a running push holds it FOR SHARE while it claims a round and re-reads the settings, so
+    it sees either the old settings and bindings or the new ones, never half, and the outbox rows
+    written here are claimed by the next round. ``before`` is read from that locked row (the
+    form has already copied the POST onto ``shop``). When a setting of ``_PUSH_SETTINGS``
+    changes and the shop pushes, every goods it sells is queued: share and safety stock change
+    every quantity, a new location needs them all, and a shop switched back on (or whose push is
+    switched back on) missed the moves made meanwhile (the outbox skips it then)."""
+    form = ShopForm(request.POST or None, instance=shop, user=request.user)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
-            before = (
-                (shop.share_percent, shop.safety_stock, shop.is_stock_push_enabled)
-                if shop
-                else None
-            )
+            before = stored = None
+            if shop is not None:
+                row = (
+                    Shop.objects.select_for_update()
+                    .values_list(*_PUSH_SETTINGS, "credentials")
+                    .get(pk=shop.pk)
+                )
+                before, stored = row[:-1], row[-1]
             saved = form.save(commit=False)
-            saved.credentials = form.credentials(dict(shop.credentials) if shop else {})
-            saved.save()
-            after = (saved.share_percent, saved.safety_stock, saved.is_stock_push_enabled)
-            if before != after and saved.is_stock_push_enabled:
+            saved.credentials = form.credentials(dict(stored or {}))
+            if shop is None:
+                saved.save()
+            else:
+                saved.save(update_fields=[*form.Meta.fields, "credentials"])
+            after = tuple(getattr(saved, name) for name in _PUSH_SETTINGS)
+            pushes = saved.is_active and saved.is_stock_push_enabled
+            if before is not None and before != after and pushes:
                 binding_services.shop_settings_changed(saved)
                 transaction.on_commit(partial(queue_push_soon, [saved.pk]))
         messages.success(request, _("Shop %(name)s saved.") % {"name": saved.name})
@@ -115,8 +151,16 @@ def shop_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 def shop_push_view(request: HttpRequest, pk: int) -> HttpResponse:
     shop = _shop(pk)
     goods_ids = None
-    if request.POST.get("goods"):
-        goods_ids = [g for g in (parse_id(v) for v in request.POST.getlist("goods")) if g]
+    if any(request.POST.getlist("goods")):
+        posted = {g for g in (parse_id(v) for v in request.POST.getlist("goods")) if g}
+        # only goods this shop sells (a listing's goods or a combo's component): anything else
+        # has no listing to push, or no goods row at all
+        goods_ids = sorted(posted & set(push_services.shop_goods_ids(shop)))
+        if not goods_ids:
+            messages.error(
+                request, _("None of the chosen goods is sold by this shop: nothing was queued.")
+            )
+            return _after_push(request, shop)
     try:
         count = push_services.shop_push_now(shop=shop, goods_ids=goods_ids, user=request.user)
     except ChannelError as error:
@@ -124,6 +168,10 @@ def shop_push_view(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         enqueue_on_commit("channels_sync.push_shop", shop.pk, "manual", request.user.pk)
         messages.success(request, _("%(count)s goods queued for a push.") % {"count": count})
+    return _after_push(request, shop)
+
+
+def _after_push(request: HttpRequest, shop: Shop) -> HttpResponse:
     if request.POST.get("next"):
         return redirect(_safe_next(request))
     return redirect("channels_sync:shop-detail", pk=shop.pk)
@@ -170,13 +218,21 @@ def product_sync_progress_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET"])
 def matching_view(request: HttpRequest, pk: int) -> HttpResponse:
     shop = _shop(pk)
-    show = request.GET.get("show", "unmatched")
+    search = MatchingSearchForm(request.GET)
+    show, q = search.filters()
+    if "q" in search.errors:
+        messages.error(
+            request,
+            _(
+                "The search text contains a character that cannot be searched for; "
+                "the list is not filtered."
+            ),
+        )
     listings = Listing.objects.filter(shop=shop).select_related("goods").order_by("sku", "pk")
     if show == "unmatched":
         listings = listings.filter(goods__isnull=True).exclude(status="deleted")
     elif show == "matched":
         listings = listings.filter(goods__isnull=False)
-    q = (request.GET.get("q") or "").strip()[:64]
     if q:
         listings = listings.filter(Q(sku__icontains=q) | Q(title__icontains=q) | Q(barcode=q))
     rows = list(listings[:200])

@@ -13,6 +13,13 @@ Every change is a whole new ``BindingState`` proposed against the current one:
 Applying writes the bindings and marks every goods the shop sells dirty in the same
 transaction: the next push follows the new bindings. Orders already routed keep their
 warehouse (routing reads bindings only when an order is routed, issue 12).
+
+Locking: every path that writes bindings (request without review, confirm, and rollback, which
+is a request) takes the shop row FOR UPDATE first, before reading the current state, writing
+bindings or marking goods dirty; so do shop settings edits (views ``_shop_form``). A running push
+holds the same row FOR SHARE while it claims a round and re-reads bindings and settings, so a
+round sees the bindings either wholly before or wholly after a change, and the outbox rows a
+change writes are claimed by a later round, never lost between two.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from channels_sync.exceptions import ChannelError, NotAllowed, StaleBindings
 from channels_sync.hooks import mark_goods_dirty
 from channels_sync.models import Binding, BindingChange, BindingException, Shop
 from channels_sync.selectors import BindingState, binding_state, listing_sellable
+from inventory.ledger import MAX_QUANTITY
 
 
 def state_with(
@@ -86,18 +94,33 @@ def binding_preview(shop: Shop, after: BindingState) -> list[dict]:
 
 
 def _check_valid(after: BindingState) -> None:
+    """Raise ``ChannelError`` when ``after`` cannot be stored: an exception at a warehouse that
+    is not bound, or an allotment that is not a whole number from 0 to the ledger's
+    ``MAX_QUANTITY`` (a larger one would not fit the column)."""
     bound = {w for w, _p in after.warehouses}
     for wh, _g, _l, mode, allotment in after.exceptions:
         if wh not in bound:
             raise ChannelError(_("An exception names a warehouse that is not bound."))
-        if mode == "allotment" and (allotment is None or allotment < 0):
+        if mode == "allotment" and (
+            allotment is None
+            or isinstance(allotment, bool)
+            or not isinstance(allotment, int)
+            or allotment < 0
+        ):
             raise ChannelError(_("An allotment must be a whole number of at least 0."))
+        if mode == "allotment" and allotment > MAX_QUANTITY:
+            raise ChannelError(
+                _("An allotment may not exceed %(max)s units.") % {"max": f"{MAX_QUANTITY:,}"}
+            )
 
 
 def binding_change_request(
     *, shop: Shop, after: BindingState, action: str, summary: str, user, rollback_of=None
 ) -> BindingChange:
-    """Record (and, without review, apply) a change of the shop's bindings. Locks the shop."""
+    """Record (and, without review, apply) a change of the shop's bindings. Raises
+    ``NotAllowed``, ``ChannelError`` (invalid, or nothing would change). Locks the shop row FOR
+    UPDATE first (the push reads bindings under FOR SHARE of it), then reads the current
+    bindings and ``requires_review`` from the locked row, so neither can move under it."""
     if not user.has_perm("channels_sync.request_binding_change"):
         raise NotAllowed()
     _check_valid(after)
@@ -127,11 +150,14 @@ def binding_change_request(
 
 def binding_change_confirm(*, change: BindingChange, user) -> BindingChange:
     """Apply a pending change as the second person. Raises ``NotAllowed`` (no permission, or
-    the requester), ``StaleBindings`` (the bindings moved since the request)."""
+    the requester), ``StaleBindings`` (the bindings moved since the request), ``ChannelError``
+    (decided already, or its state cannot be stored). Locks the shop row FOR UPDATE, then the
+    change, before comparing and writing (see the module docstring: a push holds it FOR SHARE)."""
     if not user.has_perm("channels_sync.confirm_binding"):
         raise NotAllowed()
     if change.requested_by_id == user.pk:
         raise NotAllowed(_("The person who requested a change cannot confirm it."))
+    _check_valid(BindingState.from_json(change.after))
     with transaction.atomic():
         shop = Shop.objects.select_for_update().get(pk=change.shop_id)
         change = BindingChange.objects.select_for_update().get(pk=change.pk)
@@ -160,7 +186,9 @@ def binding_change_reject(*, change: BindingChange, user) -> BindingChange:
 
 
 def binding_rollback(*, change: BindingChange, user) -> BindingChange:
-    """Propose the bindings as they were just before ``change`` (reviewed like any change)."""
+    """Propose the bindings as they were just before ``change`` (reviewed like any change).
+    Goes through ``binding_change_request``, which locks the shop row FOR UPDATE before it
+    reads or writes the bindings."""
     change = BindingChange.objects.select_related("shop").get(pk=change.pk)
     if change.status != BindingChange.Status.APPLIED:
         raise ChannelError(_("Only an applied change can be rolled back."))
@@ -175,7 +203,9 @@ def binding_rollback(*, change: BindingChange, user) -> BindingChange:
 
 
 def _apply(shop: Shop, state: BindingState) -> None:
-    """Write ``state`` as the shop's bindings and queue every goods it sells for a push."""
+    """Write ``state`` as the shop's bindings and queue every goods it sells for a push. The
+    caller holds the shop row FOR UPDATE (taken at the start of its transaction), so a running
+    push, which reads bindings under FOR SHARE of that row, never sees half of them."""
     from channels_sync.services.push import shop_goods_ids
 
     Binding.objects.filter(shop=shop).exclude(
@@ -203,7 +233,9 @@ def _apply(shop: Shop, state: BindingState) -> None:
 
 
 def shop_settings_changed(shop: Shop) -> None:
-    """Share or safety stock changed: every goods the shop sells goes out again."""
+    """A setting the pushed quantity depends on changed (share, safety stock, location, push or
+    the shop switched back on): every goods the shop sells goes out again, in one INSERT. The
+    caller holds the shop row FOR UPDATE (see the module docstring)."""
     from channels_sync.services.push import shop_goods_ids
 
     mark_goods_dirty(shop_goods_ids(shop), shop_ids=[shop.pk])
