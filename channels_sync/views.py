@@ -236,8 +236,8 @@ def matching_view(request: HttpRequest, pk: int) -> HttpResponse:
     if q:
         listings = listings.filter(Q(sku__icontains=q) | Q(title__icontains=q) | Q(barcode=q))
     rows = list(listings[:200])
-    suggestions = (
-        {row.pk: product_services.listing_suggestions(row) for row in rows if not row.goods_id}
+    suggestions = (  # one query for the page, whatever the number of listings
+        product_services.listings_suggestions([row for row in rows if not row.goods_id])
         if show == "unmatched"
         else {}
     )

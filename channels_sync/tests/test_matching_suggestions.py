@@ -164,3 +164,19 @@ def test_bulk_link_says_what_it_skipped_in_chinese(client, operator):
     # then
     texts = [str(m) for m in get_messages(response.wsgi_request)]
     assert any(t.startswith("已跳过 0 个") and "以及 1 个" in t for t in texts)
+
+
+def test_matching_screen_queries_do_not_grow_with_the_listings(
+    client, operator, django_assert_max_num_queries
+):
+    shop = ShopFactory()
+    client.force_login(operator)
+    url = reverse("channels_sync:matching", args=[shop.pk])
+    _unmatched(shop, sku=GoodsFactory(sku="SCR-0").sku)
+    with django_assert_max_num_queries(100) as one_page:
+        client.get(url)
+    for i in range(1, 30):
+        _unmatched(shop, sku=GoodsFactory(sku=f"SCR-{i}").sku)
+    with django_assert_max_num_queries(len(one_page.captured_queries)):
+        page = client.get(url)
+    assert page.content.decode().count('data-reason="sku"') == 30
