@@ -19,9 +19,10 @@ SECRET_FIELDS = {
 class ShopForm(forms.ModelForm):
     """Shop settings. Secrets are write-only: an empty secret field keeps the stored value.
 
-    ``requires_review`` (two-person review of binding changes) may be changed only by a holder
-    of ``channels_sync.confirm_binding``: for anyone else the field is disabled (the stored value
-    is kept) and a posted value that differs from it is refused — otherwise an operator could
+    ``requires_review`` (two-person review of binding changes): anyone who may edit the shop
+    may switch it on (a tighter control); only a holder of ``channels_sync.confirm_binding``
+    may switch it off. For anyone else, on a shop that requires review, the field is disabled
+    (the stored value is kept) and a posted "off" is refused — otherwise an operator could
     switch review off, change the bindings alone and switch it back on."""
 
     secret_1 = forms.CharField(
@@ -58,17 +59,19 @@ class ShopForm(forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.may_change_review = user.has_perm("channels_sync.confirm_binding")
-        if not self.may_change_review:
-            field = self.fields["requires_review"]
+        field = self.fields["requires_review"]
+        self.review_locked = not user.has_perm(
+            "channels_sync.confirm_binding"
+        ) and self.get_initial_for_field(field, "requires_review")
+        if self.review_locked:
             field.disabled = True
             field.help_text = _(
-                "Only a supervisor (who may confirm binding changes) can change this."
+                "Only a supervisor (who may confirm binding changes) can switch this off."
             )
 
     def clean(self):
         data = super().clean()
-        if not self.may_change_review and "requires_review" in self.data:
+        if self.review_locked and "requires_review" in self.data:
             posted = self.fields["requires_review"].widget.value_from_datadict(
                 self.data, self.files, self.add_prefix("requires_review")
             )
@@ -79,7 +82,7 @@ class ShopForm(forms.ModelForm):
                     None,
                     _(
                         "Only a supervisor (who may confirm binding changes) can switch the "
-                        "two-person review of binding changes on or off."
+                        "two-person review of binding changes off."
                     ),
                 )
         return data

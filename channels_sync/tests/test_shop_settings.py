@@ -167,7 +167,7 @@ def test_the_edit_keeps_the_stored_secret_and_a_field_it_does_not_show(
     assert shop.credentials == {"access_token": "shpat_test"}
 
 
-# -- 2. only a supervisor switches two-person review ---------------------------------------------
+# -- 2. only a supervisor switches two-person review off ---------------------------------------------
 def test_an_operator_cannot_switch_review_off_to_unbind_alone(client, operator):
     # given: a reviewed shop fed by two warehouses
     shop = ShopFactory(requires_review=True)
@@ -194,23 +194,38 @@ def test_an_operator_cannot_switch_review_off_to_unbind_alone(client, operator):
     assert BindingChange.objects.get(shop=shop).status == BindingChange.Status.PENDING
 
 
-def test_an_operator_posting_a_review_change_is_refused_with_a_message(client, operator):
-    shop = ShopFactory(requires_review=False)
+def test_an_operator_posting_review_off_is_refused_with_a_message(client, operator):
+    shop = ShopFactory(requires_review=True)
     client.force_login(operator)
 
-    response = client.post(
-        reverse("channels_sync:shop-edit", args=[shop.pk]),
-        _form_data(shop, requires_review=True, safety_stock=3),
-    )
+    data = _form_data(shop, safety_stock=3)
+    data["requires_review"] = "false"  # a crafted "off" (the browser sends nothing)
+    response = client.post(reverse("channels_sync:shop-edit", args=[shop.pk]), data)
 
     assert response.status_code == 422
     assert "Only a supervisor" in response.content.decode()
     shop.refresh_from_db()
-    assert (shop.requires_review, shop.safety_stock) == (False, 0)
+    assert (shop.requires_review, shop.safety_stock) == (True, 0)
 
 
-def test_the_review_box_is_disabled_for_an_operator(client, operator):
-    shop = ShopFactory()
+def test_an_operator_may_switch_review_on(client, operator):
+    shop = ShopFactory(requires_review=False)
+    client.force_login(operator)
+
+    form = client.get(reverse("channels_sync:shop-edit", args=[shop.pk])).context["form"]
+    assert not form.fields["requires_review"].disabled
+    response = client.post(
+        reverse("channels_sync:shop-edit", args=[shop.pk]),
+        _form_data(shop, requires_review=True),
+    )
+
+    assert response.status_code == 302
+    shop.refresh_from_db()
+    assert shop.requires_review
+
+
+def test_the_review_box_is_disabled_for_an_operator_once_review_is_on(client, operator):
+    shop = ShopFactory(requires_review=True)
     client.force_login(operator)
 
     form = client.get(reverse("channels_sync:shop-edit", args=[shop.pk])).context["form"]
