@@ -9,7 +9,9 @@ nightly full push). Contract:
   same request with the same idempotency key (stored on the rows before the call), so the
   platform replays it rather than applying it twice (Shopify ``@idempotent``).
 - Claims PENDING rows past their backoff (``FOR UPDATE SKIP LOCKED``) a few batches' worth at
-  a time, waits for the postings still in flight on the claimed goods (``FOR SHARE`` on their
+  a time; each claim first locks the shop row ``FOR SHARE`` and re-reads the shop's switches,
+  share, safety stock and bindings, so a binding or settings change committed meanwhile is
+  what the claim computes with (and a shop switched off claims nothing more), waits for the postings still in flight on the claimed goods (``FOR SHARE`` on their
   balances: ``_wait_for_postings``), computes the affected listings' sellable quantities in
   bulk (selectors.listing_sellable: one query for balances, one for combos), plans them into
   batches and stores on the rows, in the claiming statement, the planned requests (key,
@@ -47,7 +49,12 @@ from channels_sync.adapters.http import PlatformError
 from channels_sync.exceptions import ChannelError
 from channels_sync.hooks import mark_goods_dirty
 from channels_sync.models import Listing, OutboxItem, Shop, SyncRecord
-from channels_sync.selectors import binding_state, listing_sellable, listings_for_goods
+from channels_sync.selectors import (
+    BindingState,
+    binding_state,
+    listing_sellable,
+    listings_for_goods,
+)
 from inventory.locks import wait_for_goods_postings
 from wms.locks import advisory_lock
 
@@ -220,7 +227,7 @@ class _Pipeline:
         self.open_count = 0
         self.open_listings: set[int] = set()  # a listing goes at most once in one call
         self.exhausted = False
-        self.state = binding_state(shop)
+        self.state = None  # the shop's bindings, re-read by every claim (_claim_round)
 
     # -- claiming ----------------------------------------------------------------------------
     def _refill(self) -> None:
@@ -229,7 +236,23 @@ class _Pipeline:
                 self.exhausted = True
 
     def _claim_round(self) -> bool:
+        """Claim and plan one round. Starts by locking the shop row ``FOR SHARE`` and reading
+        the shop's switches, share, safety stock and bindings again (``_shop_now``): the round
+        computes with what is true when it claims, not when the push started.
+
+        Why: a binding change (apply, rollback) or a shop settings edit locks the shop row
+        ``FOR UPDATE`` and marks the shop's goods dirty in the same transaction. One committed
+        before this lock is seen here — by the re-read and by the claim, which finds the rows
+        it marked (a snapshot taken when the push started would send the old state for them,
+        then delete them: the change lost until the goods move again). One that starts after
+        the lock waits for this round to commit, then finds the claimed rows SENDING and
+        leaves new PENDING ones, which a later round (or the next push) recomputes with it.
+        A shop made inactive or with its push switched off claims nothing more (what is
+        claimed still goes out)."""
         with transaction.atomic():
+            if not _shop_now(self.shop):
+                return False
+            self.state = _binding_state_now(self.shop)
             claimed = _lock_claimable(self.shop, self.claim_size)
             if not claimed:
                 return False
@@ -337,6 +360,65 @@ class _Pipeline:
         for round_ in rounds.values():
             if round_.outstanding == 0:
                 _settle(round_.row_ids, round_.goods_of_row, round_.failed_goods, round_.errors)
+
+
+def _shop_now(shop: Shop) -> bool:
+    """Lock the shop row ``FOR SHARE`` (PostgreSQL; inside the claiming transaction) and copy
+    its current push switches, share and safety stock onto ``shop``. False when the shop is
+    gone, inactive or its stock push is off. One statement: the locked row is returned as
+    committed by a change the lock waited for."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT is_active, is_stock_push_enabled, share_percent, safety_stock "
+                "FROM channels_sync_shop WHERE id = %s FOR SHARE",
+                [shop.pk],
+            )
+            row = cursor.fetchone()
+    else:  # SQLite: one writer at a time, nothing to lock
+        row = (
+            Shop.objects.filter(pk=shop.pk)
+            .values_list("is_active", "is_stock_push_enabled", "share_percent", "safety_stock")
+            .first()
+        )
+    if row is None:
+        return False
+    shop.is_active, shop.is_stock_push_enabled, shop.share_percent, shop.safety_stock = row
+    return shop.is_active and shop.is_stock_push_enabled
+
+
+_BINDINGS_SQL = """
+SELECT b.warehouse_id, b.priority, NULL, NULL, NULL, NULL
+FROM channels_sync_binding b WHERE b.shop_id = %s
+UNION ALL
+SELECT e.warehouse_id, NULL, e.goods_id, e.listing_id, e.mode, e.allotment
+FROM channels_sync_bindingexception e WHERE e.shop_id = %s
+"""
+
+
+def _binding_state_now(shop: Shop) -> BindingState:
+    """``selectors.binding_state`` in one statement on PostgreSQL (a claim runs it every round).
+    A statement of its own after ``_shop_now``'s lock: a statement's snapshot is taken when it
+    starts, so bindings read in the locking statement would miss a change it waited for."""
+    if connection.vendor != "postgresql":
+        return binding_state(shop)
+    with connection.cursor() as cursor:
+        cursor.execute(_BINDINGS_SQL, [shop.pk, shop.pk])
+        rows = cursor.fetchall()
+    warehouses = tuple(
+        sorted((wh, priority) for wh, priority, _g, _l, mode, _a in rows if not mode)
+    )
+    exceptions = tuple(
+        sorted(
+            (
+                (wh, goods, listing, mode, allotment)
+                for wh, _p, goods, listing, mode, allotment in rows
+                if mode
+            ),
+            key=lambda e: (e[0], e[1] or 0, e[2] or 0),
+        )
+    )
+    return BindingState(warehouses=warehouses, exceptions=exceptions)
 
 
 def _call(adapter: PlatformAdapter, updates: list[LevelUpdate], key: str):
