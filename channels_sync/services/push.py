@@ -5,9 +5,14 @@ nightly full push). Contract:
 - Runs under the advisory lock ``channels_sync.push:<shop>``: one push per shop at a time (a
   second caller returns ``None`` at once; its rows stay pending for the running push or the
   next tick).
-- Rows a dead worker left SENDING for longer than ``STALE_AFTER`` are re-sent first, as the very
-  same request with the same idempotency key (stored on the rows before the call), so the
-  platform replays it rather than applying it twice (Shopify ``@idempotent``).
+- Rows a dead worker left SENDING for longer than ``STALE_AFTER`` are dealt with first. Where
+  the adapter is ``safe_replay`` (Shopify, the REST contract: idempotency key and
+  compare-and-set) they are re-sent as the very same request with the same key (stored on the
+  rows before the call), so the platform replays it rather than applying it twice, and refuses
+  it where a newer quantity went out since. Elsewhere (eBay, Kogan: no compare-and-set) the old
+  request would overwrite a newer quantity, so the rows go back to PENDING and the goods are
+  recomputed and sent now. A shop inactive or with its push off sends nothing: its rows go
+  back to PENDING for when it is on again.
 - Claims PENDING rows past their backoff (``FOR UPDATE SKIP LOCKED``) a few batches' worth at
   a time; each claim first locks the shop row ``FOR SHARE`` and re-reads the shop's switches,
   share, safety stock and bindings, so a binding or settings change committed meanwhile is
@@ -151,7 +156,7 @@ def shop_push(
         adapter = adapter or adapters.for_shop(shop)
         summary = PushSummary()
         try:
-            _resend_stale(shop, adapter, summary, user_id)
+            _resend_stale(shop, adapter, summary, user_id)  # refreshes the shop's switches
             if shop.is_active and shop.is_stock_push_enabled:
                 _Pipeline(shop, adapter, summary, trigger, user_id).run()
         finally:
@@ -780,8 +785,15 @@ def _settle(row_ids, goods_of_row, failed_goods, errors) -> None:
 
 
 def _resend_stale(shop: Shop, adapter: PlatformAdapter, summary: PushSummary, user_id) -> None:
-    """Rows a dead worker left SENDING: send the stored request again with its stored key."""
+    """Rows a dead worker left SENDING. Locks them (``SKIP LOCKED``) and the shop row
+    ``FOR SHARE`` (``_shop_now``: the shop's switches are read again). Where the shop pushes
+    and the adapter is ``safe_replay`` (and every stored quantity carries its ``expected``),
+    sends the stored requests again with their stored keys,
+    settles the rows and queues their goods again (the stored request is old). Otherwise sends
+    nothing: the rows go back to PENDING (``_requeue``), so the pipeline that follows — or the
+    first push once the shop is on again — computes their goods from the database now."""
     with transaction.atomic():
+        pushing = _shop_now(shop)
         stale = list(
             OutboxItem.objects.select_for_update(skip_locked=True)
             .filter(
@@ -792,6 +804,12 @@ def _resend_stale(shop: Shop, adapter: PlatformAdapter, summary: PushSummary, us
             .order_by("pk")
         )
         if not stale:
+            return
+        # An entry without ``expected`` is set blindly even where the platform compares: if
+        # its first attempt never arrived, a replay would overwrite what went out since.
+        blind = any(entry[4] is None for row in stale for entry in row.payload.get("sent", []))
+        if not (pushing and adapter.safe_replay) or blind:
+            _requeue(shop, stale)
             return
         OutboxItem.objects.filter(pk__in=[r.pk for r in stale]).update(claimed_at=timezone.now())
     by_key: dict[str, dict[int, tuple]] = defaultdict(dict)
@@ -823,3 +841,21 @@ def _resend_stale(shop: Shop, adapter: PlatformAdapter, summary: PushSummary, us
     # The stored request is old: queue the goods again so their current quantity goes out.
     with transaction.atomic():
         mark_goods_dirty(set(goods_of_row.values()), shop_ids=[shop.pk])
+
+
+def _requeue(shop: Shop, rows: list[OutboxItem]) -> None:
+    """Put stale SENDING rows back as PENDING rows of their goods, ready now (no backoff): the
+    rows are deleted and one PENDING row per goods inserted, ``ON CONFLICT DO NOTHING`` where a
+    posting left one meanwhile (it carries the change). Inside the caller's transaction."""
+    manual: dict[int, bool] = {}
+    for row in rows:
+        if row.goods_id is not None:
+            manual[row.goods_id] = manual.get(row.goods_id, False) or row.is_manual
+    OutboxItem.objects.filter(pk__in=[row.pk for row in rows]).delete()
+    OutboxItem.objects.bulk_create(
+        [
+            OutboxItem(shop=shop, goods_id=goods_id, is_manual=is_manual)
+            for goods_id, is_manual in sorted(manual.items())
+        ],
+        ignore_conflicts=True,
+    )

@@ -1,17 +1,25 @@
 """What a push sends stays consistent with changes made while it runs: bindings and shop
 settings changed mid-push, a worker that died mid-call, a listing unlinked mid-retry."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection, transaction
+from django.utils import timezone
 
+from channels_sync.adapters.ebay import EbayAdapter
 from channels_sync.adapters.shopify import ShopifyAdapter
+from channels_sync.fakes import FakeServer
+from channels_sync.fakes.ebay import FakeEbay
 from channels_sync.hooks import mark_goods_dirty
-from channels_sync.models import BindingException, OutboxItem, Shop
+from channels_sync.models import BindingException, OutboxItem, Shop, SyncRecord
 from channels_sync.selectors import binding_state, listing_sellable
 from channels_sync.services import push
 from channels_sync.services.bindings import binding_change_request, state_with
 from channels_sync.tests.conftest import no_sleep
 from channels_sync.tests.factories import BindingFactory, ListingFactory, ShopFactory
+from inventory import ledger
+from inventory.models import StockMovement
 from inventory.tests.factories import GoodsFactory, receive_stock
 from warehouses.tests.factories import BinFactory
 
@@ -135,3 +143,107 @@ def test_the_claims_read_of_bindings_is_the_selectors(fake_shopify):
     )
     # then the one-statement read a claim makes equals selectors.binding_state
     assert push._binding_state_now(shop) == binding_state(shop)
+
+
+class RecordingEbay(EbayAdapter):
+    """The eBay adapter, keeping every quantity it sent, in order."""
+
+    def __init__(self, shop):
+        super().__init__(shop, sleep=no_sleep)
+        self.sent: list[int] = []
+
+    def set_levels(self, updates, *, idempotency_key):
+        self.sent.extend(u.quantity for u in updates)
+        return super().set_levels(updates, idempotency_key=idempotency_key)
+
+
+def _left_sending_by_a_dead_worker(listing, quantity, expected, *, key="dead-claim"):
+    """The outbox row of the listing's goods as a worker leaves it when it dies mid-call."""
+    row = OutboxItem.objects.get(shop=listing.shop, goods=listing.goods, status="pending")
+    sent = [[key, listing.pk, listing.item_ref, quantity, expected]]
+    OutboxItem.objects.filter(pk=row.pk).update(
+        status="sending", idempotency_key=key, payload={"sent": sent}, claimed_at=timezone.now()
+    )
+    return row
+
+
+def _ship(listing, warehouse_id, quantity):
+    ledger.issue(
+        kind=StockMovement.Kind.OUTBOUND_OTHER,
+        warehouse_id=warehouse_id,
+        lines=[ledger.Pick(goods_id=listing.goods_id, quantity=quantity)],
+        document=ledger.Document(type="other", ref="test"),
+    )
+
+
+def _age_the_sending_rows(shop):
+    OutboxItem.objects.filter(shop=shop, status="sending").update(
+        claimed_at=timezone.now() - push.STALE_AFTER - timedelta(minutes=1)
+    )
+
+
+def test_a_dead_workers_request_is_not_replayed_over_a_newer_quantity_on_ebay():
+    fake = FakeEbay()
+    offer = fake.add_item("E-1", quantity=0)
+    with FakeServer(fake) as server:
+        # given an eBay listing whose 10 units a worker was sending when it died
+        shop = ShopFactory(
+            platform="ebay", api_base_url=server.url, credentials={"oauth_token": "ebay_test"}
+        )
+        bin_a = BinFactory()
+        BindingFactory(shop=shop, warehouse=bin_a.warehouse)
+        goods = GoodsFactory(sku="E-1")
+        listing = ListingFactory(shop=shop, goods=goods, sku="E-1", item_ref=f"E-1#{offer}")
+        receive_stock(goods, bin_a, 10)
+        _left_sending_by_a_dead_worker(listing, 10, None)
+        # and 6 shipped since, the 4 left pushed by the next push
+        _ship(listing, bin_a.warehouse_id, 6)
+        push.shop_push(shop.pk, adapter=RecordingEbay(shop))
+        assert fake.items["E-1"]["quantity"] == 4
+        # when the dead worker's row is found stale
+        _age_the_sending_rows(shop)
+        adapter = RecordingEbay(shop)
+        summary = push.shop_push(shop.pk, adapter=adapter)
+    # then its 10 never goes out again (eBay has no compare-and-set to refuse it): the goods
+    # is recomputed and 4 sent, and no row is left
+    assert adapter.sent == [4]
+    assert summary.failed == 0
+    assert fake.items["E-1"]["quantity"] == 4
+    assert not OutboxItem.objects.filter(shop=shop).exists()
+    assert not SyncRecord.objects.filter(idempotency_key="dead-claim").exists()
+
+
+def test_a_dead_workers_request_is_not_sent_while_the_shops_push_is_off(fake_shopify):
+    # given a Shopify listing whose request a worker was sending when it died
+    shop, _a, _b, listings = _shop_two_warehouses(fake_shopify, count=1)
+    _left_sending_by_a_dead_worker(listings[0], 13, 0)
+    _age_the_sending_rows(shop)
+    # when its push is switched off before the next push runs
+    Shop.objects.filter(pk=shop.pk).update(is_stock_push_enabled=False)
+    summary = push.shop_push(shop.pk, adapter=ShopifyAdapter(shop, sleep=no_sleep))
+    # then nothing is sent; the goods waits PENDING for the push to be on again
+    assert fake_shopify.set_calls == 0
+    assert summary.listings == 0
+    assert list(OutboxItem.objects.filter(shop=shop).values_list("goods_id", "status")) == [
+        (listings[0].goods_id, "pending")
+    ]
+    # and once it is on, the current quantity goes out
+    Shop.objects.filter(pk=shop.pk).update(is_stock_push_enabled=True)
+    push.shop_push(shop.pk, adapter=ShopifyAdapter(shop, sleep=no_sleep))
+    assert fake_shopify.quantity_of("P-0") == 13
+    assert not OutboxItem.objects.filter(shop=shop).exists()
+
+
+def test_a_dead_workers_blind_request_is_recomputed_not_replayed_on_shopify(fake_shopify):
+    # given a Shopify listing never pushed before (no quantity to compare with) whose request
+    # for 13 a worker was sending when it died, and 6 shipped since
+    shop, bin_a, _b, listings = _shop_two_warehouses(fake_shopify, count=1)
+    _left_sending_by_a_dead_worker(listings[0], 13, None)
+    _ship(listings[0], bin_a.warehouse_id, 6)
+    # when the push finds it stale
+    _age_the_sending_rows(shop)
+    push.shop_push(shop.pk, adapter=ShopifyAdapter(shop, sleep=no_sleep))
+    # then the blind 13 is not replayed: only what is there now goes out
+    assert "dead-claim" not in fake_shopify.idempotency
+    assert fake_shopify.quantity_of("P-0") == 7
+    assert not OutboxItem.objects.filter(shop=shop).exists()
