@@ -26,6 +26,8 @@ nightly full push). Contract:
   ceil(listings / batch size).
 - Compare-and-set: each quantity carries the value we last pushed; a stale answer re-reads the
   platform and recomputes from the database, so an older quantity never overwrites a newer one.
+  A listing unlinked or deleted before its retry is not pushed: its sync record says so, and
+  its round settles like the others.
 - Every listing pushed gets a ``SyncRecord`` (inputs, quantity sent, previous platform value,
   trigger, success or failure with the platform's message): one multi-row INSERT per batch,
   with the listings' last pushed quantity in the same statement. Rows of fully pushed goods are
@@ -80,6 +82,7 @@ class PushSummary:
     listings: int = 0
     succeeded: int = 0
     failed: int = 0
+    skipped: int = 0  # unlinked or deleted while the push ran: nothing to send
     calls: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -355,6 +358,9 @@ class _Pipeline:
             if ok:
                 self.summary.succeeded += 1
                 continue
+            if ok is None:
+                self.summary.skipped += 1
+                continue
             self.summary.failed += 1
             round_.failed_goods.add(listing.goods_id)
             round_.failed_goods.update(round_.combos_of.get(listing.goods_id, []))
@@ -598,8 +604,10 @@ def _send_batch(
     shop, adapter, key, entries, sellable, trigger, user_id, *, first=None, before_retry=None
 ):
     """Send one batch with compare-and-set rounds; write its sync records. Returns
-    [(listing, ok, message)]. ``first``: the future of the first call, already sent by the
-    pipeline (its result: a list of ``LevelResult`` or the ``PlatformError``)."""
+    [(listing, ok, message)], one per entry, ``ok`` None for a listing not pushed because it
+    was unlinked or deleted before its retry (its sync record says so; its goods is done, not
+    failed). ``first``: the future of the first call, already sent by the pipeline (its
+    result: a list of ``LevelResult`` or the ``PlatformError``)."""
     pending = {row.pk: (row, quantity, expected) for row, quantity, expected in entries}
     inputs = {row.pk: sellable[row.pk].inputs for row, _q, _e in entries}
     done: list[tuple[Listing, bool, str, int, int | None]] = []
@@ -628,7 +636,7 @@ def _send_batch(
             if result and result.ok:
                 done.append((row, True, "", quantity, expected))
             elif result and result.stale and round_no + 1 < CAS_ROUNDS:
-                stale[pk] = row
+                stale[pk] = (row, quantity)
             else:
                 done.append(
                     (row, False, result.message if result else "no answer", quantity, expected)
@@ -639,28 +647,52 @@ def _send_batch(
             if before_retry is not None:
                 before_retry()
             try:
-                current = adapter.get_levels([row.item_ref for row in stale.values()])
+                current = adapter.get_levels([row.item_ref for row, _q in stale.values()])
             except PlatformError as exc:
-                for row in stale.values():
+                for row, _q in stale.values():
                     done.append((row, False, str(exc), row.last_pushed_quantity or 0, None))
                 break
-            fresh = listing_sellable(shop, list(Listing.objects.filter(pk__in=list(stale))))
-            for pk, row in stale.items():
+            fresh = listing_sellable(shop, _still_pushed(list(stale)))
+            for pk, (row, quantity) in stale.items():
                 if pk in fresh:
                     inputs[pk] = fresh[pk].inputs
                     pending[pk] = (row, fresh[pk].quantity, current.get(row.item_ref))
+                else:  # every entry gets an outcome, or its round would never settle
+                    done.append(
+                        (row, None, _not_pushed_message(), quantity, current.get(row.item_ref))
+                    )
     _record(shop, key, done, inputs, trigger, user_id)
     return [(row, ok, message) for row, ok, message, _q, _e in done]
 
 
+def _not_pushed_message() -> str:
+    """The sync record's message for a listing dropped from a compare-and-set retry."""
+    return _(
+        "Not pushed: this listing was unlinked from its goods or deleted while the push was "
+        "running, so no quantity is sent for it."
+    )
+
+
+def _still_pushed(listing_ids: list[int]) -> list[Listing]:
+    """Of these listings, those a push still sends: matched, not deleted, with an item."""
+    return list(
+        Listing.objects.filter(pk__in=listing_ids, goods__isnull=False)
+        .exclude(status=Listing.Status.DELETED)
+        .exclude(item_ref="")
+    )
+
+
 def _record(shop, key, done, inputs, trigger, user_id):
-    """Write one sync record per listing of the batch and the listings' last pushed quantity
-    (one statement on PostgreSQL)."""
+    """Write one sync record per listing of the batch (FAILURE with its message where not
+    pushed) and the listings' last pushed quantity (one statement on PostgreSQL)."""
     now = timezone.now()
     with transaction.atomic():
         from channels_sync.hooks import sync_failures
 
-        sync_failures(shop_id=shop.pk, trigger=trigger, key=key, done=done)
+        # A listing unlinked or deleted meanwhile (ok None) is recorded, not reported as failed.
+        sync_failures(
+            shop_id=shop.pk, trigger=trigger, key=key, done=[d for d in done if d[1] is not None]
+        )
         if connection.vendor == "postgresql" and done:
             import json
 
@@ -833,6 +865,8 @@ def _resend_stale(shop: Shop, adapter: PlatformAdapter, summary: PushSummary, us
             summary.listings += 1
             if ok:
                 summary.succeeded += 1
+            elif ok is None:
+                summary.skipped += 1
             else:
                 summary.failed += 1
                 failed.add(listing.goods_id)

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from channels_sync.adapters.ebay import EbayAdapter
 from channels_sync.adapters.shopify import ShopifyAdapter
@@ -16,6 +16,7 @@ from channels_sync.models import BindingException, OutboxItem, Shop, SyncRecord
 from channels_sync.selectors import binding_state, listing_sellable
 from channels_sync.services import push
 from channels_sync.services.bindings import binding_change_request, state_with
+from channels_sync.services.products import listing_unlink
 from channels_sync.tests.conftest import no_sleep
 from channels_sync.tests.factories import BindingFactory, ListingFactory, ShopFactory
 from inventory import ledger
@@ -247,3 +248,30 @@ def test_a_dead_workers_blind_request_is_recomputed_not_replayed_on_shopify(fake
     assert "dead-claim" not in fake_shopify.idempotency
     assert fake_shopify.quantity_of("P-0") == 7
     assert not OutboxItem.objects.filter(shop=shop).exists()
+
+
+def test_a_listing_unlinked_before_its_compare_and_set_retry_is_recorded_and_its_round_settles(
+    fake_shopify, django_user_model
+):
+    # given two listings whose platform quantity moved since we pushed (the first call is
+    # refused as stale and retried)
+    shop, _a, _b, listings = _shop_two_warehouses(fake_shopify, count=2)
+    for row in listings:
+        fake_shopify.levels[row.item_ref] = 3
+    clerk = django_user_model.objects.create_user("clerk")
+
+    def unlink_the_first():
+        listing_unlink(listing=listings[0], user=clerk)
+
+    # when the first is unlinked while the first call is out
+    summary = push.shop_push(shop.pk, adapter=SmallBatches(shop, unlink_the_first))
+    # then the second is pushed, the first is not (and says why), and no row is left sending
+    assert not OutboxItem.objects.filter(shop=shop).exists()
+    assert _shown(fake_shopify, listings) == [3, 13]
+    assert (summary.succeeded, summary.failed, summary.skipped) == (1, 0, 1)
+    record = SyncRecord.objects.get(listing=listings[0])
+    assert record.status == "failure"
+    assert record.message.startswith("Not pushed: this listing was unlinked")
+    assert SyncRecord.objects.get(listing=listings[1]).status == "success"
+    with translation.override("zh-hans"):
+        assert push._not_pushed_message().startswith("未推送")
