@@ -3,6 +3,7 @@ settings changed mid-push, a worker that died mid-call, a listing unlinked mid-r
 
 from datetime import timedelta
 
+import psycopg2
 import pytest
 from django.db import connection, transaction
 from django.utils import timezone, translation
@@ -275,3 +276,36 @@ def test_a_listing_unlinked_before_its_compare_and_set_retry_is_recorded_and_its
     assert SyncRecord.objects.get(listing=listings[1]).status == "success"
     with translation.override("zh-hans"):
         assert push._not_pushed_message().startswith("未推送")
+
+
+def test_a_claim_holds_the_shop_row_for_share_until_it_commits(fake_shopify, monkeypatch):
+    # given a shop with goods to push, and a look at the shop row from another connection
+    # while the claim is in its transaction
+    shop, _a, _b, _listings = _shop_two_warehouses(fake_shopify, count=1)
+    seen: list[str] = []
+
+    def try_locks(sql_lock: str) -> str:
+        raw = psycopg2.connect(**connection.get_connection_params())
+        try:
+            cur = raw.cursor()
+            cur.execute(f"SELECT 1 FROM channels_sync_shop WHERE id = %s {sql_lock}", [shop.pk])
+            return "free"
+        except psycopg2.errors.LockNotAvailable:
+            return "locked"
+        finally:
+            raw.rollback()
+            raw.close()
+
+    real_wait = push._wait_for_postings
+
+    def look_then_wait(goods_ids):
+        seen.append(try_locks("FOR UPDATE NOWAIT"))  # what a binding change or settings edit takes
+        seen.append(try_locks("FOR SHARE NOWAIT"))  # readers are not held up
+        real_wait(goods_ids)
+
+    monkeypatch.setattr(push, "_wait_for_postings", look_then_wait)
+    # when the push claims
+    push.shop_push(shop.pk, adapter=ShopifyAdapter(shop, sleep=no_sleep))
+    # then a change of the shop's bindings or settings would have waited for the claim
+    assert seen == ["locked", "free"]
+    assert try_locks("FOR UPDATE NOWAIT") == "free"  # and nothing is held once it is done
