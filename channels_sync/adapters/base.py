@@ -55,6 +55,11 @@ class Deletions:
 class PlatformAdapter(ABC):
     #: how many quantities one set_levels call may carry (the platform's documented limit)
     batch_size: int = 1
+    #: a stored ``set_levels`` request may be sent again after a worker died mid-call: the
+    #: platform replays a key it has seen (idempotency) and refuses a quantity whose
+    #: ``expected`` no longer holds (compare-and-set), so an old request never overwrites a
+    #: newer quantity. Without both, the push recomputes the goods instead (services.push).
+    safe_replay: bool = False
 
     @abstractmethod
     def iter_product_pages(self, since: datetime | None) -> Iterator[list[PlatformProduct]]:

@@ -27,6 +27,7 @@ PAGE_SIZE = 200
 
 class RestAdapter(PlatformAdapter):
     batch_size = MAX_LEVELS_PER_CALL
+    safe_replay = True  # Idempotency-Key + per-row ``expected`` (contract above)
 
     def __init__(self, shop, **client_options):
         base = shop.api_base_url.rstrip("/") if shop.api_base_url else f"https://{shop.domain}/api"

@@ -95,6 +95,7 @@ mutation Set($input: InventorySetQuantitiesInput!, $key: String!) {
 
 class ShopifyAdapter(PlatformAdapter):
     batch_size = MAX_QUANTITIES_PER_CALL
+    safe_replay = True  # @idempotent key + changeFromQuantity
 
     def __init__(self, shop, *, sleep=time.sleep, clock=time.monotonic, **client_options):
         base = shop.api_base_url.rstrip("/") if shop.api_base_url else f"https://{shop.domain}"

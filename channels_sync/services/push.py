@@ -5,11 +5,18 @@ nightly full push). Contract:
 - Runs under the advisory lock ``channels_sync.push:<shop>``: one push per shop at a time (a
   second caller returns ``None`` at once; its rows stay pending for the running push or the
   next tick).
-- Rows a dead worker left SENDING for longer than ``STALE_AFTER`` are re-sent first, as the very
-  same request with the same idempotency key (stored on the rows before the call), so the
-  platform replays it rather than applying it twice (Shopify ``@idempotent``).
+- Rows a dead worker left SENDING for longer than ``STALE_AFTER`` are dealt with first. Where
+  the adapter is ``safe_replay`` (Shopify, the REST contract: idempotency key and
+  compare-and-set) they are re-sent as the very same request with the same key (stored on the
+  rows before the call), so the platform replays it rather than applying it twice, and refuses
+  it where a newer quantity went out since. Elsewhere (eBay, Kogan: no compare-and-set) the old
+  request would overwrite a newer quantity, so the rows go back to PENDING and the goods are
+  recomputed and sent now. A shop inactive or with its push off sends nothing: its rows go
+  back to PENDING for when it is on again.
 - Claims PENDING rows past their backoff (``FOR UPDATE SKIP LOCKED``) a few batches' worth at
-  a time, waits for the postings still in flight on the claimed goods (``FOR SHARE`` on their
+  a time; each claim first locks the shop row ``FOR SHARE`` and re-reads the shop's switches,
+  share, safety stock and bindings, so a binding or settings change committed meanwhile is
+  what the claim computes with (and a shop switched off claims nothing more), waits for the postings still in flight on the claimed goods (``FOR SHARE`` on their
   balances: ``_wait_for_postings``), computes the affected listings' sellable quantities in
   bulk (selectors.listing_sellable: one query for balances, one for combos), plans them into
   batches and stores on the rows, in the claiming statement, the planned requests (key,
@@ -19,6 +26,8 @@ nightly full push). Contract:
   ceil(listings / batch size).
 - Compare-and-set: each quantity carries the value we last pushed; a stale answer re-reads the
   platform and recomputes from the database, so an older quantity never overwrites a newer one.
+  A listing unlinked or deleted before its retry is not pushed: its sync record says so, and
+  its round settles like the others.
 - Every listing pushed gets a ``SyncRecord`` (inputs, quantity sent, previous platform value,
   trigger, success or failure with the platform's message): one multi-row INSERT per batch,
   with the listings' last pushed quantity in the same statement. Rows of fully pushed goods are
@@ -47,7 +56,12 @@ from channels_sync.adapters.http import PlatformError
 from channels_sync.exceptions import ChannelError
 from channels_sync.hooks import mark_goods_dirty
 from channels_sync.models import Listing, OutboxItem, Shop, SyncRecord
-from channels_sync.selectors import binding_state, listing_sellable, listings_for_goods
+from channels_sync.selectors import (
+    BindingState,
+    binding_state,
+    listing_sellable,
+    listings_for_goods,
+)
 from inventory.locks import wait_for_goods_postings
 from wms.locks import advisory_lock
 
@@ -68,6 +82,7 @@ class PushSummary:
     listings: int = 0
     succeeded: int = 0
     failed: int = 0
+    skipped: int = 0  # unlinked or deleted while the push ran: nothing to send
     calls: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -144,7 +159,7 @@ def shop_push(
         adapter = adapter or adapters.for_shop(shop)
         summary = PushSummary()
         try:
-            _resend_stale(shop, adapter, summary, user_id)
+            _resend_stale(shop, adapter, summary, user_id)  # refreshes the shop's switches
             if shop.is_active and shop.is_stock_push_enabled:
                 _Pipeline(shop, adapter, summary, trigger, user_id).run()
         finally:
@@ -220,7 +235,7 @@ class _Pipeline:
         self.open_count = 0
         self.open_listings: set[int] = set()  # a listing goes at most once in one call
         self.exhausted = False
-        self.state = binding_state(shop)
+        self.state = None  # the shop's bindings, re-read by every claim (_claim_round)
 
     # -- claiming ----------------------------------------------------------------------------
     def _refill(self) -> None:
@@ -229,7 +244,23 @@ class _Pipeline:
                 self.exhausted = True
 
     def _claim_round(self) -> bool:
+        """Claim and plan one round. Starts by locking the shop row ``FOR SHARE`` and reading
+        the shop's switches, share, safety stock and bindings again (``_shop_now``): the round
+        computes with what is true when it claims, not when the push started.
+
+        Why: a binding change (apply, rollback) or a shop settings edit locks the shop row
+        ``FOR UPDATE`` and marks the shop's goods dirty in the same transaction. One committed
+        before this lock is seen here — by the re-read and by the claim, which finds the rows
+        it marked (a snapshot taken when the push started would send the old state for them,
+        then delete them: the change lost until the goods move again). One that starts after
+        the lock waits for this round to commit, then finds the claimed rows SENDING and
+        leaves new PENDING ones, which a later round (or the next push) recomputes with it.
+        A shop made inactive or with its push switched off claims nothing more (what is
+        claimed still goes out)."""
         with transaction.atomic():
+            if not _shop_now(self.shop):
+                return False
+            self.state = _binding_state_now(self.shop)
             claimed = _lock_claimable(self.shop, self.claim_size)
             if not claimed:
                 return False
@@ -327,6 +358,9 @@ class _Pipeline:
             if ok:
                 self.summary.succeeded += 1
                 continue
+            if ok is None:
+                self.summary.skipped += 1
+                continue
             self.summary.failed += 1
             round_.failed_goods.add(listing.goods_id)
             round_.failed_goods.update(round_.combos_of.get(listing.goods_id, []))
@@ -337,6 +371,65 @@ class _Pipeline:
         for round_ in rounds.values():
             if round_.outstanding == 0:
                 _settle(round_.row_ids, round_.goods_of_row, round_.failed_goods, round_.errors)
+
+
+def _shop_now(shop: Shop) -> bool:
+    """Lock the shop row ``FOR SHARE`` (PostgreSQL; inside the claiming transaction) and copy
+    its current push switches, share and safety stock onto ``shop``. False when the shop is
+    gone, inactive or its stock push is off. One statement: the locked row is returned as
+    committed by a change the lock waited for."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT is_active, is_stock_push_enabled, share_percent, safety_stock "
+                "FROM channels_sync_shop WHERE id = %s FOR SHARE",
+                [shop.pk],
+            )
+            row = cursor.fetchone()
+    else:  # SQLite: one writer at a time, nothing to lock
+        row = (
+            Shop.objects.filter(pk=shop.pk)
+            .values_list("is_active", "is_stock_push_enabled", "share_percent", "safety_stock")
+            .first()
+        )
+    if row is None:
+        return False
+    shop.is_active, shop.is_stock_push_enabled, shop.share_percent, shop.safety_stock = row
+    return shop.is_active and shop.is_stock_push_enabled
+
+
+_BINDINGS_SQL = """
+SELECT b.warehouse_id, b.priority, NULL, NULL, NULL, NULL
+FROM channels_sync_binding b WHERE b.shop_id = %s
+UNION ALL
+SELECT e.warehouse_id, NULL, e.goods_id, e.listing_id, e.mode, e.allotment
+FROM channels_sync_bindingexception e WHERE e.shop_id = %s
+"""
+
+
+def _binding_state_now(shop: Shop) -> BindingState:
+    """``selectors.binding_state`` in one statement on PostgreSQL (a claim runs it every round).
+    A statement of its own after ``_shop_now``'s lock: a statement's snapshot is taken when it
+    starts, so bindings read in the locking statement would miss a change it waited for."""
+    if connection.vendor != "postgresql":
+        return binding_state(shop)
+    with connection.cursor() as cursor:
+        cursor.execute(_BINDINGS_SQL, [shop.pk, shop.pk])
+        rows = cursor.fetchall()
+    warehouses = tuple(
+        sorted((wh, priority) for wh, priority, _g, _l, mode, _a in rows if not mode)
+    )
+    exceptions = tuple(
+        sorted(
+            (
+                (wh, goods, listing, mode, allotment)
+                for wh, _p, goods, listing, mode, allotment in rows
+                if mode
+            ),
+            key=lambda e: (e[0], e[1] or 0, e[2] or 0),
+        )
+    )
+    return BindingState(warehouses=warehouses, exceptions=exceptions)
 
 
 def _call(adapter: PlatformAdapter, updates: list[LevelUpdate], key: str):
@@ -511,8 +604,10 @@ def _send_batch(
     shop, adapter, key, entries, sellable, trigger, user_id, *, first=None, before_retry=None
 ):
     """Send one batch with compare-and-set rounds; write its sync records. Returns
-    [(listing, ok, message)]. ``first``: the future of the first call, already sent by the
-    pipeline (its result: a list of ``LevelResult`` or the ``PlatformError``)."""
+    [(listing, ok, message)], one per entry, ``ok`` None for a listing not pushed because it
+    was unlinked or deleted before its retry (its sync record says so; its goods is done, not
+    failed). ``first``: the future of the first call, already sent by the pipeline (its
+    result: a list of ``LevelResult`` or the ``PlatformError``)."""
     pending = {row.pk: (row, quantity, expected) for row, quantity, expected in entries}
     inputs = {row.pk: sellable[row.pk].inputs for row, _q, _e in entries}
     done: list[tuple[Listing, bool, str, int, int | None]] = []
@@ -541,7 +636,7 @@ def _send_batch(
             if result and result.ok:
                 done.append((row, True, "", quantity, expected))
             elif result and result.stale and round_no + 1 < CAS_ROUNDS:
-                stale[pk] = row
+                stale[pk] = (row, quantity)
             else:
                 done.append(
                     (row, False, result.message if result else "no answer", quantity, expected)
@@ -552,28 +647,52 @@ def _send_batch(
             if before_retry is not None:
                 before_retry()
             try:
-                current = adapter.get_levels([row.item_ref for row in stale.values()])
+                current = adapter.get_levels([row.item_ref for row, _q in stale.values()])
             except PlatformError as exc:
-                for row in stale.values():
+                for row, _q in stale.values():
                     done.append((row, False, str(exc), row.last_pushed_quantity or 0, None))
                 break
-            fresh = listing_sellable(shop, list(Listing.objects.filter(pk__in=list(stale))))
-            for pk, row in stale.items():
+            fresh = listing_sellable(shop, _still_pushed(list(stale)))
+            for pk, (row, quantity) in stale.items():
                 if pk in fresh:
                     inputs[pk] = fresh[pk].inputs
                     pending[pk] = (row, fresh[pk].quantity, current.get(row.item_ref))
+                else:  # every entry gets an outcome, or its round would never settle
+                    done.append(
+                        (row, None, _not_pushed_message(), quantity, current.get(row.item_ref))
+                    )
     _record(shop, key, done, inputs, trigger, user_id)
     return [(row, ok, message) for row, ok, message, _q, _e in done]
 
 
+def _not_pushed_message() -> str:
+    """The sync record's message for a listing dropped from a compare-and-set retry."""
+    return _(
+        "Not pushed: this listing was unlinked from its goods or deleted while the push was "
+        "running, so no quantity is sent for it."
+    )
+
+
+def _still_pushed(listing_ids: list[int]) -> list[Listing]:
+    """Of these listings, those a push still sends: matched, not deleted, with an item."""
+    return list(
+        Listing.objects.filter(pk__in=listing_ids, goods__isnull=False)
+        .exclude(status=Listing.Status.DELETED)
+        .exclude(item_ref="")
+    )
+
+
 def _record(shop, key, done, inputs, trigger, user_id):
-    """Write one sync record per listing of the batch and the listings' last pushed quantity
-    (one statement on PostgreSQL)."""
+    """Write one sync record per listing of the batch (FAILURE with its message where not
+    pushed) and the listings' last pushed quantity (one statement on PostgreSQL)."""
     now = timezone.now()
     with transaction.atomic():
         from channels_sync.hooks import sync_failures
 
-        sync_failures(shop_id=shop.pk, trigger=trigger, key=key, done=done)
+        # A listing unlinked or deleted meanwhile (ok None) is recorded, not reported as failed.
+        sync_failures(
+            shop_id=shop.pk, trigger=trigger, key=key, done=[d for d in done if d[1] is not None]
+        )
         if connection.vendor == "postgresql" and done:
             import json
 
@@ -698,8 +817,15 @@ def _settle(row_ids, goods_of_row, failed_goods, errors) -> None:
 
 
 def _resend_stale(shop: Shop, adapter: PlatformAdapter, summary: PushSummary, user_id) -> None:
-    """Rows a dead worker left SENDING: send the stored request again with its stored key."""
+    """Rows a dead worker left SENDING. Locks them (``SKIP LOCKED``) and the shop row
+    ``FOR SHARE`` (``_shop_now``: the shop's switches are read again). Where the shop pushes
+    and the adapter is ``safe_replay`` (and every stored quantity carries its ``expected``),
+    sends the stored requests again with their stored keys,
+    settles the rows and queues their goods again (the stored request is old). Otherwise sends
+    nothing: the rows go back to PENDING (``_requeue``), so the pipeline that follows — or the
+    first push once the shop is on again — computes their goods from the database now."""
     with transaction.atomic():
+        pushing = _shop_now(shop)
         stale = list(
             OutboxItem.objects.select_for_update(skip_locked=True)
             .filter(
@@ -710,6 +836,12 @@ def _resend_stale(shop: Shop, adapter: PlatformAdapter, summary: PushSummary, us
             .order_by("pk")
         )
         if not stale:
+            return
+        # An entry without ``expected`` is set blindly even where the platform compares: if
+        # its first attempt never arrived, a replay would overwrite what went out since.
+        blind = any(entry[4] is None for row in stale for entry in row.payload.get("sent", []))
+        if not (pushing and adapter.safe_replay) or blind:
+            _requeue(shop, stale)
             return
         OutboxItem.objects.filter(pk__in=[r.pk for r in stale]).update(claimed_at=timezone.now())
     by_key: dict[str, dict[int, tuple]] = defaultdict(dict)
@@ -733,6 +865,8 @@ def _resend_stale(shop: Shop, adapter: PlatformAdapter, summary: PushSummary, us
             summary.listings += 1
             if ok:
                 summary.succeeded += 1
+            elif ok is None:
+                summary.skipped += 1
             else:
                 summary.failed += 1
                 failed.add(listing.goods_id)
@@ -741,3 +875,21 @@ def _resend_stale(shop: Shop, adapter: PlatformAdapter, summary: PushSummary, us
     # The stored request is old: queue the goods again so their current quantity goes out.
     with transaction.atomic():
         mark_goods_dirty(set(goods_of_row.values()), shop_ids=[shop.pk])
+
+
+def _requeue(shop: Shop, rows: list[OutboxItem]) -> None:
+    """Put stale SENDING rows back as PENDING rows of their goods, ready now (no backoff): the
+    rows are deleted and one PENDING row per goods inserted, ``ON CONFLICT DO NOTHING`` where a
+    posting left one meanwhile (it carries the change). Inside the caller's transaction."""
+    manual: dict[int, bool] = {}
+    for row in rows:
+        if row.goods_id is not None:
+            manual[row.goods_id] = manual.get(row.goods_id, False) or row.is_manual
+    OutboxItem.objects.filter(pk__in=[row.pk for row in rows]).delete()
+    OutboxItem.objects.bulk_create(
+        [
+            OutboxItem(shop=shop, goods_id=goods_id, is_manual=is_manual)
+            for goods_id, is_manual in sorted(manual.items())
+        ],
+        ignore_conflicts=True,
+    )
