@@ -84,27 +84,11 @@ def outbox_on_posting(event: hooks.PostingEvent) -> None:
         mark_goods_dirty(touched)
 
 
-def combos_containing(goods_ids: Iterable[int]) -> set[int]:
-    """``goods_ids`` and every combo containing one of them, directly or through other combos
-    (one query per level of nesting; the combo editor refuses loops)."""
-    from inventory.models import ComboComponent
-
-    found = {int(g) for g in goods_ids}
-    frontier = set(found)
-    while frontier:
-        parents = set(
-            ComboComponent.objects.filter(component_id__in=sorted(frontier)).values_list(
-                "combo_id", flat=True
-            )
-        )
-        frontier = parents - found
-        found |= frontier
-    return found
-
-
 def outbox_on_combo_change(combo_ids: tuple[int, ...]) -> None:
     """Inventory ``combo_changed`` hook, in the editor's transaction: the combos whose recipe
     changed, and the combos containing them, become dirty for every pushing shop."""
+    from channels_sync.selectors import combos_containing
+
     mark_goods_dirty(combos_containing(combo_ids))
 
 

@@ -321,14 +321,29 @@ def listing_sellable(
     return result
 
 
+def combos_containing(goods_ids: Iterable[int]) -> set[int]:
+    """``goods_ids`` and every combo containing one of them, directly or through other combos
+    (one query per level of nesting; the combo editor refuses loops)."""
+    found = {int(g) for g in goods_ids}
+    frontier = set(found)
+    while frontier:
+        parents = set(
+            ComboComponent.objects.filter(component_id__in=sorted(frontier)).values_list(
+                "combo_id", flat=True
+            )
+        )
+        frontier = parents - found
+        found |= frontier
+    return found
+
+
 def listings_for_goods(shop: Shop, goods_ids: Iterable[int]) -> list[Listing]:
-    """Matched, live listings of ``shop`` selling the goods or a combo made of them."""
-    goods = list(set(goods_ids))
-    combos = list(
-        ComboComponent.objects.filter(component_id__in=goods).values_list("combo_id", flat=True)
-    )
+    """Matched, live listings of ``shop`` selling the goods or a combo made of them, at any
+    depth (a can's stock moves the dozen and the case of 4 dozens). One query per level of
+    nesting above the goods, one for the listings."""
+    goods = sorted(combos_containing(goods_ids))
     return list(
-        Listing.objects.filter(shop=shop, goods_id__in=goods + combos)
+        Listing.objects.filter(shop=shop, goods_id__in=goods)
         .exclude(status=Listing.Status.DELETED)
         .order_by("pk")
     )

@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from channels_sync.models import BindingException
-from channels_sync.selectors import listing_sellable
+from channels_sync.selectors import listing_sellable, listings_for_goods
 from channels_sync.tests.factories import BindingFactory, ListingFactory, ShopFactory
 from inventory.tests.factories import ComboComponentFactory, GoodsFactory, receive_stock
 from warehouses.tests.factories import BinFactory
@@ -212,3 +212,17 @@ def test_queries_do_not_grow_with_the_number_of_combo_listings():
     # then
     assert len(many) == len(few) <= 4
     assert len(result) == 100
+
+
+def test_listings_for_goods_finds_combos_containing_it_at_any_depth():
+    # given: cans in dozens, dozens in cases; listings of each and of an unrelated goods
+    shop = ShopFactory()
+    dozen_line = ComboComponentFactory(quantity=12)
+    case_line = ComboComponentFactory(component=dozen_line.combo, quantity=4)
+    can = dozen_line.component
+    wanted = [
+        ListingFactory(shop=shop, goods=goods) for goods in (can, dozen_line.combo, case_line.combo)
+    ]
+    ListingFactory(shop=shop, goods=GoodsFactory())
+    # when / then: the can's stock moves all three
+    assert listings_for_goods(shop, [can.pk]) == wanted
