@@ -255,7 +255,13 @@ def listing_sellable(
         total = 0
         per_warehouse = []
         parts = {
-            node: {"goods_id": node, "per_combo": qty, "total": 0, "warehouses": []}
+            node: {
+                "goods_id": node,
+                "per_combo": qty,
+                "is_combo": not is_leaf,  # an inner combo: listed for its own rule only
+                "total": 0,
+                "warehouses": [],
+            }
             for node, qty, is_leaf in nodes
             if is_leaf or any((wh, node) in goods_rule for wh in warehouse_ids)
         }

@@ -182,7 +182,14 @@ def test_an_inner_combo_unbound_or_allotted_limits_the_outer_combo():
     _rule(shop, bin_a, goods=dozen_line.combo, allotment=9)
     _rule(shop, bin_b, goods=dozen_line.combo)
     # then
-    assert _sellable(shop, case).quantity == 2
+    result = _sellable(shop, case)
+    assert result.quantity == 2
+    inner = next(c for c in result.inputs["components"] if c["is_combo"])
+    assert (inner["goods_id"], inner["per_combo"]) == (dozen_line.combo_id, 4)
+    assert [(w["rule"], w["combos"]) for w in inner["warehouses"]] == [
+        ("allotment:9", 2),
+        ("unbound", 0),
+    ]
 
 
 def test_queries_do_not_grow_with_the_number_of_combo_listings():
