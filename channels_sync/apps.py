@@ -7,8 +7,8 @@ class ChannelsSyncConfig(AppConfig):
     verbose_name = _("Platform sync")
 
     def ready(self) -> None:
-        # Every posting that moves available stock writes its outbox rows in its own
-        # transaction (ARCHITECTURE.md §3 "Platform sync").
+        # Every posting that moves available stock, and every change of a combo's recipe,
+        # writes its outbox rows in its own transaction (ARCHITECTURE.md §3 "Platform sync").
         from channels_sync import hooks
 
         hooks.register()

@@ -11,6 +11,13 @@ on the movements table (migration 0006): the same statement as ``outbox_on_posti
 by the server for every movement INSERT, with no round trip from the application. On SQLite (a
 laptop) ``outbox_on_posting`` is registered as an in-transaction ledger hook instead.
 Combos are not expanded here: the push reads which listings sell the goods or a combo made of it.
+
+A combo's recipe changing (the combo editor, the combo import) moves no stock but changes what
+the combo can be sold as (1 to 4 units per case: 12 cases become 3): ``outbox_on_combo_change``,
+an inventory ``combo_changed`` hook, marks the combo itself and every combo containing it (at any
+depth) dirty in the editor's transaction. Those goods, not the components: the push finds the
+listings of an outbox row's goods and of the combos directly containing it, and a component
+just taken out of a combo no longer leads to that combo.
 """
 
 from __future__ import annotations
@@ -77,6 +84,14 @@ def outbox_on_posting(event: hooks.PostingEvent) -> None:
         mark_goods_dirty(touched)
 
 
+def outbox_on_combo_change(combo_ids: tuple[int, ...]) -> None:
+    """Inventory ``combo_changed`` hook, in the editor's transaction: the combos whose recipe
+    changed, and the combos containing them, become dirty for every pushing shop."""
+    from channels_sync.selectors import combos_containing
+
+    mark_goods_dirty(combos_containing(combo_ids))
+
+
 def push_soon_after_posting(event: hooks.PostingEvent) -> None:
     """After-commit ledger hook: ask for a push of each pushing shop, at most once a second per
     shop and process (the outbox rows are already committed; if the broker is down this is
@@ -111,15 +126,18 @@ def queue_push_soon(shop_ids: Iterable[int] | None = None) -> None:
 
 
 def register() -> None:
-    """On SQLite, the in-transaction ledger hook (PostgreSQL has the trigger). The beat's drain
+    """On SQLite, the in-transaction ledger hook (PostgreSQL has the trigger); everywhere, the
+    combo recipe hook (no posting, so no trigger, behind it). The beat's drain
     (every 5 seconds) sends the rows; ``push_soon_after_posting`` is there for a deployment that
     wants lower latency."""
     if connection.vendor != "postgresql":
         hooks.register_in_transaction(outbox_on_posting)
+    hooks.register_combo_changed(outbox_on_combo_change)
 
 
 def unregister() -> None:
     hooks.unregister_in_transaction(outbox_on_posting)
+    hooks.unregister_combo_changed(outbox_on_combo_change)
 
 
 TRIGGER = "channels_outbox_on_movement"

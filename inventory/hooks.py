@@ -51,6 +51,15 @@ list[PostingNote]]`` saying what hooks did to the postings of those documents (a
 units of a sales return on arrival), so the document's page and the ledger rows say so without
 importing the app that did it. One query for all the documents on a page.
 
+``combo_changed``: ``fn(combo_ids: tuple[int, ...]) -> None``, called by the combo editor and
+the combo import (``inventory.services.goods``) inside their transaction, after the component
+lines of those combos were written (a component added, its quantity changed, or removed; a combo
+left without components is a plain goods again). The available quantity of a combo comes from
+its recipe, so a new recipe changes what a combo can be sold as without any posting: the
+channels app queues a stock push of the combo (and of the combos containing it) here, in the
+same transaction, so the recipe and "this must be pushed" commit together. Same rules as the
+in-transaction posting hooks: no balance locks, no network I/O; raising refuses the change.
+
 ``lookups``: pickers for kinds that live above ``inventory`` (a store): ``register_lookup(kind,
 fn, permission=...)`` with ``fn(*, user, q, after, limit) -> LookupPage`` (from
 ``inventory.selectors.lookup``), served by the same endpoint as goods and bins
@@ -158,6 +167,8 @@ _frozen_holders: list[Callable[[list[int]], list[FrozenHolder]]] = []
 _posting_notes: list[Callable[[list[str]], dict[str, list[PostingNote]]]] = []
 FrozenReturnHook = Callable[[FrozenReturn], None]
 frozen_return_hooks: list[tuple[FrozenReturnHook, FrozenReturnHook]] = []
+ComboChangedHook = Callable[[tuple[int, ...]], None]
+combo_changed_hooks: list[ComboChangedHook] = []
 
 
 def register_in_transaction(
@@ -236,6 +247,29 @@ def frozen_return_apply(ret: FrozenReturn) -> None:
     ``apply``."""
     for _prepare, apply in list(frozen_return_hooks):
         apply(ret)
+
+
+def register_combo_changed(fn: ComboChangedHook) -> ComboChangedHook:
+    """Call ``fn(combo_ids)`` inside every change of combo recipes (see the module docstring).
+    Idempotent."""
+    if fn not in combo_changed_hooks:
+        combo_changed_hooks.append(fn)
+    return fn
+
+
+def unregister_combo_changed(fn: ComboChangedHook) -> None:
+    if fn in combo_changed_hooks:
+        combo_changed_hooks.remove(fn)
+
+
+def combo_changed(combo_ids: Iterable[int]) -> None:
+    """Called by the combo services inside their transaction once the component lines of
+    ``combo_ids`` are written. Runs every ``combo_changed`` hook."""
+    ids = tuple(sorted({int(pk) for pk in combo_ids}))
+    if not ids:
+        return
+    for fn in list(combo_changed_hooks):
+        fn(ids)
 
 
 def frozen_links(balance_ids: list[int], *, user) -> dict[int, str]:

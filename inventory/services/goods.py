@@ -19,6 +19,7 @@ from django.db.models import Exists, OuterRef
 from django.db.models.functions import Upper
 from django.utils.translation import gettext as _
 
+from inventory import hooks
 from inventory.exceptions import (
     ComboLoop,
     DuplicateBarcode,
@@ -224,7 +225,8 @@ def combo_component_set(*, combo: Goods, component: Goods, quantity: int) -> Com
     it commits, so the stock check below sees that stock) and re-reads it; raises ComboLoop when
     the combo would contain itself directly or through another combo, InvalidGoods for a
     quantity below 1 and when a goods that still holds stock would become a combo (the ledger
-    keeps no stock on combos)."""
+    keeps no stock on combos). A new line or quantity calls the ``combo_changed`` hooks in the
+    transaction (the channels app queues a stock push of the combo)."""
     if quantity is None or quantity < 1:
         raise InvalidGoods(
             _("The quantity must be a whole number of at least 1."), field="quantity"
@@ -250,31 +252,42 @@ def combo_component_set(*, combo: Goods, component: Goods, quantity: int) -> Com
                 )
                 % {"component": component.sku, "combo": combo.sku}
             )
+        previous = dict(
+            ComboComponent.objects.filter(combo=combo).values_list("component_id", "quantity")
+        )
         line, _created = ComboComponent.objects.update_or_create(
             combo=combo, component=component, defaults={"quantity": quantity}
         )
         if not combo.is_combo:
             Goods.objects.filter(pk=combo.pk).update(is_combo=True)
             combo.is_combo = True
+        if _created or line.quantity != previous.get(component.pk):
+            hooks.combo_changed([combo.pk])
     return line
 
 
 def combo_component_remove(*, combo: Goods, component: Goods) -> None:
     """Take ``component`` out of ``combo``; a combo left without components is a plain goods
-    again."""
+    again. Calls the ``combo_changed`` hooks in the transaction when a line was removed."""
     with transaction.atomic():
         combo_graph_lock()
         lock_goods([combo.pk])  # receipts expanding this combo finish first (KEY SHARE)
-        ComboComponent.objects.filter(combo=combo, component=component).delete()
-        combo_flags_refresh(goods_ids=[combo.pk])
+        deleted, _by_model = ComboComponent.objects.filter(
+            combo=combo, component=component
+        ).delete()
+        combo_flags_refresh(goods_ids=[combo.pk], changed=bool(deleted))
         combo.is_combo = ComboComponent.objects.filter(combo=combo).exists()
 
 
-def combo_flags_refresh(*, goods_ids: list[int]) -> None:
-    """Set ``is_combo`` on these goods from whether they have component lines (one UPDATE)."""
+def combo_flags_refresh(*, goods_ids: list[int], changed: bool = True) -> None:
+    """Set ``is_combo`` on these goods from whether they have component lines (one UPDATE), once
+    their lines were written (the editor, the combo import); with ``changed``, tells the
+    ``combo_changed`` hooks their recipes changed (inside the caller's transaction)."""
     Goods.objects.filter(pk__in=list(goods_ids)).update(
         is_combo=Exists(ComboComponent.objects.filter(combo_id=OuterRef("pk")))
     )
+    if changed:
+        hooks.combo_changed(goods_ids)
 
 
 # --- batches ----------------------------------------------------------------------------------
