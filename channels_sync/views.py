@@ -604,7 +604,8 @@ def binding_rollback_view(request: HttpRequest, pk: int, change_pk: int) -> Http
 def bindings_export_view(request: HttpRequest, pk: int) -> HttpResponse:
     """CSV (or Excel with ``format=xlsx``): every matched listing with its bound warehouses'
     stock and today's sellable. A combo listing has a row per component and warehouse: the
-    component, its units per combo and the combos its stock makes (the last three columns)."""
+    component, its units per combo and the combos its stock makes there (the last three
+    columns; a combo is made from one warehouse's stock, see ``selectors.listing_sellable``)."""
     shop = _shop(pk)
     listings = list(
         Listing.objects.filter(shop=shop, goods__isnull=False)
@@ -665,7 +666,7 @@ def bindings_export_view(request: HttpRequest, pk: int) -> HttpResponse:
                         *stock(row, wh, result.quantity),
                         component_skus.get(part["goods_id"]),
                         part["per_combo"],
-                        part["total"] // part["per_combo"],
+                        wh["combos"],  # combos this component's stock makes at that warehouse
                     ]
 
     file_format = XLSX if request.GET.get("format") == XLSX else CSV
