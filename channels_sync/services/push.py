@@ -532,20 +532,25 @@ def _mark_sending(payload: dict[int, list], nothing_to_send: list[int]) -> None:
 
 
 def _listings_for_goods(shop: Shop, goods_ids: list[int]) -> list[_Row]:
-    """Matched, live listings with a platform item selling the goods or a combo of them."""
+    """Matched, live listings with a platform item selling the goods or a combo containing
+    them, at any depth (a pallet of cases of cans moves with the cans)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
                 """
+                WITH RECURSIVE up(id) AS (
+                    SELECT unnest(%s::bigint[])
+                    UNION
+                    SELECT c.combo_id FROM inventory_combocomponent c JOIN up
+                        ON c.component_id = up.id
+                )
                 SELECT l.id, l.goods_id, l.item_ref, l.last_pushed_quantity
                 FROM channels_sync_listing l
                 WHERE l.shop_id = %s AND l.status <> 'deleted' AND l.item_ref <> ''
-                  AND l.goods_id = ANY(%s::bigint[] || ARRAY(
-                        SELECT c.combo_id FROM inventory_combocomponent c
-                        WHERE c.component_id = ANY(%s)))
+                  AND l.goods_id IN (SELECT id FROM up)
                 ORDER BY l.id
                 """,
-                [shop.pk, goods_ids, goods_ids],
+                [goods_ids, shop.pk],
             )
             return [_Row(*r) for r in cursor.fetchall()]
     return [
@@ -568,23 +573,41 @@ def _claimable(shop: Shop):
 
 
 def _combo_parts(goods_ids: list[int]) -> dict[int, list[int]]:
+    """Every goods inside each combo of ``goods_ids``, at any depth (inner combos and their
+    components): the goods whose outbox rows a combo listing's push answers for."""
     from inventory.models import ComboComponent
 
     parts: dict[int, list[int]] = defaultdict(list)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT combo_id, component_id FROM {ComboComponent._meta.db_table} "  # noqa: S608
-                "WHERE combo_id = ANY(%s)",
+                f"""
+                WITH RECURSIVE down(combo_id, component_id) AS (
+                    SELECT combo_id, component_id FROM {ComboComponent._meta.db_table}
+                    WHERE combo_id = ANY(%s)
+                    UNION
+                    SELECT d.combo_id, c.component_id FROM down d
+                    JOIN {ComboComponent._meta.db_table} c ON c.combo_id = d.component_id
+                )
+                SELECT combo_id, component_id FROM down ORDER BY combo_id, component_id
+                """,  # noqa: S608
                 [sorted(set(goods_ids))],
             )
-            rows = cursor.fetchall()
-    else:
-        rows = ComboComponent.objects.filter(combo_id__in=list(set(goods_ids))).values_list(
-            "combo_id", "component_id"
-        )
-    for combo_id, component_id in rows:
-        parts[combo_id].append(component_id)
+            for combo_id, component_id in cursor.fetchall():
+                parts[combo_id].append(component_id)
+        return parts
+    for combo_id in set(goods_ids):  # SQLite: one query per level (the editor refuses loops)
+        found: list[int] = []
+        level = [combo_id]
+        while level:
+            level = list(
+                ComboComponent.objects.filter(combo_id__in=level).values_list(
+                    "component_id", flat=True
+                )
+            )
+            found += [g for g in level if g not in found]
+        if found:
+            parts[combo_id] = sorted(found)
     return parts
 
 

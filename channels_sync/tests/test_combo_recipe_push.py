@@ -125,3 +125,20 @@ def test_a_combo_import_queues_the_combos_it_changed(tmp_path):
     assert report.ok
     dirty = set(OutboxItem.objects.filter(shop=shop).values_list("goods_id", flat=True))
     assert case.pk in dirty and box.pk not in dirty
+
+
+def test_stock_moving_under_a_nested_combo_pushes_the_outer_listing(fake_shopify):
+    # given: a case of 4 dozens of 12 cans, sold as a case; no cans yet, the platform shows 0
+    can, dozen, case = GoodsFactory(sku="CAN"), GoodsFactory(sku="DOZEN"), GoodsFactory(sku="CASE")
+    combo_component_set(combo=dozen, component=can, quantity=12)
+    combo_component_set(combo=case, component=dozen, quantity=4)
+    shop, bin_a = _shop_selling(fake_shopify, case)
+    _push(shop)
+    assert fake_shopify.quantity_of("CASE") == 0
+    # when: 100 cans are received (the outbox row is the can's) and the push runs
+    receive_stock(can, bin_a, 100)
+    summary = _push(shop)
+    # then: the case listing went out with 100 // 48 = 2, and the can's row is settled
+    assert summary.succeeded == 1
+    assert fake_shopify.quantity_of("CASE") == 2
+    assert not OutboxItem.objects.filter(shop=shop).exists()
