@@ -46,7 +46,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -802,8 +801,11 @@ def _bulk_set_pushed(pairs: list[tuple[int, int]], now) -> None:
 
 
 def _settle(row_ids, goods_of_row, failed_goods, errors) -> None:
-    """Delete rows of goods fully pushed; put the others back to PENDING (or drop them when a
-    newer pending row of the same goods exists — it carries the change forward)."""
+    """Delete rows of goods fully pushed; put the others back to PENDING with ``attempts`` + 1
+    (they wait the backoff) — or, when a newer PENDING row of the same goods exists (a posting
+    during the push), drop the failed row and let the newer one carry the change forward with
+    the failure's backoff, so a platform that is down is not called again at every drain. One
+    statement per distinct (attempts, error) on the failed side."""
     ok_rows = [pk for pk in row_ids if goods_of_row[pk] not in failed_goods]
     bad_rows = [pk for pk in row_ids if goods_of_row[pk] in failed_goods]
     with transaction.atomic():
@@ -817,24 +819,36 @@ def _settle(row_ids, goods_of_row, failed_goods, errors) -> None:
         if not bad_rows:
             return
         rows = list(
-            OutboxItem.objects.filter(pk__in=bad_rows).values_list("pk", "shop_id", "goods_id")
+            OutboxItem.objects.filter(pk__in=bad_rows).values_list(
+                "pk", "shop_id", "goods_id", "attempts"
+            )
         )
-        newer = set(
-            OutboxItem.objects.filter(
+        newer = {
+            (shop_id, goods_id): (pk, attempts)
+            for pk, shop_id, goods_id, attempts in OutboxItem.objects.filter(
                 status=OutboxItem.Status.PENDING,
-                goods_id__in=[g for _pk, _s, g in rows],
-                shop_id__in=list({s for _pk, s, _g in rows}),
-            ).values_list("shop_id", "goods_id")
-        )
-        OutboxItem.objects.filter(pk__in=[pk for pk, s, g in rows if (s, g) in newer]).delete()
-        for pk, _s, goods_id in rows:
-            if (_s, goods_id) in newer:
-                continue
-            OutboxItem.objects.filter(pk=pk).update(
+                goods_id__in=[g for _pk, _s, g, _a in rows],
+                shop_id__in=list({s for _pk, s, _g, _a in rows}),
+            ).values_list("pk", "shop_id", "goods_id", "attempts")
+        }
+        replaced: list[int] = []
+        waiting: dict[tuple[int, str], list[int]] = defaultdict(list)
+        for pk, shop_id, goods_id, attempts in rows:
+            error = errors.get(goods_id, "")[:2000]
+            if (shop_id, goods_id) in newer:
+                newer_pk, newer_attempts = newer[(shop_id, goods_id)]
+                replaced.append(pk)
+                waiting[(max(newer_attempts, attempts + 1), error)].append(newer_pk)
+            else:
+                waiting[(attempts + 1, error)].append(pk)
+        OutboxItem.objects.filter(pk__in=replaced).delete()
+        now = timezone.now()
+        for (attempts, error), pks in waiting.items():
+            OutboxItem.objects.filter(pk__in=pks).update(
                 status=OutboxItem.Status.PENDING,
-                attempts=F("attempts") + 1,
-                last_error=errors.get(goods_id, "")[:2000],
-                claimed_at=timezone.now(),
+                attempts=attempts,
+                last_error=error,
+                claimed_at=now,
                 payload={},
             )
 

@@ -1,5 +1,6 @@
 import pytest
 
+from channels_sync.adapters.http import PlatformError
 from channels_sync.adapters.shopify import ShopifyAdapter
 from channels_sync.fakes.shopify import LOCATION_ID
 from channels_sync.models import OutboxItem, Shop, SyncRecord
@@ -258,3 +259,39 @@ def test_a_listing_queued_by_two_claims_never_goes_twice_in_one_call(fake_shopif
     assert sum(1 for items in sent if variant.item_id in items) >= 2
     assert fake_shopify.quantity_of("COMBO") == 3  # min(6 // 2, 7 // 2)
     assert not OutboxItem.objects.filter(shop=shop).exists()
+
+
+class _DownWhileStockMoves(ShopifyAdapter):
+    """The platform is down; during the call the goods receive more stock (a posting leaves a
+    newer PENDING row beside the SENDING one)."""
+
+    def __init__(self, shop, goods, bin_):
+        super().__init__(shop, sleep=no_sleep)
+        self.goods, self.bin = goods, bin_
+
+    def set_levels(self, updates, *, idempotency_key):
+        from django.db import connection
+
+        try:
+            receive_stock(self.goods, self.bin, 1)
+        finally:
+            connection.close()  # the call thread's own connection
+        raise PlatformError("HTTP 503: down", status=503)
+
+
+def test_a_posting_during_a_failed_push_waits_the_backoff_too(fake_shopify):
+    # given: goods pending for a shop whose platform is down
+    shop, bin_a, listings = _setup(fake_shopify, count=1)
+    # when: the push fails while the goods move again
+    summary = shop_push(shop.pk, adapter=_DownWhileStockMoves(shop, listings[0].goods, bin_a))
+    assert summary.failed == 1
+    # then: one PENDING row carries the change, with the failure's backoff (not retried at once)
+    row = OutboxItem.objects.get(shop=shop)
+    assert (row.status, row.attempts) == ("pending", 1)
+    assert row.claimed_at is not None and "down" in row.last_error
+    again = shop_push(shop.pk, adapter=_adapter(shop))
+    assert (again.listings, fake_shopify.set_calls) == (0, 0)
+    # and once the backoff has passed, the current quantity goes out
+    OutboxItem.objects.filter(pk=row.pk).update(claimed_at=None)
+    shop_push(shop.pk, adapter=_adapter(shop))
+    assert fake_shopify.quantity_of("P-0") == 6
