@@ -702,10 +702,14 @@ def sync_log_view(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("before", None)
     codes = dict(Warehouse.objects.values_list("pk", "code"))
+    parts = {  # the SKUs of combo components named in the page's inputs: one query
+        part["goods_id"] for r in page for part in (r.inputs or {}).get("components", [])
+    }
     context = {
         "form": form,
         "records": page,
         "codes": codes,
+        "skus": dict(Goods.objects.filter(pk__in=sorted(parts)).values_list("pk", "sku")),
         "next_before": page[-1].pk if more and page else None,
         "query": query.urlencode(),
     }

@@ -6,9 +6,11 @@ register = template.Library()
 
 
 @register.simple_tag
-def sync_inputs(inputs: dict, codes: dict) -> str:
-    """One line saying why a quantity was sent: per warehouse on hand/frozen/reserved and rule,
+def sync_inputs(inputs: dict, codes: dict, skus: dict | None = None) -> str:
+    """One line saying why a quantity was sent: per warehouse on hand/frozen/reserved and rule
+    (a combo: per component, then the combos each warehouse makes and the combo's own rule),
     then share and safety stock."""
+    skus = skus or {}
 
     def warehouses(rows):
         return format_html_join(
@@ -35,7 +37,27 @@ def sync_inputs(inputs: dict, codes: dict) -> str:
         for c in inputs["components"]:
             parts.append(
                 format_html(
-                    "[{} ×{}: {}]", c["goods_id"], c["per_combo"], warehouses(c["warehouses"])
+                    "[{} ×{}: {}]",
+                    skus.get(c["goods_id"], c["goods_id"]),
+                    c["per_combo"],
+                    warehouses(c["warehouses"]),
+                )
+            )
+        if inputs.get("combo_warehouses"):
+            parts.append(
+                format_html_join(
+                    "; ",
+                    "{}: {} {} ({}) → {}",
+                    (
+                        (
+                            codes.get(w["warehouse_id"], w["warehouse_id"]),
+                            w["combos"],
+                            _("combos"),
+                            w["rule"],
+                            w["counted"],
+                        )
+                        for w in inputs["combo_warehouses"]
+                    ),
                 )
             )
     elif "warehouses" in inputs:

@@ -233,3 +233,37 @@ def test_listings_for_goods_finds_combos_containing_it_at_any_depth():
     ListingFactory(shop=shop, goods=GoodsFactory())
     # when / then: the can's stock moves all three
     assert listings_for_goods(shop, [can.pk]) == wanted
+
+
+def test_the_sync_log_says_why_a_combo_showed_its_quantity(client, django_user_model):
+    from django.contrib.auth.models import Group
+    from django.urls import reverse
+
+    from channels_sync.models import SyncRecord
+    from wms import roles
+
+    # given: a case of 4 parts, 100 parts in A, the case allotted 5 there; pushed and recorded
+    shop, bin_a, _bin_b = _two_warehouses()
+    part = ComboComponentFactory(quantity=4, component=GoodsFactory(sku="PART-4"))
+    receive_stock(part.component, bin_a, 100)
+    listing = ListingFactory(shop=shop, goods=part.combo)
+    _rule(shop, bin_a, goods=part.combo, allotment=5)
+    sellable = _sellable(shop, listing)
+    SyncRecord.objects.create(
+        shop=shop,
+        listing=listing,
+        goods=listing.goods,
+        quantity=sellable.quantity,
+        inputs=sellable.inputs,
+        trigger="auto",
+        status="success",
+    )
+    user = django_user_model.objects.create_user("log-reader")
+    user.groups.add(Group.objects.get(name=roles.CHANNEL_OPERATOR))
+    client.force_login(user)
+    # when
+    html = client.get(reverse("channels_sync:sync-log")).content.decode()
+    # then: the component by its SKU, and the combos per warehouse with the case's own rule
+    code = bin_a.warehouse.code
+    assert "[PART-4 ×4: " in html
+    assert f"{code}: 25 combos (allotment:5) → 5" in html
