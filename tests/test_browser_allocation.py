@@ -75,6 +75,7 @@ def phone(chromium, live_server):
 
 
 def _fits_the_phone(page) -> None:
+    page.wait_for_load_state()  # a form just posted may still be navigating (no document yet)
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"{page.url} is {width}px wide"
 
