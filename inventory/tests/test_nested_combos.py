@@ -1,5 +1,5 @@
 """Combos inside combos (a case of 4 dozens, a dozen of 12 cans): receipts and issues move the
-cans, never the inner combo."""
+cans, never the inner combo, and a case's available quantity counts the cans."""
 
 import threading
 
@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from inventory import hooks, ledger
 from inventory.exceptions import InsufficientStock, NotAllowed
 from inventory.models import StockBalance, StockMovement
+from inventory.selectors.stock import goods_available
 from inventory.tests.factories import ComboComponentFactory, GoodsFactory, receive_stock
 from warehouses.tests.factories import BinFactory
 
@@ -71,6 +72,7 @@ def test_a_goods_met_by_two_paths_is_received_on_both():
 
     # then
     assert StockBalance.objects.get(goods=can).on_hand == 50
+    assert goods_available([case.pk])[case.pk] == 1
 
 
 @pytest.mark.django_db
@@ -106,6 +108,42 @@ def test_issuing_more_cases_than_the_cans_make_is_refused_and_writes_nothing():
     assert (balance.on_hand, balance.reserved, balance.frozen) == (50, 0, 0)
     assert StockMovement.objects.count() == movements
     assert StockBalance.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_available_cases_and_dozens_count_the_cans_per_warehouse():
+    # given: 100 cans in one warehouse, 30 in another
+    first, second = BinFactory(), BinFactory()
+    case, dozen, can = case_of_dozens()
+    receive_stock(can, first, 100)
+    receive_stock(can, second, 30)
+
+    # when
+    here = goods_available([case.pk, dozen.pk, can.pk], warehouse_id=first.warehouse_id)
+    there = goods_available([case.pk, dozen.pk], warehouse_id=second.warehouse_id)
+    everywhere = goods_available([case.pk, dozen.pk])
+
+    # then
+    assert here == {case.pk: 2, dozen.pk: 8, can.pk: 100}
+    assert there == {case.pk: 0, dozen.pk: 2}
+    assert everywhere == {case.pk: 2, dozen.pk: 10}
+
+
+@pytest.mark.django_db
+def test_a_case_holding_a_combo_without_components_is_not_available():
+    # given: 100 cans; CASE also holds a combo without components, PAIR is 2 dozens
+    bin_ = BinFactory()
+    case, dozen, can = case_of_dozens()
+    receive_stock(can, bin_, 100)
+    empty = GoodsFactory(sku="EMPTY", is_combo=True)
+    ComboComponentFactory(combo=case, component=empty, quantity=1)
+    pair = ComboComponentFactory(component=dozen, quantity=2).combo
+
+    # when
+    available = goods_available([case.pk, pair.pk, dozen.pk])
+
+    # then
+    assert available == {case.pk: 0, pair.pk: 4, dozen.pk: 8}
 
 
 @pytest.mark.django_db
@@ -146,6 +184,7 @@ def test_a_combo_that_contains_itself_is_refused_not_expanded_forever():
         receive([ledger.Receipt(goods_id=case.pk, bin_id=bin_.pk, quantity=1)])
     with pytest.raises(NotAllowed, match="contains itself"):
         ship(case, bin_, 1)
+    assert goods_available([case.pk, dozen.pk]) == {case.pk: 0, dozen.pk: 0}
     assert StockBalance.objects.get().on_hand == 100
 
 
