@@ -32,8 +32,10 @@ one statement updates them and inserts their movements; no row passes through Py
 write, and the hooks fire as for every posting.
 
 Combo goods hold no stock of their own: receiving or issuing a combo receives or issues its
-components (``quantity x component quantity`` each), and a combo's available quantity is the
-minimum over its components of ``floor(available / quantity)``
+components (``quantity x component quantity`` each), and a component that is itself a combo its
+own components in turn (a case of 4 dozens of 12 cans receives 48 cans a case; one query per level
+of nesting), and a combo's available quantity is the minimum over the goods inside it (at any
+depth) of ``floor(available / units in one combo)``
 (``inventory.selectors.stock.goods_available``).
 
 If ``AlreadyPosted`` (or any error) is raised inside a caller's own ``transaction.atomic()``,

@@ -58,9 +58,10 @@ def receive(
 ) -> Posting:
     """Put stock into bins (inbound purchase, sales return, outbound reversal, transfer in).
 
-    Combo lines receive their components (a combo line cannot name a batch); the goods rows are
-    held ``FOR KEY SHARE`` and ``is_combo`` re-read under that lock, so no goods becomes a combo
-    while stock is put on it (``combos.lock_receipt_goods``). Raises
+    Combo lines receive their components, through combos inside combos (a combo line cannot name
+    a batch); the goods rows (the combos inside included) are held ``FOR KEY SHARE`` and
+    ``is_combo`` and the components re-read under that lock, so no goods becomes a combo (and no
+    recipe changes) while stock is put on it (``combos.lock_receipt_goods``). Raises
     ``InvalidQuantity`` (quantity not a positive integer), ``InvalidInput`` (batch of another
     goods, bad kind), ``NotAllowed`` (inactive goods or bin, a bin outside ``warehouse_id``),
     ``AlreadyPosted``. Creates missing balance rows, share-locks the bins, locks the balances in
@@ -70,8 +71,8 @@ def receive(
     for line in lines:
         check_quantity(line.quantity)
     goods = load_goods({line.goods_id for line in lines})
-    named, lines = lines, expand_combos(lines, goods)
-    goods.update(load_goods({line.goods_id for line in lines} - goods.keys()))
+    inner: set[int] = set()
+    named, lines = lines, expand_combos(lines, goods, inner=inner)
     if kind != Kind.OUTBOUND_REVERSAL:
         check_goods_active(goods, {line.goods_id for line in lines})
     bins = load_bins({line.bin_id for line in lines})
@@ -81,7 +82,9 @@ def receive(
     reason = clean_reason(reason)
 
     with transaction.atomic():
-        lines = lock_receipt_goods(named, lines, check_active=kind != Kind.OUTBOUND_REVERSAL)
+        lines = lock_receipt_goods(
+            named, lines, inner=inner, check_active=kind != Kind.OUTBOUND_REVERSAL
+        )
         check_bins_active_locked({line.bin_id for line in lines}, bins)
         keys = [(line.goods_id, line.bin_id, line.batch_id) for line in lines]
         ids = ensure_balances(keys, bins)
@@ -119,7 +122,8 @@ def issue(
     ``allow_expired=True`` with an ``override_reason`` (recorded on the movements).
     ``Pick.from_frozen`` takes frozen units (only for ``FROM_FROZEN_KINDS``; the freezes app's
     in-transaction hook records it on its freeze lines); ``from_reserved=True`` ships reserved
-    units (an order that reserved stock earlier). Combo lines issue their components.
+    units (an order that reserved stock earlier). Combo lines issue their components, through
+    combos inside combos.
 
     Raises ``InvalidQuantity``, ``InvalidInput``, ``InsufficientStock`` (with the shortfall),
     ``ExpiredBatch``, ``NotAllowed`` (frozen stock on another kind, a balance of another
@@ -155,7 +159,6 @@ def issue(
 
     goods = load_goods({line.goods_id for line in lines})
     lines = expand_combos(lines, goods)
-    goods.update(load_goods({line.goods_id for line in lines} - goods.keys()))
     if key:
         check_key_unused(key)
     today = timezone.localdate()

@@ -142,20 +142,63 @@ def goods_with_stock(goods_ids: list[int]) -> set[int]:
     )
 
 
+def _combo_recipes(combo_ids: list[int]) -> dict[int, list[tuple[int, int, bool]]]:
+    """``{combo_id: [(component_id, quantity, component is a combo), ...]}`` for these ids (one
+    query; an id that has no components maps to an empty list)."""
+    recipes: dict[int, list[tuple[int, int, bool]]] = {pk: [] for pk in combo_ids}
+    for combo_id, component_id, quantity, is_combo in ComboComponent.objects.filter(
+        combo_id__in=list(combo_ids)
+    ).values_list("combo_id", "component_id", "quantity", "component__is_combo"):
+        recipes[combo_id].append((component_id, quantity, is_combo))
+    return recipes
+
+
+def _combo_units(
+    combo_ids: set[int], recipes: dict[int, list[tuple[int, int, bool]]]
+) -> dict[int, dict[int, int]]:
+    """``{combo_id: {goods_id: units in one combo}}`` over the goods inside each combo that are
+    not combos themselves, through combos inside combos (quantities multiplied down the levels,
+    a goods met by two paths counted on both); ``{}`` for a combo with no components, or with a
+    combo inside that has none or contains itself. ``recipes`` holds the first level; each
+    deeper level is read with one query."""
+    units: dict[int, dict[int, int]] = {pk: defaultdict(int) for pk in combo_ids}
+    pending: dict[int, dict[int, int]] = {pk: {pk: 1} for pk in combo_ids}
+    broken: set[int] = set()
+    depth = 0
+    while pending:
+        unread = sorted({inner for inners in pending.values() for inner in inners} - recipes.keys())
+        if unread:
+            recipes.update(_combo_recipes(unread))
+        depth += 1
+        deeper: dict[int, dict[int, int]] = {}
+        for combo_id, inners in pending.items():
+            # deeper than the number of combos met: some combo contains itself
+            if depth > len(recipes) or not all(recipes[inner] for inner in inners):
+                broken.add(combo_id)
+                continue
+            below: dict[int, int] = defaultdict(int)
+            for inner, count in inners.items():
+                for component_id, quantity, is_combo in recipes[inner]:
+                    (below if is_combo else units[combo_id])[component_id] += count * quantity
+            if below:
+                deeper[combo_id] = below
+        pending = deeper
+    return {pk: {} if pk in broken else dict(units[pk]) for pk in combo_ids}
+
+
 def goods_available(goods_ids: list[int], *, warehouse_id: int | None = None) -> dict[int, int]:
     """Available units per goods (in one warehouse, or in all), combos included: a combo's
-    available is the minimum over its components of floor(component available / quantity),
-    and 0 when it has no components. Two queries whatever the number of goods."""
+    available is the minimum over the goods inside it (through combos inside combos, down to
+    goods that are not combos) of floor(available / units in one combo), and 0 when it (or a
+    combo inside it) has no components. Three queries whatever the number of goods, plus one
+    per level of combos inside combos."""
     goods_ids = list(goods_ids)
-    parts: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for combo_id, component_id, quantity in ComboComponent.objects.filter(
-        combo_id__in=goods_ids
-    ).values_list("combo_id", "component_id", "quantity"):
-        parts[combo_id].append((component_id, quantity))
+    recipes = _combo_recipes(goods_ids)
     combo_ids = set(
         Goods.objects.filter(pk__in=goods_ids, is_combo=True).values_list("pk", flat=True)
     )
-    wanted = set(goods_ids) | {c for rows in parts.values() for c, _q in rows}
+    units = _combo_units(combo_ids, {pk: recipes[pk] for pk in combo_ids})
+    wanted = set(goods_ids) | {c for per_combo in units.values() for c in per_combo}
     balances = StockBalance.objects.filter(goods_id__in=sorted(wanted))
     if warehouse_id is not None:
         balances = balances.filter(warehouse_id=warehouse_id)
@@ -167,9 +210,9 @@ def goods_available(goods_ids: list[int], *, warehouse_id: int | None = None) ->
     out: dict[int, int] = {}
     for goods_id in goods_ids:
         if goods_id in combo_ids:
-            components = parts.get(goods_id, [])
+            per_combo = units[goods_id]
             out[goods_id] = (
-                min(max(plain.get(c, 0), 0) // q for c, q in components) if components else 0
+                min(max(plain.get(c, 0), 0) // q for c, q in per_combo.items()) if per_combo else 0
             )
         else:
             out[goods_id] = max(plain.get(goods_id, 0), 0)
