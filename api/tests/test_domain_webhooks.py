@@ -17,7 +17,7 @@ from api.webhooks import events
 from api.webhooks.delivery import subscription_create
 from channels_sync.services.push import shop_push
 from channels_sync.tests.conftest import _local_platforms_only, fake_shopify  # noqa: F401
-from channels_sync.tests.factories import BindingFactory, ListingFactory, ShopFactory
+from channels_sync.tests.factories import BindingFactory, ShopFactory, listed_on
 from inventory.tests.factories import GoodsFactory, receive_stock
 from warehouses.tests.factories import BinFactory
 
@@ -49,18 +49,8 @@ def _pushing_shop(fake, count: int):
     BindingFactory(shop=shop, warehouse=bin_a.warehouse)
     listings = []
     for n in range(count):
-        variant = fake.add_variant(f"P-{n}", quantity=0)
         goods = GoodsFactory(sku=f"P-{n}")
-        listings.append(
-            ListingFactory(
-                shop=shop,
-                goods=goods,
-                sku=goods.sku,
-                variant_ref=variant.id,
-                item_ref=variant.item_id,
-                last_pushed_quantity=0,
-            )
-        )
+        listings.append(listed_on(fake, shop, goods))
         receive_stock(goods, bin_a, 5)
     return shop, listings, ShopifyAdapter(shop, sleep=no_sleep)
 

@@ -27,6 +27,20 @@ def fake_shopify():
         yield fake
 
 
+@pytest.fixture
+def people(django_user_model):
+    """A channel operator (requests binding changes) and a warehouse manager (confirms them)."""
+    from django.contrib.auth.models import Group
+
+    from wms import roles
+
+    operator = django_user_model.objects.create_user("op")
+    operator.groups.add(Group.objects.get(name=roles.CHANNEL_OPERATOR))
+    supervisor = django_user_model.objects.create_user("sup")
+    supervisor.groups.add(Group.objects.get(name=roles.WAREHOUSE_MANAGER))
+    return operator, supervisor
+
+
 def no_sleep(_seconds: float) -> None:
     return None
 

@@ -37,3 +37,17 @@ class BindingFactory(factory.django.DjangoModelFactory):
     shop = factory.SubFactory(ShopFactory)
     warehouse = factory.SubFactory("warehouses.tests.factories.WarehouseFactory")
     priority = 1
+
+
+def listed_on(fake, shop: Shop, goods, *, quantity: int = 0) -> Listing:
+    """``goods`` listed in ``shop`` on a platform fake: a variant on the fake (its SKU, showing
+    ``quantity``) and the matched listing pointing at it, last pushed ``quantity``."""
+    variant = fake.add_variant(goods.sku, quantity=quantity)
+    return ListingFactory(
+        shop=shop,
+        goods=goods,
+        sku=goods.sku,
+        variant_ref=variant.id,
+        item_ref=variant.item_id,
+        last_pushed_quantity=quantity,
+    )

@@ -4,7 +4,6 @@ exceptions screen (per goods and per listing, add and remove, audited)."""
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -16,20 +15,10 @@ from inventory.models import ImportJob
 from inventory.tests.factories import receive_stock
 from inventory.tests.test_import_support import xlsx_bytes
 from warehouses.tests.factories import BinFactory
-from wms import roles
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 HEADER = ["shop", "warehouse", "sku", "action", "allotment", "priority"]
-
-
-@pytest.fixture
-def people(django_user_model):
-    operator = django_user_model.objects.create_user("imp-op")
-    operator.groups.add(Group.objects.get(name=roles.CHANNEL_OPERATOR))
-    supervisor = django_user_model.objects.create_user("imp-sup")
-    supervisor.groups.add(Group.objects.get(name=roles.WAREHOUSE_MANAGER))
-    return operator, supervisor
 
 
 @pytest.fixture

@@ -2,38 +2,20 @@
 what it does to each listing's sellable quantity (the unbinding guide's preview)."""
 
 import pytest
-from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from channels_sync.models import BindingChange
 from channels_sync.selectors import binding_state
 from channels_sync.services.bindings import binding_change_request, state_with
-from channels_sync.tests.factories import BindingFactory, ListingFactory, ShopFactory
-from inventory.tests.factories import receive_stock
-from warehouses.tests.factories import BinFactory
-from wms import roles
+from channels_sync.tests.factories import ShopFactory
+from channels_sync.tests.test_bindings import _shop_two_warehouses
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 
-@pytest.fixture
-def people(django_user_model):
-    operator = django_user_model.objects.create_user("op")
-    operator.groups.add(Group.objects.get(name=roles.CHANNEL_OPERATOR))
-    supervisor = django_user_model.objects.create_user("sup")
-    supervisor.groups.add(Group.objects.get(name=roles.WAREHOUSE_MANAGER))
-    return operator, supervisor
-
-
 def _shop(**kwargs):
     """A listing with 10 units in warehouse A and 4 in B, both bound: sellable 14."""
-    shop = ShopFactory(**kwargs)
-    bin_a, bin_b = BinFactory(), BinFactory()
-    BindingFactory(shop=shop, warehouse=bin_a.warehouse, priority=1)
-    BindingFactory(shop=shop, warehouse=bin_b.warehouse, priority=2)
-    listing = ListingFactory(shop=shop)
-    receive_stock(listing.goods, bin_a, 10)
-    receive_stock(listing.goods, bin_b, 4)
+    shop, bin_a, _bin_b, listing = _shop_two_warehouses(**kwargs)
     return shop, bin_a, listing
 
 

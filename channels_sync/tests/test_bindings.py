@@ -1,5 +1,4 @@
 import pytest
-from django.contrib.auth.models import Group
 
 from channels_sync.exceptions import NotAllowed, StaleBindings
 from channels_sync.models import BindingChange, OutboxItem
@@ -14,18 +13,8 @@ from channels_sync.services.bindings import (
 from channels_sync.tests.factories import BindingFactory, ListingFactory, ShopFactory
 from inventory.tests.factories import receive_stock
 from warehouses.tests.factories import BinFactory
-from wms import roles
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
-
-
-@pytest.fixture
-def people(django_user_model):
-    operator = django_user_model.objects.create_user("op")
-    operator.groups.add(Group.objects.get(name=roles.CHANNEL_OPERATOR))
-    supervisor = django_user_model.objects.create_user("sup")
-    supervisor.groups.add(Group.objects.get(name=roles.WAREHOUSE_MANAGER))
-    return operator, supervisor
 
 
 def _shop_two_warehouses(**kwargs):

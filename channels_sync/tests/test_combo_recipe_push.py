@@ -7,7 +7,7 @@ from channels_sync.adapters.shopify import ShopifyAdapter
 from channels_sync.models import OutboxItem
 from channels_sync.services.push import shop_push
 from channels_sync.tests.conftest import no_sleep
-from channels_sync.tests.factories import BindingFactory, ListingFactory, ShopFactory
+from channels_sync.tests.factories import BindingFactory, ShopFactory, listed_on
 from inventory.services.goods import combo_component_remove, combo_component_set
 from inventory.tests.factories import GoodsFactory, receive_stock
 from warehouses.tests.factories import BinFactory
@@ -20,15 +20,7 @@ def _shop_selling(fake, goods):
     shop = ShopFactory(api_base_url=fake.url)
     bin_a = BinFactory()
     BindingFactory(shop=shop, warehouse=bin_a.warehouse)
-    variant = fake.add_variant(goods.sku, quantity=0)
-    ListingFactory(
-        shop=shop,
-        goods=goods,
-        sku=goods.sku,
-        variant_ref=variant.id,
-        item_ref=variant.item_id,
-        last_pushed_quantity=0,
-    )
+    listed_on(fake, shop, goods)
     return shop, bin_a
 
 

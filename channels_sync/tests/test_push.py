@@ -6,7 +6,7 @@ from channels_sync.fakes.shopify import LOCATION_ID
 from channels_sync.models import OutboxItem, Shop, SyncRecord
 from channels_sync.services.push import shop_push
 from channels_sync.tests.conftest import no_sleep
-from channels_sync.tests.factories import BindingFactory, ListingFactory, ShopFactory
+from channels_sync.tests.factories import BindingFactory, ShopFactory, listed_on
 from inventory import ledger
 from inventory.tests.factories import GoodsFactory, receive_stock
 from warehouses.tests.factories import BinFactory
@@ -20,18 +20,8 @@ def _setup(fake, count=3, quantity=5):
     BindingFactory(shop=shop, warehouse=bin_a.warehouse)
     listings = []
     for n in range(count):
-        variant = fake.add_variant(f"P-{n}", quantity=0)
         goods = GoodsFactory(sku=f"P-{n}")
-        listings.append(
-            ListingFactory(
-                shop=shop,
-                goods=goods,
-                sku=goods.sku,
-                variant_ref=variant.id,
-                item_ref=variant.item_id,
-                last_pushed_quantity=0,
-            )
-        )
+        listings.append(listed_on(fake, shop, goods))
         receive_stock(goods, bin_a, quantity + n)
     return shop, bin_a, listings
 
@@ -231,15 +221,7 @@ def test_a_listing_queued_by_two_claims_never_goes_twice_in_one_call(fake_shopif
     combo = GoodsFactory(sku="COMBO", is_combo=True)
     for listing in listings:
         ComboComponentFactory(combo=combo, component=listing.goods, quantity=2)
-    variant = fake_shopify.add_variant("COMBO", quantity=0)
-    ListingFactory(
-        shop=shop,
-        goods=combo,
-        sku="COMBO",
-        variant_ref=variant.id,
-        item_ref=variant.item_id,
-        last_pushed_quantity=0,
-    )
+    combo_listing = listed_on(fake_shopify, shop, combo)
     sent = []
     real = ShopifyAdapter.set_levels
 
@@ -256,7 +238,7 @@ def test_a_listing_queued_by_two_claims_never_goes_twice_in_one_call(fake_shopif
     # first), never twice in one call; the end state is right
     assert summary.failed == 0, summary.errors
     assert all(len(items) == len(set(items)) for items in sent), sent
-    assert sum(1 for items in sent if variant.item_id in items) >= 2
+    assert sum(1 for items in sent if combo_listing.item_ref in items) >= 2
     assert fake_shopify.quantity_of("COMBO") == 3  # min(6 // 2, 7 // 2)
     assert not OutboxItem.objects.filter(shop=shop).exists()
 

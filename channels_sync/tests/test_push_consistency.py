@@ -19,7 +19,7 @@ from channels_sync.services import push
 from channels_sync.services.bindings import binding_change_request, state_with
 from channels_sync.services.products import listing_unlink
 from channels_sync.tests.conftest import no_sleep
-from channels_sync.tests.factories import BindingFactory, ListingFactory, ShopFactory
+from channels_sync.tests.factories import BindingFactory, ListingFactory, ShopFactory, listed_on
 from inventory import ledger
 from inventory.models import StockMovement
 from inventory.tests.factories import GoodsFactory, receive_stock
@@ -56,18 +56,8 @@ def _shop_two_warehouses(fake, *, count=6, in_a=10, in_b=3):
     BindingFactory(shop=shop, warehouse=bin_b.warehouse, priority=2)
     listings = []
     for n in range(count):
-        variant = fake.add_variant(f"P-{n}", quantity=0)
         goods = GoodsFactory(sku=f"P-{n}")
-        listings.append(
-            ListingFactory(
-                shop=shop,
-                goods=goods,
-                sku=goods.sku,
-                variant_ref=variant.id,
-                item_ref=variant.item_id,
-                last_pushed_quantity=0,
-            )
-        )
+        listings.append(listed_on(fake, shop, goods))
         receive_stock(goods, bin_a, in_a)
         receive_stock(goods, bin_b, in_b)
     return shop, bin_a, bin_b, listings

@@ -16,7 +16,7 @@ import pytest
 from django.db import connection
 
 from channels_sync.models import OutboxItem, SyncRecord
-from channels_sync.tests.factories import BindingFactory, ListingFactory, ShopFactory
+from channels_sync.tests.factories import BindingFactory, ShopFactory, listed_on
 from inventory.tests.factories import GoodsFactory, receive_stock
 from warehouses.tests.factories import BinFactory
 from wms.celery import app as celery_app
@@ -131,18 +131,8 @@ def _world(fake, count=3):
     BindingFactory(shop=shop, warehouse=bin_a.warehouse)
     listings = []
     for n in range(count):
-        variant = fake.add_variant(f"W-{n}", quantity=0)
         goods = GoodsFactory(sku=f"W-{n}")
-        listings.append(
-            ListingFactory(
-                shop=shop,
-                goods=goods,
-                sku=goods.sku,
-                variant_ref=variant.id,
-                item_ref=variant.item_id,
-                last_pushed_quantity=0,
-            )
-        )
+        listings.append(listed_on(fake, shop, goods))
         receive_stock(goods, bin_a, 4 + n)
     return shop, listings
 
