@@ -41,6 +41,16 @@ def people(django_user_model):
     return operator, supervisor
 
 
+@pytest.fixture
+def operator(people):
+    return people[0]
+
+
+@pytest.fixture
+def supervisor(people):
+    return people[1]
+
+
 def no_sleep(_seconds: float) -> None:
     return None
 

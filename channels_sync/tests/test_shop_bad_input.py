@@ -5,7 +5,6 @@ a NUL character in the matching search."""
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Group
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -19,25 +18,8 @@ from inventory.models import ImportJob
 from inventory.tests.factories import GoodsFactory, receive_stock
 from inventory.tests.test_import_support import xlsx_bytes
 from warehouses.tests.factories import BinFactory
-from wms import roles
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
-
-
-def _user(django_user_model, name: str, role: str):
-    user = django_user_model.objects.create_user(name)
-    user.groups.add(Group.objects.get(name=role))
-    return user
-
-
-@pytest.fixture
-def operator(django_user_model):
-    return _user(django_user_model, "shop-op", roles.CHANNEL_OPERATOR)
-
-
-@pytest.fixture
-def supervisor(django_user_model):
-    return _user(django_user_model, "shop-sup", roles.WAREHOUSE_MANAGER)
 
 
 def _messages(response) -> list[str]:

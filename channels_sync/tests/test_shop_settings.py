@@ -30,16 +30,6 @@ def _user(django_user_model, name: str, role: str):
 
 
 @pytest.fixture
-def operator(django_user_model):
-    return _user(django_user_model, "shop-op", roles.CHANNEL_OPERATOR)
-
-
-@pytest.fixture
-def supervisor(django_user_model):
-    return _user(django_user_model, "shop-sup", roles.WAREHOUSE_MANAGER)
-
-
-@pytest.fixture
 def admin(django_user_model):
     return _user(django_user_model, "shop-admin", roles.ADMINISTRATOR)
 
