@@ -16,8 +16,9 @@ nightly full push). Contract:
 - Claims PENDING rows past their backoff (``FOR UPDATE SKIP LOCKED``) a few batches' worth at
   a time; each claim first locks the shop row ``FOR SHARE`` and re-reads the shop's switches,
   share, safety stock and bindings, so a binding or settings change committed meanwhile is
-  what the claim computes with (and a shop switched off claims nothing more), waits for the postings still in flight on the claimed goods (``FOR SHARE`` on their
-  balances: ``_wait_for_postings``), computes the affected listings' sellable quantities in
+  what the claim computes with (and a shop switched off claims nothing more); it then waits
+  for the postings still in flight on the claimed goods (``FOR SHARE`` on their balances:
+  ``_wait_for_postings``), computes the affected listings' sellable quantities in
   bulk (selectors.listing_sellable: one query for balances, one for combos), plans them into
   batches and stores on the rows, in the claiming statement, the planned requests (key,
   quantities) — then calls the platform, no network inside a transaction. ``_Pipeline``: one
