@@ -16,7 +16,7 @@ A combo's recipe changing (the combo editor, the combo import) moves no stock bu
 the combo can be sold as (1 to 4 units per case: 12 cases become 3): ``outbox_on_combo_change``,
 an inventory ``combo_changed`` hook, marks the combo itself and every combo containing it (at any
 depth) dirty in the editor's transaction. Those goods, not the components: the push finds the
-listings of an outbox row's goods and of the combos directly containing it, and a component
+listings of an outbox row's goods and of the combos containing it (at any depth), and a component
 just taken out of a combo no longer leads to that combo.
 """
 
