@@ -3,10 +3,7 @@ rollback, export), the sync log. Thin: parse, call a service or selector, render
 
 from __future__ import annotations
 
-from functools import partial
-
 from django.contrib import messages
-from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -37,6 +34,7 @@ from channels_sync.models import (
 from channels_sync.services import bindings as binding_services
 from channels_sync.services import products as product_services
 from channels_sync.services import push as push_services
+from channels_sync.services import shops as shop_services
 from inventory.models import Goods
 from warehouses.models import Warehouse
 from wms.http import parse_id, permission, respond
@@ -73,47 +71,14 @@ def shop_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     return _shop_form(request, _shop(pk))
 
 
-#: Shop settings the pushed quantity depends on: a change marks every goods of the shop dirty.
-_PUSH_SETTINGS = (
-    "share_percent",
-    "safety_stock",
-    "is_stock_push_enabled",
-    "is_active",
-    "location_ref",
-)
-
-
 def _shop_form(request: HttpRequest, shop: Shop | None) -> HttpResponse:
-    """Create or edit a shop. An edit takes the shop row FOR UPDATE first, as binding changes
-    do: a running push holds it FOR SHARE while it claims a round and re-reads the settings, so
-    it sees either the old settings and bindings or the new ones, never half, and the outbox rows
-    written here are claimed by the next round. ``before`` is read from that locked row (the
-    form has already copied the POST onto ``shop``). When a setting of ``_PUSH_SETTINGS``
-    changes and the shop pushes, every goods it sells is queued: share and safety stock change
-    every quantity, a new location needs them all, and a shop switched back on (or whose push is
-    switched back on) missed the moves made meanwhile (the outbox skips it then)."""
+    """Create or edit a shop (``services.shops.shop_save``: the row lock, and a push of every
+    goods when a setting the quantities depend on changed)."""
     form = ShopForm(request.POST or None, instance=shop, user=request.user)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            before = stored = None
-            if shop is not None:
-                row = (
-                    Shop.objects.select_for_update()
-                    .values_list(*_PUSH_SETTINGS, "credentials")
-                    .get(pk=shop.pk)
-                )
-                before, stored = row[:-1], row[-1]
-            saved = form.save(commit=False)
-            saved.credentials = form.credentials(dict(stored or {}))
-            if shop is None:
-                saved.save()
-            else:
-                saved.save(update_fields=[*form.Meta.fields, "credentials"])
-            after = tuple(getattr(saved, name) for name in _PUSH_SETTINGS)
-            pushes = saved.is_active and saved.is_stock_push_enabled
-            if before is not None and before != after and pushes:
-                binding_services.shop_settings_changed(saved)
-                transaction.on_commit(partial(queue_push_soon, [saved.pk]))
+        saved = shop_services.shop_save(
+            form.save(commit=False), fields=form.Meta.fields, credentials=form.credentials
+        )
         messages.success(request, _("Shop %(name)s saved.") % {"name": saved.name})
         return redirect("channels_sync:shop-detail", pk=saved.pk)
     context = {
@@ -485,6 +450,12 @@ def binding_exceptions_view(request: HttpRequest, pk: int) -> HttpResponse:
     return respond(request, "channels_sync/binding_exceptions.html", context)
 
 
+def _preview(shop: Shop, after) -> dict:
+    """The preview pages' rows (sellable before/after per listing) and how many change."""
+    preview = binding_services.binding_preview(shop, after)
+    return {"preview": preview, "changed": sum(1 for p in preview if p["changed"])}
+
+
 @permission("channels_sync.request_binding_change")
 @require_http_methods(["POST"])
 def binding_propose_view(request: HttpRequest, pk: int) -> HttpResponse:
@@ -493,12 +464,10 @@ def binding_propose_view(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         after, action, summary = _proposed(request, shop)
         if request.POST.get("confirm") != "1":
-            preview = binding_services.binding_preview(shop, after)
             context = {
                 "shop": shop,
                 "summary": summary,
-                "preview": preview,
-                "changed": sum(1 for p in preview if p["changed"]),
+                **_preview(shop, after),
                 "posted": [(k, v) for k, v in request.POST.items() if k != "csrfmiddlewaretoken"],
             }
             return respond(request, "channels_sync/binding_preview.html", context)
@@ -530,15 +499,13 @@ def binding_change_view(request: HttpRequest, pk: int, change_pk: int) -> HttpRe
     if change.status != BindingChange.Status.PENDING:
         messages.info(request, _("Change #%(id)s was already decided.") % {"id": change.pk})
         return redirect("channels_sync:bindings", pk=shop.pk)
-    preview = binding_services.binding_preview(shop, selectors.BindingState.from_json(change.after))
     context = {
         "shop": shop,
         "change": change,
         "summary": change.summary,
-        "preview": preview,
-        "changed": sum(1 for p in preview if p["changed"]),
+        **_preview(shop, selectors.BindingState.from_json(change.after)),
         # the bindings moved since the request: confirming would be refused (StaleBindings)
-        "stale": selectors.binding_state(shop) != selectors.BindingState.from_json(change.before),
+        "stale": binding_services.binding_change_is_stale(change),
         "can_decide": request.user.has_perm("channels_sync.confirm_binding")
         and change.requested_by_id != request.user.pk,
     }
@@ -572,18 +539,16 @@ def binding_rollback_view(request: HttpRequest, pk: int, change_pk: int) -> Http
     shop = _shop(pk)
     change = get_object_or_404(BindingChange, pk=change_pk, shop=shop)
     if request.method == "GET":
-        if change.status != BindingChange.Status.APPLIED:
-            messages.error(request, _("Only an applied change can be rolled back."))
+        try:
+            restored = binding_services.binding_rollback_state(change)
+        except ChannelError as error:
+            messages.error(request, error.message)
             return redirect("channels_sync:bindings", pk=pk)
-        preview = binding_services.binding_preview(
-            shop, selectors.BindingState.from_json(change.before)
-        )
         context = {
             "shop": shop,
             "change": change,
             "summary": _("Roll back to before change #%(id)s") % {"id": change.pk},
-            "preview": preview,
-            "changed": sum(1 for p in preview if p["changed"]),
+            **_preview(shop, restored),
         }
         return respond(request, "channels_sync/binding_rollback.html", context)
     try:

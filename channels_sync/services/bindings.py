@@ -16,10 +16,10 @@ warehouse (routing reads bindings only when an order is routed, issue 12).
 
 Locking: every path that writes bindings (request without review, confirm, and rollback, which
 is a request) takes the shop row FOR UPDATE first, before reading the current state, writing
-bindings or marking goods dirty; so do shop settings edits (views ``_shop_form``). A running push
-holds the same row FOR SHARE while it claims a round and re-reads bindings and settings, so a
-round sees the bindings either wholly before or wholly after a change, and the outbox rows a
-change writes are claimed by a later round, never lost between two.
+bindings or marking goods dirty; so do shop settings edits (``services.shops.shop_save``). A
+running push holds the same row FOR SHARE while it claims a round and re-reads bindings and
+settings, so a round sees the bindings either wholly before or wholly after a change, and the
+outbox rows a change writes are claimed by a later round, never lost between two.
 """
 
 from __future__ import annotations
@@ -163,7 +163,7 @@ def binding_change_confirm(*, change: BindingChange, user) -> BindingChange:
         change = BindingChange.objects.select_for_update().get(pk=change.pk)
         if change.status != BindingChange.Status.PENDING:
             raise ChannelError(_("This change was already decided."))
-        if binding_state(shop) != BindingState.from_json(change.before):
+        if binding_change_is_stale(change):
             raise StaleBindings()
         _apply(shop, BindingState.from_json(change.after))
         BindingChange.objects.filter(pk=change.pk, status="pending").update(
@@ -185,16 +185,27 @@ def binding_change_reject(*, change: BindingChange, user) -> BindingChange:
     return change
 
 
+def binding_change_is_stale(change: BindingChange) -> bool:
+    """The shop's bindings moved since ``change`` was requested: confirming it is refused."""
+    return binding_state(change.shop) != BindingState.from_json(change.before)
+
+
+def binding_rollback_state(change: BindingChange) -> BindingState:
+    """The bindings a rollback of ``change`` restores (as they were just before it); raises
+    ``ChannelError`` unless ``change`` was applied."""
+    if change.status != BindingChange.Status.APPLIED:
+        raise ChannelError(_("Only an applied change can be rolled back."))
+    return BindingState.from_json(change.before)
+
+
 def binding_rollback(*, change: BindingChange, user) -> BindingChange:
     """Propose the bindings as they were just before ``change`` (reviewed like any change).
     Goes through ``binding_change_request``, which locks the shop row FOR UPDATE before it
     reads or writes the bindings."""
     change = BindingChange.objects.select_related("shop").get(pk=change.pk)
-    if change.status != BindingChange.Status.APPLIED:
-        raise ChannelError(_("Only an applied change can be rolled back."))
     return binding_change_request(
         shop=change.shop,
-        after=BindingState.from_json(change.before),
+        after=binding_rollback_state(change),
         action=BindingChange.Action.ROLLBACK,
         summary=_("Roll back to before change #%(id)s") % {"id": change.pk},
         user=user,
