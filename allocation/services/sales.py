@@ -37,11 +37,8 @@ def store_sales_set(
         raise AllocationError(_("The day is in the future."), field="day")
     if day < OLDEST:
         raise AllocationError(_("Sales before 2000 are not kept: check the day."), field="day")
-    for field, number in (("units_sold", units_sold), ("on_hand", on_hand)):
-        if number is not None and not 0 <= number <= MAX_UNITS:
-            raise InvalidQuantity(
-                _("must be between 0 and %(max)s") % {"max": MAX_UNITS}, field=field
-            )
+    for field, message in _figures_out_of_range(units_sold, on_hand):
+        raise InvalidQuantity(message, field=field)
     row, _created = StoreSales.objects.update_or_create(
         store=store,
         goods=goods,
@@ -49,6 +46,15 @@ def store_sales_set(
         defaults={"units_sold": units_sold, "on_hand": on_hand},
     )
     return row
+
+
+def _figures_out_of_range(units_sold: int, on_hand: int | None) -> list[tuple[str, str]]:
+    """(field, message) for each figure outside 0 to ``MAX_UNITS`` (on-hand may be missing)."""
+    return [
+        (field, _("must be between 0 and %(max)s") % {"max": MAX_UNITS})
+        for field, number in (("units_sold", units_sold), ("on_hand", on_hand))
+        if number is not None and not 0 <= number <= MAX_UNITS
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,15 +128,9 @@ class SalesRules:
             return None, [("sku", _("'%(sku)s' does not exist") % {"sku": sku})]
         if day > self.today or day < OLDEST:
             return None, [("day", _("%(day)s is in the future or too old") % {"day": day})]
-        if not 0 <= units_sold <= MAX_UNITS or (
-            on_hand is not None and not 0 <= on_hand <= MAX_UNITS
-        ):
-            message = _("must be between 0 and %(max)s") % {"max": MAX_UNITS}
-            return None, [
-                (field, message)
-                for field, number in (("units_sold", units_sold), ("on_hand", on_hand))
-                if number is not None and not 0 <= number <= MAX_UNITS
-            ]
+        problems = _figures_out_of_range(units_sold, on_hand)
+        if problems:
+            return None, problems
         packed = (store_id << 44) | (goods_id << 20) | day.toordinal()
         if packed in self.seen:
             return None, [("day", _("this store, goods and day are on an earlier row"))]
