@@ -61,6 +61,22 @@ def scanner(page, code: str, delay: float = 2) -> None:
     page.keyboard.press("Enter")
 
 
+def scan_twice_at_once(page, code: str, quantity: str | None = None) -> None:
+    """A scanner bounce: the same code submitted twice in one go inside the page (with
+    ``quantity`` typed for each), so it is a bounce whatever the load on the test machine."""
+    page.evaluate(
+        """([code, quantity]) => {
+            const form = document.querySelector("[data-scan-form]");
+            for (let i = 0; i < 2; i++) {
+                if (quantity !== null) form.querySelector("#id_quantity").value = quantity;
+                form.querySelector("#id_code").value = code;
+                form.requestSubmit();
+            }
+        }""",
+        [code, quantity],
+    )
+
+
 def expect_outcome(page, status: str, text: str = "") -> None:
     panel = page.locator("#scan-panel")
     expect(panel).to_have_attribute("data-outcome", status)
@@ -90,8 +106,7 @@ def test_clerk_receives_picks_moves_and_counts_by_scan(clerk, make_user):
     scanner(page, EAN)
     expect(page.locator(".scan-line[data-sku='MASK-BOX-50'] [data-qty]")).to_have_text("2")
     page.wait_for_timeout(400)
-    scanner(page, EAN)
-    scanner(page, EAN, delay=0)  # the scanner bounced: the same code again at once
+    scan_twice_at_once(page, EAN)  # the scanner bounced: the same code again at once
     expect_outcome(page, "bounce", "scanned twice")
     expect(page.locator(".scan-line[data-sku='MASK-BOX-50'] [data-qty]")).to_have_text("3")
     page.get_by_role("button", name="Yes, add another").click()
@@ -178,18 +193,7 @@ def test_add_another_after_a_bounce_adds_the_quantity_typed_for_it(clerk):
     scanner(page, "A-01")
     expect_outcome(page, "ok", "A-01")
     # given the clerk typed 5 for a scan, and 5 again for the same code scanned at once after it
-    # (both in one go inside the page: a bounce whatever the load on the test machine)
-    page.evaluate(
-        """(code) => {
-            const form = document.querySelector("[data-scan-form]");
-            for (let i = 0; i < 2; i++) {
-                form.querySelector("#id_quantity").value = "5";
-                form.querySelector("#id_code").value = code;
-                form.requestSubmit();
-            }
-        }""",
-        EAN,
-    )
+    scan_twice_at_once(page, EAN, quantity="5")
     expect_outcome(page, "bounce", "add another 5?")
     expect(page.locator(".scan-line[data-sku='MASK-BOX-50'] [data-qty]")).to_have_text("5")
     expect(page.locator("#id_quantity")).to_have_value("1")
