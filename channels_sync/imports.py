@@ -41,6 +41,7 @@ from inventory.imports import references
 from inventory.imports.engine import ImportContext, SheetResource, SheetRow
 from inventory.imports.registry import register
 from inventory.imports.widgets import CodeWidget, IntegerWidget, TextWidget
+from inventory.ledger import MAX_QUANTITY
 from inventory.models import Goods
 
 ACTION_WORDS = {
@@ -158,6 +159,13 @@ class BindingSheetResource(SheetResource):
                 return
             if allotment is None or allotment < 0:
                 ctx.error(row, "allotment", _("give the allotment, a whole number of at least 0"))
+                return
+            if allotment > MAX_QUANTITY:
+                ctx.error(
+                    row,
+                    "allotment",
+                    _("an allotment may not exceed %(max)s units") % {"max": f"{MAX_QUANTITY:,}"},
+                )
                 return
         priority = values.get("priority")
         if priority is not None and not 1 <= priority <= 999:

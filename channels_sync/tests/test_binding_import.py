@@ -11,6 +11,7 @@ from channels_sync.models import BindingChange
 from channels_sync.selectors import binding_state, listing_sellable
 from channels_sync.services.bindings import binding_change_confirm
 from channels_sync.tests.factories import BindingFactory, ListingFactory, ShopFactory
+from inventory.ledger import MAX_QUANTITY
 from inventory.models import ImportJob
 from inventory.tests.factories import receive_stock
 from inventory.tests.test_import_support import xlsx_bytes
@@ -96,6 +97,27 @@ def test_row_errors_refuse_the_whole_sheet(client, people, world):
     assert job.status == ImportJob.Status.INVALID
     assert "No such shop" in text and "NOWH" in text
     assert "give the allotment" in text and "must be bind, unbind or exception" in text
+    assert not BindingChange.objects.exists()
+
+
+def test_an_allotment_beyond_the_ledger_maximum_is_refused_on_its_own_row(client, people, world):
+    # given: a valid first row for the shop, then an allotment no balance could ever hold
+    operator, _supervisor = people
+    shop, wh_a, wh_b, _wh_c, listing, _other = world
+    client.force_login(operator)
+    rows = [
+        ["Bulk shop", wh_a.code, "", "unbind", "", ""],
+        ["Bulk shop", wh_b.code, listing.goods.sku, "exception", MAX_QUANTITY + 1, ""],
+    ]
+
+    # when
+    response, job = _upload(client, rows)
+
+    # then: the error names the allotment of row 3 (the header is row 1), and nothing is written
+    assert job.status == ImportJob.Status.INVALID
+    errors = [(e["row"], e["column"]) for e in job.preview["errors"]]
+    assert errors == [(3, "allotment")], job.preview["errors"]
+    assert f"{MAX_QUANTITY:,}" in response.content.decode()
     assert not BindingChange.objects.exists()
 
 
