@@ -237,6 +237,9 @@ class DecisionForm(DomainErrorFormMixin, forms.Form):
 
 
 class ShipOutForm(DomainErrorFormMixin, forms.Form):
+    """Scrap or purchase return of frozen units. ``token`` is the idempotency key of the submit:
+    the same form sent twice takes the units out once."""
+
     line = LineChoiceField(label=_("Line"), queryset=FreezeLine.objects.none())
     quantity = forms.IntegerField(label=_("Quantity"), min_value=1)
     outbound = forms.ChoiceField(
@@ -244,9 +247,12 @@ class ShipOutForm(DomainErrorFormMixin, forms.Form):
         choices=[(kind, SHIP_OUT_LABELS[kind]) for kind in SHIP_OUT_KINDS],
     )
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+    token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 
     def __init__(self, *args, freeze, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("token", uuid.uuid4().hex)
         self.fields["line"].queryset = _held_lines(freeze)
 
 

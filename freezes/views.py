@@ -328,8 +328,15 @@ def freeze_ship_out_view(request: HttpRequest, freeze: Freeze) -> HttpResponse:
     if request.method == "POST":
         form = ShipOutForm(request.POST, freeze=freeze)
         if form.is_valid():
+            data = dict(form.cleaned_data)
+            token = data.pop("token")
             try:
-                freezing.freeze_ship_out(freeze=freeze, operator=request.user, **form.cleaned_data)
+                freezing.freeze_ship_out(
+                    freeze=freeze,
+                    operator=request.user,
+                    idempotency_key=f"freeze-ship-out-{token}" if token else None,
+                    **data,
+                )
             except StockError as error:
                 form.add_domain_error(error)
             else:
