@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from freezes.models import FreezeEvent
+from freezes.models import Freeze, FreezeEvent, FreezeJob
 from freezes.scope import Scope
 from freezes.services.freezing import freeze_create
 from freezes.tests.conftest import receive
@@ -41,3 +41,28 @@ def test_scrapping_frozen_stock_submitted_twice_takes_the_units_out_once(client,
     line = freeze.lines.get()
     assert (line.quantity, line.shipped) == (10, 3)
     assert freeze.events.filter(kind=FreezeEvent.Kind.SCRAPPED).count() == 1
+
+
+@pytest.mark.parametrize("background", [False, True])
+def test_a_tampered_overlong_submit_token_is_refused_with_a_message_not_a_500(
+    client, world, make_user, settings, background
+):
+    # given: a previewed freeze whose hidden token was replaced by a very long one
+    if background:
+        settings.FREEZES_BACKGROUND_BALANCES = 0
+    balance = receive(world.snack, world.bin, 30, batch=world.batch_old)
+    client.force_login(make_user("staff"))
+    url = reverse("freezes:freeze-create")
+    form = {"goods": world.snack.sku, "reason": "qc_hold", "token": "t-1"}
+    digest = client.post(url, {**form, "preview": "1"}).context["digest"]
+
+    # when
+    response = client.post(url, {**form, "token": "x" * 500, "confirm": "1", "digest": digest})
+
+    # then: a clear refusal, nothing frozen and no job queued
+    assert response.status_code == 422
+    assert "This form was changed outside its page" in response.content.decode()
+    assert not Freeze.objects.exists()
+    assert not FreezeJob.objects.exists()
+    balance.refresh_from_db()
+    assert balance.frozen == 0
