@@ -276,7 +276,8 @@ class ShipOutForm(DomainErrorFormMixin, forms.Form):
 
 
 class InspectionForm(DomainErrorFormMixin, forms.Form):
-    """A QC record; against a freeze (given by the page) or a batch (SKU and batch number)."""
+    """A QC record; against a freeze (given by the page) or a batch (SKU and batch number).
+    ``token`` is the idempotency key of the submit."""
 
     goods = forms.CharField(label=_("Goods SKU"), max_length=64, required=False)
     batch = forms.CharField(label=_("Batch number"), max_length=64, required=False)
@@ -290,9 +291,12 @@ class InspectionForm(DomainErrorFormMixin, forms.Form):
     note = forms.CharField(
         label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+    token = token_field()
 
     def __init__(self, *args, for_batch: bool, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("token", uuid.uuid4().hex)
         self.for_batch = for_batch
         if not for_batch:
             del self.fields["goods"]
@@ -307,6 +311,7 @@ class InspectionForm(DomainErrorFormMixin, forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
+        explain_token_error(self)
         data["passed"] = data.get("passed") or 0
         data["failed"] = data.get("failed") or 0
         if self.for_batch and data.get("goods") and data.get("batch"):

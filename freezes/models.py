@@ -514,6 +514,10 @@ class QualityInspection(models.Model):
         verbose_name=_("inspector"),
     )
     created_at = models.DateTimeField(_("inspected at"), default=timezone.now)
+    #: The submit's key: the same QC result sent twice is recorded (and releases) once.
+    idempotency_key = models.CharField(
+        _("idempotency key"), max_length=80, null=True, blank=True, unique=True
+    )
 
     class Meta:
         verbose_name = _("quality inspection")

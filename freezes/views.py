@@ -378,6 +378,7 @@ def inspection_create_view(request: HttpRequest, pk: int | None = None) -> HttpR
                     passed=data["passed"],
                     failed=data["failed"],
                     note=data["note"],
+                    idempotency_key=f"qc-form-{data['token']}" if data["token"] else None,
                 )
             except StockError as error:
                 form.add_domain_error(error)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 import logging
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,7 +23,7 @@ from freezes.models import (
 from freezes.services import common
 from freezes.services.freezing import APPROVE_PERMISSION
 from inventory import ledger
-from inventory.exceptions import InvalidInput, InvalidQuantity
+from inventory.exceptions import AlreadyPosted, InvalidInput, InvalidQuantity
 from inventory.locks import lock_balances
 
 logger = logging.getLogger(__name__)
@@ -386,6 +386,7 @@ def inspection_record(
     passed: int = 0,
     failed: int = 0,
     note: str = "",
+    idempotency_key: str | None = None,
     now: datetime.datetime | None = None,
 ) -> QualityInspection:
     """Record a QC result against a freeze or a batch, with a ``qc_result`` event on each
@@ -395,7 +396,8 @@ def inspection_record(
 
     Raises ``InvalidInput`` (no subject or both, unknown result, partial without both
     quantities), ``InvalidQuantity`` (negative, or more passed than is frozen),
-    ``FreezeClosed``. Locks the freezes (primary-key order), then the balances of the lines
+    ``FreezeClosed``, ``AlreadyPosted`` (the same ``idempotency_key`` twice: a double submit;
+    nothing changes). Locks the freezes (primary-key order), then the balances of the lines
     released."""
     now = now or timezone.now()
     if (freeze is None) == (batch is None):
@@ -407,6 +409,12 @@ def inspection_record(
     if result == QualityInspection.Result.PARTIAL and (passed <= 0 or failed <= 0):
         raise InvalidInput(_("A partial result needs both the passed and the failed quantity."))
     note = (note or "").strip()
+    idempotency_key = idempotency_key or None
+    if (
+        idempotency_key
+        and QualityInspection.objects.filter(idempotency_key=idempotency_key).exists()
+    ):
+        raise _qc_recorded_already()
 
     with transaction.atomic():
         if freeze is not None:
@@ -421,16 +429,23 @@ def inspection_record(
             )
             freezes = {pk: f for pk, f in freezes.items() if f.is_active}
         _lock_balances_for_qc(freezes, batch, releasing=result != QualityInspection.Result.FAIL)
-        inspection = QualityInspection.objects.create(
-            freeze=freeze,
-            batch=batch,
-            result=result,
-            passed_quantity=passed,
-            failed_quantity=failed,
-            note=note,
-            inspector=inspector,
-            created_at=now,
-        )
+        try:
+            with transaction.atomic():
+                inspection = QualityInspection.objects.create(
+                    freeze=freeze,
+                    batch=batch,
+                    result=result,
+                    passed_quantity=passed,
+                    failed_quantity=failed,
+                    note=note,
+                    inspector=inspector,
+                    created_at=now,
+                    idempotency_key=idempotency_key,
+                )
+        except IntegrityError as error:
+            if "idempotency_key" in str(error):
+                raise _qc_recorded_already() from error
+            raise
         # A pass releases everything; a partial result the passed units; a fail nothing.
         quota = None if result == QualityInspection.Result.PASS else passed
         releasing = result != QualityInspection.Result.FAIL
@@ -468,6 +483,10 @@ def inspection_record(
             )
             inspection.released_quantity = released_total
     return inspection
+
+
+def _qc_recorded_already() -> AlreadyPosted:
+    return AlreadyPosted(_("This QC result was recorded already; nothing was changed."))
 
 
 def _lock_balances_for_qc(freezes: dict[int, Freeze], batch, *, releasing: bool) -> None:

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from freezes.models import Freeze, FreezeEvent, FreezeJob
+from freezes.models import Freeze, FreezeEvent, FreezeJob, QualityInspection
 from freezes.scope import Scope
 from freezes.services.freezing import freeze_create
 from freezes.tests.conftest import receive
@@ -66,3 +66,35 @@ def test_a_tampered_overlong_submit_token_is_refused_with_a_message_not_a_500(
     assert not FreezeJob.objects.exists()
     balance.refresh_from_db()
     assert balance.frozen == 0
+
+
+def test_a_partial_qc_result_submitted_twice_is_recorded_and_released_once(
+    client, world, make_user
+):
+    # given: 10 units frozen until QC passes, and the inspector's form with its submit token
+    clerk, qc = make_user("staff"), make_user("qc")
+    balance = receive(world.snack, world.bin, 10)
+    freeze = freeze_create(
+        scope=Scope(goods_id=world.snack.pk),
+        reason="qc_hold",
+        release_on_qc_pass=True,
+        operator=clerk,
+    )
+    client.force_login(qc)
+    url = reverse("freezes:freeze-inspect", args=[freeze.pk])
+    token = client.get(url).context["form"]["token"].value()
+    assert token
+    data = {"result": "partial", "passed": 3, "failed": 1, "token": token}
+
+    # when: the same result arrives twice
+    first = client.post(url, data)
+    second = client.post(url, data)
+
+    # then: one QC record, 3 units released once; the second submit changes nothing
+    assert first.status_code == 302
+    assert second.status_code == 422
+    assert "nothing was changed" in second.content.decode()
+    assert QualityInspection.objects.count() == 1
+    balance.refresh_from_db()
+    assert (balance.frozen, balance.available) == (7, 3)
+    assert freeze.events.filter(kind=FreezeEvent.Kind.QC_RESULT).count() == 1
