@@ -557,6 +557,7 @@ class FreezeEvent(models.Model):
         RELEASE_REQUESTED = "release_requested", _("Release requested")
         RELEASE_APPROVED = "release_approved", _("Release approved")
         RELEASE_REJECTED = "release_rejected", _("Release rejected")
+        RELEASE_WITHDRAWN = "release_withdrawn", _("Release request withdrawn")
         RELEASED = "released", _("Released")
         RELEASED_AT_TIME = "released_at_time", _("Released automatically at its time")
         RELEASED_ON_QC = "released_on_qc", _("Released automatically on QC pass")

@@ -229,8 +229,9 @@ def release_request_reject(
 def release_request_cancel(
     *, request: ReleaseRequest, user, now: datetime.datetime | None = None
 ) -> ReleaseRequest:
-    """The requester withdraws a pending request. Raises ``ApprovalRefused`` for anyone else,
-    ``AlreadyDecided``. Locks the request."""
+    """The requester withdraws a pending request: a ``release_withdrawn`` event with the units
+    it asked for. Raises ``ApprovalRefused`` for anyone else, ``AlreadyDecided``. Locks the
+    request."""
     now = now or timezone.now()
     if request.requested_by_id != user.pk:
         raise ApprovalRefused(_("Only the person who asked for a release can withdraw it."))
@@ -238,6 +239,21 @@ def release_request_cancel(
         locked_request = _lock_pending(request)
         ReleaseRequest.objects.filter(pk=locked_request.pk).update(
             status=ReleaseRequest.Status.CANCELLED, decided_at=now
+        )
+        asked = locked_request.quantity
+        if asked is None:
+            asked = (
+                locked_request.events.filter(kind=FreezeEvent.Kind.RELEASE_REQUESTED)
+                .values_list("quantity", flat=True)
+                .first()
+            )
+        common.add_event(
+            locked_request.freeze,
+            FreezeEvent.Kind.RELEASE_WITHDRAWN,
+            actor=user,
+            quantity=asked or 0,
+            request=locked_request,
+            now=now,
         )
     request.refresh_from_db()
     return request

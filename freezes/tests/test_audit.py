@@ -17,6 +17,7 @@ from freezes.services.release import (
     freezes_release_due,
     inspection_record,
     release_request_approve,
+    release_request_cancel,
     release_request_create,
 )
 from freezes.services.rules import rule_create, rule_set_active, rule_update
@@ -199,3 +200,27 @@ def test_a_rule_moving_the_release_time_of_its_freezes_is_on_their_timelines(wor
     assert freeze.release_at == sooner
     change = freeze.events.get(kind=FreezeEvent.Kind.UPDATED)
     assert (change.actor, change.rule, change.comment) == (manager, rule, "release_at")
+
+
+@pytest.mark.django_db
+def test_a_withdrawn_release_request_is_on_the_timeline(world, make_user):
+    # given
+    clerk = make_user("staff")
+    receive(world.snack, world.bin, 10)
+    freeze = freeze_create(scope=Scope(goods_id=world.snack.pk), reason="qc_hold", operator=clerk)
+    request = release_request_create(freeze=freeze, requester=clerk, quantity=4, reason="sold")
+
+    # when
+    release_request_cancel(request=request, user=clerk)
+
+    # then: the timeline says the request was withdrawn, by whom, and which request
+    steps = list(
+        freeze.events.order_by("created_at", "pk").values_list(
+            "kind", "actor__username", "quantity", "request"
+        )
+    )
+    assert steps == [
+        ("created", "staff", 10, None),
+        ("release_requested", "staff", 4, request.pk),
+        ("release_withdrawn", "staff", 4, request.pk),
+    ]
