@@ -224,6 +224,8 @@ def _held_lines(freeze) -> object:
 
 
 class ReleaseRequestForm(DomainErrorFormMixin, forms.Form):
+    """A release request; ``token`` is the idempotency key of the submit."""
+
     line = LineChoiceField(
         label=_("Only this line"),
         queryset=FreezeLine.objects.none(),
@@ -237,10 +239,18 @@ class ReleaseRequestForm(DomainErrorFormMixin, forms.Form):
         help_text=_("Leave empty to release everything (earliest expiry first otherwise)."),
     )
     reason = forms.CharField(label=_("Why"), widget=forms.Textarea(attrs={"rows": 2}))
+    token = token_field()
 
     def __init__(self, *args, freeze, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("token", uuid.uuid4().hex)
         self.fields["line"].queryset = _held_lines(freeze)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        explain_token_error(self)
+        return data
 
 
 class DecisionForm(DomainErrorFormMixin, forms.Form):

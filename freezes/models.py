@@ -454,6 +454,10 @@ class ReleaseRequest(models.Model):
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     comment = models.TextField(_("comment"), blank=True)
     released_quantity = models.PositiveIntegerField(_("released"), default=0)
+    #: The submit's key: the same request sent twice is asked once.
+    idempotency_key = models.CharField(
+        _("idempotency key"), max_length=80, null=True, blank=True, unique=True
+    )
 
     class Meta:
         verbose_name = _("release request")

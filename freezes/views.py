@@ -302,6 +302,11 @@ def release_request_create_view(request: HttpRequest, freeze: Freeze) -> HttpRes
                     reason=form.cleaned_data["reason"],
                     quantity=form.cleaned_data["quantity"],
                     line=form.cleaned_data["line"],
+                    idempotency_key=(
+                        f"release-form-{form.cleaned_data['token']}"
+                        if form.cleaned_data["token"]
+                        else None
+                    ),
                 )
             except StockError as error:
                 form.add_domain_error(error)

@@ -41,12 +41,15 @@ def release_request_create(
     reason: str,
     quantity: int | None = None,
     line: FreezeLine | None = None,
+    idempotency_key: str | None = None,
     now: datetime.datetime | None = None,
 ) -> ReleaseRequest:
     """Ask for the release of all of a freeze (``quantity`` None), ``quantity`` units of it
     (earliest expiry first), or of one ``line``. Writes the request and a ``release_requested``
     event. Raises ``FreezeClosed``, ``InvalidInput`` (no reason, a line of another freeze),
-    ``InvalidQuantity`` (more than is frozen now). Locks the freeze row (no balances)."""
+    ``InvalidQuantity`` (more than is frozen now), ``AlreadyPosted`` (the same
+    ``idempotency_key`` twice: a double submit; nothing changes). Locks the freeze row (no
+    balances)."""
     now = now or timezone.now()
     reason = (reason or "").strip()
     if not reason:
@@ -55,6 +58,9 @@ def release_request_create(
         ledger.check_quantity(quantity)
     if line is not None and line.freeze_id != freeze.pk:
         raise InvalidInput(_("This line belongs to another freeze."))
+    idempotency_key = idempotency_key or None
+    if idempotency_key and ReleaseRequest.objects.filter(idempotency_key=idempotency_key).exists():
+        raise _requested_already()
     with transaction.atomic():
         locked = lock_freeze(freeze.pk)
         common.check_active(locked)
@@ -74,14 +80,21 @@ def release_request_create(
                 )
                 % {"requested": quantity, "held": held, "over": quantity - held}
             )
-        request = ReleaseRequest.objects.create(
-            freeze=locked,
-            line=line,
-            quantity=quantity,
-            reason=reason,
-            requested_by=requester,
-            requested_at=now,
-        )
+        try:
+            with transaction.atomic():
+                request = ReleaseRequest.objects.create(
+                    freeze=locked,
+                    line=line,
+                    quantity=quantity,
+                    reason=reason,
+                    requested_by=requester,
+                    requested_at=now,
+                    idempotency_key=idempotency_key,
+                )
+        except IntegrityError as error:
+            if "idempotency_key" in str(error):
+                raise _requested_already() from error
+            raise
         common.add_event(
             locked,
             FreezeEvent.Kind.RELEASE_REQUESTED,
@@ -92,6 +105,10 @@ def release_request_create(
             now=now,
         )
     return request
+
+
+def _requested_already() -> AlreadyPosted:
+    return AlreadyPosted(_("This release was requested already; nothing was changed."))
 
 
 def check_decider(request: ReleaseRequest, user) -> None:

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from freezes.models import Freeze, FreezeEvent, FreezeJob, QualityInspection
+from freezes.models import Freeze, FreezeEvent, FreezeJob, QualityInspection, ReleaseRequest
 from freezes.scope import Scope
 from freezes.services.freezing import freeze_create
 from freezes.tests.conftest import receive
@@ -98,3 +98,28 @@ def test_a_partial_qc_result_submitted_twice_is_recorded_and_released_once(
     balance.refresh_from_db()
     assert (balance.frozen, balance.available) == (7, 3)
     assert freeze.events.filter(kind=FreezeEvent.Kind.QC_RESULT).count() == 1
+
+
+def test_a_release_request_submitted_twice_is_asked_once(client, world, make_user):
+    # given: 10 frozen units and the clerk's release request form with its submit token
+    clerk = make_user("staff")
+    receive(world.snack, world.bin, 10)
+    freeze = freeze_create(scope=Scope(goods_id=world.snack.pk), reason="qc_hold", operator=clerk)
+    client.force_login(clerk)
+    url = reverse("freezes:release-request", args=[freeze.pk])
+    token = client.get(url).context["form"]["token"].value()
+    assert token
+    data = {"quantity": 4, "reason": "checked, fine", "token": token}
+
+    # when: the same request arrives twice
+    first = client.post(url, data)
+    second = client.post(url, data)
+
+    # then: one request for 4 units waits for an approver (approving twice would release 8)
+    assert first.status_code == 302
+    assert second.status_code == 422
+    assert "nothing was changed" in second.content.decode()
+    assert list(ReleaseRequest.objects.values_list("quantity", "status")) == [
+        (4, ReleaseRequest.Status.PENDING)
+    ]
+    assert freeze.events.filter(kind=FreezeEvent.Kind.RELEASE_REQUESTED).count() == 1
