@@ -229,8 +229,13 @@ def freeze_edit_view(request: HttpRequest, freeze: Freeze) -> HttpResponse:
     if request.method == "POST":
         form = FreezeEditForm(request.POST)
         if form.is_valid():
+            data = dict(form.cleaned_data)
+            stored = freeze.release_at
+            if stored is not None and data["release_at"] == stored.replace(second=0, microsecond=0):
+                # The form shows the time to the minute: sent back unchanged, it is the same time.
+                data["release_at"] = stored
             try:
-                freezing.freeze_update(freeze=freeze, operator=request.user, **form.cleaned_data)
+                freezing.freeze_update(freeze=freeze, operator=request.user, **data)
             except StockError as error:
                 form.add_domain_error(error)
             else:
