@@ -23,6 +23,19 @@ DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 SHIP_OUT_LABELS = {"scrap": _("Scrap"), "purchase_return": _("Purchase return")}
+#: Longest submit token accepted: it becomes an idempotency key (at most 80 characters stored).
+TOKEN_MAX = 64
+
+
+def token_field() -> forms.CharField:
+    """The hidden submit token of a form that posts (its idempotency key)."""
+    return forms.CharField(widget=forms.HiddenInput, required=False, max_length=TOKEN_MAX)
+
+
+def explain_token_error(form: forms.Form) -> None:
+    """A refused hidden token would be an invisible field error: say it above the form."""
+    if form.has_error("token"):
+        form.add_error(None, _("This form was changed outside its page: open it again."))
 
 
 class FreezeForm(DomainErrorFormMixin, forms.Form):
@@ -72,7 +85,7 @@ class FreezeForm(DomainErrorFormMixin, forms.Form):
         widget=DATETIME_INPUT,
         input_formats=DATETIME_FORMATS,
     )
-    token = forms.CharField(widget=forms.HiddenInput, required=False)
+    token = token_field()
     digest = forms.CharField(widget=forms.HiddenInput, required=False)
 
     SCOPE_FIELDS = (
@@ -112,6 +125,7 @@ class FreezeForm(DomainErrorFormMixin, forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
+        explain_token_error(self)
         goods = data.get("goods")
         batch_no = (data.get("batch") or "").strip()
         data["batch"] = None
@@ -210,6 +224,8 @@ def _held_lines(freeze) -> object:
 
 
 class ReleaseRequestForm(DomainErrorFormMixin, forms.Form):
+    """A release request; ``token`` is the idempotency key of the submit."""
+
     line = LineChoiceField(
         label=_("Only this line"),
         queryset=FreezeLine.objects.none(),
@@ -223,10 +239,18 @@ class ReleaseRequestForm(DomainErrorFormMixin, forms.Form):
         help_text=_("Leave empty to release everything (earliest expiry first otherwise)."),
     )
     reason = forms.CharField(label=_("Why"), widget=forms.Textarea(attrs={"rows": 2}))
+    token = token_field()
 
     def __init__(self, *args, freeze, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("token", uuid.uuid4().hex)
         self.fields["line"].queryset = _held_lines(freeze)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        explain_token_error(self)
+        return data
 
 
 class DecisionForm(DomainErrorFormMixin, forms.Form):
@@ -237,6 +261,9 @@ class DecisionForm(DomainErrorFormMixin, forms.Form):
 
 
 class ShipOutForm(DomainErrorFormMixin, forms.Form):
+    """Scrap or purchase return of frozen units. ``token`` is the idempotency key of the submit:
+    the same form sent twice takes the units out once."""
+
     line = LineChoiceField(label=_("Line"), queryset=FreezeLine.objects.none())
     quantity = forms.IntegerField(label=_("Quantity"), min_value=1)
     outbound = forms.ChoiceField(
@@ -244,14 +271,23 @@ class ShipOutForm(DomainErrorFormMixin, forms.Form):
         choices=[(kind, SHIP_OUT_LABELS[kind]) for kind in SHIP_OUT_KINDS],
     )
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+    token = token_field()
 
     def __init__(self, *args, freeze, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("token", uuid.uuid4().hex)
         self.fields["line"].queryset = _held_lines(freeze)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        explain_token_error(self)
+        return data
 
 
 class InspectionForm(DomainErrorFormMixin, forms.Form):
-    """A QC record; against a freeze (given by the page) or a batch (SKU and batch number)."""
+    """A QC record; against a freeze (given by the page) or a batch (SKU and batch number).
+    ``token`` is the idempotency key of the submit."""
 
     goods = forms.CharField(label=_("Goods SKU"), max_length=64, required=False)
     batch = forms.CharField(label=_("Batch number"), max_length=64, required=False)
@@ -265,9 +301,12 @@ class InspectionForm(DomainErrorFormMixin, forms.Form):
     note = forms.CharField(
         label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+    token = token_field()
 
     def __init__(self, *args, for_batch: bool, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("token", uuid.uuid4().hex)
         self.for_batch = for_batch
         if not for_batch:
             del self.fields["goods"]
@@ -282,6 +321,7 @@ class InspectionForm(DomainErrorFormMixin, forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
+        explain_token_error(self)
         data["passed"] = data.get("passed") or 0
         data["failed"] = data.get("failed") or 0
         if self.for_batch and data.get("goods") and data.get("batch"):

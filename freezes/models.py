@@ -454,6 +454,10 @@ class ReleaseRequest(models.Model):
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     comment = models.TextField(_("comment"), blank=True)
     released_quantity = models.PositiveIntegerField(_("released"), default=0)
+    #: The submit's key: the same request sent twice is asked once.
+    idempotency_key = models.CharField(
+        _("idempotency key"), max_length=80, null=True, blank=True, unique=True
+    )
 
     class Meta:
         verbose_name = _("release request")
@@ -514,6 +518,10 @@ class QualityInspection(models.Model):
         verbose_name=_("inspector"),
     )
     created_at = models.DateTimeField(_("inspected at"), default=timezone.now)
+    #: The submit's key: the same QC result sent twice is recorded (and releases) once.
+    idempotency_key = models.CharField(
+        _("idempotency key"), max_length=80, null=True, blank=True, unique=True
+    )
 
     class Meta:
         verbose_name = _("quality inspection")
@@ -553,6 +561,7 @@ class FreezeEvent(models.Model):
         RELEASE_REQUESTED = "release_requested", _("Release requested")
         RELEASE_APPROVED = "release_approved", _("Release approved")
         RELEASE_REJECTED = "release_rejected", _("Release rejected")
+        RELEASE_WITHDRAWN = "release_withdrawn", _("Release request withdrawn")
         RELEASED = "released", _("Released")
         RELEASED_AT_TIME = "released_at_time", _("Released automatically at its time")
         RELEASED_ON_QC = "released_on_qc", _("Released automatically on QC pass")

@@ -229,8 +229,13 @@ def freeze_edit_view(request: HttpRequest, freeze: Freeze) -> HttpResponse:
     if request.method == "POST":
         form = FreezeEditForm(request.POST)
         if form.is_valid():
+            data = dict(form.cleaned_data)
+            stored = freeze.release_at
+            if stored is not None and data["release_at"] == stored.replace(second=0, microsecond=0):
+                # The form shows the time to the minute: sent back unchanged, it is the same time.
+                data["release_at"] = stored
             try:
-                freezing.freeze_update(freeze=freeze, operator=request.user, **form.cleaned_data)
+                freezing.freeze_update(freeze=freeze, operator=request.user, **data)
             except StockError as error:
                 form.add_domain_error(error)
             else:
@@ -302,6 +307,11 @@ def release_request_create_view(request: HttpRequest, freeze: Freeze) -> HttpRes
                     reason=form.cleaned_data["reason"],
                     quantity=form.cleaned_data["quantity"],
                     line=form.cleaned_data["line"],
+                    idempotency_key=(
+                        f"release-form-{form.cleaned_data['token']}"
+                        if form.cleaned_data["token"]
+                        else None
+                    ),
                 )
             except StockError as error:
                 form.add_domain_error(error)
@@ -328,8 +338,15 @@ def freeze_ship_out_view(request: HttpRequest, freeze: Freeze) -> HttpResponse:
     if request.method == "POST":
         form = ShipOutForm(request.POST, freeze=freeze)
         if form.is_valid():
+            data = dict(form.cleaned_data)
+            token = data.pop("token")
             try:
-                freezing.freeze_ship_out(freeze=freeze, operator=request.user, **form.cleaned_data)
+                freezing.freeze_ship_out(
+                    freeze=freeze,
+                    operator=request.user,
+                    idempotency_key=f"freeze-ship-out-{token}" if token else None,
+                    **data,
+                )
             except StockError as error:
                 form.add_domain_error(error)
             else:
@@ -371,6 +388,7 @@ def inspection_create_view(request: HttpRequest, pk: int | None = None) -> HttpR
                     passed=data["passed"],
                     failed=data["failed"],
                     note=data["note"],
+                    idempotency_key=f"qc-form-{data['token']}" if data["token"] else None,
                 )
             except StockError as error:
                 form.add_domain_error(error)

@@ -332,6 +332,7 @@ def freeze_ship_out(
     outbound: str,
     operator,
     reason: str,
+    idempotency_key: str | None = None,
     now: datetime.datetime | None = None,
 ) -> FreezeEvent:
     """Take ``quantity`` frozen units of one line out of the warehouse as scrap
@@ -340,8 +341,9 @@ def freeze_ship_out(
     event. The freeze closes when it holds nothing more and no longer catches arrivals.
 
     Raises ``InvalidInput`` (unknown outbound kind, no reason, a line of another freeze),
-    ``InvalidQuantity`` (more than the line holds), ``FreezeClosed``. Locks the freeze, then the
-    line's balance."""
+    ``InvalidQuantity`` (more than the line holds), ``FreezeClosed``, ``AlreadyPosted`` (the
+    same ``idempotency_key`` twice: a double submit; nothing changes). Locks the freeze, then
+    the line's balance."""
     now = now or timezone.now()
     if outbound not in SHIP_OUT_KINDS:
         raise InvalidInput(_("Frozen stock can leave only as scrap or purchase return."))
@@ -380,6 +382,7 @@ def freeze_ship_out(
             document=common.document(locked),
             operator=operator,
             reason=common.ledger_reason(locked, reason),
+            idempotency_key=idempotency_key,
             allow_expired=True,
             override_reason="frozen_taken_out",
         )

@@ -37,7 +37,8 @@ from warehouses.models import Bin
 Kind = StockMovement.Kind
 
 #: Receipt kinds that bring stock into a warehouse (a transfer in counts only when it comes from
-#: another warehouse: moving stock between bins is not an arrival).
+#: another warehouse: moving stock between bins is an arrival only for a sticky freeze of the
+#: bin it is moved into).
 ARRIVAL_KINDS = frozenset({Kind.INBOUND_PURCHASE, Kind.INBOUND_SALES_RETURN, Kind.TRANSFER_IN})
 RECEIPT_RULE_KINDS = (FreezeRule.Kind.SALES_RETURN, FreezeRule.Kind.CATEGORY_ARRIVAL)
 
@@ -51,18 +52,27 @@ def freeze_arrivals(event: hooks.PostingEvent) -> None:
     sticky = list(Freeze.objects.catching().order_by("pk"))
     if not rules and not sticky:
         return
-    arrivals = _real_arrivals(arrivals)
-    if not arrivals:
+    real = _real_arrivals(arrivals)
+    # Stock moved between bins of one warehouse arrives only in its new bin: it matters to
+    # sticky freezes whose scope names that bin (a quarantine bin), to nothing else.
+    moved_in: dict[int, int] = defaultdict(int)
+    if any(freeze.bin_id is not None for freeze in sticky):
+        for movement in arrivals:
+            if movement not in real:
+                moved_in[movement.balance_id] += movement.on_hand_delta
+    if not real and not moved_in:
         return
     received: dict[int, int] = defaultdict(int)
     returned: dict[int, int] = defaultdict(int)
-    for movement in arrivals:
+    for movement in real:
         received[movement.balance_id] += movement.on_hand_delta
         if movement.kind == Kind.INBOUND_SALES_RETURN:
             returned[movement.balance_id] += movement.on_hand_delta
-    facts, available = _facts(received.keys())
-    # Units of each balance still free to freeze: what arrived, at most what is available.
-    remaining = {pk: max(min(units, available.get(pk, 0)), 0) for pk, units in received.items()}
+    facts, available = _facts(set(received) | set(moved_in))
+    # Units of each balance still free to freeze: what arrived, at most what is available;
+    # ``moved`` what was moved in from another bin, at most what is available beyond that.
+    remaining = {pk: max(min(received[pk], available.get(pk, 0)), 0) for pk in facts}
+    moved = {pk: max(min(moved_in[pk], available.get(pk, 0) - remaining[pk]), 0) for pk in facts}
     tree = _CategoryTree()
     now = timezone.now()
 
@@ -84,14 +94,17 @@ def freeze_arrivals(event: hooks.PostingEvent) -> None:
             for balance_id, units in take.items():
                 remaining[balance_id] -= units
 
+    def free_for(freeze: Freeze, balance_id: int) -> int:
+        return remaining[balance_id] + (moved[balance_id] if freeze.bin_id is not None else 0)
+
     candidates: dict[int, dict[int, int]] = {}
     for freeze in sticky:
         scope = Scope.of(freeze)
         categories = tree.descendants([scope.category_id]) if scope.category_id else None
         take = {
-            balance_id: remaining[balance_id]
+            balance_id: free_for(freeze, balance_id)
             for balance_id, fact in sorted(facts.items())
-            if remaining[balance_id] > 0 and scope_matches(scope, fact, categories)
+            if free_for(freeze, balance_id) > 0 and scope_matches(scope, fact, categories)
         }
         if take:
             candidates[freeze.pk] = take
@@ -102,11 +115,11 @@ def freeze_arrivals(event: hooks.PostingEvent) -> None:
     for freeze_id in sorted(candidates):
         if freeze_id not in catching:
             continue
-        take = {pk: min(units, remaining[pk]) for pk, units in candidates[freeze_id].items()}
+        freeze = by_id[freeze_id]
+        take = {pk: min(units, free_for(freeze, pk)) for pk, units in candidates[freeze_id].items()}
         take = {pk: units for pk, units in take.items() if units > 0}
         if not take:
             continue
-        freeze = by_id[freeze_id]
         posting = ledger.freeze(
             holds=[ledger.Hold(pk, units) for pk, units in sorted(take.items())],
             document=common.document(freeze),
@@ -123,7 +136,9 @@ def freeze_arrivals(event: hooks.PostingEvent) -> None:
             now=now,
         )
         for pk, units in take.items():
-            remaining[pk] -= units
+            from_moved = min(units, moved[pk]) if freeze.bin_id is not None else 0
+            moved[pk] -= from_moved
+            remaining[pk] -= units - from_moved
 
 
 def _freeze_for_rule(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 import logging
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,7 +23,7 @@ from freezes.models import (
 from freezes.services import common
 from freezes.services.freezing import APPROVE_PERMISSION
 from inventory import ledger
-from inventory.exceptions import InvalidInput, InvalidQuantity
+from inventory.exceptions import AlreadyPosted, InvalidInput, InvalidQuantity
 from inventory.locks import lock_balances
 
 logger = logging.getLogger(__name__)
@@ -41,12 +41,15 @@ def release_request_create(
     reason: str,
     quantity: int | None = None,
     line: FreezeLine | None = None,
+    idempotency_key: str | None = None,
     now: datetime.datetime | None = None,
 ) -> ReleaseRequest:
     """Ask for the release of all of a freeze (``quantity`` None), ``quantity`` units of it
     (earliest expiry first), or of one ``line``. Writes the request and a ``release_requested``
     event. Raises ``FreezeClosed``, ``InvalidInput`` (no reason, a line of another freeze),
-    ``InvalidQuantity`` (more than is frozen now). Locks the freeze row (no balances)."""
+    ``InvalidQuantity`` (more than is frozen now), ``AlreadyPosted`` (the same
+    ``idempotency_key`` twice: a double submit; nothing changes). Locks the freeze row (no
+    balances)."""
     now = now or timezone.now()
     reason = (reason or "").strip()
     if not reason:
@@ -55,6 +58,9 @@ def release_request_create(
         ledger.check_quantity(quantity)
     if line is not None and line.freeze_id != freeze.pk:
         raise InvalidInput(_("This line belongs to another freeze."))
+    idempotency_key = idempotency_key or None
+    if idempotency_key and ReleaseRequest.objects.filter(idempotency_key=idempotency_key).exists():
+        raise _requested_already()
     with transaction.atomic():
         locked = lock_freeze(freeze.pk)
         common.check_active(locked)
@@ -74,14 +80,21 @@ def release_request_create(
                 )
                 % {"requested": quantity, "held": held, "over": quantity - held}
             )
-        request = ReleaseRequest.objects.create(
-            freeze=locked,
-            line=line,
-            quantity=quantity,
-            reason=reason,
-            requested_by=requester,
-            requested_at=now,
-        )
+        try:
+            with transaction.atomic():
+                request = ReleaseRequest.objects.create(
+                    freeze=locked,
+                    line=line,
+                    quantity=quantity,
+                    reason=reason,
+                    requested_by=requester,
+                    requested_at=now,
+                    idempotency_key=idempotency_key,
+                )
+        except IntegrityError as error:
+            if "idempotency_key" in str(error):
+                raise _requested_already() from error
+            raise
         common.add_event(
             locked,
             FreezeEvent.Kind.RELEASE_REQUESTED,
@@ -92,6 +105,10 @@ def release_request_create(
             now=now,
         )
     return request
+
+
+def _requested_already() -> AlreadyPosted:
+    return AlreadyPosted(_("This release was requested already; nothing was changed."))
 
 
 def check_decider(request: ReleaseRequest, user) -> None:
@@ -229,8 +246,9 @@ def release_request_reject(
 def release_request_cancel(
     *, request: ReleaseRequest, user, now: datetime.datetime | None = None
 ) -> ReleaseRequest:
-    """The requester withdraws a pending request. Raises ``ApprovalRefused`` for anyone else,
-    ``AlreadyDecided``. Locks the request."""
+    """The requester withdraws a pending request: a ``release_withdrawn`` event with the units
+    it asked for. Raises ``ApprovalRefused`` for anyone else, ``AlreadyDecided``. Locks the
+    request."""
     now = now or timezone.now()
     if request.requested_by_id != user.pk:
         raise ApprovalRefused(_("Only the person who asked for a release can withdraw it."))
@@ -238,6 +256,21 @@ def release_request_cancel(
         locked_request = _lock_pending(request)
         ReleaseRequest.objects.filter(pk=locked_request.pk).update(
             status=ReleaseRequest.Status.CANCELLED, decided_at=now
+        )
+        asked = locked_request.quantity
+        if asked is None:
+            asked = (
+                locked_request.events.filter(kind=FreezeEvent.Kind.RELEASE_REQUESTED)
+                .values_list("quantity", flat=True)
+                .first()
+            )
+        common.add_event(
+            locked_request.freeze,
+            FreezeEvent.Kind.RELEASE_WITHDRAWN,
+            actor=user,
+            quantity=asked or 0,
+            request=locked_request,
+            now=now,
         )
     request.refresh_from_db()
     return request
@@ -386,6 +419,7 @@ def inspection_record(
     passed: int = 0,
     failed: int = 0,
     note: str = "",
+    idempotency_key: str | None = None,
     now: datetime.datetime | None = None,
 ) -> QualityInspection:
     """Record a QC result against a freeze or a batch, with a ``qc_result`` event on each
@@ -395,7 +429,8 @@ def inspection_record(
 
     Raises ``InvalidInput`` (no subject or both, unknown result, partial without both
     quantities), ``InvalidQuantity`` (negative, or more passed than is frozen),
-    ``FreezeClosed``. Locks the freezes (primary-key order), then the balances of the lines
+    ``FreezeClosed``, ``AlreadyPosted`` (the same ``idempotency_key`` twice: a double submit;
+    nothing changes). Locks the freezes (primary-key order), then the balances of the lines
     released."""
     now = now or timezone.now()
     if (freeze is None) == (batch is None):
@@ -407,6 +442,12 @@ def inspection_record(
     if result == QualityInspection.Result.PARTIAL and (passed <= 0 or failed <= 0):
         raise InvalidInput(_("A partial result needs both the passed and the failed quantity."))
     note = (note or "").strip()
+    idempotency_key = idempotency_key or None
+    if (
+        idempotency_key
+        and QualityInspection.objects.filter(idempotency_key=idempotency_key).exists()
+    ):
+        raise _qc_recorded_already()
 
     with transaction.atomic():
         if freeze is not None:
@@ -421,16 +462,23 @@ def inspection_record(
             )
             freezes = {pk: f for pk, f in freezes.items() if f.is_active}
         _lock_balances_for_qc(freezes, batch, releasing=result != QualityInspection.Result.FAIL)
-        inspection = QualityInspection.objects.create(
-            freeze=freeze,
-            batch=batch,
-            result=result,
-            passed_quantity=passed,
-            failed_quantity=failed,
-            note=note,
-            inspector=inspector,
-            created_at=now,
-        )
+        try:
+            with transaction.atomic():
+                inspection = QualityInspection.objects.create(
+                    freeze=freeze,
+                    batch=batch,
+                    result=result,
+                    passed_quantity=passed,
+                    failed_quantity=failed,
+                    note=note,
+                    inspector=inspector,
+                    created_at=now,
+                    idempotency_key=idempotency_key,
+                )
+        except IntegrityError as error:
+            if "idempotency_key" in str(error):
+                raise _qc_recorded_already() from error
+            raise
         # A pass releases everything; a partial result the passed units; a fail nothing.
         quota = None if result == QualityInspection.Result.PASS else passed
         releasing = result != QualityInspection.Result.FAIL
@@ -468,6 +516,10 @@ def inspection_record(
             )
             inspection.released_quantity = released_total
     return inspection
+
+
+def _qc_recorded_already() -> AlreadyPosted:
+    return AlreadyPosted(_("This QC result was recorded already; nothing was changed."))
 
 
 def _lock_balances_for_qc(freezes: dict[int, Freeze], batch, *, releasing: bool) -> None:

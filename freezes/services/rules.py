@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from freezes.exceptions import ApprovalRefused
+from freezes.locks import lock_freezes
 from freezes.models import Freeze, FreezeEvent, FreezeLine, FreezeRule, Reason, ReleaseMode
 from freezes.services import common
 from freezes.services.freezing import APPROVE_PERMISSION, freeze_everything_available
@@ -138,9 +139,10 @@ def rule_update(
     now: datetime.datetime | None = None,
 ) -> FreezeRule:
     """Change a rule (its kind stays). A new release time also moves the release time of the
-    rule's active freezes; bringing one of them forward (or giving it one) needs the approve
-    permission, as on a freeze (``freezing.check_release_change``). Raises ``InvalidInput``,
-    ``ApprovalRefused``. Locks the rule row."""
+    rule's active freezes, each with an ``updated`` event naming the operator and the rule;
+    bringing one of them forward (or giving it one) needs the approve permission, as on a
+    freeze (``freezing.check_release_change``). Raises ``InvalidInput``, ``ApprovalRefused``.
+    Locks the rule row, then the moved freezes in primary-key order."""
     now = now or timezone.now()
     categories = list(categories or [])
     name = _clean(
@@ -177,7 +179,20 @@ def rule_update(
                         "request: that needs the permission to approve releases."
                     )
                 )
-            moved.update(release_at=locked.release_at)
+            changing = lock_freezes(
+                moved.exclude(release_at=locked.release_at).values_list("pk", flat=True)
+            )
+            ids = [pk for pk, freeze in changing.items() if freeze.is_active]
+            Freeze.objects.filter(pk__in=ids).update(release_at=locked.release_at)
+            for pk in ids:
+                common.add_event(
+                    changing[pk],
+                    FreezeEvent.Kind.UPDATED,
+                    actor=operator,
+                    rule=locked,
+                    comment="release_at",
+                    now=now,
+                )
     return locked
 
 

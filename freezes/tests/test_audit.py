@@ -1,21 +1,26 @@
 """The freeze timeline is append-only: the database refuses edits and deletes, the admin shows
 it read-only, and anyone can find who froze or released a balance's stock."""
 
+import datetime
+
 import pytest
 from django.contrib import admin
 from django.db import IntegrityError, InternalError, transaction
 from django.test import RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 
-from freezes.models import Freeze, FreezeEvent, FreezeLine, ReleaseRequest
+from freezes.models import Freeze, FreezeEvent, FreezeLine, ReleaseMode, ReleaseRequest
 from freezes.scope import Scope
 from freezes.services.freezing import freeze_create, freeze_ship_out
 from freezes.services.release import (
     freezes_release_due,
     inspection_record,
     release_request_approve,
+    release_request_cancel,
     release_request_create,
 )
+from freezes.services.rules import rule_create, rule_set_active, rule_update
 from freezes.tests.conftest import receive
 
 
@@ -158,3 +163,64 @@ def test_pending_requests_of_a_closed_freeze_are_cancelled_by_the_minute_task(wo
     # then
     request.refresh_from_db()
     assert request.status == ReleaseRequest.Status.CANCELLED
+
+
+@pytest.mark.django_db
+def test_a_rule_moving_the_release_time_of_its_freezes_is_on_their_timelines(world, make_user):
+    # given: a presale rule's freeze, released at the rule's time
+    manager = make_user("manager")
+    start = timezone.now() + datetime.timedelta(days=10)
+    rule = rule_create(
+        name="Phones until presale",
+        kind="category_arrival",
+        reason="presale_reserve",
+        categories=[world.phones],
+        release_mode=ReleaseMode.AT_TIME,
+        release_at=start,
+        operator=manager,
+    )
+    rule_set_active(rule=rule, operator=manager, active=True)
+    receive(world.phone, world.bin, 4)
+    freeze = Freeze.objects.get(rule=rule)
+
+    # when: the manager brings the presale forward
+    sooner = start - datetime.timedelta(days=7)
+    rule_update(
+        rule=rule,
+        operator=manager,
+        name=rule.name,
+        reason=rule.reason,
+        categories=[world.phones],
+        release_mode=ReleaseMode.AT_TIME,
+        release_at=sooner,
+    )
+
+    # then: the freeze's timeline says who changed its release time
+    freeze.refresh_from_db()
+    assert freeze.release_at == sooner
+    change = freeze.events.get(kind=FreezeEvent.Kind.UPDATED)
+    assert (change.actor, change.rule, change.comment) == (manager, rule, "release_at")
+
+
+@pytest.mark.django_db
+def test_a_withdrawn_release_request_is_on_the_timeline(world, make_user):
+    # given
+    clerk = make_user("staff")
+    receive(world.snack, world.bin, 10)
+    freeze = freeze_create(scope=Scope(goods_id=world.snack.pk), reason="qc_hold", operator=clerk)
+    request = release_request_create(freeze=freeze, requester=clerk, quantity=4, reason="sold")
+
+    # when
+    release_request_cancel(request=request, user=clerk)
+
+    # then: the timeline says the request was withdrawn, by whom, and which request
+    steps = list(
+        freeze.events.order_by("created_at", "pk").values_list(
+            "kind", "actor__username", "quantity", "request"
+        )
+    )
+    assert steps == [
+        ("created", "staff", 10, None),
+        ("release_requested", "staff", 4, request.pk),
+        ("release_withdrawn", "staff", 4, request.pk),
+    ]

@@ -293,3 +293,25 @@ def test_moving_a_rules_release_time_forward_needs_the_approve_permission(
             release_at=_soon(),
         )
     assert Freeze.objects.get(rule=rule).release_at == later
+
+
+def test_changing_only_the_note_on_the_screen_keeps_a_release_time_to_the_second(
+    client, world, people
+):
+    # given: a presale freeze whose release time is not on a whole minute (as the demo makes),
+    # and its edit form, which shows the time to the minute
+    at = timezone.now() + datetime.timedelta(days=7, seconds=30)
+    freeze = _managers_freeze(world, people, release_at=at)
+    shown = timezone.localtime(at).strftime("%Y-%m-%dT%H:%M")
+    client.force_login(people.clerk)
+    url = reverse("freezes:freeze-edit", args=[freeze.pk])
+    assert f'value="{shown}"' in client.get(url).content.decode()
+
+    # when: the clerk only writes a note and saves the form as shown
+    response = client.post(url, {"note": "pallet wrapped", "release_at": shown})
+
+    # then: the note is saved and the release time is untouched
+    assert response.status_code == 302
+    freeze.refresh_from_db()
+    assert (freeze.note, freeze.release_at) == ("pallet wrapped", at)
+    assert freeze.events.get(kind=FreezeEvent.Kind.UPDATED).comment == "note"

@@ -301,6 +301,32 @@ def test_a_sticky_freeze_does_not_catch_stock_moved_between_bins(world, make_use
     assert manager  # the manager exists to show nobody else froze anything
 
 
+def test_a_sticky_freeze_of_a_bin_freezes_stock_moved_into_that_bin(world, make_user):
+    # given: a quarantine bin frozen with its arrivals, and snacks available in another bin
+    clerk = make_user("staff")
+    receive(world.snack, world.bin, 2)
+    outside = receive(world.snack, world.bin2, 10)
+    freeze = _freeze(clerk, Scope(bin_id=world.bin.pk), is_sticky=True)
+
+    # when: a clerk moves 6 suspect snacks into the quarantine bin
+    ledger.transfer(
+        moves=[ledger.Move(world.snack.pk, world.bin2.pk, world.bin.pk, 6)],
+        document=ledger.Document(type="transfer", ref="T-QC"),
+        operator=clerk,
+    )
+
+    # then: they arrived in the frozen bin, so they are frozen there; nothing else is
+    quarantined = StockBalance.objects.get(goods=world.snack, bin=world.bin)
+    assert (quarantined.on_hand, quarantined.frozen) == (8, 8)
+    outside.refresh_from_db()
+    assert (outside.on_hand, outside.frozen) == (4, 0)
+    assert freeze.lines.get().quantity == 8
+    added = freeze.events.get(kind=FreezeEvent.Kind.LINES_ADDED)
+    assert (added.quantity, added.document_ref) == (6, "T-QC")
+    with pytest.raises(InsufficientStock):
+        ship(world.snack, world.warehouse, 1, balance=quarantined)
+
+
 def test_a_non_sticky_freeze_ignores_arrivals(world, make_user):
     # given
     receive(world.snack, world.bin, 10)
