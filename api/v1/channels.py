@@ -44,6 +44,7 @@ from channels_sync.models import (
 from channels_sync.services import bindings as binding_services
 from channels_sync.services import products as product_services
 from channels_sync.services import shipping
+from inventory.ledger import MAX_QUANTITY
 from inventory.models import Goods
 from warehouses.models import Warehouse
 
@@ -252,7 +253,7 @@ class BindingChangeInput(StrictSerializer):
         allow_blank=True,
         default="",
     )
-    allotment = serializers.IntegerField(min_value=0, max_value=10_000_000, required=False)
+    allotment = serializers.IntegerField(min_value=0, max_value=MAX_QUANTITY, required=False)
 
     def validate(self, attrs):
         if attrs["op"] == "exception":
