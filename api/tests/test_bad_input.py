@@ -107,3 +107,15 @@ def test_a_permission_is_needed_for_each_action_not_just_the_resource(client_for
     channel = client_for("channel")
     assert channel.get("/api/v1/balances/").status_code == 200
     assert_error_body(channel.get("/api/v1/movements/"), 403, "permission_denied")
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/goods/?q=a%00b", "/api/v1/warehouses/?q=%00", "/api/v1/bins/?code=A%00"]
+)
+def test_a_nul_character_in_a_search_is_a_400_not_a_500(client_for, world, url):
+    # given a search text PostgreSQL cannot compare (a NUL character)
+    client = client_for("manager")
+    client.raise_request_exception = False
+    # when / then: the error body, like every other list's filters
+    refused = assert_error_body(client.get(url), 400, "invalid")
+    assert refused["fields"]
