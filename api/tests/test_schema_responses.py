@@ -1,0 +1,87 @@
+"""What an operation answers is what the OpenAPI schema says it answers: the status code is
+documented, the body conforms to the documented schema, and every top-level field of the body
+is a documented property (a client generated from the schema sees the whole answer)."""
+
+from __future__ import annotations
+
+import jsonschema
+import pytest
+from rest_framework.test import APIClient
+
+
+@pytest.fixture
+def schema(db) -> dict:
+    return APIClient().get("/api/schema/?format=json").json()
+
+
+def assert_documented(schema: dict, response, method: str, path: str) -> None:
+    operation = schema["paths"][path][method]
+    code = str(response.status_code)
+    label = f"{method.upper()} {path}"
+    assert code in operation["responses"], (
+        f"{label} answered {code}; documented: {sorted(operation['responses'])}"
+    )
+    content = operation["responses"][code].get("content", {}).get("application/json")
+    if content is None:
+        assert not response.content, f"{label} {code} is documented without a body"
+        return
+    components = schema["components"]["schemas"]
+    body = response.json()
+    jsonschema.Draft202012Validator(
+        {**content["schema"], "components": {"schemas": components}}
+    ).validate(body)
+    part = content["schema"]
+    if "$ref" in part:
+        part = components[part["$ref"].rsplit("/", 1)[-1]]
+    if isinstance(body, dict):
+        undocumented = set(body) - set(part.get("properties", {}))
+        assert not undocumented, f"{label} {code} answers undocumented fields {undocumented}"
+
+
+def test_removing_a_line_answers_the_document_as_documented(client_for, world, schema):
+    # given a draft inbound sheet, a draft count and a draft transfer, each with one line
+    from warehouses.tests.factories import BinFactory
+
+    client = client_for("manager")
+    warehouse, goods, bin_ = world.warehouse.pk, world.goods.pk, world.bin.pk
+    sheet = client.post(
+        "/api/v1/inbound-sheets/", {"warehouse": warehouse, "type": "purchase"}, format="json"
+    ).json()
+    sheet = client.post(
+        f"/api/v1/inbound-sheets/{sheet['id']}/lines/",
+        {"goods": goods, "bin": bin_, "quantity": 3},
+        format="json",
+    ).json()
+    count = client.post("/api/v1/counts/", {"warehouse": warehouse, "reason": "r"}, "json").json()
+    count = client.post(
+        f"/api/v1/counts/{count['id']}/lines/",
+        {"goods": goods, "bin": bin_, "counted": 3},
+        format="json",
+    ).json()
+    other = BinFactory().warehouse.pk
+    transfer = client.post(
+        "/api/v1/transfers/", {"from_warehouse": warehouse, "to_warehouse": other}, "json"
+    ).json()
+    transfer = client.post(
+        f"/api/v1/transfers/{transfer['id']}/lines/",
+        {"goods": goods, "from_bin": bin_, "quantity": 3},
+        format="json",
+    ).json()
+    # when each line is removed, then the answer is the one the schema documents
+    for url, path in (
+        (
+            f"/api/v1/inbound-sheets/{sheet['id']}/lines/{sheet['lines'][0]['id']}/",
+            "/api/v1/inbound-sheets/{id}/lines/{line_id}/",
+        ),
+        (
+            f"/api/v1/counts/{count['id']}/lines/{count['lines'][0]['id']}/",
+            "/api/v1/counts/{id}/lines/{line_id}/",
+        ),
+        (
+            f"/api/v1/transfers/{transfer['id']}/lines/{transfer['lines'][0]['id']}/",
+            "/api/v1/transfers/{id}/lines/{line_id}/",
+        ),
+    ):
+        response = client.delete(url)
+        assert response.status_code < 300, response.content
+        assert_documented(schema, response, "delete", path)
