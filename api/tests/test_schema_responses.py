@@ -85,3 +85,21 @@ def test_removing_a_line_answers_the_document_as_documented(client_for, world, s
         response = client.delete(url)
         assert response.status_code < 300, response.content
         assert_documented(schema, response, "delete", path)
+
+
+def test_binding_preview_answers_the_list_the_schema_documents(client_for, schema):
+    # given a shop bound to one warehouse, with a listing
+    from channels_sync.tests.factories import BindingFactory, ListingFactory, ShopFactory
+    from warehouses.tests.factories import WarehouseFactory
+
+    shop = ShopFactory()
+    BindingFactory(shop=shop, warehouse=WarehouseFactory(code="SYD"), priority=1)
+    ListingFactory(shop=shop)
+    body = {"op": "bind", "warehouse": WarehouseFactory(code="MEL").pk, "priority": 2}
+    # when a change is previewed
+    response = client_for("channel").post(
+        f"/api/v1/shops/{shop.pk}/binding-changes/preview/", body, format="json"
+    )
+    # then the answer is the one the schema documents
+    assert response.status_code == 200, response.content
+    assert_documented(schema, response, "post", "/api/v1/shops/{id}/binding-changes/preview/")

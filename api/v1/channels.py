@@ -402,7 +402,9 @@ class ShopViewSet(ApiViewSet):
         responses={200: BindingPreviewRowSerializer(many=True)},
         examples=[BIND_EXAMPLE],
     )
-    @action(detail=True, methods=["post"], url_path="binding-changes/preview")
+    @action(
+        detail=True, methods=["post"], url_path="binding-changes/preview", pagination_class=None
+    )
     def binding_preview(self, request, pk=None):
         shop = self._shop()
         after, _kind, _summary = _proposed(shop, self.parse(BindingChangeInput))
