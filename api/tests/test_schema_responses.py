@@ -103,3 +103,18 @@ def test_binding_preview_answers_the_list_the_schema_documents(client_for, schem
     # then the answer is the one the schema documents
     assert response.status_code == 200, response.content
     assert_documented(schema, response, "post", "/api/v1/shops/{id}/binding-changes/preview/")
+
+
+def test_one_freeze_and_one_goods_answer_the_fields_the_schema_documents(client_for, world, schema):
+    # given a freeze and a goods with a batch
+    client = client_for("manager")
+    body = {"scope": {"goods": world.goods.pk}, "reason": "qc_hold", "quantity": 5}
+    freeze = client.post("/api/v1/freezes/", body, format="json").json()
+    # when each is read, then every field it answers is documented (a freeze's lines, a
+    # goods' components and batches)
+    response = client.get(f"/api/v1/freezes/{freeze['id']}/")
+    assert response.json()["lines"]
+    assert_documented(schema, response, "get", "/api/v1/freezes/{id}/")
+    response = client.get(f"/api/v1/goods/{world.goods.pk}/")
+    assert response.json()["batches"]
+    assert_documented(schema, response, "get", "/api/v1/goods/{id}/")

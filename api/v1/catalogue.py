@@ -66,7 +66,9 @@ GOODS_EXAMPLE = OpenApiExample(
         ],
     ),
     retrieve=extend_schema(
-        summary="One goods", description="With its combo components and batches."
+        summary="One goods",
+        description="With its combo components and batches.",
+        responses={200: s.GoodsDetailSerializer},
     ),
     create=extend_schema(
         summary="Create goods",

@@ -49,7 +49,11 @@ def _scope(data: dict) -> Scope:
         description="Newest first; `status` narrows to active or closed freezes.",
         parameters=[OpenApiParameter("status", str, enum=Freeze.Status.values)],
     ),
-    retrieve=extend_schema(summary="One freeze", description="With the lines it holds."),
+    retrieve=extend_schema(
+        summary="One freeze",
+        description="With the lines it holds.",
+        responses={200: s.FreezeDetailSerializer},
+    ),
     create=extend_schema(
         summary="Freeze stock",
         description="Freeze everything available in the scope (no `quantity`) or `quantity` "
