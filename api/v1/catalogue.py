@@ -37,6 +37,14 @@ def text_param(request, name: str) -> str:
     return raw
 
 
+#: The combo editor screen's permissions (``inventory.views.goods.COMBO_PERMS``).
+COMBO_PERMS = (
+    "inventory.change_goods",
+    "inventory.add_combocomponent",
+    "inventory.change_combocomponent",
+    "inventory.delete_combocomponent",
+)
+
 GOODS_EXAMPLE = OpenApiExample(
     "Lipstick",
     value={
@@ -93,8 +101,8 @@ class GoodsViewSet(ApiViewSet):
         "retrieve": ("inventory.view_goods",),
         "create": ("inventory.add_goods",),
         "update": ("inventory.change_goods",),
-        "components": ("inventory.view_goods", "inventory.change_combocomponent"),
-        "component_remove": ("inventory.view_goods", "inventory.delete_combocomponent"),
+        "components": ("inventory.view_goods", *COMBO_PERMS),
+        "component_remove": ("inventory.view_goods", *COMBO_PERMS),
         "batches": ("inventory.view_goods", "inventory.add_batch"),
     }
 
