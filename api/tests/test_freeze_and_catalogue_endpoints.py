@@ -187,3 +187,24 @@ def test_combo_components_need_the_combo_editors_permissions(client_for, world):
     ComboComponent.objects.create(combo=case, component=world.goods, quantity=2)
     assert_error_body(clerk.delete(f"{url}{world.goods.pk}/"), 403, "permission_denied")
     assert ComboComponent.objects.filter(combo=case).count() == 1
+
+
+def test_a_freezes_events_read_oldest_first_as_documented(client_for, world):
+    # given a freeze with a release requested and rejected (three events, in that order)
+    staff, manager = client_for("staff"), client_for("manager")
+    freeze = _freeze(staff, world).json()
+    request = staff.post(
+        f"/api/v1/freezes/{freeze['id']}/release-requests/", {"reason": "ok"}, format="json"
+    ).json()
+    manager.post(
+        f"/api/v1/release-requests/{request['id']}/reject/", {"comment": "no"}, format="json"
+    )
+    # when its timeline is read a page of two at a time
+    url = f"/api/v1/freezes/{freeze['id']}/events/"
+    first = staff.get(url, {"limit": 2}).json()
+    rest = staff.get(first["next"]).json()
+    # then the events come oldest first, as the freeze page shows them and the schema says
+    kinds = [event["kind"] for event in first["results"] + rest["results"]]
+    assert kinds == ["created", "release_requested", "release_rejected"]
+    schema = staff.get("/api/schema/?format=json").json()
+    assert "oldest first" in schema["paths"]["/api/v1/freezes/{id}/events/"]["get"]["description"]
