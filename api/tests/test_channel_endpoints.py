@@ -228,3 +228,14 @@ def test_allotment_cap_is_the_ledger_maximum_as_on_the_screen(client_for, shop):
     requested = operator.post(url, at_cap, format="json")
     assert requested.status_code == 201, requested.json()
     assert BindingChange.objects.count() == 1
+
+
+def test_shops_are_listed_in_the_order_the_schema_documents(client_for, db):
+    # given two shops, the newer named first in the alphabet
+    older, newer = ShopFactory(name="Zebra shop"), ShopFactory(name="Apple shop")
+    operator = client_for("channel")
+    # when listed, then newest first, as the schema documents it
+    listed = operator.get("/api/v1/shops/").json()["results"]
+    assert [s["id"] for s in listed] == [newer.pk, older.pk]
+    schema = operator.get("/api/schema/?format=json").json()
+    assert "newest first" in schema["paths"]["/api/v1/shops/"]["get"]["description"]

@@ -316,7 +316,7 @@ def _proposed(shop: Shop, data: dict):
 @extend_schema_view(
     list=extend_schema(
         summary="List shops",
-        description="Shops on their platforms, by name (credentials are never returned).",
+        description="Shops on their platforms, newest first (credentials are never returned).",
         parameters=filter_parameters(ShopFilter, CURSOR, LIMIT),
     ),
     retrieve=extend_schema(summary="One shop", description="Without its credentials."),
