@@ -118,3 +118,15 @@ def test_one_freeze_and_one_goods_answer_the_fields_the_schema_documents(client_
     response = client.get(f"/api/v1/goods/{world.goods.pk}/")
     assert response.json()["batches"]
     assert_documented(schema, response, "get", "/api/v1/goods/{id}/")
+
+
+def test_a_body_that_is_not_json_answers_a_documented_415(client_for, world, schema):
+    # given an operation that takes a JSON body
+    client = client_for("manager")
+    # when it is sent a form instead
+    response = client.post(
+        "/api/v1/shipments/", "warehouse=1", content_type="application/x-www-form-urlencoded"
+    )
+    # then 415 in the one error body, as the schema documents it
+    assert response.status_code == 415
+    assert_documented(schema, response, "post", "/api/v1/shipments/")
