@@ -2,7 +2,8 @@
 "results": [...]}``; ``?limit=`` (1-500, default 50). A larger limit is refused (400), not
 clamped, so a script learns its mistake.
 
-* ``CursorPage``: DRF's cursor pagination over a queryset, newest first (``-pk``).
+* ``CursorPage``: DRF's cursor pagination over a queryset, newest first (``-pk``);
+  ``OldestFirstCursorPage`` for a timeline read oldest first.
 * ``keyset_response``: the stock selectors' own keyset pages (``wms.pagination.KeysetPage``) (the balances and movements
   screens page the same way, so the API and the screens agree on order and cost).
 """
@@ -49,6 +50,12 @@ class CursorPage(CursorPagination):
                 "results": schema,
             },
         }
+
+
+class OldestFirstCursorPage(CursorPage):
+    """A timeline read in the order it happened (a freeze's events, as its page shows them)."""
+
+    ordering = "pk"
 
 
 def keyset_response(request, page, data: list) -> Response:

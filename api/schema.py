@@ -1,8 +1,8 @@
 """OpenAPI post-processing: the one error body (``Error``) and the refusals every operation
-can answer (400, 401, 403, 404, 409, 429), each with an example, added to every operation;
-and an example for every operation that has no hand-written one, built from its success
-response's schema (its own example values, the first enum value, a plausible value per
-format), so each operation shows a complete answer."""
+can answer (400, 401, 403, 404, 409, 429; 415 where a body is sent), each with an example,
+added to every operation; and an example for every operation that has no hand-written one,
+built from its success response's schema (its own example values, the first enum value, a
+plausible value per format), so each operation shows a complete answer."""
 
 from __future__ import annotations
 
@@ -61,6 +61,17 @@ ERRORS = {
     "429": (
         "Too many requests for this token; retry after the Retry-After seconds.",
         {"code": "throttled", "message": "Request was throttled.", "fields": {}},
+    ),
+}
+#: Refusals only an operation that reads a body can answer.
+BODY_ERRORS = {
+    "415": (
+        "The body is not JSON (send Content-Type: application/json); nothing was written.",
+        {
+            "code": "unsupported_media_type",
+            "message": 'Unsupported media type "application/x-www-form-urlencoded" in request.',
+            "fields": {},
+        },
     ),
 }
 
@@ -169,7 +180,8 @@ def postprocess(result, generator, request, public):
             if method not in {"get", "post", "put", "patch", "delete"}:
                 continue
             responses = operation.setdefault("responses", {})
-            for code, (description, example) in ERRORS.items():
+            errors = {**ERRORS, **(BODY_ERRORS if method in ("post", "put", "patch") else {})}
+            for code, (description, example) in errors.items():
                 if code in ("400", "409") and method == "get" and code == "409":
                     continue
                 responses.setdefault(

@@ -291,3 +291,25 @@ def test_close_refuses_a_window_not_open_yet_or_cancelled(alloc):
     cancelled.refresh_from_db()
     assert cancelled.status == GrabWindow.Status.CANCELLED
     assert not ReplenishmentOrder.objects.exists()
+
+
+def test_receiving_one_line_twice_is_refused_not_the_last_one_kept(alloc):
+    # given a shipped order
+    order_a, _order_b = _closed_with_orders(alloc)
+    manager, alice = alloc.api["manager"], alloc.api["alice"]
+    url = f"/api/v1/replenishment-orders/{order_a.pk}/"
+    manager.post(url + "ship/")
+    line = order_a.lines.first()
+    # when the store names one line twice with different figures
+    twice = {
+        "lines": [
+            {"line": line.pk, "received": line.quantity},
+            {"line": line.pk, "received": line.quantity - 1},
+        ]
+    }
+    refused = assert_error_body(alice.post(url + "receive/", twice, format="json"), 400)
+    # then it is refused on the lines, as a store return naming a line twice is
+    assert "lines" in refused["fields"]
+    order_a.refresh_from_db()
+    assert order_a.status == "shipped"
+    assert not OrderEvent.objects.filter(order=order_a, kind="received").exists()

@@ -107,3 +107,38 @@ def test_a_permission_is_needed_for_each_action_not_just_the_resource(client_for
     channel = client_for("channel")
     assert channel.get("/api/v1/balances/").status_code == 200
     assert_error_body(channel.get("/api/v1/movements/"), 403, "permission_denied")
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/goods/?q=a%00b", "/api/v1/warehouses/?q=%00", "/api/v1/bins/?code=A%00"]
+)
+def test_a_nul_character_in_a_search_is_a_400_not_a_500(client_for, world, url):
+    # given a search text PostgreSQL cannot compare (a NUL character)
+    client = client_for("manager")
+    client.raise_request_exception = False
+    # when / then: the error body, like every other list's filters
+    refused = assert_error_body(client.get(url), 400, "invalid")
+    assert refused["fields"]
+
+
+def test_a_production_date_whose_default_expiry_is_past_the_calendar_is_a_400(client_for, world):
+    # given goods with a shelf life, and a production date so late that production date +
+    # shelf life (the default expiry) is past the last date there is
+    from inventory.models import Batch, InboundSheet
+
+    client = client_for("manager")
+    client.raise_request_exception = False
+    batches, sheets, before = Batch.objects.count(), InboundSheet.objects.count(), _counts()
+    late = "9999-12-01"
+    # when a batch is added with it, then it is refused with the error body
+    url = f"/api/v1/goods/{world.goods.pk}/batches/"
+    refused = assert_error_body(
+        client.post(url, {"batch_no": "LATE-1", "production_date": late}, format="json"), 400
+    )
+    assert "production_date" in refused["fields"]
+    # when a receipt names a new batch with it, then it is refused and nothing is written
+    line = {"goods": world.goods.pk, "bin": world.bin.pk, "quantity": 5, "batch_no": "LATE-2"}
+    body = {"warehouse": world.warehouse.pk, "lines": [{**line, "production_date": late}]}
+    assert_error_body(client.post("/api/v1/receipts/", body, format="json"), 400)
+    assert (Batch.objects.count(), InboundSheet.objects.count()) == (batches, sheets)
+    _nothing_written(before)

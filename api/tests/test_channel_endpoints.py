@@ -208,3 +208,34 @@ def test_list_queries_do_not_grow_with_the_rows(client_for, shop):
             status="failure",
         )
     assert {url: count(url) for url in few} == few
+
+
+def test_allotment_cap_is_the_ledger_maximum_as_on_the_screen(client_for, shop):
+    # given the bindings screen accepts an allotment up to the ledger's MAX_QUANTITY
+    from inventory.ledger import MAX_QUANTITY
+
+    operator = client_for("channel")
+    url = f"/api/v1/shops/{shop.pk}/binding-changes/"
+    goods = GoodsFactory(sku="BIG-1")
+    body = {"op": "exception", "warehouse": shop.warehouse.pk, "goods": goods.pk}
+    # when the API is sent one unit past the cap, then it is refused with nothing written
+    over = {**body, "mode": "allotment", "allotment": MAX_QUANTITY + 1}
+    refused = assert_error_body(operator.post(url, over, format="json"), 400)
+    assert "allotment" in refused["fields"]
+    assert not BindingChange.objects.exists()
+    # when it is sent the cap itself, then it is requested like on the screen
+    at_cap = {**body, "mode": "allotment", "allotment": MAX_QUANTITY}
+    requested = operator.post(url, at_cap, format="json")
+    assert requested.status_code == 201, requested.json()
+    assert BindingChange.objects.count() == 1
+
+
+def test_shops_are_listed_in_the_order_the_schema_documents(client_for, db):
+    # given two shops, the newer named first in the alphabet
+    older, newer = ShopFactory(name="Zebra shop"), ShopFactory(name="Apple shop")
+    operator = client_for("channel")
+    # when listed, then newest first, as the schema documents it
+    listed = operator.get("/api/v1/shops/").json()["results"]
+    assert [s["id"] for s in listed] == [newer.pk, older.pk]
+    schema = operator.get("/api/schema/?format=json").json()
+    assert "newest first" in schema["paths"]["/api/v1/shops/"]["get"]["description"]

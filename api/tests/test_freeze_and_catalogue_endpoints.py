@@ -6,6 +6,7 @@ from __future__ import annotations
 from api.tests.test_foundations import assert_error_body
 from freezes.models import Freeze, FreezeEvent, ReleaseRequest
 from inventory.models import Goods, StockBalance
+from inventory.tests.factories import GoodsFactory
 
 
 def _freeze(client, world, **extra):
@@ -158,3 +159,52 @@ def test_warehouse_reads(client_for, world):
     assert client.get("/api/v1/categories/").status_code == 200
     assert client.get("/api/v1/brands/").status_code == 200
     assert ReleaseRequest.objects.count() == 0
+
+
+def test_combo_components_need_the_combo_editors_permissions(client_for, world):
+    # given a clerk granted only changing and deleting combo lines: the combo editor screen
+    # (change_goods and add/change/delete combocomponent) refuses him
+    from django.contrib.auth.models import Permission
+    from django.test import Client
+
+    from inventory.models import ComboComponent
+
+    clerk = client_for("staff")
+    clerk.user.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="inventory",
+            codename__in=["change_combocomponent", "delete_combocomponent"],
+        )
+    )
+    case = GoodsFactory(sku="LIP-CASE")
+    screen = Client()
+    screen.force_login(clerk.user)
+    assert screen.get(f"/inventory/goods/{case.pk}/combo/").status_code == 403
+    # when he sets or removes a component over the API, then he is refused the same way
+    url = f"/api/v1/goods/{case.pk}/components/"
+    body = {"component": world.goods.pk, "quantity": 4}
+    assert_error_body(clerk.post(url, body, format="json"), 403, "permission_denied")
+    ComboComponent.objects.create(combo=case, component=world.goods, quantity=2)
+    assert_error_body(clerk.delete(f"{url}{world.goods.pk}/"), 403, "permission_denied")
+    assert ComboComponent.objects.filter(combo=case).count() == 1
+
+
+def test_a_freezes_events_read_oldest_first_as_documented(client_for, world):
+    # given a freeze with a release requested and rejected (three events, in that order)
+    staff, manager = client_for("staff"), client_for("manager")
+    freeze = _freeze(staff, world).json()
+    request = staff.post(
+        f"/api/v1/freezes/{freeze['id']}/release-requests/", {"reason": "ok"}, format="json"
+    ).json()
+    manager.post(
+        f"/api/v1/release-requests/{request['id']}/reject/", {"comment": "no"}, format="json"
+    )
+    # when its timeline is read a page of two at a time
+    url = f"/api/v1/freezes/{freeze['id']}/events/"
+    first = staff.get(url, {"limit": 2}).json()
+    rest = staff.get(first["next"]).json()
+    # then the events come oldest first, as the freeze page shows them and the schema says
+    kinds = [event["kind"] for event in first["results"] + rest["results"]]
+    assert kinds == ["created", "release_requested", "release_rejected"]
+    schema = staff.get("/api/schema/?format=json").json()
+    assert "oldest first" in schema["paths"]["/api/v1/freezes/{id}/events/"]["get"]["description"]

@@ -231,6 +231,12 @@ class ReceiveInput(StrictSerializer):
     lines = ReceivedOrderLineInput(many=True, required=False, default=list, max_length=500)
     note = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
 
+    def validate_lines(self, lines: list[dict]) -> list[dict]:
+        ids = [row["line"] for row in lines]
+        if len(ids) != len(set(ids)):
+            raise serializers.ValidationError(_("Name each line once."))
+        return lines
+
 
 class StoreSalesSerializer(serializers.ModelSerializer):
     store_code = serializers.CharField(source="store.code", read_only=True)

@@ -3,6 +3,7 @@ Reads go through the catalogue selectors, writes through ``inventory.services.go
 
 from __future__ import annotations
 
+from django import forms
 from django.http import Http404
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -12,6 +13,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import status
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from api.v1 import serializers as s
@@ -22,6 +24,26 @@ from inventory.services import goods as goods_services
 from warehouses import selectors as warehouse_selectors
 from warehouses.models import Warehouse, Zone
 from wms.http import parse_id
+
+
+def text_param(request, name: str) -> str:
+    """A free-text query parameter ("" when absent); a NUL character (which PostgreSQL cannot
+    compare) is 400 with the field's message, as the FilterSets' CharFields answer."""
+    raw = request.query_params.get(name) or ""
+    try:
+        forms.CharField(required=False, strip=False).clean(raw)
+    except forms.ValidationError as error:
+        raise ValidationError({name: list(error.messages)}) from error
+    return raw
+
+
+#: The combo editor screen's permissions (``inventory.views.goods.COMBO_PERMS``).
+COMBO_PERMS = (
+    "inventory.change_goods",
+    "inventory.add_combocomponent",
+    "inventory.change_combocomponent",
+    "inventory.delete_combocomponent",
+)
 
 GOODS_EXAMPLE = OpenApiExample(
     "Lipstick",
@@ -52,7 +74,9 @@ GOODS_EXAMPLE = OpenApiExample(
         ],
     ),
     retrieve=extend_schema(
-        summary="One goods", description="With its combo components and batches."
+        summary="One goods",
+        description="With its combo components and batches.",
+        responses={200: s.GoodsDetailSerializer},
     ),
     create=extend_schema(
         summary="Create goods",
@@ -77,14 +101,14 @@ class GoodsViewSet(ApiViewSet):
         "retrieve": ("inventory.view_goods",),
         "create": ("inventory.add_goods",),
         "update": ("inventory.change_goods",),
-        "components": ("inventory.view_goods", "inventory.change_combocomponent"),
-        "component_remove": ("inventory.view_goods", "inventory.delete_combocomponent"),
+        "components": ("inventory.view_goods", *COMBO_PERMS),
+        "component_remove": ("inventory.view_goods", *COMBO_PERMS),
         "batches": ("inventory.view_goods", "inventory.add_batch"),
     }
 
     def get_queryset(self):
         queryset = goods_selectors.goods_queryset()
-        text = (self.request.query_params.get("q") or "").strip()[:100]
+        text = text_param(self.request, "q").strip()[:100]
         if text:
             queryset = goods_selectors.goods_search(queryset, text)
         active = self.request.query_params.get("is_active")
@@ -223,7 +247,7 @@ class WarehouseViewSet(ApiViewSet):
         active = self.request.query_params.get("is_active")
         return warehouse_selectors.warehouse_list(
             user=self.request.user,
-            search=(self.request.query_params.get("q") or "")[:100],
+            search=text_param(self.request, "q")[:100],
             is_active={"true": True, "false": False}.get(active),
         )
 
@@ -282,7 +306,7 @@ class BinViewSet(ApiViewSet):
         zone_type = params.get("zone_type") or ""
         return warehouse_selectors.bin_lookup(
             user=self.request.user,
-            code=(params.get("code") or "")[:64],
+            code=text_param(self.request, "code")[:64],
             warehouse=(parse_id(warehouse) or 0) if warehouse is not None else None,
             zone_type=zone_type if zone_type in Zone.Type.values else "",
             is_active={"true": True, "false": False}.get(params.get("is_active")),

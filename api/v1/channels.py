@@ -44,6 +44,7 @@ from channels_sync.models import (
 from channels_sync.services import bindings as binding_services
 from channels_sync.services import products as product_services
 from channels_sync.services import shipping
+from inventory.ledger import MAX_QUANTITY
 from inventory.models import Goods
 from warehouses.models import Warehouse
 
@@ -252,7 +253,7 @@ class BindingChangeInput(StrictSerializer):
         allow_blank=True,
         default="",
     )
-    allotment = serializers.IntegerField(min_value=0, max_value=10_000_000, required=False)
+    allotment = serializers.IntegerField(min_value=0, max_value=MAX_QUANTITY, required=False)
 
     def validate(self, attrs):
         if attrs["op"] == "exception":
@@ -315,7 +316,7 @@ def _proposed(shop: Shop, data: dict):
 @extend_schema_view(
     list=extend_schema(
         summary="List shops",
-        description="Shops on their platforms, by name (credentials are never returned).",
+        description="Shops on their platforms, newest first (credentials are never returned).",
         parameters=filter_parameters(ShopFilter, CURSOR, LIMIT),
     ),
     retrieve=extend_schema(summary="One shop", description="Without its credentials."),
@@ -401,7 +402,9 @@ class ShopViewSet(ApiViewSet):
         responses={200: BindingPreviewRowSerializer(many=True)},
         examples=[BIND_EXAMPLE],
     )
-    @action(detail=True, methods=["post"], url_path="binding-changes/preview")
+    @action(
+        detail=True, methods=["post"], url_path="binding-changes/preview", pagination_class=None
+    )
     def binding_preview(self, request, pk=None):
         shop = self._shop()
         after, _kind, _summary = _proposed(shop, self.parse(BindingChangeInput))

@@ -17,6 +17,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
+from api.pagination import OldestFirstCursorPage
 from api.v1 import serializers as s
 from api.v1.base import ApiViewSet
 from freezes import selectors
@@ -49,7 +50,11 @@ def _scope(data: dict) -> Scope:
         description="Newest first; `status` narrows to active or closed freezes.",
         parameters=[OpenApiParameter("status", str, enum=Freeze.Status.values)],
     ),
-    retrieve=extend_schema(summary="One freeze", description="With the lines it holds."),
+    retrieve=extend_schema(
+        summary="One freeze",
+        description="With the lines it holds.",
+        responses={200: s.FreezeDetailSerializer},
+    ),
     create=extend_schema(
         summary="Freeze stock",
         description="Freeze everything available in the scope (no `quantity`) or `quantity` "
@@ -217,7 +222,7 @@ class FreezeViewSet(ApiViewSet):
         ],
         responses={200: s.FreezeEventSerializer(many=True)},
     )
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=OldestFirstCursorPage)
     def events(self, request, pk=None):
         freeze = self._freeze()
         queryset = FreezeEvent.objects.filter(freeze=freeze).select_related("actor")

@@ -297,9 +297,9 @@ def _sheet_schema(direction: str, output, create_input, line_input, example_line
         ),
         line_remove=extend_schema(
             summary="Remove a line",
-            description="From a draft sheet.",
+            description="From a draft sheet; answers the sheet.",
             request=None,
-            responses=output,
+            responses={200: output},
         ),
         post=extend_schema(
             summary=f"Post the {label} sheet",
@@ -581,7 +581,12 @@ class TransferViewSet(ApiViewSet):
         services.warehouse_transfer_line_add(transfer=transfer, **self.parse(s.TransferLineInput))
         return self._out(transfer.pk, status.HTTP_201_CREATED)
 
-    @extend_schema(summary="Remove a transfer line", description="From a draft.", request=None)
+    @extend_schema(
+        summary="Remove a transfer line",
+        description="From a draft; answers the transfer.",
+        request=None,
+        responses={200: s.TransferSerializer},
+    )
     @action(detail=True, methods=["delete"], url_path="lines/<int:line_id>")
     def line_remove(self, request, pk=None, line_id=None):
         transfer = self._transfer()
@@ -721,7 +726,12 @@ class CountViewSet(ApiViewSet):
         services.count_line_set(count=count, **self.parse(s.CountLineInput))
         return self._out(count.pk, status.HTTP_201_CREATED)
 
-    @extend_schema(summary="Remove a count line", description="From a draft.", request=None)
+    @extend_schema(
+        summary="Remove a count line",
+        description="From a draft; answers the count.",
+        request=None,
+        responses={200: s.CountSerializer},
+    )
     @action(detail=True, methods=["delete"], url_path="lines/<int:line_id>")
     def line_remove(self, request, pk=None, line_id=None):
         count = self._count()

@@ -296,9 +296,13 @@ def combo_flags_refresh(*, goods_ids: list[int], changed: bool = True) -> None:
 def batch_expiry_default(
     goods: Goods, production_date: dt.date | None, expiry_date: dt.date | None
 ) -> dt.date | None:
-    """The expiry date to store: the given one, else production date + the goods' shelf life."""
+    """The expiry date to store: the given one, else production date + the goods' shelf life.
+    Raises InvalidGoods (on the production date) when that sum is past the last date there is."""
     if expiry_date is None and production_date and goods.shelf_life_days:
-        return production_date + dt.timedelta(days=goods.shelf_life_days)
+        try:
+            return production_date + dt.timedelta(days=goods.shelf_life_days)
+        except OverflowError:
+            raise InvalidGoods(_("Enter a valid date."), field="production_date") from None
     return expiry_date
 
 

@@ -121,7 +121,8 @@ def batch_for_line(
 ) -> Batch:
     """The goods' batch numbered ``batch_no``, created with the given dates when new (expiry
     defaults to production date + shelf life). An existing batch keeps its dates; giving other
-    dates for it is refused (InvalidInput) rather than silently ignored."""
+    dates for it is refused (InvalidInput) rather than silently ignored; so is a production
+    date whose default expiry would be past the last date there is (on ``production_date``)."""
     batch_no = (batch_no or "").strip()
     if not batch_no:
         raise InvalidInput(_("Give a batch number."))
@@ -130,7 +131,10 @@ def batch_for_line(
     if production_date and expiry_date and expiry_date < production_date:
         raise InvalidInput(_("The expiry date is before the production date."))
     if expiry_date is None and production_date and goods.shelf_life_days:
-        expiry_date = production_date + datetime.timedelta(days=goods.shelf_life_days)
+        try:
+            expiry_date = production_date + datetime.timedelta(days=goods.shelf_life_days)
+        except OverflowError:
+            raise InvalidInput(_("Enter a valid date."), field="production_date") from None
     try:
         with transaction.atomic():
             batch, created = Batch.objects.get_or_create(
