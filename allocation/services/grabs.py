@@ -33,7 +33,7 @@ import uuid
 import weakref
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import Exists, Sum
+from django.db.models import Exists, F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -125,6 +125,7 @@ def grab_request_submit(
         if window.mode == GrabWindow.Mode.AT_CLOSE:
             request.status = GrabRequest.Status.PENDING
             with transaction.atomic():
+                _still_open(window.pk, now)
                 request.save()
             return request
         _answer_first_come(request, pool, policy)
@@ -135,6 +136,34 @@ def grab_request_submit(
             raise
         return same
     return request
+
+
+def _still_open(window_id: int, now) -> None:
+    """Inside the transaction that writes a pending request: re-read the window under a lock
+    that the close and the cancel (which lock the window row FOR UPDATE before reading the
+    pending requests) wait for, and raise WindowNotOpen if it has closed or been cancelled
+    since it was read. So a pending request is either seen by the close that shares the pool or
+    not written at all: never left waiting in a window already shared out. PostgreSQL: FOR
+    SHARE (grabs do not wait for each other); SQLite: a no-op write takes the database's
+    write lock first."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT status, opens_at, closes_at FROM {GrabWindow._meta.db_table} "  # noqa: S608
+                "WHERE id = %s FOR SHARE",
+                [window_id],
+            )
+            status, opens_at, closes_at = cursor.fetchone()
+    else:
+        GrabWindow.objects.filter(pk=window_id).update(status=F("status"))
+        status, opens_at, closes_at = (
+            GrabWindow.objects.filter(pk=window_id)
+            .values_list("status", "opens_at", "closes_at")
+            .get()
+        )
+    current = GrabWindow(status=status, opens_at=opens_at, closes_at=closes_at)
+    if not current.is_grabbable(now):
+        raise WindowNotOpen(current.not_grabbable_reason(now))
 
 
 def _same_request(window_id: int, goods_id: int, store: Store, client_key: str):
