@@ -391,14 +391,18 @@ def window_cancel(*, window_id: int, user) -> GrabWindow:
 
 
 def next_opening(window: GrabWindow) -> datetime.datetime | None:
-    """When the next window of a recurring one opens, by the policy's cycle (None on demand)."""
+    """When the next window of a recurring one opens, by the policy's cycle (None on demand):
+    the same local time (``TIME_ZONE``, the stores' clock) on the next day or the next of the
+    policy's weekdays, counted in local days, so a Monday 09:00 window stays on Monday 09:00
+    whatever the UTC date and across a change of daylight saving."""
     policy = window.policy
+    opens = timezone.localtime(window.opens_at)  # aware arithmetic below keeps the wall time
     if policy.cycle == Policy.Cycle.DAILY:
-        return window.opens_at + datetime.timedelta(days=1)
+        return opens + datetime.timedelta(days=1)
     if policy.cycle == Policy.Cycle.WEEKLY:
-        days = policy.weekday_list() or [window.opens_at.weekday()]
+        days = policy.weekday_list() or [opens.weekday()]
         for step in range(1, 8):
-            candidate = window.opens_at + datetime.timedelta(days=step)
+            candidate = opens + datetime.timedelta(days=step)
             if candidate.weekday() in days:
                 return candidate
     return None
