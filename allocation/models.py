@@ -290,6 +290,14 @@ class GrabWindow(models.Model):
         now = now or timezone.now()
         return self.status == self.Status.OPEN and self.opens_at <= now < self.closes_at
 
+    def has_opened(self, now=None) -> bool:
+        """Open, or upcoming with its opening time come and its closing time not (the beat
+        opens it within the minute; a grab opens it at once): the phone offers the grab."""
+        now = now or timezone.now()
+        return self.status in (self.Status.OPEN, self.Status.SCHEDULED) and (
+            self.opens_at <= now < self.closes_at
+        )
+
     def not_grabbable_reason(self, now=None) -> str:
         """Why the window takes no grab now (cancelled, closed, not open yet), or ""."""
         now = now or timezone.now()

@@ -58,6 +58,7 @@ def grab_view(request: HttpRequest, pk: str) -> HttpResponse:
     window = selectors.grab_window_get(request.user, _id(pk))
     if window is None:
         raise Http404
+    window = windows.window_open_if_due(window)
     stores = [s for s in selectors.my_stores(request.user) if selectors._in_scope(window, s)]
     if not stores:
         raise Http404

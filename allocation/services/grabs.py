@@ -42,7 +42,7 @@ from allocation.exceptions import InvalidState, NotAllowed, WindowNotOpen  # noq
 from allocation.locks import store_window_lock
 from allocation.models import GrabDecision, GrabPool, GrabRequest, GrabWindow, Policy, Store
 from allocation.services import stores as store_figures
-from allocation.services.windows import check_quantity
+from allocation.services.windows import check_quantity, window_open_if_due
 from wms.locks import advisory_key
 
 MAX_GRAB = 1_000_000
@@ -74,6 +74,7 @@ def grab_request_submit(
     now = timezone.now()
     if not user.has_perm("allocation.grab"):
         raise NotAllowed(_("You do not run this store."))
+    window = window_open_if_due(window, now)
     if connection.vendor == "postgresql":
         try:
             answered = _first_come_statement(

@@ -337,6 +337,18 @@ def window_open(*, window_id: int, user=None, strict: bool = False) -> GrabWindo
         return window
 
 
+def window_open_if_due(window: GrabWindow, now=None) -> GrabWindow:
+    """``window`` as it is, unless it is upcoming with its opening time come (the beat opens
+    due windows only once a minute): then it is opened now, as the beat would
+    (``window_open``, idempotent under the window row lock, so many phones at the opening
+    second open it once), and returned re-read. So a window takes grabs from its opening
+    second."""
+    if window.status != GrabWindow.Status.SCHEDULED or not window.has_opened(now):
+        return window
+    window_open(window_id=window.pk)
+    return GrabWindow.objects.select_related("policy", "warehouse").get(pk=window.pk)
+
+
 def release_pool_lines(window: GrabWindow, user, key_suffix: str) -> None:
     """Unreserve what the pools still hold beyond what went to orders (one ledger posting) and
     record it on the pool lines. Caller holds the window row lock."""
