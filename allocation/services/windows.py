@@ -285,16 +285,22 @@ def check_quantity(quantity: object, *, limit: int = MAX_OFFER, field: str = "qu
     return quantity
 
 
-def window_open(*, window_id: int, user=None, strict: bool = False) -> GrabWindow:
+def window_open(
+    *, window_id: int, user=None, strict: bool = False, due_by: datetime.datetime | None = None
+) -> GrabWindow:
     """Open a scheduled window: reserve each pool's quantity in the source warehouse,
     first-expiry-first over unexpired balances (``ledger.reserve_fefo``), record which balances
     hold it, mark the pools open. ``strict`` raises ``InsufficientStock`` when a pool cannot be
     filled; otherwise (the beat task) the pool offers what could be reserved, and a window with
     nothing at all is cancelled. Idempotent: an already open window is returned unchanged.
+    ``due_by`` (the beat, which picked the window as due at that time): a window whose opening
+    time, read under the lock, is after it (put off meanwhile) is returned unchanged.
     Locks the window row, then the ledger locks the balances."""
     with transaction.atomic():
         window = GrabWindow.objects.select_for_update().get(pk=window_id)
         if window.status != GrabWindow.Status.SCHEDULED:
+            return window
+        if due_by is not None and window.opens_at > due_by:
             return window
         lines = []
         pools = list(window.pools.select_for_update().order_by("pk"))
