@@ -184,6 +184,8 @@ class RankingForm(forms.Form):
 class ReturnForm(forms.Form):
     reason = forms.ChoiceField(choices=StoreReturn.Reason.choices, label=_("Reason"))
     note = forms.CharField(required=False, max_length=255, label=_("Note"))
+    # no max_length: a tampered token must not make the form invalid (the service cuts it)
+    client_key = forms.CharField(widget=forms.HiddenInput, required=False)
 
 
 class ReceiveReturnForm(DomainErrorFormMixin, forms.Form):

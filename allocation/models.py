@@ -622,12 +622,21 @@ class StoreReturn(models.Model):
     inbound_sheet = models.ForeignKey(
         "inventory.InboundSheet", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # the return form's token: the same form sent twice (a double tap) files one return
+    client_key = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["-filed_at", "-pk"]
         verbose_name = _("store return")
         verbose_name_plural = _("store returns")
         permissions = [("receive_return", _("Receive store returns at the warehouse"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "client_key"],
+                condition=~Q(client_key=""),
+                name="allocation_return_client_key_uniq",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.ref
