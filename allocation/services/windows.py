@@ -14,9 +14,17 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from allocation import reasons
+from allocation import hooks, reasons
 from allocation.exceptions import AllocationError, InvalidQuantity, InvalidState, NotAllowed
-from allocation.models import GrabPool, GrabPoolLine, GrabRequest, GrabWindow, Policy, Store
+from allocation.models import (
+    GrabDecision,
+    GrabPool,
+    GrabPoolLine,
+    GrabRequest,
+    GrabWindow,
+    Policy,
+    Store,
+)
 from inventory import ledger
 from inventory.models import Goods, StockBalance
 
@@ -382,8 +390,10 @@ def release_pool_lines(window: GrabWindow, user, key_suffix: str) -> None:
 
 def window_cancel(*, window_id: int, user) -> GrabWindow:
     """Cancel an upcoming or open window: unreserve its stock, answer live requests as refused
-    (window cancelled). A closed window is refused (its orders exist); a cancelled one is
-    returned unchanged."""
+    (window cancelled), each with its append-only decision (rule ``window_cancelled``, the
+    quantity requested and what had been granted) and through ``allocation.hooks``
+    ``grab_answered``, like any answer. A closed window is refused (its orders exist); a
+    cancelled one is returned unchanged."""
     with transaction.atomic():
         window = GrabWindow.objects.select_for_update().get(pk=window_id)
         if window.status == GrabWindow.Status.CANCELLED:
@@ -393,13 +403,37 @@ def window_cancel(*, window_id: int, user) -> GrabWindow:
         list(window.pools.select_for_update().order_by("pk"))
         window.pools.update(is_open=False)
         now = timezone.now()
-        GrabRequest.objects.filter(window=window, status__in=GrabRequest.ACTIVE).update(
+        live = list(
+            GrabRequest.objects.filter(window=window, status__in=GrabRequest.ACTIVE).order_by("pk")
+        )
+        GrabRequest.objects.filter(pk__in=[r.pk for r in live]).update(
             status=GrabRequest.Status.REFUSED,
             granted=0,
             reason_code=reasons.WINDOW_CANCELLED,
             reason_params={},
             answered_at=now,
         )
+        GrabDecision.objects.bulk_create(
+            [
+                GrabDecision(
+                    request_id=r.pk,
+                    rule="window_cancelled",
+                    figures={"requested": r.quantity, "granted_before": r.granted},
+                    result=GrabRequest.Status.REFUSED,
+                    granted=0,
+                    created_at=now,
+                )
+                for r in live
+            ]
+        )
+        for r in live:
+            r.status, r.granted, r.reason_code = (
+                GrabRequest.Status.REFUSED,
+                0,
+                reasons.WINDOW_CANCELLED,
+            )
+            r.reason_params, r.answered_at = {}, now
+        hooks.answered(live)
         window.pools.update(granted=0)
         release_pool_lines(window, user, "cancel")
         window.status = GrabWindow.Status.CANCELLED
