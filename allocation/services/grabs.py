@@ -67,8 +67,8 @@ def grab_request_submit(
     First come on PostgreSQL: one statement (``_FIRST_COME_SQL``) checks everything, moves the
     pool counter and writes the answered request and its decision, when the window is plainly
     open to a store of the user and the policy needs no store figures; anything else (figures,
-    a per-window cap, a pool that cannot cover the quantity, a refusal with a message) takes
-    the checked path below, which gives the same answers."""
+    a per-window cap, a zero cap per goods, a pool that cannot cover the quantity, a refusal
+    with a message) takes the checked path below, which gives the same answers."""
     check_quantity(quantity, limit=MAX_GRAB)
     client_key = (client_key or "").strip()[:64] or uuid.uuid4().hex
     now = timezone.now()
@@ -205,6 +205,7 @@ WITH ctx AS (
       AND w.opens_at <= %(now)s AND w.closes_at > %(now)s
       AND (w.scope = 'all' OR (w.scope = 'group' AND w.store_group = s."group"))
       AND s.is_active AND pol.min_sales = 0 AND pol.max_days_of_cover IS NULL
+      AND (pol.cap_per_goods IS NULL OR pol.cap_per_goods > 0)
       AND pol.max_unreceived_days IS NULL AND pol.cap_per_window IS NULL
       AND {mine}
 ), gate AS (
