@@ -303,6 +303,8 @@ def window_open(
     nothing at all is cancelled. Idempotent: an already open window is returned unchanged.
     ``due_by`` (the beat, which picked the window as due at that time): a window whose opening
     time, read under the lock, is after it (put off meanwhile) is returned unchanged.
+    A recurring window schedules its next one first, from its plan (the quantities offered
+    before what this opening can reserve), so a short day neither shrinks nor ends the series.
     Locks the window row, then the ledger locks the balances."""
     with transaction.atomic():
         window = GrabWindow.objects.select_for_update().get(pk=window_id)
@@ -310,6 +312,7 @@ def window_open(
             return window
         if due_by is not None and window.opens_at > due_by:
             return window
+        window_schedule_next(window)
         lines = []
         pools = list(window.pools.select_for_update().order_by("pk"))
         for pool in pools:
@@ -462,7 +465,9 @@ def next_opening(window: GrabWindow) -> datetime.datetime | None:
 
 def window_schedule_next(window: GrabWindow) -> GrabWindow | None:
     """The next window of a recurring one (same pools, times shifted by the cycle), scheduled;
-    None when it does not recur or already has its next one. Caller holds the window lock."""
+    None when it does not recur or already has its next one. Called when the window opens
+    (before its pools are cut to what could be reserved) and again at its close (a no-op
+    then). Caller holds the window lock."""
     if not window.recurs or window.next_window_id:
         return None
     opens = next_opening(window)

@@ -55,3 +55,52 @@ def test_a_daily_window_keeps_its_local_hour_across_the_change_of_daylight_savin
     # then: Sunday 09:00 local (23 hours later in UTC), not 08:00
     assert nxt.opens_at.astimezone(SYDNEY) == datetime.datetime(2031, 4, 6, 9, 0, tzinfo=SYDNEY)
     assert nxt.closes_at - nxt.opens_at == datetime.timedelta(minutes=30)
+
+
+def _upcoming_recurring(world, offers):
+    from django.utils import timezone
+
+    world.policy.cycle = Policy.Cycle.DAILY
+    world.policy.save()
+    now = timezone.now()
+    window = windows.window_create(
+        name="Daily tea",
+        warehouse=world.warehouse,
+        policy=world.policy,
+        mode=GrabWindow.Mode.FIRST_COME,
+        opens_at=now + datetime.timedelta(minutes=5),
+        closes_at=now + datetime.timedelta(minutes=35),
+        scope=GrabWindow.Scope.ALL,
+        offers=offers,
+        user=world.manager,
+        recurs=True,
+    )
+    # its opening time comes and the beat opens it with what it can reserve
+    GrabWindow.objects.filter(pk=window.pk).update(opens_at=now - datetime.timedelta(seconds=1))
+    return windows.window_open(window_id=window.pk)
+
+
+def test_a_short_day_does_not_shrink_the_next_windows_of_a_series(world):
+    from allocation.services import close
+
+    # given a daily window planned at 200 units of tea, opened on a day only 160 were there
+    window = _upcoming_recurring(world, [windows.Offer(world.goods, 200)])
+    assert window.pools.get().offered == 160
+    # when it closes
+    close.window_close(window_id=window.pk)
+    # then tomorrow's window offers the plan again, not what today could reserve
+    window.refresh_from_db()
+    assert window.next_window.pools.get().offered == 200
+
+
+def test_a_day_with_no_stock_at_all_does_not_end_the_series(world):
+    from inventory.tests.factories import GoodsFactory
+
+    # given a daily window of goods that has no stock on the day it opens
+    empty = GoodsFactory(sku="SOLDOUT")
+    window = _upcoming_recurring(world, [windows.Offer(empty, 20)])
+    # then today's window is cancelled (nothing to grab) but tomorrow's is planned as usual
+    assert window.status == GrabWindow.Status.CANCELLED
+    assert window.next_window is not None
+    assert window.next_window.status == GrabWindow.Status.SCHEDULED
+    assert list(window.next_window.pools.values_list("goods_id", "offered")) == [(empty.pk, 20)]
