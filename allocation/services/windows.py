@@ -5,6 +5,7 @@ of a recurring one."""
 from __future__ import annotations
 
 import datetime
+import functools
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from allocation.models import (
     Store,
 )
 from inventory import ledger
+from inventory.exceptions import InsufficientStock
 from inventory.models import Goods, StockBalance
 
 DOCUMENT_TYPE = "grab_window"
@@ -323,20 +325,14 @@ def window_open(
                 else pool.offered
             )
             quantity = min(pool.offered, free)
-            if quantity <= 0:
+            posting = _reserve_opening(window, pool, balance_ids, quantity, user, strict)
+            if posting is None:
                 pool.offered = 0
                 continue
-            posting = ledger.reserve_fefo(
-                balance_ids=balance_ids,
-                quantity=quantity,
-                document=document(window),
-                operator=user,
-                reason=window.name[:200],
-                idempotency_key=f"grab-window-{window.pk}-open-{pool.pk}",
-            )
-            for balance_id, units in posting.quantities().items():
+            reserved = posting.quantities()
+            for balance_id, units in reserved.items():
                 lines.append(GrabPoolLine(pool=pool, balance_id=balance_id, quantity=units))
-            pool.offered = quantity
+            pool.offered = sum(reserved.values())
         if not lines:
             if strict:
                 raise NotAllowed(_("Nothing of the offered goods is available to reserve."))
@@ -352,6 +348,31 @@ def window_open(
         window.opened_at = timezone.now()
         window.save(update_fields=["status", "opened_at"])
         return window
+
+
+def _reserve_opening(window, pool, balance_ids, quantity, user, strict):
+    """Reserve ``quantity`` of a pool at its window's opening (None: nothing to reserve). Not
+    strict (the beat, a grab at the opening second): stock that left between the count of what
+    is free and the ledger's lock is no refusal, what is free now is reserved instead."""
+    if quantity <= 0:
+        return None
+    reserve = functools.partial(
+        ledger.reserve_fefo,
+        balance_ids=balance_ids,
+        document=document(window),
+        operator=user,
+        reason=window.name[:200],
+        idempotency_key=f"grab-window-{window.pk}-open-{pool.pk}",
+    )
+    try:
+        return reserve(quantity=quantity)
+    except InsufficientStock:
+        if strict:
+            raise
+    try:
+        return reserve(quantity=None)  # everything free now, under the ledger's lock
+    except InsufficientStock:
+        return None
 
 
 def window_open_if_due(window: GrabWindow, now=None) -> GrabWindow:

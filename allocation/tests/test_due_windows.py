@@ -75,3 +75,38 @@ def test_the_beat_does_not_open_a_window_whose_opening_was_just_put_off(world, m
     assert window.status == GrabWindow.Status.SCHEDULED
     assert window.opens_at == tomorrow
     assert not window.pools.filter(lines__isnull=False).exists()
+
+
+def test_stock_leaving_while_the_beat_opens_a_window_does_not_stop_the_opening(world, monkeypatch):
+    from inventory import ledger
+    from inventory.models import StockMovement
+
+    # given an upcoming window of 100 tea (160 in stock), due to open ...
+    now = timezone.now()
+    window = world.open_window(
+        opens_at=now + datetime.timedelta(minutes=5), closes_at=now + datetime.timedelta(hours=2)
+    )
+    GrabWindow.objects.filter(pk=window.pk).update(opens_at=now - datetime.timedelta(seconds=1))
+    real_reserve = windows.ledger.reserve_fefo
+    shipped = []
+
+    def an_order_ships_first(**kwargs):
+        # ... when 100 units leave on an order after the opening counted what was free
+        if not shipped:
+            shipped.append(True)
+            ledger.issue(
+                kind=StockMovement.Kind.OUTBOUND_OTHER,
+                warehouse_id=world.warehouse.pk,
+                lines=[ledger.Pick(goods_id=world.goods.pk, quantity=100)],
+                document=ledger.Document(type="test", id=1, ref="T1"),
+                operator=world.manager,
+            )
+        return real_reserve(**kwargs)
+
+    monkeypatch.setattr(windows.ledger, "reserve_fefo", an_order_ships_first)
+    # when the beat opens it
+    tasks.windows_due_task()
+    # then it opens with what is left (60), as it would have a moment later
+    window.refresh_from_db()
+    assert window.status == GrabWindow.Status.OPEN
+    assert window.pools.get().offered == 60
