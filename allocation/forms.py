@@ -64,24 +64,28 @@ class WindowForm(DomainErrorFormMixin, forms.Form):
 
     def __init__(self, *args, window: GrabWindow | None = None, **kwargs):
         """``window``: change that window (its warehouse, policy, mode and repetition stay;
-        once it is open, only the closing time and the quantities can be changed)."""
+        once it is open, only the closing time and the quantities can be changed). It has a
+        row per goods it offers (at least ``OFFER_ROWS``): a goods without a row would be
+        dropped from an upcoming window, and refused as "stopped" for an open one."""
         super().__init__(*args, **kwargs)
         self.window = window
+        pools = [] if window is None else list(window.pools.select_related("goods").order_by("pk"))
+        self.rows = max(OFFER_ROWS, len(pools))
         now = timezone.localtime().replace(second=0, microsecond=0)
         self.fields["opens_at"].initial = now.strftime("%Y-%m-%dT%H:%M")
         self.fields["closes_at"].initial = (now + datetime.timedelta(minutes=30)).strftime(
             "%Y-%m-%dT%H:%M"
         )
         goods = Goods.objects.filter(is_active=True, is_combo=False).order_by("sku")
-        for i in range(OFFER_ROWS):
+        for i in range(self.rows):
             self.fields[f"goods_{i}"] = GoodsChoiceField(goods, required=False, label=_("Goods"))
             self.fields[f"quantity_{i}"] = forms.IntegerField(
                 required=False, min_value=1, max_value=10_000_000, label=_("Quantity offered")
             )
         if window is not None:
-            self._for_window(window)
+            self._for_window(window, pools)
 
-    def _for_window(self, window: GrabWindow) -> None:
+    def _for_window(self, window: GrabWindow, pools: list) -> None:
         fields = self.fields
         values = {
             "name": window.name,
@@ -102,19 +106,19 @@ class WindowForm(DomainErrorFormMixin, forms.Form):
         fixed = ["warehouse", "policy", "mode", "recurs"]
         if window.status != GrabWindow.Status.SCHEDULED:
             fixed += ["opens_at", "scope", "stores", "store_group"]
-            fixed += [f"goods_{i}" for i in range(OFFER_ROWS)]
+            fixed += [f"goods_{i}" for i in range(self.rows)]
         for key in fixed:
             fields[key].disabled = True
-        for i, pool in enumerate(window.pools.select_related("goods").order_by("pk")[:OFFER_ROWS]):
+        for i, pool in enumerate(pools):
             fields[f"goods_{i}"].initial = pool.goods
             fields[f"quantity_{i}"].initial = pool.offered
 
     def offer_rows(self):
-        return [(self[f"goods_{i}"], self[f"quantity_{i}"]) for i in range(OFFER_ROWS)]
+        return [(self[f"goods_{i}"], self[f"quantity_{i}"]) for i in range(self.rows)]
 
     def offers(self) -> list[tuple]:
         out = []
-        for i in range(OFFER_ROWS):
+        for i in range(self.rows):
             goods = self.cleaned_data.get(f"goods_{i}")
             quantity = self.cleaned_data.get(f"quantity_{i}")
             if goods and quantity:
@@ -184,6 +188,8 @@ class RankingForm(forms.Form):
 class ReturnForm(forms.Form):
     reason = forms.ChoiceField(choices=StoreReturn.Reason.choices, label=_("Reason"))
     note = forms.CharField(required=False, max_length=255, label=_("Note"))
+    # no max_length: a tampered token must not make the form invalid (the service cuts it)
+    client_key = forms.CharField(widget=forms.HiddenInput, required=False)
 
 
 class ReceiveReturnForm(DomainErrorFormMixin, forms.Form):

@@ -11,7 +11,7 @@ closes. Scoping of everything a store manager sees is ``Store.objects.for_user(u
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -144,6 +144,11 @@ class StoreSales(models.Model):
         return f"{self.store_id}/{self.goods_id}/{self.day}: {self.units_sold}"
 
 
+#: The most days a policy looks back or lets an order wait (ten years): more is a typo, and a
+#: date that far back is out of range for the figures and the eligibility checks.
+MAX_POLICY_DAYS = 3650
+
+
 class Policy(models.Model):
     """配货规则: how stores are ranked, which may grab, how much each may take, how often."""
 
@@ -167,7 +172,9 @@ class Policy(models.Model):
         _("priority"), max_length=20, choices=Priority.choices, default=Priority.SALES_VOLUME
     )
     lookback_days = models.PositiveIntegerField(
-        _("lookback days"), default=28, validators=[MinValueValidator(1)]
+        _("lookback days"),
+        default=28,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_POLICY_DAYS)],
     )
     share = models.CharField(
         _("sharing at close"), max_length=20, choices=Share.choices, default=Share.STRICT_PRIORITY
@@ -190,6 +197,7 @@ class Policy(models.Model):
         null=True,
         blank=True,
         help_text=_("empty: no limit"),
+        validators=[MaxValueValidator(MAX_POLICY_DAYS)],
     )
     cap_per_goods = models.PositiveIntegerField(
         _("cap per store and goods"), null=True, blank=True, help_text=_("empty: no cap")
@@ -289,6 +297,14 @@ class GrabWindow(models.Model):
     def is_grabbable(self, now=None) -> bool:
         now = now or timezone.now()
         return self.status == self.Status.OPEN and self.opens_at <= now < self.closes_at
+
+    def has_opened(self, now=None) -> bool:
+        """Open, or upcoming with its opening time come and its closing time not (the beat
+        opens it within the minute; a grab opens it at once): the phone offers the grab."""
+        now = now or timezone.now()
+        return self.status in (self.Status.OPEN, self.Status.SCHEDULED) and (
+            self.opens_at <= now < self.closes_at
+        )
 
     def not_grabbable_reason(self, now=None) -> str:
         """Why the window takes no grab now (cancelled, closed, not open yet), or ""."""
@@ -614,12 +630,21 @@ class StoreReturn(models.Model):
     inbound_sheet = models.ForeignKey(
         "inventory.InboundSheet", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # the return form's token: the same form sent twice (a double tap) files one return
+    client_key = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["-filed_at", "-pk"]
         verbose_name = _("store return")
         verbose_name_plural = _("store returns")
         permissions = [("receive_return", _("Receive store returns at the warehouse"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "client_key"],
+                condition=~Q(client_key=""),
+                name="allocation_return_client_key_uniq",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.ref

@@ -79,6 +79,7 @@ def figure_items(figures: dict | None) -> list[tuple[str, object]]:
         "goods_cap": _("Cap per goods"),
         "window_cap": _("Cap per store and window"),
         "window_taken": _("Granted in this window before"),
+        "granted_before": _("Granted before the window was cancelled"),
         "seed": _("lottery seed"),
         "sales": _("Sales in lookback"),
         "avg_daily": _("Average daily sales"),
@@ -103,6 +104,7 @@ def rule_label(code: str) -> str:
         "first_come": _("First come"),
         "eligibility": _("Eligibility"),
         "window_cap": _("Cap per store and window"),
+        "window_cancelled": _("Window cancelled"),
         **{value: str(label) for value, label in Policy.Share.choices},
     }
     return labels.get(code, code)

@@ -27,12 +27,12 @@ def windows_due_task() -> dict:
         for pk in GrabWindow.objects.filter(
             status=GrabWindow.Status.SCHEDULED, opens_at__lte=now
         ).values_list("pk", flat=True):
-            windows.window_open(window_id=pk, strict=False)
+            windows.window_open(window_id=pk, strict=False, due_by=now)
             opened += 1
         for pk in GrabWindow.objects.filter(
             status=GrabWindow.Status.OPEN, closes_at__lte=now
         ).values_list("pk", flat=True):
-            close.window_close(window_id=pk)
+            close.window_close(window_id=pk, due_by=now)
             closed += 1
     if opened or closed:
         logger.info("allocation.windows_due: opened %s, closed %s", opened, closed)

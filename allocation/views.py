@@ -58,6 +58,7 @@ def grab_view(request: HttpRequest, pk: str) -> HttpResponse:
     window = selectors.grab_window_get(request.user, _id(pk))
     if window is None:
         raise Http404
+    window = windows.window_open_if_due(window)
     stores = [s for s in selectors.my_stores(request.user) if selectors._in_scope(window, s)]
     if not stores:
         raise Http404
@@ -192,7 +193,7 @@ def order_detail_view(request: HttpRequest, pk: str) -> HttpResponse:
         "lines": list(order.lines.all()),
         "events": list(order.events.select_related("actor")),
         "returns": list(order.returns.all()),
-        "return_form": ReturnForm(),
+        "return_form": ReturnForm(initial={"client_key": uuid.uuid4().hex}),
     }
     return respond(request, "allocation/order_detail.html", context)
 
@@ -298,6 +299,7 @@ def return_file_view(request: HttpRequest, pk: str) -> HttpResponse:
             lines=lines,
             reason=form.cleaned_data["reason"],
             note=form.cleaned_data["note"],
+            client_key=form.cleaned_data["client_key"],
         )
 
     return _order_action(request, pk, file, _("Return filed for order %(ref)s."))

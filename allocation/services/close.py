@@ -40,12 +40,20 @@ from allocation.services.windows import release_pool_lines, window_schedule_next
 Status = GrabRequest.Status
 
 
-def window_close(*, window_id: int, user=None, strict: bool = False) -> GrabWindow:
+def window_close(
+    *,
+    window_id: int,
+    user=None,
+    strict: bool = False,
+    due_by: datetime.datetime | None = None,
+) -> GrabWindow:
     """Close an open window now (its time has come, or a manager closes it early). Locks the
     window row, then its pools in pk order (a grab waiting on a pool row re-checks ``is_open``
     and grants nothing), then the pool lines and, through the ledger, their balances. A window
     not open is returned as it is; with ``strict``, one not open yet or cancelled raises
-    InvalidState (read under the row lock)."""
+    InvalidState (read under the row lock). ``due_by`` (the beat, which picked the window as
+    due at that time): a window whose closing time, read under the lock, is after it (moved
+    later meanwhile) is returned as it is, still open."""
     with transaction.atomic():
         window = GrabWindow.objects.select_for_update().select_related("policy").get(pk=window_id)
         if window.status != GrabWindow.Status.OPEN:
@@ -54,6 +62,8 @@ def window_close(*, window_id: int, user=None, strict: bool = False) -> GrabWind
                 GrabWindow.Status.CANCELLED,
             ):
                 raise InvalidState(_("Only an open window can be closed."))
+            return window
+        if due_by is not None and window.closes_at > due_by:
             return window
         pools = list(GrabPool.objects.select_for_update().filter(window=window).order_by("pk"))
         GrabPool.objects.filter(window=window).update(is_open=False)

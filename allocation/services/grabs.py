@@ -33,7 +33,7 @@ import uuid
 import weakref
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import Exists, Sum
+from django.db.models import Exists, F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -42,7 +42,7 @@ from allocation.exceptions import InvalidState, NotAllowed, WindowNotOpen  # noq
 from allocation.locks import store_window_lock
 from allocation.models import GrabDecision, GrabPool, GrabRequest, GrabWindow, Policy, Store
 from allocation.services import stores as store_figures
-from allocation.services.windows import check_quantity
+from allocation.services.windows import check_quantity, window_open_if_due
 from wms.locks import advisory_key
 
 MAX_GRAB = 1_000_000
@@ -67,13 +67,14 @@ def grab_request_submit(
     First come on PostgreSQL: one statement (``_FIRST_COME_SQL``) checks everything, moves the
     pool counter and writes the answered request and its decision, when the window is plainly
     open to a store of the user and the policy needs no store figures; anything else (figures,
-    a per-window cap, a pool that cannot cover the quantity, a refusal with a message) takes
-    the checked path below, which gives the same answers."""
+    a per-window cap, a zero cap per goods, a pool that cannot cover the quantity, a refusal
+    with a message) takes the checked path below, which gives the same answers."""
     check_quantity(quantity, limit=MAX_GRAB)
     client_key = (client_key or "").strip()[:64] or uuid.uuid4().hex
     now = timezone.now()
     if not user.has_perm("allocation.grab"):
         raise NotAllowed(_("You do not run this store."))
+    window = window_open_if_due(window, now)
     if connection.vendor == "postgresql":
         try:
             answered = _first_come_statement(
@@ -125,6 +126,7 @@ def grab_request_submit(
         if window.mode == GrabWindow.Mode.AT_CLOSE:
             request.status = GrabRequest.Status.PENDING
             with transaction.atomic():
+                _still_open(window.pk, now)
                 request.save()
             return request
         _answer_first_come(request, pool, policy)
@@ -135,6 +137,34 @@ def grab_request_submit(
             raise
         return same
     return request
+
+
+def _still_open(window_id: int, now) -> None:
+    """Inside the transaction that writes a pending request: re-read the window under a lock
+    that the close and the cancel (which lock the window row FOR UPDATE before reading the
+    pending requests) wait for, and raise WindowNotOpen if it has closed or been cancelled
+    since it was read. So a pending request is either seen by the close that shares the pool or
+    not written at all: never left waiting in a window already shared out. PostgreSQL: FOR
+    SHARE (grabs do not wait for each other); SQLite: a no-op write takes the database's
+    write lock first."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT status, opens_at, closes_at FROM {GrabWindow._meta.db_table} "  # noqa: S608
+                "WHERE id = %s FOR SHARE",
+                [window_id],
+            )
+            status, opens_at, closes_at = cursor.fetchone()
+    else:
+        GrabWindow.objects.filter(pk=window_id).update(status=F("status"))
+        status, opens_at, closes_at = (
+            GrabWindow.objects.filter(pk=window_id)
+            .values_list("status", "opens_at", "closes_at")
+            .get()
+        )
+    current = GrabWindow(status=status, opens_at=opens_at, closes_at=closes_at)
+    if not current.is_grabbable(now):
+        raise WindowNotOpen(current.not_grabbable_reason(now))
 
 
 def _same_request(window_id: int, goods_id: int, store: Store, client_key: str):
@@ -175,6 +205,7 @@ WITH ctx AS (
       AND w.opens_at <= %(now)s AND w.closes_at > %(now)s
       AND (w.scope = 'all' OR (w.scope = 'group' AND w.store_group = s."group"))
       AND s.is_active AND pol.min_sales = 0 AND pol.max_days_of_cover IS NULL
+      AND (pol.cap_per_goods IS NULL OR pol.cap_per_goods > 0)
       AND pol.max_unreceived_days IS NULL AND pol.cap_per_window IS NULL
       AND {mine}
 ), gate AS (

@@ -25,12 +25,21 @@ from inventory.services import stock as stock_services
 
 
 def return_file(
-    *, user, order_id: int, lines: Mapping[int, int], reason: str, note: str = ""
+    *,
+    user,
+    order_id: int,
+    lines: Mapping[int, int],
+    reason: str,
+    note: str = "",
+    client_key: str = "",
 ) -> StoreReturn:
     """File a return of a received order of one of the user's stores: per order line id, the
     units sent back (at most what arrived, less what earlier returns took). Refuses another
     store's order (NotAllowed), an order not received, no units, too many units, a bad reason.
-    Locks the order row, so two returns filed at once cannot both take the same units."""
+    Locks the order row, so two returns filed at once cannot both take the same units.
+    ``client_key`` (the return form's token): the order's return filed with the same key is
+    returned as it is, nothing filed again (a double tap files one return)."""
+    client_key = (client_key or "").strip()[:64]
     if reason not in StoreReturn.Reason.values:
         raise AllocationError(_("Choose a reason."), field="reason")
     with transaction.atomic():
@@ -41,6 +50,10 @@ def return_file(
         )
         if order is None:
             raise NotAllowed(_("No such order for your stores."))
+        if client_key:
+            same = StoreReturn.objects.filter(order=order, client_key=client_key).first()
+            if same is not None:
+                return same
         if order.status != ReplenishmentOrder.Status.RECEIVED:
             raise InvalidState(_("Only a received order can have a return."))
         order_lines = {ln.pk: ln for ln in order.lines.select_related("goods")}
@@ -69,7 +82,12 @@ def return_file(
         if not wanted:
             raise InvalidQuantity(_("Enter the units to return."))
         store_return = StoreReturn.objects.create(
-            order=order, store_id=order.store_id, reason=reason, note=note[:255], filed_by=user
+            order=order,
+            store_id=order.store_id,
+            reason=reason,
+            note=note[:255],
+            filed_by=user,
+            client_key=client_key,
         )
         StoreReturnLine.objects.bulk_create(
             [

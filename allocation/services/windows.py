@@ -5,6 +5,7 @@ of a recurring one."""
 from __future__ import annotations
 
 import datetime
+import functools
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,10 +15,19 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from allocation import reasons
+from allocation import hooks, reasons
 from allocation.exceptions import AllocationError, InvalidQuantity, InvalidState, NotAllowed
-from allocation.models import GrabPool, GrabPoolLine, GrabRequest, GrabWindow, Policy, Store
+from allocation.models import (
+    GrabDecision,
+    GrabPool,
+    GrabPoolLine,
+    GrabRequest,
+    GrabWindow,
+    Policy,
+    Store,
+)
 from inventory import ledger
+from inventory.exceptions import InsufficientStock
 from inventory.models import Goods, StockBalance
 
 DOCUMENT_TYPE = "grab_window"
@@ -285,17 +295,26 @@ def check_quantity(quantity: object, *, limit: int = MAX_OFFER, field: str = "qu
     return quantity
 
 
-def window_open(*, window_id: int, user=None, strict: bool = False) -> GrabWindow:
+def window_open(
+    *, window_id: int, user=None, strict: bool = False, due_by: datetime.datetime | None = None
+) -> GrabWindow:
     """Open a scheduled window: reserve each pool's quantity in the source warehouse,
     first-expiry-first over unexpired balances (``ledger.reserve_fefo``), record which balances
     hold it, mark the pools open. ``strict`` raises ``InsufficientStock`` when a pool cannot be
     filled; otherwise (the beat task) the pool offers what could be reserved, and a window with
     nothing at all is cancelled. Idempotent: an already open window is returned unchanged.
+    ``due_by`` (the beat, which picked the window as due at that time): a window whose opening
+    time, read under the lock, is after it (put off meanwhile) is returned unchanged.
+    A recurring window schedules its next one first, from its plan (the quantities offered
+    before what this opening can reserve), so a short day neither shrinks nor ends the series.
     Locks the window row, then the ledger locks the balances."""
     with transaction.atomic():
         window = GrabWindow.objects.select_for_update().get(pk=window_id)
         if window.status != GrabWindow.Status.SCHEDULED:
             return window
+        if due_by is not None and window.opens_at > due_by:
+            return window
+        window_schedule_next(window)
         lines = []
         pools = list(window.pools.select_for_update().order_by("pk"))
         for pool in pools:
@@ -306,20 +325,14 @@ def window_open(*, window_id: int, user=None, strict: bool = False) -> GrabWindo
                 else pool.offered
             )
             quantity = min(pool.offered, free)
-            if quantity <= 0:
+            posting = _reserve_opening(window, pool, balance_ids, quantity, user, strict)
+            if posting is None:
                 pool.offered = 0
                 continue
-            posting = ledger.reserve_fefo(
-                balance_ids=balance_ids,
-                quantity=quantity,
-                document=document(window),
-                operator=user,
-                reason=window.name[:200],
-                idempotency_key=f"grab-window-{window.pk}-open-{pool.pk}",
-            )
-            for balance_id, units in posting.quantities().items():
+            reserved = posting.quantities()
+            for balance_id, units in reserved.items():
                 lines.append(GrabPoolLine(pool=pool, balance_id=balance_id, quantity=units))
-            pool.offered = quantity
+            pool.offered = sum(reserved.values())
         if not lines:
             if strict:
                 raise NotAllowed(_("Nothing of the offered goods is available to reserve."))
@@ -335,6 +348,43 @@ def window_open(*, window_id: int, user=None, strict: bool = False) -> GrabWindo
         window.opened_at = timezone.now()
         window.save(update_fields=["status", "opened_at"])
         return window
+
+
+def _reserve_opening(window, pool, balance_ids, quantity, user, strict):
+    """Reserve ``quantity`` of a pool at its window's opening (None: nothing to reserve). Not
+    strict (the beat, a grab at the opening second): stock that left between the count of what
+    is free and the ledger's lock is no refusal, what is free now is reserved instead."""
+    if quantity <= 0:
+        return None
+    reserve = functools.partial(
+        ledger.reserve_fefo,
+        balance_ids=balance_ids,
+        document=document(window),
+        operator=user,
+        reason=window.name[:200],
+        idempotency_key=f"grab-window-{window.pk}-open-{pool.pk}",
+    )
+    try:
+        return reserve(quantity=quantity)
+    except InsufficientStock:
+        if strict:
+            raise
+    try:
+        return reserve(quantity=None)  # everything free now, under the ledger's lock
+    except InsufficientStock:
+        return None
+
+
+def window_open_if_due(window: GrabWindow, now=None) -> GrabWindow:
+    """``window`` as it is, unless it is upcoming with its opening time come (the beat opens
+    due windows only once a minute): then it is opened now, as the beat would
+    (``window_open``, idempotent under the window row lock, so many phones at the opening
+    second open it once), and returned re-read. So a window takes grabs from its opening
+    second."""
+    if window.status != GrabWindow.Status.SCHEDULED or not window.has_opened(now):
+        return window
+    window_open(window_id=window.pk)
+    return GrabWindow.objects.select_related("policy", "warehouse").get(pk=window.pk)
 
 
 def release_pool_lines(window: GrabWindow, user, key_suffix: str) -> None:
@@ -364,8 +414,10 @@ def release_pool_lines(window: GrabWindow, user, key_suffix: str) -> None:
 
 def window_cancel(*, window_id: int, user) -> GrabWindow:
     """Cancel an upcoming or open window: unreserve its stock, answer live requests as refused
-    (window cancelled). A closed window is refused (its orders exist); a cancelled one is
-    returned unchanged."""
+    (window cancelled), each with its append-only decision (rule ``window_cancelled``, the
+    quantity requested and what had been granted) and through ``allocation.hooks``
+    ``grab_answered``, like any answer. A closed window is refused (its orders exist); a
+    cancelled one is returned unchanged."""
     with transaction.atomic():
         window = GrabWindow.objects.select_for_update().get(pk=window_id)
         if window.status == GrabWindow.Status.CANCELLED:
@@ -375,13 +427,37 @@ def window_cancel(*, window_id: int, user) -> GrabWindow:
         list(window.pools.select_for_update().order_by("pk"))
         window.pools.update(is_open=False)
         now = timezone.now()
-        GrabRequest.objects.filter(window=window, status__in=GrabRequest.ACTIVE).update(
+        live = list(
+            GrabRequest.objects.filter(window=window, status__in=GrabRequest.ACTIVE).order_by("pk")
+        )
+        GrabRequest.objects.filter(pk__in=[r.pk for r in live]).update(
             status=GrabRequest.Status.REFUSED,
             granted=0,
             reason_code=reasons.WINDOW_CANCELLED,
             reason_params={},
             answered_at=now,
         )
+        GrabDecision.objects.bulk_create(
+            [
+                GrabDecision(
+                    request_id=r.pk,
+                    rule="window_cancelled",
+                    figures={"requested": r.quantity, "granted_before": r.granted},
+                    result=GrabRequest.Status.REFUSED,
+                    granted=0,
+                    created_at=now,
+                )
+                for r in live
+            ]
+        )
+        for r in live:
+            r.status, r.granted, r.reason_code = (
+                GrabRequest.Status.REFUSED,
+                0,
+                reasons.WINDOW_CANCELLED,
+            )
+            r.reason_params, r.answered_at = {}, now
+        hooks.answered(live)
         window.pools.update(granted=0)
         release_pool_lines(window, user, "cancel")
         window.status = GrabWindow.Status.CANCELLED
@@ -391,14 +467,18 @@ def window_cancel(*, window_id: int, user) -> GrabWindow:
 
 
 def next_opening(window: GrabWindow) -> datetime.datetime | None:
-    """When the next window of a recurring one opens, by the policy's cycle (None on demand)."""
+    """When the next window of a recurring one opens, by the policy's cycle (None on demand):
+    the same local time (``TIME_ZONE``, the stores' clock) on the next day or the next of the
+    policy's weekdays, counted in local days, so a Monday 09:00 window stays on Monday 09:00
+    whatever the UTC date and across a change of daylight saving."""
     policy = window.policy
+    opens = timezone.localtime(window.opens_at)  # aware arithmetic below keeps the wall time
     if policy.cycle == Policy.Cycle.DAILY:
-        return window.opens_at + datetime.timedelta(days=1)
+        return opens + datetime.timedelta(days=1)
     if policy.cycle == Policy.Cycle.WEEKLY:
-        days = policy.weekday_list() or [window.opens_at.weekday()]
+        days = policy.weekday_list() or [opens.weekday()]
         for step in range(1, 8):
-            candidate = window.opens_at + datetime.timedelta(days=step)
+            candidate = opens + datetime.timedelta(days=step)
             if candidate.weekday() in days:
                 return candidate
     return None
@@ -406,7 +486,9 @@ def next_opening(window: GrabWindow) -> datetime.datetime | None:
 
 def window_schedule_next(window: GrabWindow) -> GrabWindow | None:
     """The next window of a recurring one (same pools, times shifted by the cycle), scheduled;
-    None when it does not recur or already has its next one. Caller holds the window lock."""
+    None when it does not recur or already has its next one. Called when the window opens
+    (before its pools are cut to what could be reserved) and again at its close (a no-op
+    then). Caller holds the window lock."""
     if not window.recurs or window.next_window_id:
         return None
     opens = next_opening(window)

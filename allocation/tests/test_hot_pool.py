@@ -102,3 +102,22 @@ def test_grabs_waiting_at_one_pool_are_bounded_and_all_answered(world_tx, monkey
         thread.join(timeout=30)
     assert sorted(r.granted for r in out) == [5, 5, 5]
     assert GrabPool.objects.get(window=window).granted == 15
+
+
+def test_a_zero_cap_refuses_with_the_cap_not_an_empty_pool(world_tx):
+    # given a policy whose cap per store and goods is 0, and a full pool
+    world = world_tx
+    world.policy.cap_per_goods = 0
+    world.policy.save()
+    window = world.open_window()
+    # when a store grabs
+    answer = grabs.grab_request_submit(
+        user=world.alice, store=world.store_a, window=window, goods_id=world.goods.pk, quantity=5
+    )
+    # then it is refused for the cap (the pool holds 100), as the checked path says it
+    assert (answer.status, answer.granted, answer.reason_code) == (
+        GrabRequest.Status.REFUSED,
+        0,
+        reasons.PARTIAL_CAP,
+    )
+    assert GrabPool.objects.get(window=window).granted == 0

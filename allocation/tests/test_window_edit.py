@@ -237,3 +237,64 @@ def test_the_change_screen_edits_an_open_window_and_shows_refusals(client, world
     assert timezone.localtime(window.closes_at).strftime("%H:%M") == later.strftime("%H:%M")
     assert GrabPool.objects.get(window=window).offered == 120
     assert _reserved(world.goods) == 120
+
+
+def _six_goods_upcoming(world):
+    from inventory.tests.factories import GoodsFactory
+
+    extra = [GoodsFactory(sku=f"HERB{i}") for i in range(4)]
+    offers = [windows.Offer(g, 5) for g in [world.goods, world.other_goods, *extra]]
+    return _upcoming(world, offers=offers)
+
+
+def test_renaming_an_upcoming_window_of_six_goods_on_the_screen_keeps_all_six(client, world):
+    from django.urls import reverse
+
+    # given an upcoming window offering six goods (the API takes up to 200)
+    window = _six_goods_upcoming(world)
+    url = reverse("allocation:window-edit", args=[window.pk])
+    client.force_login(world.manager)
+    form = client.get(url).context["form"]
+    # when the manager changes only its name and saves what the screen shows
+    data = {"name": "Herbal tea", "scope": "all", "store_group": ""}
+    for key in ("opens_at", "closes_at"):
+        data[key] = timezone.localtime(window.__dict__[key]).strftime("%Y-%m-%dT%H:%M")
+    for i, (goods, quantity) in enumerate(form.offer_rows()):
+        if goods.initial is not None:
+            data[f"goods_{i}"] = goods.initial.sku
+            data[f"quantity_{i}"] = str(quantity.initial)
+    response = client.post(url, data)
+    # then the name changed and no goods was dropped
+    assert response.status_code == 302
+    window.refresh_from_db()
+    assert window.name == "Herbal tea"
+    assert window.pools.count() == 6
+
+
+def test_an_open_window_of_six_goods_can_have_its_closing_time_moved_on_the_screen(client, world):
+    from django.urls import reverse
+
+    from inventory.tests.factories import GoodsFactory, receive_stock
+
+    # given an open window offering six goods
+    extra = [GoodsFactory(sku=f"HERB{i}") for i in range(4)]
+    for goods in extra:
+        receive_stock(goods, world.bin, 10)
+    window = world.open_window(
+        offers=[windows.Offer(g, 5) for g in [world.goods, world.other_goods, *extra]]
+    )
+    url = reverse("allocation:window-edit", args=[window.pk])
+    client.force_login(world.manager)
+    form = client.get(url).context["form"]
+    later = timezone.localtime(window.closes_at) + datetime.timedelta(hours=1)
+    data = {"name": window.name, "closes_at": later.strftime("%Y-%m-%dT%H:%M")}
+    for i, (_goods, quantity) in enumerate(form.offer_rows()):
+        if quantity.initial is not None:
+            data[f"quantity_{i}"] = str(quantity.initial)
+    # when the manager gives it an hour more
+    response = client.post(url, data)
+    # then it is saved
+    assert response.status_code == 302
+    window.refresh_from_db()
+    assert timezone.localtime(window.closes_at).strftime("%H:%M") == later.strftime("%H:%M")
+    assert window.pools.count() == 6
