@@ -44,6 +44,7 @@ from channels_sync.models import (
 )
 from inventory import ledger
 from inventory.models import Goods
+from wms.locks import advisory_lock
 from wms.outbox import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
@@ -239,6 +240,18 @@ def _request(shipment: Shipment) -> ShipmentRequest:
 
 
 def shipment_book(shipment_id: int, *, carrier_options: dict | None = None) -> Shipment | None:
+    """Book one shipment (see the module docstring). Under the session advisory lock
+    ``channels_sync.shipment_book:<shipment>``: a second run at the same time (the task
+    delivered twice) returns the shipment as it is without calling the carrier, since its
+    look-up could not yet see the first run's booking; the lock dies with a killed worker's
+    connection, so a redelivery after a crash still books."""
+    with advisory_lock(f"channels_sync.shipment_book:{shipment_id}") as acquired:
+        if not acquired:
+            return Shipment.objects.filter(pk=shipment_id).first()
+        return _book(shipment_id, carrier_options)
+
+
+def _book(shipment_id: int, carrier_options: dict | None) -> Shipment | None:
     with transaction.atomic():
         shipment = (
             Shipment.objects.select_for_update(of=("self",))
