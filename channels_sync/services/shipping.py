@@ -352,7 +352,18 @@ def _carrier_label(shipment: Shipment) -> str:
 
 
 def fulfilment_report(shipment_id: int, *, source=None) -> str:
-    """Report one shipped order to its platform; returns the report status."""
+    """Report one shipped order to its platform; returns the report status ("skipped" when
+    there is nothing to report, or when another run is reporting it right now). Under the
+    session advisory lock ``channels_sync.fulfilment_report:<shipment>``: the task queued after
+    shipping and the minute beat never report one shipment at once (both would read that no
+    fulfilment exists, and the second create is a duplicate or a false failure)."""
+    with advisory_lock(f"channels_sync.fulfilment_report:{shipment_id}") as acquired:
+        if not acquired:
+            return "skipped"
+        return _report(shipment_id, source)
+
+
+def _report(shipment_id: int, source) -> str:
     from channels_sync.adapters.http import PlatformError
     from channels_sync.adapters.orders import order_source_for
 

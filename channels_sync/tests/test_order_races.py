@@ -6,7 +6,7 @@ import threading
 import pytest
 from django.db import connections
 
-from channels_sync.models import Order, Shipment
+from channels_sync.models import Order, OrderEvent, Shipment
 from channels_sync.services import shipping
 from channels_sync.services.orders import orders_pull
 from channels_sync.tests.order_helpers import order_world, source
@@ -86,3 +86,47 @@ def test_two_runs_of_one_booking_at_once_book_one_parcel(
     assert shipment.status == Shipment.Status.BOOKED
     assert StockMovement.objects.filter(kind="out_order_shipment").count() == 1
     assert Order.objects.get().status == Order.Status.SHIPPED
+
+
+def test_two_reports_of_one_fulfilment_at_once_make_one_fulfilment_and_no_false_failure(
+    fake_shop_orders, fake_auspost, auspost_carrier, monkeypatch
+):
+    # given: a shipped order whose report is pending; the first report is about to create the
+    # fulfilment (it has read that none exists) when the minute beat reports it too
+    from channels_sync.adapters.shopify import ShopifyAdapter
+    from channels_sync.adapters.shopify_orders import FULFILMENT_CREATE
+
+    shipment, number = _confirmed_not_booked(fake_shop_orders, auspost_carrier, monkeypatch)
+    with monkeypatch.context() as m:
+        m.setattr(shipping, "enqueue_on_commit", lambda *args: None)
+        shipping.shipment_book(shipment.pk)
+    assert Shipment.objects.get().report_status == "pending"
+    real_graphql = ShopifyAdapter.graphql
+    entered, go = threading.Event(), threading.Event()
+    first = []
+
+    def paused(self, query, *args, **kwargs):
+        if query == FULFILMENT_CREATE and not first:
+            first.append(1)
+            entered.set()
+            go.wait(10)
+        return real_graphql(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(ShopifyAdapter, "graphql", paused)
+    shop = Order.objects.get().shop
+    thread, errors = _in_thread(
+        lambda: shipping.fulfilment_report(shipment.pk, source=source(shop))
+    )
+    assert entered.wait(10)
+
+    # when
+    shipping.fulfilment_report(shipment.pk, source=source(shop))
+    go.set()
+    thread.join(30)
+
+    # then: one fulfilment on the platform, reported done, no failure recorded
+    assert errors == []
+    assert len(fake_shop_orders.fulfilled(number)) == 1
+    assert fake_shop_orders.fulfillment_creates == 1
+    assert Shipment.objects.get().report_status == "done"
+    assert not OrderEvent.objects.filter(kind=OrderEvent.Kind.REPORT_FAILED).exists()
