@@ -198,10 +198,16 @@ def order_confirm(*, order_id: int, user) -> Shipment:
 def shipment_retry(*, shipment_id: int, user) -> None:
     """Book a FAILED shipment again (the same key: never a second parcel)."""
     with transaction.atomic():
-        updated = Shipment.objects.filter(pk=shipment_id, status=Shipment.Status.FAILED).update(
-            status=Shipment.Status.PENDING
+        updated = (
+            Shipment.objects.filter(pk=shipment_id, status=Shipment.Status.FAILED)
+            .exclude(order__status=Order.Status.CANCELLED)
+            .update(status=Shipment.Status.PENDING)
         )
         if not updated:
+            if Shipment.objects.filter(
+                pk=shipment_id, order__status=Order.Status.CANCELLED
+            ).exists():
+                raise ChannelError(_("The order was cancelled on the platform: nothing to book."))
             raise ChannelError(_("Only a failed booking can be retried."))
         enqueue_on_commit("channels_sync.shipment_book", shipment_id)
 
@@ -264,6 +270,8 @@ def _book(shipment_id: int, carrier_options: dict | None) -> Shipment | None:
             Shipment.Status.BOOKING,
         }:
             return shipment
+        if shipment.order.status == Order.Status.CANCELLED:
+            return shipment  # cancelled on the platform before booking: never book it
         Shipment.objects.filter(pk=shipment.pk).update(
             status=Shipment.Status.BOOKING, attempts=shipment.attempts + 1
         )
