@@ -263,11 +263,10 @@ def carrier_list_view(request: HttpRequest) -> HttpResponse:
 @permission("channels_sync.view_order")
 @require_http_methods(["GET"])
 def metrics_view(request: HttpRequest) -> HttpResponse:
-    context = selectors_orders.order_metrics(
-        days=int(request.GET.get("days") or 28)
-        if (request.GET.get("days") or "28").isdigit()
-        else 28
-    )
+    raw = request.GET.get("days") or ""
+    # ASCII digits only: "²" passes isdigit() but not int(), and int() refuses 4,300+ digits
+    days = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 4 else 28
+    context = selectors_orders.order_metrics(days=days)
     return respond(request, "channels_sync/order_metrics.html", context)
 
 

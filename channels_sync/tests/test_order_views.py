@@ -136,3 +136,13 @@ def test_order_pull_settings_are_edited_on_the_orders_screen(client, operator, f
     client.post(url, {"pull_interval_minutes": 0, "when_short": "split"})
     row.refresh_from_db()
     assert row.pull_interval_minutes == 5
+
+
+@pytest.mark.parametrize("days", ["²", "9" * 5000, "-3", "abc"])
+def test_metrics_with_a_days_value_that_is_not_a_plain_number_shows_the_default(
+    client, operator, days
+):
+    client.force_login(operator)
+    response = client.get(reverse("channels_sync:order-metrics"), {"days": days})
+    assert response.status_code == 200
+    assert response.context["days"] == 28
