@@ -50,8 +50,13 @@ def order_webhook_view(request: HttpRequest, shop_pk: int) -> HttpResponse:
     if topic not in WEBHOOK_TOPICS:
         return JsonResponse({"ignored": topic})
     try:
-        incoming = parse_webhook_order(json.loads(request.body))
-    except (ValueError, KeyError, TypeError):
+        body = json.loads(request.body)
+        if not isinstance(body, dict):
+            raise TypeError("not an order object")
+        incoming = parse_webhook_order(body)
+    except (ValueError, KeyError, TypeError, AttributeError, ArithmeticError):
+        # ArithmeticError: decimal.InvalidOperation for an amount that is not a number;
+        # AttributeError: a nested field that is not an object (a null line item)
         return JsonResponse({"error": "unreadable order"}, status=400)
     order_webhook_receive(shop=shop, incoming=incoming)
     return JsonResponse({"ok": True})

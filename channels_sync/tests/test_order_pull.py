@@ -284,3 +284,21 @@ def test_the_same_order_upserted_at_once_on_many_connections_is_one_order_one_re
     assert Order.objects.count() == 2
     assert reserved(goods["A"], wh_syd) == 3
     assert StockMovement.objects.filter(kind="reserve").count() == 2
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        ["not", "an", "order"],
+        "just a string",
+        {"id": 1, "updated_at": "2026-11-29T10:00:00Z", "total_price": "twenty"},
+        {"id": 1, "updated_at": "2026-11-29T10:00:00Z", "line_items": [None]},
+        {"id": 1, "updated_at": "not a time"},
+    ],
+)
+def test_a_signed_but_unreadable_webhook_body_is_a_400_not_a_500(fake_shop_orders, client, body):
+    shop, *_rest = order_world(fake_shop_orders)
+    shop.credentials = {"access_token": "shpat_test", "webhook_secret": "hush"}
+    shop.save()
+    assert _webhook(client, shop, body, "hush").status_code == 400
+    assert not Order.objects.exists()
