@@ -172,9 +172,20 @@ def _pull_page(run: PullRun, page: list[PlatformOrder]) -> None:
 
 
 def order_webhook_receive(*, shop: Shop, incoming: PlatformOrder) -> OrderPull:
-    """The webhook fast path: the same upsert, logged as a one-order pull."""
+    """The webhook fast path: the same upsert, logged as a one-order pull. An order that
+    cannot be saved leaves the pull FAILED with the reason, then raises (the webhook answers
+    500, so the platform delivers it again)."""
     pull = OrderPull.objects.create(shop=shop, trigger=OrderPull.Trigger.WEBHOOK)
-    result = order_upsert(shop=shop, incoming=incoming)
+    try:
+        result = order_upsert(shop=shop, incoming=incoming)
+    except Exception as exc:
+        OrderPull.objects.filter(pk=pull.pk).update(
+            status=OrderPull.Status.FAILED,
+            finished_at=timezone.now(),
+            failed=1,
+            message=f"{incoming.name or incoming.order_ref}: {exc}"[:300],
+        )
+        raise
     OrderPull.objects.filter(pk=pull.pk).update(
         status=OrderPull.Status.DONE, finished_at=timezone.now(), **{result: 1}
     )
