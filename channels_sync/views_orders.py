@@ -187,7 +187,7 @@ def shipment_label_view(request: HttpRequest, pk: int) -> HttpResponse:
 def orders_pull_view(request: HttpRequest) -> HttpResponse:
     form = PullForm(request.POST, prefix="pull")
     if not form.is_valid():
-        messages.error(request, _("Choose a Shopify shop to pull orders from."))
+        messages.error(request, _("Choose a shop to pull orders from."))
         return redirect("channels_sync:order-list")
     with transaction.atomic():
         enqueue_on_commit("channels_sync.orders_pull", form.cleaned_data["shop"].pk, "manual")
