@@ -45,9 +45,8 @@ class ConfirmForm(forms.Form):
 
 
 class PullForm(forms.Form):
-    shop = forms.ModelChoiceField(
-        label=_("Shop"), queryset=Shop.objects.filter(is_active=True, platform="shopify")
-    )
+    # every platform has an order source (adapters.orders.order_source_for)
+    shop = forms.ModelChoiceField(label=_("Shop"), queryset=Shop.objects.filter(is_active=True))
 
 
 class RuleForm(forms.ModelForm):

@@ -16,7 +16,9 @@ transaction, the caller's when there is one, without a savepoint):
 - New orders are routed together (``routing.orders_route``: one ledger posting for the page,
   one write of allocations, routed orders and the page's history rows).
 - Cancelled on the platform: an order not shipped yet releases its reservation (in the same
-  posting) and is CANCELLED; a confirmed or shipped one keeps its state, with a note.
+  posting) and is CANCELLED, and so does a confirmed one whose booking has not started (its
+  shipment waiting or failed: marked failed, so nothing is booked); one being booked or
+  shipped keeps its state, with a note.
 - Edited (line quantities changed) before confirming: the reservation is released, the lines
   replaced and the order routed again, in the same posting; after confirming, a note only.
 Raises on any error; the pull then writes the page again order by order, so one bad order
@@ -37,7 +39,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from channels_sync.adapters.orders import PlatformOrder
-from channels_sync.models import Listing, Order, OrderEvent, OrderLine, Shop
+from channels_sync.models import Listing, Order, OrderEvent, OrderLine, Shipment, Shop
 from channels_sync.services.routing import (
     RoutingContext,
     history_order,
@@ -48,6 +50,7 @@ from inventory.models import Goods
 
 NOT_SHIPPED = {Order.Status.PENDING, Order.Status.RESERVED, Order.Status.SHORT}
 CANCEL_NOTE = _("Cancelled on the platform after it was confirmed: stop the parcel.")
+UNBOOKED_NOTE = _("Cancelled on the platform before it was booked: nothing was booked.")
 EDIT_NOTE = _("Edited on the platform after it was confirmed; the shipment was not changed.")
 
 # What the platform says: written on insert, and on update by a newer version.
@@ -431,6 +434,7 @@ def _apply_updates(updated, lines, resolved, history, route, lines_of):
     release: list[tuple[Order, str]] = []
     cancelled: list[int] = []
     cancel_note: list[int] = []
+    confirmed_cancelled: list[Order] = []
     edit_note: list[int] = []
     relined: list[Order] = []
     for order, incoming in updated:
@@ -443,12 +447,7 @@ def _apply_updates(updated, lines, resolved, history, route, lines_of):
                 cancelled.append(order.pk)
                 history.append(OrderEvent(order=order, kind=OrderEvent.Kind.CANCELLED))
             else:
-                cancel_note.append(order.pk)
-                history.append(
-                    OrderEvent(
-                        order=order, kind=OrderEvent.Kind.CANCELLED, message=str(CANCEL_NOTE)
-                    )
-                )
+                confirmed_cancelled.append(order)
             continue
         wanted = {li.line_ref[:200]: max(0, li.quantity) for li in incoming.lines}
         if current[order.pk] == wanted:
@@ -461,6 +460,19 @@ def _apply_updates(updated, lines, resolved, history, route, lines_of):
         lines_of[order.pk] = lines[order.platform_order_id]
         order.status = Order.Status.PENDING
         route.append(order)
+    unbooked = _stop_unbooked(
+        [o for o in confirmed_cancelled if o.status == Order.Status.CONFIRMED]
+    )
+    for order in confirmed_cancelled:
+        if order.pk in unbooked:
+            release.append((order, "cancelled on the platform"))
+            cancelled.append(order.pk)
+            history.append(OrderEvent(order=order, kind=OrderEvent.Kind.CANCELLED))
+        else:
+            cancel_note.append(order.pk)
+            history.append(
+                OrderEvent(order=order, kind=OrderEvent.Kind.CANCELLED, message=str(CANCEL_NOTE))
+            )
     if cancelled:
         Order.objects.filter(pk__in=cancelled).update(
             status=Order.Status.CANCELLED, cancelled_on_platform=True
@@ -481,6 +493,32 @@ def _apply_updates(updated, lines, resolved, history, route, lines_of):
             Order.objects.filter(pk=order.pk).update(weight=resolved.weight(lines_of[order.pk]))
         OrderLine.objects.bulk_create(new_lines)
     return release
+
+
+def _stop_unbooked(orders: list[Order]) -> set[int]:
+    """Of these confirmed orders cancelled on the platform, the ones whose booking has not
+    started (shipment waiting or failed): their shipments are locked and marked failed with
+    the reason, so the booking task and a retry book nothing, and the caller releases and
+    cancels them like an order not confirmed. A shipment already booking or booked is left
+    alone (the parcel exists: a note asks to stop it). The order rows are locked by the
+    caller; a booking run that set BOOKING first is seen here, one that comes later finds
+    FAILED (it locks the shipment row first)."""
+    if not orders:
+        return set()
+    stopped = list(
+        Shipment.objects.select_for_update()
+        .filter(
+            order_id__in=[o.pk for o in orders],
+            status__in=[Shipment.Status.PENDING, Shipment.Status.FAILED],
+        )
+        .order_by("pk")
+        .values_list("pk", "order_id")
+    )
+    if stopped:
+        Shipment.objects.filter(pk__in=[pk for pk, _o in stopped]).update(
+            status=Shipment.Status.FAILED, last_error=str(UNBOOKED_NOTE)
+        )
+    return {order_id for _pk, order_id in stopped}
 
 
 def order_upsert(

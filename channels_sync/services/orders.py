@@ -22,12 +22,13 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from channels_sync.adapters.orders import OrderSource, PlatformOrder, order_source_for
-from channels_sync.models import Order, OrderLine, OrderPull, Shop, ShopOrderSettings
+from channels_sync.models import Listing, Order, OrderLine, OrderPull, Shop, ShopOrderSettings
 from channels_sync.services.order_pages import (
     NOT_SHIPPED,
     LineResolver,
@@ -36,6 +37,7 @@ from channels_sync.services.order_pages import (
 )
 from channels_sync.services.routing import RoutingContext, orders_route, routing_context
 from inventory.exceptions import StockError
+from inventory.models import Goods
 from wms.locks import advisory_lock
 
 logger = logging.getLogger(__name__)
@@ -170,9 +172,20 @@ def _pull_page(run: PullRun, page: list[PlatformOrder]) -> None:
 
 
 def order_webhook_receive(*, shop: Shop, incoming: PlatformOrder) -> OrderPull:
-    """The webhook fast path: the same upsert, logged as a one-order pull."""
+    """The webhook fast path: the same upsert, logged as a one-order pull. An order that
+    cannot be saved leaves the pull FAILED with the reason, then raises (the webhook answers
+    500, so the platform delivers it again)."""
     pull = OrderPull.objects.create(shop=shop, trigger=OrderPull.Trigger.WEBHOOK)
-    result = order_upsert(shop=shop, incoming=incoming)
+    try:
+        result = order_upsert(shop=shop, incoming=incoming)
+    except Exception as exc:
+        OrderPull.objects.filter(pk=pull.pk).update(
+            status=OrderPull.Status.FAILED,
+            finished_at=timezone.now(),
+            failed=1,
+            message=f"{incoming.name or incoming.order_ref}: {exc}"[:300],
+        )
+        raise
     OrderPull.objects.filter(pk=pull.pk).update(
         status=OrderPull.Status.DONE, finished_at=timezone.now(), **{result: 1}
     )
@@ -219,7 +232,67 @@ def _reroute_batch(pks: list[int], context) -> int:
         lines: dict[int, list[OrderLine]] = {o.pk: [] for o in orders}
         for line in OrderLine.objects.filter(order_id__in=[o.pk for o in orders]).order_by("pk"):
             lines[line.order_id].append(line)
+        _link_loose_lines(context.shop_id, orders, lines)
         result = orders_route(
             orders=orders, lines=lines, context=context, batch_ref="reroute short"
         )
         return sum(1 for s in result.statuses.values() if s == Order.Status.RESERVED)
+
+
+def _link_loose_lines(shop_id: int, orders: list[Order], lines: dict[int, list[OrderLine]]) -> None:
+    """Lines stored without goods (their listing was not linked, or not synced, when the order
+    was pulled) take the goods as the pull would match them now: their listing's goods, else
+    (no listing) the shop's linked listing of that SKU, else the active goods of that SKU; the
+    lines and the orders' weights are written. Without this a SHORT order for an unlinked line
+    stayed short after the listing was linked, as its message asks. No query when every line
+    names goods, a few per batch otherwise."""
+    loose = [line for rows in lines.values() for line in rows if line.goods_id is None]
+    if not loose:
+        return
+    by_listing = dict(
+        Listing.objects.filter(
+            pk__in=sorted({li.listing_id for li in loose if li.listing_id}), goods__isnull=False
+        ).values_list("pk", "goods_id")
+    )
+    skus = sorted({li.sku for li in loose if li.sku and li.listing_id is None})
+    listing_by_sku: dict[str, tuple[int, int]] = {}
+    goods_by_sku: dict[str, int] = {}
+    if skus:
+        for pk, sku, goods_id in (
+            Listing.objects.filter(shop_id=shop_id, sku__in=skus, goods__isnull=False)
+            .order_by("-pk")
+            .values_list("pk", "sku", "goods_id")
+        ):
+            listing_by_sku[sku] = (pk, goods_id)
+        goods_by_sku = dict(
+            Goods.objects.filter(sku__in=skus, is_active=True).values_list("sku", "pk")
+        )
+    linked = []
+    for line in loose:
+        if line.listing_id is not None:
+            line.goods_id = by_listing.get(line.listing_id)
+        elif line.sku in listing_by_sku:
+            line.listing_id, line.goods_id = listing_by_sku[line.sku]
+        else:
+            line.goods_id = goods_by_sku.get(line.sku)
+        if line.goods_id is not None:
+            linked.append(line)
+    if not linked:
+        return
+    OrderLine.objects.bulk_update(linked, ["listing", "goods"])
+    touched = {line.order_id for line in linked}
+    weights = dict(
+        Goods.objects.filter(
+            pk__in=sorted({li.goods_id for o in touched for li in lines[o] if li.goods_id}),
+            weight__isnull=False,
+        ).values_list("pk", "weight")
+    )
+    changed = []
+    for order in orders:
+        if order.pk in touched:
+            order.weight = sum(
+                (weights.get(li.goods_id, Decimal(0)) * li.quantity for li in lines[order.pk]),
+                Decimal(0),
+            )
+            changed.append(order)
+    Order.objects.bulk_update(changed, ["weight"])

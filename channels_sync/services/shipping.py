@@ -44,6 +44,7 @@ from channels_sync.models import (
 )
 from inventory import ledger
 from inventory.models import Goods
+from wms.locks import advisory_lock
 from wms.outbox import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
@@ -197,10 +198,16 @@ def order_confirm(*, order_id: int, user) -> Shipment:
 def shipment_retry(*, shipment_id: int, user) -> None:
     """Book a FAILED shipment again (the same key: never a second parcel)."""
     with transaction.atomic():
-        updated = Shipment.objects.filter(pk=shipment_id, status=Shipment.Status.FAILED).update(
-            status=Shipment.Status.PENDING
+        updated = (
+            Shipment.objects.filter(pk=shipment_id, status=Shipment.Status.FAILED)
+            .exclude(order__status=Order.Status.CANCELLED)
+            .update(status=Shipment.Status.PENDING)
         )
         if not updated:
+            if Shipment.objects.filter(
+                pk=shipment_id, order__status=Order.Status.CANCELLED
+            ).exists():
+                raise ChannelError(_("The order was cancelled on the platform: nothing to book."))
             raise ChannelError(_("Only a failed booking can be retried."))
         enqueue_on_commit("channels_sync.shipment_book", shipment_id)
 
@@ -239,6 +246,18 @@ def _request(shipment: Shipment) -> ShipmentRequest:
 
 
 def shipment_book(shipment_id: int, *, carrier_options: dict | None = None) -> Shipment | None:
+    """Book one shipment (see the module docstring). Under the session advisory lock
+    ``channels_sync.shipment_book:<shipment>``: a second run at the same time (the task
+    delivered twice) returns the shipment as it is without calling the carrier, since its
+    look-up could not yet see the first run's booking; the lock dies with a killed worker's
+    connection, so a redelivery after a crash still books."""
+    with advisory_lock(f"channels_sync.shipment_book:{shipment_id}") as acquired:
+        if not acquired:
+            return Shipment.objects.filter(pk=shipment_id).first()
+        return _book(shipment_id, carrier_options)
+
+
+def _book(shipment_id: int, carrier_options: dict | None) -> Shipment | None:
     with transaction.atomic():
         shipment = (
             Shipment.objects.select_for_update(of=("self",))
@@ -251,6 +270,8 @@ def shipment_book(shipment_id: int, *, carrier_options: dict | None = None) -> S
             Shipment.Status.BOOKING,
         }:
             return shipment
+        if shipment.order.status == Order.Status.CANCELLED:
+            return shipment  # cancelled on the platform before booking: never book it
         Shipment.objects.filter(pk=shipment.pk).update(
             status=Shipment.Status.BOOKING, attempts=shipment.attempts + 1
         )
@@ -339,7 +360,18 @@ def _carrier_label(shipment: Shipment) -> str:
 
 
 def fulfilment_report(shipment_id: int, *, source=None) -> str:
-    """Report one shipped order to its platform; returns the report status."""
+    """Report one shipped order to its platform; returns the report status ("skipped" when
+    there is nothing to report, or when another run is reporting it right now). Under the
+    session advisory lock ``channels_sync.fulfilment_report:<shipment>``: the task queued after
+    shipping and the minute beat never report one shipment at once (both would read that no
+    fulfilment exists, and the second create is a duplicate or a false failure)."""
+    with advisory_lock(f"channels_sync.fulfilment_report:{shipment_id}") as acquired:
+        if not acquired:
+            return "skipped"
+        return _report(shipment_id, source)
+
+
+def _report(shipment_id: int, source) -> str:
     from channels_sync.adapters.http import PlatformError
     from channels_sync.adapters.orders import order_source_for
 

@@ -284,3 +284,43 @@ def test_the_same_order_upserted_at_once_on_many_connections_is_one_order_one_re
     assert Order.objects.count() == 2
     assert reserved(goods["A"], wh_syd) == 3
     assert StockMovement.objects.filter(kind="reserve").count() == 2
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        ["not", "an", "order"],
+        "just a string",
+        {"id": 1, "updated_at": "2026-11-29T10:00:00Z", "total_price": "twenty"},
+        {"id": 1, "updated_at": "2026-11-29T10:00:00Z", "line_items": [None]},
+        {"id": 1, "updated_at": "not a time"},
+    ],
+)
+def test_a_signed_but_unreadable_webhook_body_is_a_400_not_a_500(fake_shop_orders, client, body):
+    shop, *_rest = order_world(fake_shop_orders)
+    shop.credentials = {"access_token": "shpat_test", "webhook_secret": "hush"}
+    shop.save()
+    assert _webhook(client, shop, body, "hush").status_code == 400
+    assert not Order.objects.exists()
+
+
+def test_a_webhook_order_that_cannot_be_saved_is_logged_as_a_failed_pull(fake_shop_orders):
+    from channels_sync.adapters.shopify_orders import parse_webhook_order
+    from channels_sync.services.orders import order_webhook_receive
+
+    # given: an order whose total does not fit the column (the database refuses it)
+    shop, *_rest = order_world(fake_shop_orders)
+    variant = next(v for v in fake_shop_orders.variants.values() if v.sku == "A")
+    body = _webhook_body(variant.number)
+    body["total_price"] = "123456789012345.00"
+    incoming = parse_webhook_order(body)
+
+    # when
+    with pytest.raises(Exception):  # noqa: B017, PT011 - the webhook answers 500: redelivered
+        order_webhook_receive(shop=shop, incoming=incoming)
+
+    # then: the sync log shows a failed webhook pull with the reason, not one running forever
+    pull = OrderPull.objects.get()
+    assert pull.status == OrderPull.Status.FAILED and pull.failed == 1
+    assert pull.finished_at is not None and "#9999" in pull.message
+    assert not Order.objects.exists()

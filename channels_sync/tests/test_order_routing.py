@@ -154,3 +154,33 @@ def test_routing_a_batch_takes_the_same_queries_whatever_its_orders_and_lines(fa
     # begin, combos, the posting's lock, balances and movements, the ledger's hooks, the
     # routing write (allocations, orders, history), commit
     assert routing_queries(captured) <= 9
+
+
+def test_a_short_order_whose_listing_gets_linked_is_routed_on_the_next_reroute(fake_shop_orders):
+    from channels_sync.services.products import listing_link
+    from channels_sync.tests.factories import ListingFactory
+    from inventory.tests.factories import GoodsFactory
+
+    # given: an order line whose listing is synced but not linked to goods yet: SHORT
+    shop, wh_syd, _mel, bin_syd, _bin_mel, goods = order_world(fake_shop_orders)
+    variant = fake_shop_orders.add_variant("C-NEW")
+    listing = ListingFactory(
+        shop=shop, goods=None, sku="C-NEW", variant_ref=variant.id, item_ref=variant.item_id
+    )
+    c_new = GoodsFactory(sku="C-NEW-GOODS", weight="2")
+    receive_stock(c_new, bin_syd, 5)
+    fake_shop_orders.add_order([("A", 1), ("C-NEW", 2)], address=SYDNEY)
+    orders_pull(shop.pk, source=source(shop))
+    order = Order.objects.get()
+    assert order.status == Order.Status.SHORT and "C-NEW" in order.message
+
+    # when: the operator links the listing, as the message says, and the beat re-routes
+    listing_link(listing=listing, goods=c_new, user=None)
+    short_orders_reroute()
+
+    # then: the order is reserved, the C-NEW line now names its goods, its weight counts
+    order.refresh_from_db()
+    assert order.status == Order.Status.RESERVED and order.warehouse == wh_syd
+    assert reserved(c_new) == 2 and reserved(goods["A"]) == 1
+    assert order.lines.get(sku="C-NEW").goods == c_new
+    assert str(order.weight) == "4.500"

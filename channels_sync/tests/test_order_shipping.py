@@ -205,3 +205,76 @@ def test_tracking_events_until_delivered(fake_shop_orders, fake_auspost, auspost
     shipment.refresh_from_db()
     assert shipment.status == Shipment.Status.DELIVERED and shipment.delivered_at
     assert tracking_pull() == 0  # delivered: not asked again
+
+
+def test_cancelled_on_the_platform_before_the_booking_ran_books_nothing_and_releases(
+    fake_shop_orders, fake_auspost, auspost_carrier, monkeypatch
+):
+    # given: an order confirmed whose booking task has not run yet
+    shop, _wh, goods, number, order = _pulled(fake_shop_orders)
+    _rules(auspost_carrier)
+    with monkeypatch.context() as m:
+        m.setattr(shipping, "enqueue_on_commit", lambda *args: None)
+        shipment = shipping.order_confirm(order_id=order.pk, user=None)
+    assert reserved(goods["A"]) == 2
+
+    # when: the platform cancels it, the pull sees that, then the booking task runs
+    fake_shop_orders.cancel_order(number)
+    orders_pull(shop.pk, source=source(shop))
+    shipment_book(shipment.pk)
+
+    # then: no parcel, no movement, the reservation given back, the order cancelled
+    order.refresh_from_db()
+    assert order.status == Order.Status.CANCELLED and order.cancelled_on_platform
+    assert reserved(goods["A"]) == 0
+    assert fake_auspost.creates == 0
+    assert not StockMovement.objects.filter(kind="out_order_shipment").exists()
+    shipment.refresh_from_db()
+    assert shipment.status == Shipment.Status.FAILED and "ancelled" in shipment.last_error
+    assert not fake_shop_orders.fulfilled(number)
+
+
+def test_cancelled_on_the_platform_after_a_failed_booking_releases_and_refuses_the_retry(
+    fake_shop_orders, fake_auspost, auspost_carrier
+):
+    from channels_sync.exceptions import ChannelError
+
+    # given: an order confirmed whose booking failed
+    shop, _wh, goods, number, order = _pulled(fake_shop_orders)
+    _rules(auspost_carrier)
+    fake_auspost.fail_next("status", times=4, status=500)
+    orders_confirm(order_ids=[order.pk], user=None)
+    shipment = Shipment.objects.get()
+    assert shipment.status == Shipment.Status.FAILED and reserved(goods["A"]) == 2
+
+    # when: the platform cancels it
+    fake_shop_orders.cancel_order(number)
+    orders_pull(shop.pk, source=source(shop))
+
+    # then: the stock is given back and a retry books nothing
+    order.refresh_from_db()
+    assert order.status == Order.Status.CANCELLED and reserved(goods["A"]) == 0
+    with pytest.raises(ChannelError):
+        shipment_retry(shipment_id=shipment.pk, user=None)
+    shipment_book(shipment.pk)
+    assert fake_auspost.creates == 0
+    assert not StockMovement.objects.filter(kind="out_order_shipment").exists()
+
+
+def test_cancelled_on_the_platform_once_booked_keeps_the_shipment_with_a_note(
+    fake_shop_orders, fake_auspost, auspost_carrier
+):
+    # given: an order booked and shipped
+    shop, _wh, goods, number, order = _pulled(fake_shop_orders)
+    _rules(auspost_carrier)
+    orders_confirm(order_ids=[order.pk], user=None)
+
+    # when: the platform cancels it afterwards
+    fake_shop_orders.cancel_order(number)
+    orders_pull(shop.pk, source=source(shop))
+
+    # then: shipped stays shipped, with the note to stop the parcel
+    order.refresh_from_db()
+    assert order.status == Order.Status.SHIPPED and order.cancelled_on_platform
+    assert "stop the parcel" in order.message
+    assert StockMovement.objects.filter(kind="out_order_shipment").count() == 1

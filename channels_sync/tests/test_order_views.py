@@ -136,3 +136,33 @@ def test_order_pull_settings_are_edited_on_the_orders_screen(client, operator, f
     client.post(url, {"pull_interval_minutes": 0, "when_short": "split"})
     row.refresh_from_db()
     assert row.pull_interval_minutes == 5
+
+
+@pytest.mark.parametrize("days", ["²", "9" * 5000, "-3", "abc"])
+def test_metrics_with_a_days_value_that_is_not_a_plain_number_shows_the_default(
+    client, operator, days
+):
+    client.force_login(operator)
+    response = client.get(reverse("channels_sync:order-metrics"), {"days": days})
+    assert response.status_code == 200
+    assert response.context["days"] == 28
+
+
+@pytest.mark.parametrize("platform", ["ebay", "kogan", "rest"])
+def test_pull_orders_now_works_for_every_platform_with_an_order_pull(
+    client, operator, platform, monkeypatch
+):
+    from channels_sync.models import OrderPull
+    from channels_sync.tests.factories import ShopFactory
+
+    # given: a shop of a platform whose orders are pulled (the platform is unreachable here)
+    monkeypatch.setattr("channels_sync.adapters.http.RetryPolicy.delay", lambda *a: 0)
+    shop = ShopFactory(platform=platform, is_order_pull_enabled=True)
+    client.force_login(operator)
+
+    # when: the operator asks for a pull now
+    response = client.post(reverse("channels_sync:orders-pull"), {"pull-shop": shop.pk})
+
+    # then: the pull ran for that shop (its outcome is on the sync log)
+    assert response.status_code == 302
+    assert OrderPull.objects.filter(shop=shop, trigger="manual").count() == 1
