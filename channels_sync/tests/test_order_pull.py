@@ -370,3 +370,31 @@ def test_a_removed_line_whose_listing_is_not_linked_no_longer_keeps_the_order_sh
     # then: the rest is reserved
     assert Order.objects.get().status == Order.Status.RESERVED
     assert reserved(goods["A"]) == 1
+
+
+def test_an_orders_edited_webhook_is_acknowledged_not_refused(fake_shop_orders, client):
+    # given: Shopify's orders/edited body describes the edit, not the order (orders/updated,
+    # sent for the same edit, carries the whole order)
+    shop, *_rest = order_world(fake_shop_orders)
+    shop.credentials = {"access_token": "shpat_test", "webhook_secret": "hush"}
+    shop.save()
+    body = {
+        "order_edit": {
+            "id": 78912328,
+            "app_id": None,
+            "created_at": "2026-11-29T10:00:00Z",
+            "committed_at": "2026-11-29T10:00:05Z",
+            "notify_customer": False,
+            "order_id": 820982911946154508,
+            "staff_note": "",
+            "user_id": None,
+            "line_items": {"additions": [], "removals": [{"id": 466157049, "delta": 1}]},
+        }
+    }
+
+    # when
+    response = _webhook(client, shop, body, "hush", topic="orders/edited")
+
+    # then: a 2xx (a refusal would have Shopify retry it and drop the subscription)
+    assert response.status_code == 200
+    assert not Order.objects.exists()
