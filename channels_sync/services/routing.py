@@ -10,6 +10,8 @@ orders being retried); ``order_route`` is a batch of one. Contract:
   ``data/postcode_centroids.csv``, longest prefix wins; computed in memory, once per
   destination of the batch), then by binding priority. A warehouse or a destination without
   coordinates sorts after those with a distance.
+- An order with nothing left to ship (every line's quantity removed or refunded) reserves
+  nothing and is CANCELLED, not SHORT.
 - When none can fill it: with the shop's ``when_short = split`` every goods is taken from the
   nearest warehouses in turn (the order becomes ``is_split``), else (or when even all together
   cannot) the order is SHORT and nothing is reserved.
@@ -145,6 +147,8 @@ def _needs_many(
         wanted: dict[int, int] = defaultdict(int)
         missing = []
         for line in lines:
+            if not line.quantity:
+                continue  # removed or refunded on the platform: nothing to ship, nothing to link
             if line.goods_id is None:
                 missing.append(
                     _(
@@ -153,7 +157,7 @@ def _needs_many(
                     )
                     % {"sku": line.sku or line.line_ref}
                 )
-            elif line.quantity:
+            else:
                 wanted[line.goods_id] += line.quantity
         direct[order_id] = wanted
         problems[order_id] = missing
@@ -370,6 +374,17 @@ def orders_route(
     changed = []
     for order in orders:
         plan = planner.plans.get(order.pk)
+        if plan is None and not any(needs_of[order.pk]):
+            # every line removed or refunded on the platform: nothing to reserve or ship, so
+            # not SHORT (never re-routed, not a short order); the routing time is left as is
+            order.status = Order.Status.CANCELLED
+            order.message = _("Nothing left to ship: every line was removed or refunded.")
+            result.events.append(
+                OrderEvent(order=order, kind=OrderEvent.Kind.CANCELLED, message=order.message)
+            )
+            result.statuses[order.pk] = order.status
+            changed.append(order)
+            continue
         if plan is None:
             needs, problems = needs_of[order.pk]
             message = " ".join(problems) or _("No bound warehouse has enough stock for this order.")

@@ -324,3 +324,77 @@ def test_a_webhook_order_that_cannot_be_saved_is_logged_as_a_failed_pull(fake_sh
     assert pull.status == OrderPull.Status.FAILED and pull.failed == 1
     assert pull.finished_at is not None and "#9999" in pull.message
     assert not Order.objects.exists()
+
+
+def test_an_order_refunded_in_full_on_the_platform_releases_and_is_not_a_short_order(
+    fake_shop_orders,
+):
+    from channels_sync.services.orders import short_orders_reroute
+
+    # given: an order reserved, then every unit refunded (Shopify: currentQuantity 0) without
+    # the order being cancelled
+    shop, *_rest, goods = order_world(fake_shop_orders)
+    order = fake_shop_orders.add_order([("A", 3), ("B", 1)], address=SYDNEY_ADDRESS)
+    orders_pull(shop.pk, source=source(shop))
+    assert reserved(goods["A"]) == 3 and reserved(goods["B"]) == 1
+
+    # when
+    fake_shop_orders.edit_order(order.number, sku="A", quantity=0)
+    fake_shop_orders.edit_order(order.number, sku="B", quantity=0)
+    orders_pull(shop.pk, source=source(shop))
+
+    # then: the stock is given back; nothing is left to ship, so the order is not SHORT (not
+    # counted against the short-order rate, not re-routed every minute)
+    local = Order.objects.get()
+    assert reserved(goods["A"]) == 0 and reserved(goods["B"]) == 0
+    assert local.status == Order.Status.CANCELLED and not local.was_short
+    assert "Nothing left to ship" in local.message
+    assert short_orders_reroute() == 0
+    assert not Order.objects.filter(status=Order.Status.SHORT).exists()
+
+
+def test_a_removed_line_whose_listing_is_not_linked_no_longer_keeps_the_order_short(
+    fake_shop_orders,
+):
+    # given: an order SHORT only because of a line not linked to goods
+    shop, *_rest, goods = order_world(fake_shop_orders)
+    fake_shop_orders.add_variant("NOT-IN-WMS")
+    order = fake_shop_orders.add_order([("A", 1), ("NOT-IN-WMS", 1)], address=SYDNEY_ADDRESS)
+    orders_pull(shop.pk, source=source(shop))
+    assert Order.objects.get().status == Order.Status.SHORT
+
+    # when: that line is removed on the platform
+    fake_shop_orders.edit_order(order.number, sku="NOT-IN-WMS", quantity=0)
+    orders_pull(shop.pk, source=source(shop))
+
+    # then: the rest is reserved
+    assert Order.objects.get().status == Order.Status.RESERVED
+    assert reserved(goods["A"]) == 1
+
+
+def test_an_orders_edited_webhook_is_acknowledged_not_refused(fake_shop_orders, client):
+    # given: Shopify's orders/edited body describes the edit, not the order (orders/updated,
+    # sent for the same edit, carries the whole order)
+    shop, *_rest = order_world(fake_shop_orders)
+    shop.credentials = {"access_token": "shpat_test", "webhook_secret": "hush"}
+    shop.save()
+    body = {
+        "order_edit": {
+            "id": 78912328,
+            "app_id": None,
+            "created_at": "2026-11-29T10:00:00Z",
+            "committed_at": "2026-11-29T10:00:05Z",
+            "notify_customer": False,
+            "order_id": 820982911946154508,
+            "staff_note": "",
+            "user_id": None,
+            "line_items": {"additions": [], "removals": [{"id": 466157049, "delta": 1}]},
+        }
+    }
+
+    # when
+    response = _webhook(client, shop, body, "hush", topic="orders/edited")
+
+    # then: a 2xx (a refusal would have Shopify retry it and drop the subscription)
+    assert response.status_code == 200
+    assert not Order.objects.exists()
