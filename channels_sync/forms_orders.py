@@ -45,8 +45,11 @@ class ConfirmForm(forms.Form):
 
 
 class PullForm(forms.Form):
-    # every platform has an order source (adapters.orders.order_source_for)
-    shop = forms.ModelChoiceField(label=_("Shop"), queryset=Shop.objects.filter(is_active=True))
+    # every platform has an order source (adapters.orders.order_source_for); a shop whose order
+    # pull is switched off is not pulled on demand either (as push-now needs the push switch)
+    shop = forms.ModelChoiceField(
+        label=_("Shop"), queryset=Shop.objects.filter(is_active=True, is_order_pull_enabled=True)
+    )
 
 
 class RuleForm(forms.ModelForm):

@@ -38,7 +38,8 @@ def shopify_hmac_valid(raw: bytes, header: str, secret: str) -> bool:
 @require_http_methods(["POST"])
 def order_webhook_view(request: HttpRequest, shop_pk: int) -> HttpResponse:
     """Shopify ``orders/*`` webhooks: verified by ``X-Shopify-Hmac-Sha256`` (401 otherwise,
-    nothing read), then the same upsert as the pull. Answers fast; a failure answers 500 so
+    nothing read), then the same upsert as the pull; for a shop whose order pull is off,
+    acknowledged and ignored. Answers fast; a failure answers 500 so
     Shopify delivers it again (and the 15-minute pull catches it anyway)."""
     from channels_sync.adapters.shopify_orders import parse_webhook_order
     from channels_sync.services.orders import order_webhook_receive
@@ -52,6 +53,10 @@ def order_webhook_view(request: HttpRequest, shop_pk: int) -> HttpResponse:
     topic = request.headers.get("X-Shopify-Topic", "")
     if topic not in WEBHOOK_TOPICS:
         return JsonResponse({"ignored": topic})
+    if not shop.is_order_pull_enabled:
+        # The merchant switched this shop's orders off: acknowledged (a refused delivery is
+        # redelivered, and Shopify drops subscriptions that keep failing), nothing written.
+        return JsonResponse({"ignored": "order pull is off"})
     try:
         body = json.loads(request.body)
         if not isinstance(body, dict):
@@ -190,7 +195,10 @@ def shipment_label_view(request: HttpRequest, pk: int) -> HttpResponse:
 def orders_pull_view(request: HttpRequest) -> HttpResponse:
     form = PullForm(request.POST, prefix="pull")
     if not form.is_valid():
-        messages.error(request, _("Choose a shop to pull orders from."))
+        messages.error(
+            request,
+            _("Choose a shop to pull orders from: an active shop with its order pull switched on."),
+        )
         return redirect("channels_sync:order-list")
     with transaction.atomic():
         enqueue_on_commit("channels_sync.orders_pull", form.cleaned_data["shop"].pk, "manual")

@@ -224,6 +224,25 @@ def test_webhook_verified_by_hmac_reserves_within_the_request_and_dedupes_with_t
     assert OrderPull.objects.filter(trigger="webhook").count() == 3
 
 
+def test_a_webhook_for_a_shop_whose_order_pull_is_off_is_acknowledged_and_ignored(
+    fake_shop_orders, client
+):
+    # given: the merchant switched the shop's orders off; Shopify still delivers
+    shop, *_rest, goods = order_world(fake_shop_orders)
+    shop.credentials = {"access_token": "shpat_test", "webhook_secret": "hush"}
+    shop.is_order_pull_enabled = False
+    shop.save()
+    variant = next(v for v in fake_shop_orders.variants.values() if v.sku == "A")
+    body = _webhook_body(variant.number)
+
+    # then: an unsigned delivery is still refused; a signed one is acknowledged, nothing written
+    assert _webhook(client, shop, body, "wrong").status_code == 401
+    response = _webhook(client, shop, body, "hush")
+    assert response.status_code == 200 and response.json() == {"ignored": "order pull is off"}
+    assert not Order.objects.exists() and not OrderPull.objects.exists()
+    assert reserved(goods["A"]) == 0
+
+
 def test_an_order_with_more_lines_than_a_page_holds_is_read_whole(fake_shop_orders):
     skus = tuple(f"S{n:02d}" for n in range(23))
     shop, *_rest, goods = order_world(fake_shop_orders, skus=skus, melbourne=0)

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
@@ -166,3 +168,24 @@ def test_pull_orders_now_works_for_every_platform_with_an_order_pull(
     # then: the pull ran for that shop (its outcome is on the sync log)
     assert response.status_code == 302
     assert OrderPull.objects.filter(shop=shop, trigger="manual").count() == 1
+
+
+def test_pull_orders_now_is_refused_for_a_shop_whose_order_pull_is_off(client, operator):
+    from channels_sync.models import OrderPull
+    from channels_sync.tests.factories import ShopFactory
+
+    # given: an active shop with its order pull switched off
+    shop = ShopFactory(is_order_pull_enabled=False)
+    client.force_login(operator)
+
+    # when
+    response = client.post(
+        reverse("channels_sync:orders-pull"), {"pull-shop": shop.pk}, follow=True
+    )
+
+    # then: refused with the reason, nothing pulled, and the screen does not offer the shop
+    assert "order pull switched on" in response.content.decode()
+    assert not OrderPull.objects.filter(shop=shop).exists()
+    page = client.get(reverse("channels_sync:order-list")).content.decode()
+    pull_select = re.search(r'<select name="pull-shop".*?</select>', page, re.S).group(0)
+    assert f'<option value="{shop.pk}"' not in pull_select
