@@ -61,6 +61,8 @@ class WindowForm(DomainErrorFormMixin, forms.Form):
     )
     store_group = forms.CharField(required=False, max_length=60, label=_("Store group"))
     recurs = forms.BooleanField(required=False, label=_("Repeat with the policy's cycle"))
+    # no max_length: a tampered token must not make the form invalid (the service cuts it)
+    client_key = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, window: GrabWindow | None = None, **kwargs):
         """``window``: change that window (its warehouse, policy, mode and repetition stay;

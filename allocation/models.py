@@ -274,6 +274,8 @@ class GrabWindow(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # the window form's token: the same form sent twice (a double click) makes one window
+    client_key = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["-opens_at", "-pk"]
@@ -283,7 +285,12 @@ class GrabWindow(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(closes_at__gt=models.F("opens_at")), name="allocation_window_times"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["client_key"],
+                condition=~Q(client_key=""),
+                name="allocation_window_client_key_uniq",
+            ),
         ]
         indexes = [models.Index(fields=["status", "closes_at"], name="allocation_window_due")]
 

@@ -321,7 +321,7 @@ def window_list_view(request: HttpRequest) -> HttpResponse:
 @permission("allocation.manage_windows")
 @require_http_methods(["GET", "POST"])
 def window_create_view(request: HttpRequest) -> HttpResponse:
-    form = WindowForm(request.POST or None)
+    form = WindowForm(request.POST or None, initial={"client_key": uuid.uuid4().hex})
     if request.method == "POST":
         if form.is_valid():
             offers = form.offers()
@@ -341,6 +341,7 @@ def window_create_view(request: HttpRequest) -> HttpResponse:
                         recurs=data["recurs"],
                         offers=[windows.Offer(g, q) for g, q in offers],
                         user=request.user,
+                        client_key=data["client_key"],
                     )
                 except ERRORS as error:
                     form.add_domain_error(error)

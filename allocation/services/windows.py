@@ -10,7 +10,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -59,11 +59,19 @@ def window_create(
     store_group: str = "",
     recurs: bool = False,
     seed: int | None = None,
+    client_key: str = "",
 ) -> GrabWindow:
     """Create a window with its pools; when ``opens_at`` has come, open it in the same
     transaction (reserving the stock; ``InsufficientStock`` refuses the whole window). Raises
     AllocationError for bad times, an empty or repeated goods list, a bad quantity, an
-    inactive warehouse or goods, an empty store list or group."""
+    inactive warehouse or goods, an empty store list or group. ``client_key`` (the window
+    form's token): the window already made with it is returned as it is, nothing made or
+    reserved again (a double click makes one window)."""
+    client_key = (client_key or "").strip()[:64]
+    if client_key:
+        same = GrabWindow.objects.filter(client_key=client_key).first()
+        if same is not None:
+            return same
     now = timezone.now()
     name = (name or "").strip()
     if mode not in GrabWindow.Mode.values:
@@ -72,19 +80,28 @@ def window_create(
         raise NotAllowed(_("Warehouse %(code)s is inactive.") % {"code": warehouse.code})
     _check_plan(name, opens_at, closes_at, now, offers, scope, stores, store_group)
     with transaction.atomic():
-        window = GrabWindow.objects.create(
-            name=name,
-            warehouse=warehouse,
-            policy=policy,
-            mode=mode,
-            opens_at=opens_at,
-            closes_at=closes_at,
-            scope=scope,
-            store_group=store_group.strip() if scope == GrabWindow.Scope.GROUP else "",
-            seed=seed if seed is not None else secrets.randbelow(2**31),
-            recurs=recurs,
-            created_by=user,
-        )
+        try:
+            with transaction.atomic():
+                window = GrabWindow.objects.create(
+                    name=name,
+                    warehouse=warehouse,
+                    policy=policy,
+                    mode=mode,
+                    opens_at=opens_at,
+                    closes_at=closes_at,
+                    scope=scope,
+                    store_group=store_group.strip() if scope == GrabWindow.Scope.GROUP else "",
+                    seed=seed if seed is not None else secrets.randbelow(2**31),
+                    recurs=recurs,
+                    created_by=user,
+                    client_key=client_key,
+                )
+        except IntegrityError:
+            # the same form sent at the same moment: the other submission made the window
+            same = GrabWindow.objects.filter(client_key=client_key).first() if client_key else None
+            if same is None:
+                raise
+            return same
         if scope == GrabWindow.Scope.LIST:
             window.stores.set(stores)
         GrabPool.objects.bulk_create(
