@@ -111,7 +111,7 @@ class GoodsInput(StrictSerializer):
     )
     unit = serializers.CharField(max_length=16, required=False, default="pcs")
     weight = serializers.DecimalField(
-        max_digits=12, decimal_places=3, min_value=0, required=False, allow_null=True, default=None
+        max_digits=10, decimal_places=3, min_value=0, required=False, allow_null=True, default=None
     )
     volume = serializers.DecimalField(
         max_digits=12, decimal_places=3, min_value=0, required=False, allow_null=True, default=None
