@@ -156,3 +156,15 @@ def test_a_weight_too_large_for_its_column_is_a_400_not_a_500(client_for, db):
     # the largest weight the screen takes is taken
     body["weight"] = "9999999.999"
     assert client.post("/api/v1/goods/", body, format="json").status_code == 201
+
+
+def test_a_shelf_life_beyond_the_screens_hundred_years_is_a_400(client_for, db):
+    # given the goods screen takes a shelf life of at most 36,500 days
+    client = client_for("manager")
+    body = {"sku": "LONG-1", "name": "Long life", "shelf_life_days": 36501}
+    # when / then: one day more is refused on the field, nothing written
+    refused = assert_error_body(client.post("/api/v1/goods/", body, format="json"), 400)
+    assert "shelf_life_days" in refused["fields"]
+    assert not Goods.objects.filter(sku="LONG-1").exists()
+    body["shelf_life_days"] = 36500
+    assert client.post("/api/v1/goods/", body, format="json").status_code == 201
