@@ -5,16 +5,19 @@ clamped, so a script learns its mistake.
 * ``CursorPage``: DRF's cursor pagination over a queryset, newest first (``-pk``);
   ``OldestFirstCursorPage`` for a timeline read oldest first.
 * ``keyset_response``: the stock selectors' own keyset pages (``wms.pagination.KeysetPage``) (the balances and movements
-  screens page the same way, so the API and the screens agree on order and cost).
+  screens page the same way, so the API and the screens agree on order and cost); a cursor
+  that does not read is 404 "Invalid cursor" on both kinds of list.
 """
 
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+from wms.pagination import BACKWARD
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -59,6 +62,13 @@ class OldestFirstCursorPage(CursorPage):
 
 
 def keyset_response(request, page, data: list) -> Response:
+    """The page in the lists' shape. A forward cursor the selector could not read (cut short,
+    tampered) comes back as the first page (the screens' rule, ``wms.pagination``); the API
+    refuses it as ``CursorPage`` does (404 "Invalid cursor"), so a client walking ``next``
+    with a broken cursor stops instead of reading the first page for ever."""
+    cursor = request.query_params.get("cursor") or ""
+    if cursor and not cursor.startswith(BACKWARD) and page.is_first:
+        raise NotFound(CursorPagination.invalid_cursor_message)
     url = request.build_absolute_uri()
     next_url = replace_query_param(url, "cursor", page.next_cursor) if page.next_cursor else None
     previous = None

@@ -142,3 +142,29 @@ def test_a_production_date_whose_default_expiry_is_past_the_calendar_is_a_400(cl
     assert_error_body(client.post("/api/v1/receipts/", body, format="json"), 400)
     assert (Batch.objects.count(), InboundSheet.objects.count()) == (batches, sheets)
     _nothing_written(before)
+
+
+def test_a_weight_too_large_for_its_column_is_a_400_not_a_500(client_for, db):
+    # given a weight with more whole digits than its column (and the goods screen) holds
+    client = client_for("manager")
+    client.raise_request_exception = False
+    body = {"sku": "HEAVY-1", "name": "Heavy", "weight": "930033911"}
+    # when / then: 400 on the weight, nothing written
+    refused = assert_error_body(client.post("/api/v1/goods/", body, format="json"), 400)
+    assert "weight" in refused["fields"]
+    assert not Goods.objects.filter(sku="HEAVY-1").exists()
+    # the largest weight the screen takes is taken
+    body["weight"] = "9999999.999"
+    assert client.post("/api/v1/goods/", body, format="json").status_code == 201
+
+
+def test_a_shelf_life_beyond_the_screens_hundred_years_is_a_400(client_for, db):
+    # given the goods screen takes a shelf life of at most 36,500 days
+    client = client_for("manager")
+    body = {"sku": "LONG-1", "name": "Long life", "shelf_life_days": 36501}
+    # when / then: one day more is refused on the field, nothing written
+    refused = assert_error_body(client.post("/api/v1/goods/", body, format="json"), 400)
+    assert "shelf_life_days" in refused["fields"]
+    assert not Goods.objects.filter(sku="LONG-1").exists()
+    body["shelf_life_days"] = 36500
+    assert client.post("/api/v1/goods/", body, format="json").status_code == 201

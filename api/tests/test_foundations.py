@@ -137,6 +137,29 @@ def test_cursor_pages_walk_the_whole_list(client_for, world):
     assert len(seen) == len(set(seen)) == Goods.objects.count()
 
 
+@pytest.mark.parametrize("url", ["/api/v1/balances/", "/api/v1/movements/", GOODS_URL])
+def test_a_broken_cursor_is_refused_on_every_list_not_read_as_the_first_page(
+    client_for, world, url
+):
+    # given a list of more than one page, and its next link's cursor cut short (or garbage)
+    from urllib.parse import parse_qs, urlsplit
+
+    from inventory.tests.factories import GoodsFactory, receive_stock
+
+    for _ in range(3):
+        receive_stock(GoodsFactory(), world.bin, 2)
+    client = client_for("staff")
+    next_link = urlsplit(client.get(url, {"limit": 1}).json()["next"])
+    cursor = parse_qs(next_link.query)["cursor"][0]
+    # when the list is asked for the page after a broken cursor
+    for broken in (cursor[:-3], "not-a-cursor"):
+        response = client.get(url, {"limit": 1, "cursor": broken})
+        # then it is refused as the goods list refuses it, not answered with the first page
+        # again (a client walking `next` would loop for ever)
+        assert_error_body(response, 404, "not_found")
+    assert client.get(url, {"limit": 1, "cursor": cursor}).status_code == 200
+
+
 @override_settings(WMS_API_RATE="3/min")
 def test_throttling_per_token_answers_429_with_retry_after(client_for):
     from django.core.cache import cache

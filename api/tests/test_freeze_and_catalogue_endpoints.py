@@ -208,3 +208,25 @@ def test_a_freezes_events_read_oldest_first_as_documented(client_for, world):
     assert kinds == ["created", "release_requested", "release_rejected"]
     schema = staff.get("/api/schema/?format=json").json()
     assert "oldest first" in schema["paths"]["/api/v1/freezes/{id}/events/"]["get"]["description"]
+
+
+def test_adding_a_batch_needs_the_batch_screens_permissions(client_for, world):
+    # given a user who may add batches but not see them: the goods' batch screen refuses him
+    from django.contrib.auth.models import Permission
+    from django.test import Client
+
+    from inventory.models import Batch
+
+    client = client_for("store")
+    client.user.user_permissions.add(
+        Permission.objects.get(content_type__app_label="inventory", codename="add_batch")
+    )
+    screen = Client()
+    screen.force_login(client.user)
+    url = f"/inventory/goods/{world.goods.pk}/batches/"
+    assert screen.post(url, {"batch_no": "B-9"}).status_code == 403
+    # when he adds one over the API, then he is refused the same way and nothing is written
+    api_url = f"/api/v1/goods/{world.goods.pk}/batches/"
+    response = client.post(api_url, {"batch_no": "B-9"}, format="json")
+    assert_error_body(response, 403, "permission_denied")
+    assert not Batch.objects.filter(batch_no="B-9").exists()

@@ -103,7 +103,7 @@ class GoodsViewSet(ApiViewSet):
         "update": ("inventory.change_goods",),
         "components": ("inventory.view_goods", *COMBO_PERMS),
         "component_remove": ("inventory.view_goods", *COMBO_PERMS),
-        "batches": ("inventory.view_goods", "inventory.add_batch"),
+        "batches": ("inventory.view_goods", "inventory.view_batch", "inventory.add_batch"),
     }
 
     def get_queryset(self):

@@ -111,13 +111,13 @@ class GoodsInput(StrictSerializer):
     )
     unit = serializers.CharField(max_length=16, required=False, default="pcs")
     weight = serializers.DecimalField(
-        max_digits=12, decimal_places=3, min_value=0, required=False, allow_null=True, default=None
+        max_digits=10, decimal_places=3, min_value=0, required=False, allow_null=True, default=None
     )
     volume = serializers.DecimalField(
         max_digits=12, decimal_places=3, min_value=0, required=False, allow_null=True, default=None
     )
     shelf_life_days = serializers.IntegerField(
-        min_value=0, max_value=100_000, required=False, allow_null=True, default=None
+        min_value=0, max_value=36_500, required=False, allow_null=True, default=None
     )
     is_active = serializers.BooleanField(required=False, default=True)
 
