@@ -15,7 +15,11 @@ from freezes.exceptions import ApprovalRefused
 from freezes.locks import lock_freezes
 from freezes.models import Freeze, FreezeEvent, FreezeLine, FreezeRule, Reason, ReleaseMode
 from freezes.services import common
-from freezes.services.freezing import APPROVE_PERMISSION, freeze_everything_available
+from freezes.services.freezing import (
+    APPROVE_PERMISSION,
+    check_release_horizon,
+    freeze_everything_available,
+)
 from inventory.exceptions import InvalidInput
 from inventory.models import Batch, Goods, StockBalance, StockMovement
 from inventory.selectors.goods import category_descendant_ids
@@ -69,6 +73,8 @@ def _clean(
         raise InvalidInput(_("Choose how the frozen stock is released."))
     if release_mode == ReleaseMode.AT_TIME and (release_at is None or release_at <= now):
         raise InvalidInput(_("Give a release time in the future."))
+    if release_mode == ReleaseMode.AT_TIME:
+        check_release_horizon(release_at, now)
     return name
 
 
