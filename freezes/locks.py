@@ -20,7 +20,10 @@ on request rows, so this cannot close a cycle). That transaction therefore waits
 the freeze has stopped catching: no line is ever added to a freeze that is being closed.
 
 Rule rows are locked ``FOR NO KEY UPDATE`` too (``services.rules``): a receipt creating a freeze of
-a rule takes ``KEY SHARE`` on the rule through the foreign key while it holds balance locks.
+a rule reads the rule's release under ``KEY SHARE`` (``share_rule``) while it holds balance locks.
+A change of a rule's release time then takes the rule ``FOR UPDATE`` in a transaction of its own
+that holds nothing else, only to wait for those receipts, and moves the freezes they made with
+the old time afterwards (``services.rules._catch_up_release``).
 Release requests of closed freezes are cancelled by a statement that locks request rows only.
 
 Periodic jobs take a PostgreSQL advisory lock (``wms.locks.advisory_lock``) so an overlapping
@@ -30,11 +33,12 @@ locks; the functions fall back to plain reads there.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
 
 from django.db import connection
 
-from freezes.models import Freeze
+from freezes.models import Freeze, FreezeRule
 
 
 def lock_freezes(ids: Iterable[int]) -> dict[int, Freeze]:
@@ -59,6 +63,22 @@ def lock_freeze_exclusive(pk: int) -> Freeze | None:
     """Lock one freeze row ``FOR UPDATE`` (waits for receipts adding lines to it). Only the
     short stop-catching transaction uses this; it must hold no other lock."""
     return Freeze.objects.select_for_update(of=("self",)).filter(pk=pk).first()
+
+
+def share_rule(pk: int) -> tuple[str, datetime.datetime | None] | None:
+    """The release mode and time of rule ``pk``, read under ``FOR KEY SHARE`` (PostgreSQL), or
+    None when unknown. Called by the receipt hook right before it makes a freeze of the rule: a
+    change of the rule's release time waits for this receipt before it catches up with the
+    freezes made with the old time (``services.rules._catch_up_release``)."""
+    if connection.vendor != "postgresql":
+        return FreezeRule.objects.filter(pk=pk).values_list("release_mode", "release_at").first()
+    table = connection.ops.quote_name(FreezeRule._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT release_mode, release_at FROM {table} WHERE id = %s FOR KEY SHARE", [pk]
+        )
+        row = cursor.fetchone()
+    return (row[0], row[1]) if row else None
 
 
 def share_catching(ids: Iterable[int]) -> list[int]:

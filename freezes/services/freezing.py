@@ -41,6 +41,19 @@ SHIP_OUT_KINDS = {
 }
 
 
+#: How far ahead an automatic release may be set. Also keeps a time typed as the last minute of
+#: year 9999 west of UTC (year 10000 once stored in UTC, unreadable) out of the database.
+RELEASE_HORIZON = datetime.timedelta(days=3653)
+
+
+def check_release_horizon(release_at: datetime.datetime | None, now: datetime.datetime) -> None:
+    """Refuse an automatic release time more than ten years ahead (``InvalidInput``)."""
+    if release_at is not None and release_at > now + RELEASE_HORIZON:
+        raise InvalidInput(
+            _("The automatic release time is too far ahead: set it within ten years.")
+        )
+
+
 def check_scope(scope: Scope) -> None:
     """Refuse an empty scope (it would freeze the whole stock) and reversed date ranges."""
     if scope.is_empty():
@@ -78,6 +91,7 @@ def check_request(
         ledger.check_quantity(quantity)
     if release_at is not None and release_at <= now:
         raise InvalidInput(_("The automatic release time must be in the future."))
+    check_release_horizon(release_at, now)
     note = (note or "").strip()
     if reason == Reason.OTHER and not note:
         raise InvalidInput(_("Say why in the note when the reason is “Other”."))
@@ -247,6 +261,7 @@ def freeze_update(
     note = (note or "").strip()
     if release_at is not None and release_at <= now:
         raise InvalidInput(_("The automatic release time must be in the future."))
+    check_release_horizon(release_at, now)
     with transaction.atomic():
         locked = lock_freeze(freeze.pk)
         common.check_active(locked)

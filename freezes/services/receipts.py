@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from freezes.locks import lock_freezes, share_catching
+from freezes.locks import lock_freezes, share_catching, share_rule
 from freezes.models import Freeze, FreezeEvent, FreezeLine, FreezeRule, ReleaseMode
 from freezes.scope import Scope, StockFacts, scope_matches
 from freezes.services import common
@@ -144,13 +144,16 @@ def freeze_arrivals(event: hooks.PostingEvent) -> None:
 def _freeze_for_rule(
     rule: FreezeRule, take: dict[int, int], event: hooks.PostingEvent, now
 ) -> Freeze:
+    # The release as it is now, under KEY SHARE: a release time changed meanwhile catches up
+    # with this freeze once the receipt commits (freezes.locks).
+    release_mode, release_at = share_rule(rule.pk) or (rule.release_mode, rule.release_at)
     freeze = Freeze.objects.create(
         reason=rule.reason,
         rule=rule,
         warehouse_id=rule.warehouse_id,
         source_ref=event.document_ref[:40],
-        release_on_qc_pass=rule.release_mode == ReleaseMode.ON_QC_PASS,
-        release_at=rule.release_at if rule.release_mode == ReleaseMode.AT_TIME else None,
+        release_on_qc_pass=release_mode == ReleaseMode.ON_QC_PASS,
+        release_at=release_at if release_mode == ReleaseMode.AT_TIME else None,
         created_at=now,
     )
     posting = ledger.freeze(

@@ -15,7 +15,11 @@ from freezes.exceptions import ApprovalRefused
 from freezes.locks import lock_freezes
 from freezes.models import Freeze, FreezeEvent, FreezeLine, FreezeRule, Reason, ReleaseMode
 from freezes.services import common
-from freezes.services.freezing import APPROVE_PERMISSION, freeze_everything_available
+from freezes.services.freezing import (
+    APPROVE_PERMISSION,
+    check_release_horizon,
+    freeze_everything_available,
+)
 from inventory.exceptions import InvalidInput
 from inventory.models import Batch, Goods, StockBalance, StockMovement
 from inventory.selectors.goods import category_descendant_ids
@@ -69,6 +73,8 @@ def _clean(
         raise InvalidInput(_("Choose how the frozen stock is released."))
     if release_mode == ReleaseMode.AT_TIME and (release_at is None or release_at <= now):
         raise InvalidInput(_("Give a release time in the future."))
+    if release_mode == ReleaseMode.AT_TIME:
+        check_release_horizon(release_at, now)
     return name
 
 
@@ -142,7 +148,9 @@ def rule_update(
     rule's active freezes, each with an ``updated`` event naming the operator and the rule;
     bringing one of them forward (or giving it one) needs the approve permission, as on a
     freeze (``freezing.check_release_change``). Raises ``InvalidInput``, ``ApprovalRefused``.
-    Locks the rule row, then the moved freezes in primary-key order."""
+    Locks the rule row, then the moved freezes in primary-key order; then catches up with
+    receipts that were freezing for the rule with its old time (``_catch_up_release``), in
+    transactions of their own."""
     now = now or timezone.now()
     categories = list(categories or [])
     name = _clean(
@@ -179,21 +187,49 @@ def rule_update(
                         "request: that needs the permission to approve releases."
                     )
                 )
-            changing = lock_freezes(
-                moved.exclude(release_at=locked.release_at).values_list("pk", flat=True)
-            )
-            ids = [pk for pk, freeze in changing.items() if freeze.is_active]
-            Freeze.objects.filter(pk__in=ids).update(release_at=locked.release_at)
-            for pk in ids:
-                common.add_event(
-                    changing[pk],
-                    FreezeEvent.Kind.UPDATED,
-                    actor=operator,
-                    rule=locked,
-                    comment="release_at",
-                    now=now,
-                )
+            _move_release(locked, operator=operator, now=now)
+    if locked.release_mode == ReleaseMode.AT_TIME:
+        _catch_up_release(locked, operator=operator, now=now)
     return locked
+
+
+def _move_release(rule: FreezeRule, *, operator, now: datetime.datetime) -> None:
+    """Give the rule's active freezes the rule's release time, each moved one with an
+    ``updated`` event naming the operator and the rule. Locks those freezes in primary-key
+    order; runs in the caller's transaction."""
+    changing = lock_freezes(
+        Freeze.objects.active()
+        .filter(rule=rule)
+        .exclude(release_at=rule.release_at)
+        .values_list("pk", flat=True)
+    )
+    ids = [pk for pk, freeze in changing.items() if freeze.is_active]
+    Freeze.objects.filter(pk__in=ids).update(release_at=rule.release_at)
+    for pk in ids:
+        common.add_event(
+            changing[pk],
+            FreezeEvent.Kind.UPDATED,
+            actor=operator,
+            rule=rule,
+            comment="release_at",
+            now=now,
+        )
+
+
+def _catch_up_release(rule: FreezeRule, *, operator, now: datetime.datetime) -> None:
+    """After a rule's release time changed: a receipt that read the old time (under ``KEY
+    SHARE`` on the rule, ``freezes.locks.share_rule``) before the change committed may still be
+    creating a freeze with it, unseen by the change. Wait for such receipts by taking the rule
+    ``FOR UPDATE`` in a transaction that holds nothing else (receipts hold balance locks, so it
+    must not wait for anything a receipt may wait for), then, in another transaction, move the
+    freezes they made, unless the rule changed again meanwhile (that change catches up)."""
+    with transaction.atomic():
+        list(FreezeRule.objects.select_for_update(of=("self",)).filter(pk=rule.pk).values("pk"))
+    with transaction.atomic():
+        current = _lock_rule(rule)
+        if (current.release_mode, current.release_at) != (ReleaseMode.AT_TIME, rule.release_at):
+            return
+        _move_release(current, operator=operator, now=now)
 
 
 def rule_set_active(

@@ -285,3 +285,77 @@ def test_the_release_task_skips_while_another_run_holds_its_advisory_lock(world_
 
     # then
     assert (skipped, ran) == (0, 1)
+
+
+@pytest.mark.parametrize("pause", ["before_reading_the_rule", "after_reading_the_rule"])
+def test_a_rule_time_changed_while_a_receipt_freezes_for_the_rule_reaches_that_freeze(
+    world_tx, make_user, monkeypatch, pause
+):
+    # given: a presale rule freezing phone arrivals until T1, and a phone receipt whose hook
+    # is held open inside the rule's freeze (before, or just after, it reads the rule)
+    from freezes.services import receipts
+    from freezes.services.rules import rule_update
+
+    world = world_tx
+    manager = make_user("manager")
+    first = timezone.now() + datetime.timedelta(days=10)
+    moved = first + datetime.timedelta(days=20)
+    rule = rule_create(
+        operator=manager,
+        name="Phones until presale",
+        kind="category_arrival",
+        reason=Reason.PRESALE_RESERVE,
+        categories=[world.phones],
+        release_mode="at_time",
+        release_at=first,
+    )
+    rule_set_active(rule=rule, operator=manager, active=True)
+    paused, go = threading.Event(), threading.Event()
+
+    def hold(fn):
+        def held(*args, **kwargs):
+            if pause == "before_reading_the_rule":
+                paused.set()
+                go.wait(10)
+                return fn(*args, **kwargs)
+            out = fn(*args, **kwargs)
+            paused.set()
+            go.wait(10)
+            return out
+
+        return held
+
+    if pause == "before_reading_the_rule":
+        monkeypatch.setattr(receipts, "_freeze_for_rule", hold(receipts._freeze_for_rule))
+    else:
+        monkeypatch.setattr(receipts, "share_rule", hold(receipts.share_rule))
+    results: dict = {}
+
+    def move_the_presale():
+        return rule_update(
+            rule=rule,
+            operator=manager,
+            name=rule.name,
+            reason=rule.reason,
+            categories=[world.phones],
+            release_mode="at_time",
+            release_at=moved,
+        )
+
+    # when: the presale is postponed while the receipt is inside the rule's freeze
+    receiver = _in_thread(lambda: receive(world.phone, world.bin, 4), results, "receiver")
+    assert paused.wait(10)
+    editor = _in_thread(move_the_presale, results, "editor")
+    time.sleep(0.5)
+    go.set()
+    receiver.join(15)
+    editor.join(15)
+
+    # then: the receipt's freeze is released at the new time, not the old one, and says who
+    # moved it; nothing releases at the old time
+    assert not isinstance(results["receiver"], Exception), results["receiver"]
+    assert not isinstance(results["editor"], Exception), results["editor"]
+    freeze = Freeze.objects.get(rule=rule)
+    assert freeze.release_at == moved
+    assert tasks.release.freezes_release_due(now=first + datetime.timedelta(minutes=1)) == 0
+    assert StockBalance.objects.get(goods=world.phone).frozen == 4
