@@ -255,7 +255,10 @@ def listing_unlink_view(request: HttpRequest, pk: int, listing_pk: int) -> HttpR
     except ChannelError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, _("Listing unlinked."))
+        messages.success(
+            request,
+            _("Listing unlinked. Automatic matching leaves it alone from now on: link it by hand."),
+        )
     return redirect(f"{_matching_url(shop)}?show=matched")
 
 
@@ -273,7 +276,14 @@ def matching_bulk_view(request: HttpRequest, pk: int) -> HttpResponse:
         for listing in Listing.objects.filter(shop=shop, pk__in=ids, goods__isnull=False):
             product_services.listing_unlink(listing=listing, user=request.user)
             count += 1
-        messages.success(request, _("%(count)s listings unlinked.") % {"count": count})
+        messages.success(
+            request,
+            _(
+                "%(count)s listings unlinked. Automatic matching leaves them alone from now on: "
+                "link them by hand."
+            )
+            % {"count": count},
+        )
     elif action == "suggested" and ids:
         result = product_services.listings_link_suggested(
             shop=shop, listing_ids=ids, user=request.user

@@ -2,9 +2,10 @@
 
 ``product_sync_start(shop, mode, user)`` creates a ``ProductSyncRun`` (the screen polls its
 progress) and queues the task; ``product_sync_run(run_id)`` pulls the platform's products page
-by page: upserts listings by (shop, variant id), matches new or unmatched ones by SKU then
-barcode, and on a full sync marks listings the platform no longer has as deleted (never deletes
-them). An incremental sync asks for changes since the last successful sync minus ``OVERLAP``
+by page: upserts listings by (shop, variant id) and matches new or unmatched ones by SKU then
+barcode (never one a person unlinked), a constant number of statements per page; on a full
+sync it marks listings the platform no longer has as deleted (never deletes them). An
+incremental sync asks for changes since the last successful sync minus ``OVERLAP``
 so nothing falls between two runs. A listing newly matched queues its goods for a push.
 
 Deletions (listings are marked ``deleted``, never deleted):
@@ -38,6 +39,7 @@ from channels_sync.exceptions import ChannelError
 from channels_sync.hooks import mark_goods_dirty
 from channels_sync.models import Listing, ListingLinkEvent, ProductSyncRun, Shop
 from inventory.models import Goods
+from wms.bulk import bulk_update_rows
 from wms.jobs import JobKind, claim_values, job_claim
 from wms.outbox import enqueue_on_commit
 
@@ -47,6 +49,7 @@ OVERLAP = timedelta(minutes=10)
 RECONCILE_AFTER = timedelta(hours=int(os.environ.get("WMS_PRODUCT_RECONCILE_HOURS", "24")))
 JOB_KIND = "channels_sync.product_sync"  # the job's advisory lock and sweeper name
 RUN_TASK = "channels_sync.product_sync"  # the Celery task, queued by name after commit
+AUTO_MATCH_CHUNK = 500  # listings matched per transaction by the bulk action
 
 
 def product_sync_start(*, shop: Shop, mode: str, user) -> ProductSyncRun:
@@ -194,17 +197,24 @@ def job_kind() -> JobKind:
 
 
 def _store_page(shop: Shop, page: list[PlatformProduct]) -> dict[str, int]:
+    """Upsert one page of the platform's products as listings and match the unmatched ones, in
+    one transaction and a constant number of statements whatever the page size: the page's
+    existing listings locked (``FOR UPDATE``), one INSERT of the new ones, one UPDATE of the
+    others (``wms.bulk.bulk_update_rows``), then ``_auto_match``. A variant listed twice in a page is stored once (the last)."""
     counts = {"created": 0, "updated": 0, "matched": 0, "deleted": 0}
     anew: set[int] = set()  # goods of matched listings to push again (``_sells_anew``)
     if not page:
         return counts
+    now = timezone.now()
     with transaction.atomic():
         existing = {
             row.variant_ref: row
-            for row in Listing.objects.select_for_update().filter(
-                shop=shop, variant_ref__in=[p.variant_ref for p in page]
-            )
+            for row in Listing.objects.select_for_update()
+            .filter(shop=shop, variant_ref__in=[p.variant_ref for p in page])
+            .order_by("pk")
         }
+        new: dict[str, Listing] = {}
+        changed: dict[str, Listing] = {}
         for product in page:
             status = (
                 product.status
@@ -220,31 +230,50 @@ def _store_page(shop: Shop, page: list[PlatformProduct]) -> dict[str, int]:
                 "status": status,
                 "platform_updated_at": product.updated_at,
             }
-            row = existing.get(product.variant_ref)
+            row = existing.get(product.variant_ref) or new.get(product.variant_ref)
             if status == Listing.Status.DELETED and (row is None or row.status != status):
                 counts["deleted"] += 1
             if row is None:
-                row = Listing.objects.create(shop=shop, variant_ref=product.variant_ref, **fields)
+                new[product.variant_ref] = Listing(
+                    shop=shop, variant_ref=product.variant_ref, **fields
+                )
                 counts["created"] += 1
-            else:
-                update = [*fields, "synced_at"]
+                continue
+            if row.pk is not None:
                 if row.goods_id is not None and _sells_anew(row, product.item_ref, status):
                     # what we last pushed was to another item, or to a listing that was gone:
                     # the platform's value is unknown; the goods go out again
                     row.last_pushed_quantity = None
-                    update.append("last_pushed_quantity")
                     anew.add(row.goods_id)
-                for name, value in fields.items():
-                    setattr(row, name, value)
-                row.save(update_fields=update)
+                row.synced_at = now
+                changed[product.variant_ref] = row
                 counts["updated"] += 1
-            if row.goods_id is None and listing_auto_match(row):
-                counts["matched"] += 1
+            for name, value in fields.items():
+                setattr(row, name, value)
+        created = Listing.objects.bulk_create(list(new.values()))
+        bulk_update_rows(
+            Listing,
+            list(changed.values()),
+            [*_SYNCED_FIELDS, "synced_at", "last_pushed_quantity"],
+        )
+        counts["matched"] = _auto_match([*created, *changed.values()])
         if anew:
             from channels_sync.services.push import goods_behind
 
             mark_goods_dirty(goods_behind(sorted(anew)), shop_ids=[shop.pk])
     return counts
+
+
+# What a product sync writes onto a listing (``_store_page``).
+_SYNCED_FIELDS = (
+    "product_ref",
+    "item_ref",
+    "sku",
+    "barcode",
+    "title",
+    "status",
+    "platform_updated_at",
+)
 
 
 def _sells_anew(row: Listing, item_ref: str, status: str) -> bool:
@@ -254,39 +283,69 @@ def _sells_anew(row: Listing, item_ref: str, status: str) -> bool:
     return row.item_ref != item_ref or (row.status == deleted and status != deleted)
 
 
-def listing_auto_match(listing: Listing) -> bool:
-    """Match an unmatched listing to goods by SKU (exact, case-insensitive), then by barcode.
-    Only a single candidate matches. Records the event and queues the goods for a push."""
-    goods = None
-    matched_by = ""
-    if listing.sku:
-        found = list(Goods.objects.filter(sku__iexact=listing.sku, is_active=True)[:2])
-        if len(found) == 1:
-            goods, matched_by = found[0], Listing.MatchedBy.SKU
-    if goods is None and listing.barcode:
-        found = list(Goods.objects.filter(barcode=listing.barcode, is_active=True)[:2])
-        if len(found) == 1:
-            goods, matched_by = found[0], Listing.MatchedBy.BARCODE
-    if goods is None:
-        return False
-    updated = Listing.objects.filter(pk=listing.pk, goods__isnull=True).update(
-        goods=goods, matched_by=matched_by
+def _auto_match(rows: list[Listing]) -> int:
+    """The automatic matching of ``rows`` (listings the caller has locked, or created in its
+    transaction): each unmatched one gets the single active goods with its SKU (compared
+    case-insensitively, by the database), else the single active goods with its barcode —
+    except a listing a person unlinked (an ``unlink`` event): the match was wrong, and matching
+    it again at every sync would undo them; only a person links it again. Sets ``goods`` and
+    ``matched_by`` (one UPDATE), records an ``auto`` link event each (one INSERT) and queues
+    the goods for a push. Four queries to find the goods whatever the number of rows. Returns
+    the number matched."""
+    rows = [row for row in rows if row.goods_id is None and (row.sku or row.barcode)]
+    if not rows:
+        return 0
+    unlinked = set(
+        ListingLinkEvent.objects.filter(
+            listing_id__in=[row.pk for row in rows], action=ListingLinkEvent.Action.UNLINK
+        ).values_list("listing_id", flat=True)
     )
-    if not updated:
-        return False
-    listing.goods, listing.matched_by = goods, matched_by
-    ListingLinkEvent.objects.create(
-        listing=listing, action=ListingLinkEvent.Action.AUTO, goods_after=goods
+    rows = [row for row in rows if row.pk not in unlinked]
+    # The listings' SKUs upper-cased by the database, as the goods' are (no Python casing).
+    sku_key = dict(
+        Listing.objects.filter(pk__in=[row.pk for row in rows], sku__gt="")
+        .annotate(key=Upper("sku"))
+        .values_list("pk", "key")
     )
-    mark_goods_dirty(_push_goods(goods), shop_ids=[listing.shop_id])
-    return True
-
-
-def _push_goods(goods: Goods) -> list[int]:
-    from inventory.models import ComboComponent
-
-    parts = list(ComboComponent.objects.filter(combo=goods).values_list("component_id", flat=True))
-    return parts or [goods.pk]
+    by_sku: dict[str, list[int]] = {}
+    for key, goods_id in (
+        Goods.objects.annotate(key=Upper("sku"))  # the goods_sku_ci_unique index
+        .filter(key__in=sorted(set(sku_key.values())), is_active=True)
+        .values_list("key", "pk")
+    ):
+        by_sku.setdefault(key, []).append(goods_id)
+    by_barcode: dict[str, list[int]] = {}
+    barcodes = sorted({row.barcode for row in rows if row.barcode})
+    if barcodes:
+        for barcode, goods_id in Goods.objects.filter(
+            barcode__in=barcodes, is_active=True
+        ).values_list("barcode", "pk"):
+            by_barcode.setdefault(barcode, []).append(goods_id)
+    matched: list[Listing] = []
+    for row in rows:
+        found = by_sku.get(sku_key.get(row.pk, ""), [])
+        if len(found) == 1:
+            row.goods_id, row.matched_by = found[0], Listing.MatchedBy.SKU
+        elif len(by_barcode.get(row.barcode, [])) == 1:
+            row.goods_id, row.matched_by = by_barcode[row.barcode][0], Listing.MatchedBy.BARCODE
+        else:
+            continue
+        matched.append(row)
+    if not matched:
+        return 0
+    bulk_update_rows(Listing, matched, ["goods", "matched_by"])
+    ListingLinkEvent.objects.bulk_create(
+        ListingLinkEvent(
+            listing=row, action=ListingLinkEvent.Action.AUTO, goods_after_id=row.goods_id
+        )
+        for row in matched
+    )
+    by_shop: dict[int, set[int]] = {}
+    for row in matched:
+        by_shop.setdefault(row.shop_id, set()).add(row.goods_id)
+    for shop_id, goods_ids in sorted(by_shop.items()):
+        mark_goods_dirty(_push_goods_of(sorted(goods_ids)), shop_ids=[shop_id])
+    return len(matched)
 
 
 def listing_link(*, listing: Listing, goods: Goods, user) -> Listing:
@@ -305,7 +364,7 @@ def listing_link(*, listing: Listing, goods: Goods, user) -> Listing:
             goods_after=goods,
             user=user,
         )
-        mark_goods_dirty(_push_goods(goods), shop_ids=[row.shop_id])
+        mark_goods_dirty(_push_goods_of([goods.pk]), shop_ids=[row.shop_id])
     return row
 
 
@@ -467,7 +526,7 @@ def listings_link_suggested(*, shop: Shop, listing_ids: list[int], user) -> Sugg
                 row.goods, row.matched_by = best.goods, _MATCHED_BY[best.reason]
                 linked.append(row)
         if linked:
-            Listing.objects.bulk_update(linked, ["goods", "matched_by"])
+            bulk_update_rows(Listing, linked, ["goods", "matched_by"])
             ListingLinkEvent.objects.bulk_create(
                 ListingLinkEvent(
                     listing=row,
@@ -494,9 +553,21 @@ def _push_goods_of(goods_ids: list[int]) -> list[int]:
 
 
 def listings_auto_match_all(*, shop: Shop) -> int:
-    """Run the automatic matching over every unmatched listing of the shop (bulk action)."""
+    """Run the automatic matching over every unmatched listing of the shop (bulk action; a
+    listing a person unlinked is left to a person), in chunks of ``AUTO_MATCH_CHUNK``: each
+    chunk locked (primary-key order) and matched in one transaction with a constant number of
+    queries (``_auto_match``)."""
     matched = 0
-    for row in Listing.objects.filter(shop=shop, goods__isnull=True).exclude(status="deleted"):
+    after = 0
+    while True:
         with transaction.atomic():
-            matched += listing_auto_match(row)
-    return matched
+            rows = list(
+                Listing.objects.select_for_update()
+                .filter(shop=shop, goods__isnull=True, pk__gt=after)
+                .exclude(status=Listing.Status.DELETED)
+                .order_by("pk")[:AUTO_MATCH_CHUNK]
+            )
+            if not rows:
+                return matched
+            after = rows[-1].pk
+            matched += _auto_match(rows)
