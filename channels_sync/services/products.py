@@ -200,7 +200,8 @@ def _store_page(shop: Shop, page: list[PlatformProduct]) -> dict[str, int]:
     """Upsert one page of the platform's products as listings and match the unmatched ones, in
     one transaction and a constant number of statements whatever the page size: the page's
     existing listings locked (``FOR UPDATE``), one INSERT of the new ones, one UPDATE of the
-    others (``wms.bulk.bulk_update_rows``), then ``_auto_match``. A variant listed twice in a page is stored once (the last)."""
+    others (``wms.bulk.bulk_update_rows``), then ``_auto_match``. A variant listed twice in a
+    page is stored once (the last)."""
     counts = {"created": 0, "updated": 0, "matched": 0, "deleted": 0}
     anew: set[int] = set()  # goods of matched listings to push again (``_sells_anew``)
     if not page:
