@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,6 +27,19 @@ from inventory.models import DocumentType, StockMovement
 from inventory.reasons import reason as reason_code
 
 Kind = StockMovement.Kind
+
+
+def create_once(model: type[models.Model], refusal: Callable[[], Exception], **fields):
+    """``model.objects.create(**fields)`` in a savepoint of the caller's transaction; a clash on
+    its unique ``idempotency_key`` (the same form submitted twice, both passing the early
+    check at once) raises ``refusal()``, nothing written; any other integrity error propagates."""
+    try:
+        with transaction.atomic():
+            return model.objects.create(**fields)
+    except IntegrityError as error:
+        if "idempotency_key" in str(error):
+            raise refusal() from error
+        raise
 
 
 def document(freeze: Freeze) -> ledger.Document:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable, Sequence
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -143,26 +143,20 @@ def freeze_create(
         )
 
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                freeze = Freeze.objects.create(
-                    reason=reason,
-                    note=note,
-                    requested_quantity=quantity,
-                    is_sticky=is_sticky,
-                    release_on_qc_pass=release_on_qc_pass,
-                    release_at=release_at,
-                    created_by=operator,
-                    created_at=now,
-                    idempotency_key=idempotency_key or None,
-                    **scope.as_model_fields(),
-                )
-        except IntegrityError as error:
-            if "idempotency_key" in str(error):
-                raise AlreadyPosted(
-                    _("This freeze was created already; nothing was changed.")
-                ) from error
-            raise
+        freeze = common.create_once(
+            Freeze,
+            lambda: AlreadyPosted(_("This freeze was created already; nothing was changed.")),
+            reason=reason,
+            note=note,
+            requested_quantity=quantity,
+            is_sticky=is_sticky,
+            release_on_qc_pass=release_on_qc_pass,
+            release_at=release_at,
+            created_by=operator,
+            created_at=now,
+            idempotency_key=idempotency_key or None,
+            **scope.as_model_fields(),
+        )
         reason_text = common.ledger_reason(freeze, note)
         if quantity is None:
             ids = [pk for pk, units in candidates if units > 0]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 import logging
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -80,21 +80,17 @@ def release_request_create(
                 )
                 % {"requested": quantity, "held": held, "over": quantity - held}
             )
-        try:
-            with transaction.atomic():
-                request = ReleaseRequest.objects.create(
-                    freeze=locked,
-                    line=line,
-                    quantity=quantity,
-                    reason=reason,
-                    requested_by=requester,
-                    requested_at=now,
-                    idempotency_key=idempotency_key,
-                )
-        except IntegrityError as error:
-            if "idempotency_key" in str(error):
-                raise _requested_already() from error
-            raise
+        request = common.create_once(
+            ReleaseRequest,
+            _requested_already,
+            freeze=locked,
+            line=line,
+            quantity=quantity,
+            reason=reason,
+            requested_by=requester,
+            requested_at=now,
+            idempotency_key=idempotency_key,
+        )
         common.add_event(
             locked,
             FreezeEvent.Kind.RELEASE_REQUESTED,
@@ -462,23 +458,19 @@ def inspection_record(
             )
             freezes = {pk: f for pk, f in freezes.items() if f.is_active}
         _lock_balances_for_qc(freezes, batch, releasing=result != QualityInspection.Result.FAIL)
-        try:
-            with transaction.atomic():
-                inspection = QualityInspection.objects.create(
-                    freeze=freeze,
-                    batch=batch,
-                    result=result,
-                    passed_quantity=passed,
-                    failed_quantity=failed,
-                    note=note,
-                    inspector=inspector,
-                    created_at=now,
-                    idempotency_key=idempotency_key,
-                )
-        except IntegrityError as error:
-            if "idempotency_key" in str(error):
-                raise _qc_recorded_already() from error
-            raise
+        inspection = common.create_once(
+            QualityInspection,
+            _qc_recorded_already,
+            freeze=freeze,
+            batch=batch,
+            result=result,
+            passed_quantity=passed,
+            failed_quantity=failed,
+            note=note,
+            inspector=inspector,
+            created_at=now,
+            idempotency_key=idempotency_key,
+        )
         # A pass releases everything; a partial result the passed units; a fail nothing.
         quota = None if result == QualityInspection.Result.PASS else passed
         releasing = result != QualityInspection.Result.FAIL
