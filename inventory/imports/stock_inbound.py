@@ -123,10 +123,10 @@ class InboundSheetResource(SheetResource):
         rows = [row for row in rows if row.ok]
         goods = goods_by_sku_key(sorted({row.values["sku"].upper() for row in rows}))
         flags = {
-            pk: (is_active, is_combo)
-            for pk, is_active, is_combo in Goods.objects.filter(
+            pk: (is_active, is_combo, shelf_life)
+            for pk, is_active, is_combo, shelf_life in Goods.objects.filter(
                 pk__in=[found[0] for found in goods.values()]
-            ).values_list("pk", "is_active", "is_combo")
+            ).values_list("pk", "is_active", "is_combo", "shelf_life_days")
         }
         warehouses = ctx.state[references.STATE_KEY]
         wanted_bins = {
@@ -187,7 +187,7 @@ class InboundSheetResource(SheetResource):
             ctx.error(row, "sku", _("goods '%(sku)s' does not exist") % {"sku": values["sku"]})
             return
         goods_id = found_goods[0]
-        is_active, is_combo = flags.get(goods_id, (False, False))
+        is_active, is_combo, shelf_life = flags.get(goods_id, (False, False, None))
         if not is_active:
             ctx.error(row, "sku", _("goods '%(sku)s' is inactive") % {"sku": values["sku"]})
         batch_no = values.get("batch_no") or ""
@@ -198,6 +198,19 @@ class InboundSheetResource(SheetResource):
             ctx.error(row, "batch_no", _("a combo goods is received as its parts, without batch"))
         if production and expiry and expiry < production:
             ctx.error(row, "expiry_date", _("is before the production date"))
+        if batch_no and production and not expiry and shelf_life:
+            try:
+                production + dt.timedelta(days=shelf_life)  # the batch's expiry date
+            except OverflowError:
+                ctx.error(
+                    row,
+                    "production_date",
+                    _(
+                        "with the goods' shelf life of %(days)s days this production date has "
+                        "no expiry date (past the year 9999): check the date"
+                    )
+                    % {"days": shelf_life},
+                )
         if batch_no:
             self._check_batch_dates(row, ctx, goods_id, batch_no, production, expiry, batches)
         if row.ok:

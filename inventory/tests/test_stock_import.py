@@ -166,6 +166,25 @@ def test_every_bad_row_is_reported_and_nothing_is_written(tmp_path, world, clerk
     assert not InboundSheet.objects.exists() and not StockMovement.objects.exists()
 
 
+def test_a_production_date_whose_expiry_would_pass_the_last_date_is_a_row_error(
+    tmp_path, world, clerk
+):
+    # given: TEA-1 keeps 100 days; a typo puts its production date in December 9999
+    rows = [
+        ["NEW-WH", "A-01", "CUP-1", 2, "", None, None, "", ""],
+        ["NEW-WH", "A-01", "TEA-1", 3, "L7", dt.date(9999, 12, 1), None, "", ""],
+    ]
+
+    # when
+    report = run(tmp_path, rows, user=clerk, dry_run=False)
+
+    # then: the clerk is told which row and column, and nothing is written
+    assert not report.ok and not report.written
+    assert [(error.row, error.column) for error in report.errors] == [(3, "Production date")]
+    assert "shelf life" in report.errors[0].message
+    assert not InboundSheet.objects.exists() and not Batch.objects.filter(batch_no="L7").exists()
+
+
 def test_chinese_headers_and_csv_are_accepted(tmp_path, world, clerk):
     # given
     content = csv_bytes(
