@@ -19,6 +19,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
+from inventory.exceptions import InvalidGoods
 from inventory.imports import registry
 from inventory.imports.formats import WmsCSV, WmsXLSX
 from inventory.imports.goods import BatchResource, ComboComponentResource, GoodsResource
@@ -26,6 +27,7 @@ from inventory.imports.shopify import ShopifyProductResource
 from inventory.models import Batch, Brand, Category, ComboComponent, ExportRecord, Goods, ImportJob
 from inventory.services.goods import batch_expiry_default
 from wms.admin import ReadOnlyAdmin
+from wms.forms import DomainErrorFormMixin
 
 
 class WmsImportExportAdmin(ImportExportModelAdmin):
@@ -147,7 +149,7 @@ class ComboComponentAdmin(WmsImportExportAdmin):
         return False
 
 
-class BatchAdminForm(forms.ModelForm):
+class BatchAdminForm(DomainErrorFormMixin, forms.ModelForm):
     class Meta:
         model = Batch
         fields = ("goods", "batch_no", "production_date", "expiry_date", "inbound_date")
@@ -156,9 +158,13 @@ class BatchAdminForm(forms.ModelForm):
         data = super().clean()
         goods = data.get("goods")
         if goods is not None:
-            data["expiry_date"] = batch_expiry_default(
-                goods, data.get("production_date"), data.get("expiry_date")
-            )
+            try:
+                data["expiry_date"] = batch_expiry_default(
+                    goods, data.get("production_date"), data.get("expiry_date")
+                )
+            except InvalidGoods as error:  # a production date + shelf life past year 9999
+                self.add_domain_error(error)
+                return data
         production, expiry = data.get("production_date"), data.get("expiry_date")
         if production and expiry and expiry < production:
             self.add_error("expiry_date", _("The expiry date is before the production date."))
