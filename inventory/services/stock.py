@@ -101,11 +101,17 @@ def _locked_draft(model, pk: int):
     return doc
 
 
-def _claim(model, pk: int, *, from_status: str, to_status: str, **fields) -> None:
-    """Compare-and-set a document's status; AlreadyPosted when another request got there first."""
+def _claim(
+    model, pk: int, *, from_status: str, to_status: str, too_early: str = "", **fields
+) -> None:
+    """Compare-and-set a document's status; AlreadyPosted when another request got there first.
+    ``too_early``: the refusal (NotAllowed, ``%(doc)s`` its number) when the document is still a
+    draft and the step needs it past that (receiving a transfer not shipped yet)."""
     changed = model.objects.filter(pk=pk, status=from_status).update(status=to_status, **fields)
     if changed != 1:
         number = f"{model.PREFIX}-{pk:06d}"
+        if too_early and model.objects.filter(pk=pk, status=DocumentStatus.DRAFT).exists():
+            raise NotAllowed(too_early % {"doc": number})
         raise AlreadyPosted(
             _("%(doc)s was already posted (or changed) by another request; nothing was done.")
             % {"doc": number}
@@ -890,7 +896,7 @@ def warehouse_transfer_receive(
     discrepancy, and put what arrived into the bins (``transfer_in`` movements). Every line must
     be answered once. Raises InvalidQuantity (more than shipped, negative), InvalidInput
     (missing line or reason, no bin for units that arrived), NotAllowed (bin of another
-    warehouse or inactive), AlreadyPosted (received twice)."""
+    warehouse or inactive, or a transfer not shipped yet), AlreadyPosted (received twice)."""
     by_line = {}
     for item in received:
         if item.line_id in by_line:
@@ -902,6 +908,9 @@ def warehouse_transfer_receive(
             transfer_id,
             from_status=StockTransfer.Status.IN_TRANSIT,
             to_status=StockTransfer.Status.DONE,
+            too_early=_(
+                "%(doc)s has not been shipped yet: ship it before receiving it; nothing was done."
+            ),
             received_by=user,
             received_at=timezone.now(),
         )

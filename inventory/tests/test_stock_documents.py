@@ -488,6 +488,32 @@ def test_receiving_a_transfer_records_the_discrepancy(clerk, shipped_transfer):
         )
 
 
+def test_receiving_a_transfer_not_shipped_yet_says_so_and_changes_nothing(clerk, bins):
+    # given: a transfer still in draft
+    a, _ = bins
+    goods = GoodsFactory()
+    receive_stock(goods, a, 10)
+    destination = BinFactory(code="B-02")
+    transfer = services.warehouse_transfer_create(
+        from_warehouse=a.warehouse, to_warehouse=destination.warehouse, user=clerk
+    )
+    line = services.warehouse_transfer_line_add(
+        transfer=transfer, goods=goods, from_bin=a, quantity=6
+    )
+
+    # when / then: refused as not shipped yet (not "already posted by another request")
+    with pytest.raises(NotAllowed, match="has not been shipped yet"):
+        services.warehouse_transfer_receive(
+            transfer_id=transfer.pk,
+            user=clerk,
+            received=[services.ReceivedLine(line.pk, destination, 6)],
+        )
+    transfer.refresh_from_db()
+    assert transfer.status == StockTransfer.Status.DRAFT
+    assert on_hand(goods, a) == 10
+    assert not StockBalance.objects.filter(warehouse=destination.warehouse).exists()
+
+
 def test_receiving_more_than_shipped_or_into_the_wrong_warehouse_is_refused(
     clerk, shipped_transfer
 ):
