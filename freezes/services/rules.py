@@ -145,7 +145,8 @@ def rule_update(
     now: datetime.datetime | None = None,
 ) -> FreezeRule:
     """Change a rule (its kind stays). A new release time also moves the release time of the
-    rule's active freezes, each with an ``updated`` event naming the operator and the rule;
+    rule's active freezes (a rule that stops releasing at a time takes theirs away), each with
+    an ``updated`` event naming the operator and the rule;
     bringing one of them forward (or giving it one) needs the approve permission, as on a
     freeze (``freezing.check_release_change``). Raises ``InvalidInput``, ``ApprovalRefused``.
     Locks the rule row, then the moved freezes in primary-key order; then catches up with
@@ -165,6 +166,7 @@ def rule_update(
     )
     with transaction.atomic():
         locked = _lock_rule(rule)
+        was_timed = locked.release_mode == ReleaseMode.AT_TIME
         locked.name = name
         locked.reason = reason
         locked.warehouse = warehouse
@@ -188,7 +190,11 @@ def rule_update(
                     )
                 )
             _move_release(locked, operator=operator, now=now)
-    if locked.release_mode == ReleaseMode.AT_TIME:
+        elif was_timed:
+            # No time any more: the rule's freezes stop waiting for the old one (released by a
+            # person, or by the QC result); later is never sooner, so no approval is needed.
+            _move_release(locked, operator=operator, now=now)
+    if locked.release_mode == ReleaseMode.AT_TIME or was_timed:
         _catch_up_release(locked, operator=operator, now=now)
     return locked
 
@@ -227,7 +233,7 @@ def _catch_up_release(rule: FreezeRule, *, operator, now: datetime.datetime) -> 
         list(FreezeRule.objects.select_for_update(of=("self",)).filter(pk=rule.pk).values("pk"))
     with transaction.atomic():
         current = _lock_rule(rule)
-        if (current.release_mode, current.release_at) != (ReleaseMode.AT_TIME, rule.release_at):
+        if (current.release_mode, current.release_at) != (rule.release_mode, rule.release_at):
             return
         _move_release(current, operator=operator, now=now)
 

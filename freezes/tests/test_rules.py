@@ -229,6 +229,45 @@ def test_a_rule_with_a_release_time_releases_its_freezes_at_that_time(world, mak
     assert event.rule == rule
 
 
+def test_a_rule_switched_to_manual_release_stops_its_freezes_releasing_at_the_old_time(
+    world, make_user
+):
+    # given: a presale rule releasing at a time, and stock it froze on arrival
+    manager = make_user("manager")
+    now = timezone.now()
+    rule = _rule(
+        manager,
+        name="Presale",
+        kind="category_arrival",
+        reason="presale_reserve",
+        categories=[world.phones],
+        release_mode=ReleaseMode.AT_TIME,
+        release_at=now + datetime.timedelta(hours=1),
+    )
+    phone = receive(world.phone, world.bin, 5)
+
+    # when: the launch is called off: the rule becomes "released by a person", and the old
+    # time comes
+    rule_update(
+        rule=rule,
+        operator=manager,
+        name="Presale",
+        reason="presale_reserve",
+        categories=[world.phones],
+        release_mode=ReleaseMode.MANUAL,
+    )
+    released = freezes_release_due(now=now + datetime.timedelta(hours=2))
+
+    # then: nothing is released; the freeze waits for a release request, and says why
+    assert released == 0
+    phone.refresh_from_db()
+    assert phone.frozen == 5
+    freeze = Freeze.objects.get()
+    assert freeze.release_at is None
+    event = freeze.events.filter(kind=FreezeEvent.Kind.UPDATED).latest("pk")
+    assert (event.rule, event.actor) == (rule, manager)
+
+
 # --- near expiry ----------------------------------------------------------------------------
 
 
