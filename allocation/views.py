@@ -198,14 +198,25 @@ def order_detail_view(request: HttpRequest, pk: str) -> HttpResponse:
     return respond(request, "allocation/order_detail.html", context)
 
 
-def _order_action(request, pk, action, done_message):
+def _order_action(request, pk, action, done_message, *, done_status: str = ""):
+    """Run ``action(order)`` and go back to the order. ``done_status``: the status the action
+    leads to; when the action is refused because the order is in it already (a double tap on
+    a phone, a second tab), the answer says so as information, not as an error."""
     order = selectors.order_get(request.user, _id(pk))
     if order is None:
         raise Http404
     try:
         action(order)
     except ERRORS as error:
-        messages.error(request, str(error))
+        order.refresh_from_db(fields=["status"])
+        if done_status and order.status == done_status:
+            messages.info(
+                request,
+                _("Order %(ref)s is already %(status)s: nothing more to do.")
+                % {"ref": order.ref, "status": order.get_status_display().lower()},
+            )
+        else:
+            messages.error(request, str(error))
     else:
         messages.success(request, done_message % {"ref": order.ref})
     return redirect("allocation:order-detail", pk=order.pk)
@@ -219,6 +230,7 @@ def order_pick_view(request: HttpRequest, pk: str) -> HttpResponse:
         pk,
         lambda o: orders.order_start_picking(order_id=o.pk, user=request.user),
         _("Order %(ref)s: picking started."),
+        done_status=ReplenishmentOrder.Status.PICKING,
     )
 
 
@@ -230,6 +242,7 @@ def order_ship_view(request: HttpRequest, pk: str) -> HttpResponse:
         pk,
         lambda o: orders.order_ship(order_id=o.pk, user=request.user),
         _("Order %(ref)s shipped."),
+        done_status=ReplenishmentOrder.Status.SHIPPED,
     )
 
 
@@ -243,6 +256,7 @@ def order_cancel_view(request: HttpRequest, pk: str) -> HttpResponse:
             order_id=o.pk, user=request.user, note=request.POST.get("note", "")
         ),
         _("Order %(ref)s cancelled; its stock is available again."),
+        done_status=ReplenishmentOrder.Status.CANCELLED,
     )
 
 
@@ -272,7 +286,13 @@ def order_receive_view(request: HttpRequest, pk: str) -> HttpResponse:
             order_id=o.pk, user=request.user, received=received, note=request.POST.get("note", "")
         )
 
-    return _order_action(request, pk, receive, _("Order %(ref)s received."))
+    return _order_action(
+        request,
+        pk,
+        receive,
+        _("Order %(ref)s received."),
+        done_status=ReplenishmentOrder.Status.RECEIVED,
+    )
 
 
 @permission("allocation.add_storereturn")

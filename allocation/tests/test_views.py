@@ -485,3 +485,54 @@ def test_a_second_phone_of_the_store_is_told_the_first_request_stands(client, wo
     again = client.post(url, first)
     said = [str(m) for m in get_messages(again.wsgi_request)]
     assert said and not any("already asked" in m for m in said), said
+
+
+def test_a_double_tap_on_confirm_receipt_says_it_is_received_already_not_an_error(client, world):
+    # given: an order shipped to Alice's store
+    window = world.open_window()
+    grabs.grab_request_submit(
+        user=world.alice, store=world.store_a, window=window, goods_id=world.goods.pk, quantity=20
+    )
+    close.window_close(window_id=window.pk)
+    order = ReplenishmentOrder.objects.get()
+    orders.order_ship(order_id=order.pk, user=world.manager)
+    client.force_login(world.alice)
+    line = order.lines.first()
+    data = {f"received_{line.pk}": str(line.quantity), f"damaged_{line.pk}": "0"}
+
+    # when: Alice taps Confirm receipt twice
+    client.post(reverse("allocation:order-receive", args=[order.pk]), data)
+    second = client.post(reverse("allocation:order-receive", args=[order.pk]), data, follow=True)
+
+    # then: the second tap is told the order is received already, as information, not an error
+    shown = [(m.level_tag, str(m)) for m in second.context["messages"]]
+    assert ("info", f"Order {order.ref} is already received: nothing more to do.") in shown
+    assert not [text for level, text in shown if level == "error"], shown
+    order.refresh_from_db()
+    assert order.status == ReplenishmentOrder.Status.RECEIVED
+    assert order.lines.get().received == line.quantity
+
+
+def test_a_refused_action_on_an_order_in_another_state_is_still_an_error(client, world):
+    # given: an order not shipped yet
+    window = world.open_window()
+    grabs.grab_request_submit(
+        user=world.alice, store=world.store_a, window=window, goods_id=world.goods.pk, quantity=20
+    )
+    close.window_close(window_id=window.pk)
+    order = ReplenishmentOrder.objects.get()
+    client.force_login(world.alice)
+
+    # when: the store manager tries to receive it
+    line = order.lines.first()
+    response = client.post(
+        reverse("allocation:order-receive", args=[order.pk]),
+        {f"received_{line.pk}": str(line.quantity)},
+        follow=True,
+    )
+
+    # then
+    levels = [m.level_tag for m in response.context["messages"]]
+    assert levels == ["error"]
+    order.refresh_from_db()
+    assert order.status != ReplenishmentOrder.Status.RECEIVED
