@@ -25,7 +25,14 @@ from allocation.forms import (
     StoreForm,
     WindowForm,
 )
-from allocation.models import GrabWindow, Policy, ReplenishmentOrder, Store, StoreSales
+from allocation.models import (
+    GrabWindow,
+    Policy,
+    ReplenishmentOrder,
+    Store,
+    StoreReturn,
+    StoreSales,
+)
 from allocation.services import close, grabs, orders, returns, sales, windows
 from wms import writers
 from wms.errors import DomainError
@@ -540,7 +547,16 @@ def return_receive_view(request: HttpRequest, pk: str) -> HttpResponse:
                 return_id=store_return.pk, bin=form.cleaned_data["bin"], user=request.user
             )
         except ERRORS as error:
-            form.add_domain_error(error)
+            store_return.refresh_from_db(fields=["status"])
+            if store_return.status != StoreReturn.Status.RECEIVED:
+                form.add_domain_error(error)
+            else:  # a double tap: the first one received it
+                messages.info(
+                    request,
+                    _("Return %(ref)s is already received: nothing more to do.")
+                    % {"ref": store_return.ref},
+                )
+                return redirect("allocation:order-detail", pk=store_return.order_id)
         else:
             messages.success(request, _("Return %(ref)s received.") % {"ref": store_return.ref})
             return redirect("allocation:order-detail", pk=store_return.order_id)

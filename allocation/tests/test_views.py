@@ -536,3 +536,33 @@ def test_a_refused_action_on_an_order_in_another_state_is_still_an_error(client,
     assert levels == ["error"]
     order.refresh_from_db()
     assert order.status != ReplenishmentOrder.Status.RECEIVED
+
+
+def test_a_double_tap_on_receiving_a_return_says_it_is_received_already(client, world):
+    # given: a return filed by Alice's store on a received order
+    window = world.open_window()
+    grabs.grab_request_submit(
+        user=world.alice, store=world.store_a, window=window, goods_id=world.goods.pk, quantity=20
+    )
+    close.window_close(window_id=window.pk)
+    order = ReplenishmentOrder.objects.get()
+    orders.order_ship(order_id=order.pk, user=world.manager)
+    orders.order_receive(order_id=order.pk, user=world.alice, received={})
+    line = order.lines.first()
+    store_return = returns.return_file(
+        user=world.alice, order_id=order.pk, lines={line.pk: 2}, reason="surplus"
+    )
+    client.force_login(world.manager)
+    url = reverse("allocation:return-receive", args=[store_return.pk])
+
+    # when: the warehouse taps Receive twice
+    first = client.post(url, {"bin": world.bin.code})
+    second = client.post(url, {"bin": world.bin.code}, follow=True)
+
+    # then: received once; the second tap is told so, as information
+    assert first.status_code == 302
+    shown = [(m.level_tag, str(m)) for m in second.context["messages"]]
+    assert ("info", f"Return {store_return.ref} is already received: nothing more to do.") in shown
+    assert not [text for level, text in shown if level == "error"], shown
+    store_return.refresh_from_db()
+    assert store_return.status == StoreReturn.Status.RECEIVED
