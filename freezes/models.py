@@ -653,6 +653,8 @@ class FreezeEvent(models.Model):
                 except FieldDoesNotExist:
                     names.append(code)
             return ", ".join(names)
+        if self.kind == self.Kind.RELEASE_WITHDRAWN and comment == FREEZE_CLOSED:
+            return _("Withdrawn by the system: the freeze closed, nothing is left to release.")
         if self.kind == self.Kind.QC_RESULT:
             code, _sep, note = comment.partition(": ")
             if code in QualityInspection.Result.values:
@@ -660,6 +662,10 @@ class FreezeEvent(models.Model):
                 return f"{label}: {note}" if note else label
         return comment
 
+
+# The comment of the ``release_withdrawn`` step the system writes when it cancels a pending
+# request because its freeze closed (``release.requests_cancel_closed``).
+FREEZE_CLOSED = "freeze_closed"
 
 RELEASE_EVENT_KINDS = frozenset(
     {

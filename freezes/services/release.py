@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from freezes.exceptions import AlreadyDecided, ApprovalRefused
 from freezes.locks import lock_freeze, lock_freeze_exclusive, lock_freezes
 from freezes.models import (
+    FREEZE_CLOSED,
     Freeze,
     FreezeEvent,
     FreezeLine,
@@ -253,23 +254,29 @@ def release_request_cancel(
         ReleaseRequest.objects.filter(pk=locked_request.pk).update(
             status=ReleaseRequest.Status.CANCELLED, decided_at=now
         )
-        asked = locked_request.quantity
-        if asked is None:
-            asked = (
-                locked_request.events.filter(kind=FreezeEvent.Kind.RELEASE_REQUESTED)
-                .values_list("quantity", flat=True)
-                .first()
-            )
         common.add_event(
             locked_request.freeze,
             FreezeEvent.Kind.RELEASE_WITHDRAWN,
             actor=user,
-            quantity=asked or 0,
+            quantity=_units_asked(locked_request),
             request=locked_request,
             now=now,
         )
     request.refresh_from_db()
     return request
+
+
+def _units_asked(request: ReleaseRequest) -> int:
+    """The units a request asked for (a request for everything: as its ``release_requested``
+    step recorded them)."""
+    if request.quantity is not None:
+        return request.quantity
+    asked = (
+        request.events.filter(kind=FreezeEvent.Kind.RELEASE_REQUESTED)
+        .values_list("quantity", flat=True)
+        .first()
+    )
+    return asked or 0
 
 
 def _stop_catching_for(request: ReleaseRequest, *, actor, now: datetime.datetime) -> bool:
@@ -375,11 +382,33 @@ def freezes_release_due(*, now: datetime.datetime | None = None, limit: int = 50
 
 def requests_cancel_closed(*, now: datetime.datetime | None = None) -> int:
     """Cancel pending release requests whose freeze has closed (released at its time, on QC
-    pass, or emptied). Locks only request rows, so it never waits while holding a freeze."""
+    pass, or emptied), each with a ``release_withdrawn`` step by the system on the freeze's
+    timeline (comment ``freeze_closed``), so the requester sees why. Locks request rows only
+    (``SKIP LOCKED``: one being decided right now is looked at again next minute), before the
+    events are written: the lock order of ``freezes.locks``, request before freeze."""
     now = now or timezone.now()
-    return ReleaseRequest.objects.filter(
-        status=ReleaseRequest.Status.PENDING, freeze__status=Freeze.Status.CLOSED
-    ).update(status=ReleaseRequest.Status.CANCELLED, decided_at=now)
+    with transaction.atomic():
+        closing = list(
+            ReleaseRequest.objects.select_for_update(of=("self",), skip_locked=True)
+            .filter(status=ReleaseRequest.Status.PENDING, freeze__status=Freeze.Status.CLOSED)
+            .select_related("freeze")
+            .order_by("pk")
+        )
+        if not closing:
+            return 0
+        ReleaseRequest.objects.filter(pk__in=[r.pk for r in closing]).update(
+            status=ReleaseRequest.Status.CANCELLED, decided_at=now
+        )
+        for request in closing:
+            common.add_event(
+                request.freeze,
+                FreezeEvent.Kind.RELEASE_WITHDRAWN,
+                quantity=_units_asked(request),
+                comment=FREEZE_CLOSED,
+                request=request,
+                now=now,
+            )
+    return len(closing)
 
 
 def freezes_close_empty(*, now: datetime.datetime | None = None) -> int:

@@ -210,6 +210,34 @@ def test_only_the_requester_can_withdraw_a_request(world, people):
     assert request.status == ReleaseRequest.Status.CANCELLED
 
 
+def test_a_request_left_pending_when_its_freeze_closes_is_withdrawn_on_the_timeline(world, people):
+    # given: a presale freeze releasing at a time, and a clerk's request to release 3 early
+    now = timezone.now()
+    receive(world.phone, world.bin, 10)
+    presale = freeze_create(
+        scope=Scope(goods_id=world.phone.pk),
+        reason=Reason.PRESALE_RESERVE,
+        release_at=now + datetime.timedelta(hours=1),
+        operator=people.manager,
+        now=now,
+    )
+    request = release_request_create(
+        freeze=presale, requester=people.clerk, quantity=3, reason="early customer"
+    )
+
+    # when: the time comes before anyone decided
+    assert freezes_release_due(now=now + datetime.timedelta(hours=1, seconds=30)) == 1
+
+    # then: the request is cancelled with a step saying why, by the system
+    request.refresh_from_db()
+    assert request.status == ReleaseRequest.Status.CANCELLED
+    step = presale.events.get(kind=FreezeEvent.Kind.RELEASE_WITHDRAWN)
+    assert (step.actor, step.quantity, step.request) == (None, 3, request)
+    assert "the freeze closed" in step.comment_display()
+    assert freezes_release_due(now=now + datetime.timedelta(hours=2)) == 0
+    assert presale.events.filter(kind=FreezeEvent.Kind.RELEASE_WITHDRAWN).count() == 1
+
+
 def test_a_presale_freeze_releases_itself_at_its_time_once(world, people):
     # given
     now = timezone.now()
