@@ -79,7 +79,11 @@ class PullRun:
 def orders_pull(
     shop_id: int, *, trigger: str = OrderPull.Trigger.SCHEDULE, source: OrderSource | None = None
 ) -> OrderPull | None:
-    shop = Shop.objects.filter(pk=shop_id).first()
+    """Pull the shop's orders since its last successful pull (minus ``OVERLAP``). ``None``
+    (nothing pulled) for a shop gone, inactive or with its order pull off — whatever queued
+    the pull (the schedule, "Pull orders now", a task queued before the switch went off) — and
+    when another pull of the shop is running (its advisory lock)."""
+    shop = Shop.objects.filter(pk=shop_id, is_active=True, is_order_pull_enabled=True).first()
     if shop is None:
         return None
     with advisory_lock(f"channels_sync.orders_pull:{shop_id}") as acquired:

@@ -243,6 +243,22 @@ def test_a_webhook_for_a_shop_whose_order_pull_is_off_is_acknowledged_and_ignore
     assert reserved(goods["A"]) == 0
 
 
+def test_a_pull_queued_before_the_order_pull_was_switched_off_pulls_nothing(fake_shop_orders):
+    # given: a pull queued for a shop whose order pull is then switched off
+    shop, *_rest, goods = order_world(fake_shop_orders)
+    fake_shop_orders.add_order([("A", 1)], address=SYDNEY_ADDRESS)
+    shop.is_order_pull_enabled = False
+    shop.save()
+
+    # when: the worker runs it
+    pull = orders_pull(shop.pk, source=source(shop))
+
+    # then
+    assert pull is None
+    assert not Order.objects.exists() and not OrderPull.objects.exists()
+    assert reserved(goods["A"]) == 0
+
+
 def test_an_order_with_more_lines_than_a_page_holds_is_read_whole(fake_shop_orders):
     skus = tuple(f"S{n:02d}" for n in range(23))
     shop, *_rest, goods = order_world(fake_shop_orders, skus=skus, melbourne=0)
