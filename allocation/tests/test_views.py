@@ -16,6 +16,20 @@ from allocation.services import close, grabs, orders, returns, windows
 pytestmark = pytest.mark.django_db
 
 
+def _closed_order_of_store_a(world, *, quantity: int) -> ReplenishmentOrder:
+    """Store A grabs ``quantity`` in an open window and the window closes: its order."""
+    window = world.open_window()
+    grabs.grab_request_submit(
+        user=world.alice,
+        store=world.store_a,
+        window=window,
+        goods_id=world.goods.pk,
+        quantity=quantity,
+    )
+    close.window_close(window_id=window.pk)
+    return ReplenishmentOrder.objects.get()
+
+
 def test_a_store_manager_grabs_on_the_phone_screens(client, world):
     window = world.open_window()
     client.force_login(world.alice)
@@ -297,12 +311,7 @@ def test_the_grab_screen_of_a_window_not_open_offers_no_grab_button(client, worl
 
 def test_a_return_note_too_long_says_so_not_choose_a_reason(client, world):
     # given a received order of store A
-    window = world.open_window()
-    grabs.grab_request_submit(
-        user=world.alice, store=world.store_a, window=window, goods_id=world.goods.pk, quantity=5
-    )
-    close.window_close(window_id=window.pk)
-    order = ReplenishmentOrder.objects.get()
+    order = _closed_order_of_store_a(world, quantity=5)
     orders.order_ship(order_id=order.pk, user=world.manager)
     orders.order_receive(order_id=order.pk, user=world.alice, received={})
     line = order.lines.get()
@@ -321,12 +330,7 @@ def test_a_return_note_too_long_says_so_not_choose_a_reason(client, world):
 
 def test_the_pick_list_of_a_cancelled_order_lists_nothing_to_pick(client, world):
     # given an order cancelled before picking (its stock is available again)
-    window = world.open_window()
-    grabs.grab_request_submit(
-        user=world.alice, store=world.store_a, window=window, goods_id=world.goods.pk, quantity=5
-    )
-    close.window_close(window_id=window.pk)
-    order = ReplenishmentOrder.objects.get()
+    order = _closed_order_of_store_a(world, quantity=5)
     orders.order_cancel(order_id=order.pk, user=world.manager)
     client.force_login(world.manager)
     # when its pick list is opened (a bookmarked or printed link)
@@ -489,12 +493,7 @@ def test_a_second_phone_of_the_store_is_told_the_first_request_stands(client, wo
 
 def test_a_double_tap_on_confirm_receipt_says_it_is_received_already_not_an_error(client, world):
     # given: an order shipped to Alice's store
-    window = world.open_window()
-    grabs.grab_request_submit(
-        user=world.alice, store=world.store_a, window=window, goods_id=world.goods.pk, quantity=20
-    )
-    close.window_close(window_id=window.pk)
-    order = ReplenishmentOrder.objects.get()
+    order = _closed_order_of_store_a(world, quantity=20)
     orders.order_ship(order_id=order.pk, user=world.manager)
     client.force_login(world.alice)
     line = order.lines.first()
@@ -515,12 +514,7 @@ def test_a_double_tap_on_confirm_receipt_says_it_is_received_already_not_an_erro
 
 def test_a_refused_action_on_an_order_in_another_state_is_still_an_error(client, world):
     # given: an order not shipped yet
-    window = world.open_window()
-    grabs.grab_request_submit(
-        user=world.alice, store=world.store_a, window=window, goods_id=world.goods.pk, quantity=20
-    )
-    close.window_close(window_id=window.pk)
-    order = ReplenishmentOrder.objects.get()
+    order = _closed_order_of_store_a(world, quantity=20)
     client.force_login(world.alice)
 
     # when: the store manager tries to receive it
@@ -540,12 +534,7 @@ def test_a_refused_action_on_an_order_in_another_state_is_still_an_error(client,
 
 def test_a_double_tap_on_receiving_a_return_says_it_is_received_already(client, world):
     # given: a return filed by Alice's store on a received order
-    window = world.open_window()
-    grabs.grab_request_submit(
-        user=world.alice, store=world.store_a, window=window, goods_id=world.goods.pk, quantity=20
-    )
-    close.window_close(window_id=window.pk)
-    order = ReplenishmentOrder.objects.get()
+    order = _closed_order_of_store_a(world, quantity=20)
     orders.order_ship(order_id=order.pk, user=world.manager)
     orders.order_receive(order_id=order.pk, user=world.alice, received={})
     line = order.lines.first()
